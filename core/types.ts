@@ -1,0 +1,69 @@
+/**
+ * Data types shared by the client, the daemons and function modules.
+ *
+ * @module
+ */
+
+/** Any JSON value. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** A JSON object: a function's input, output, or a pipeline's document. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** An error as plain data, so it can cross Worker and process boundaries. */
+export interface ErrorData {
+  /** The error class name, e.g. `TypeError`, `JobTimeoutError`. Compare this, not `instanceof`. */
+  name: string;
+  /** Human-readable message. */
+  message: string;
+  /** Stack trace where known. */
+  stack?: string;
+  /** Whether another attempt may succeed. */
+  retryable: boolean;
+}
+
+/** Permissions a function module may ask for; anything left out is denied. */
+export interface FunctionPermissions {
+  /** Hosts (`"example.com"`, `"127.0.0.1:8000"`) the function may connect to, or true for any. */
+  net?: boolean | string[];
+  /** Paths it may read, or true for any. */
+  read?: boolean | string[];
+  /** Paths it may write, or true for any. */
+  write?: boolean | string[];
+  /** Environment variables it may read, or true for any. */
+  env?: boolean | string[];
+}
+
+/** The optional named export `config` of a function module. */
+export interface FunctionConfig {
+  /** Document keys the function reads; its input is restricted to these when given. */
+  requires?: string[];
+  /** What the function may touch. Default: nothing. */
+  permissions?: FunctionPermissions;
+  /** Wall-clock limit of one attempt, in ms. */
+  timeoutMs?: number;
+  /** Further attempts after a failed one. Default 0. */
+  retries?: number;
+}
+
+/** Status of a pipeline. */
+export type PipelineStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** Status of a job inside a pipeline. */
+export type JobStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+
+/** A pipeline as submitted: a DAG of job ids, the starting document, and job -> function names. */
+export interface PipelineSpec {
+  /** Edges: each key runs before each of its values. A value is one job id or a list. */
+  graph: Record<string, string | string[]>;
+  /** The starting document. */
+  data?: JsonObject;
+  /** Maps a job id to its function where they differ; otherwise the id is the function name. */
+  jobs?: Record<string, string>;
+}

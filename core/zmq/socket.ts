@@ -1,0 +1,500 @@
+/**
+ * One ZeroMQ socket with a promise-based API. Sockets are made by
+ * {@linkcode Context.socket}; their I/O is driven by the context's poll loop.
+ *
+ * @module
+ */
+import { DONTWAIT, EAGAIN, EINTR, OPT, POLLIN, POLLOUT, SNDMORE } from "./constants.ts";
+import type { SocketType } from "./constants.ts";
+import { SocketClosedError, ZmqError } from "./errors.ts";
+import type { ZmqSymbols } from "./_ffi.ts";
+
+/** One frame or a whole multipart message, as given to {@linkcode Socket.send}. */
+export type Frames = Uint8Array | string | ReadonlyArray<Uint8Array | string>;
+
+/** Options applied when a socket is made (all optional). */
+export interface SocketOptions {
+  /** `ZMQ_ROUTING_ID`: this socket's identity as seen by a ROUTER peer. */
+  routingId?: Uint8Array | string;
+  /** `ZMQ_LINGER` in ms: how long unsent messages are kept at close. Default 200. */
+  linger?: number;
+  /** `ZMQ_SNDHWM`: queued outgoing messages per peer before `send` waits. */
+  sendHwm?: number;
+  /** `ZMQ_RCVHWM`: queued incoming messages per peer. */
+  receiveHwm?: number;
+  /** `ZMQ_ROUTER_MANDATORY`: unroutable sends fail with `EHOSTUNREACH` instead of vanishing. Default true for ROUTER. */
+  routerMandatory?: boolean;
+  /** `ZMQ_ROUTER_HANDOVER`: a reconnecting peer with the same routing id takes over. */
+  routerHandover?: boolean;
+  /** `ZMQ_MAXMSGSIZE` in bytes; a peer sending more is disconnected. */
+  maxMessageSize?: number;
+  /** `ZMQ_RECONNECT_IVL` in ms. */
+  reconnectInterval?: number;
+  /** `ZMQ_RECONNECT_IVL_MAX` in ms (exponential back-off up to this). */
+  reconnectIntervalMax?: number;
+  /** `ZMQ_HEARTBEAT_IVL` in ms: ZMTP PINGs. */
+  heartbeatInterval?: number;
+  /** `ZMQ_HEARTBEAT_TIMEOUT` in ms. */
+  heartbeatTimeout?: number;
+  /** `ZMQ_HEARTBEAT_TTL` in ms. */
+  heartbeatTtl?: number;
+  /** `ZMQ_IMMEDIATE`: queue only to completed connections. */
+  immediate?: boolean;
+  /** `ZMQ_CURVE_SERVER`: act as CURVE server (needs `curveSecretKey`). */
+  curveServer?: boolean;
+  /** `ZMQ_CURVE_PUBLICKEY` (Z85 text or 32 bytes). */
+  curvePublicKey?: Uint8Array | string;
+  /** `ZMQ_CURVE_SECRETKEY` (Z85 text or 32 bytes). */
+  curveSecretKey?: Uint8Array | string;
+  /** `ZMQ_CURVE_SERVERKEY`: the server's public key, on a CURVE client. */
+  curveServerKey?: Uint8Array | string;
+  /** SUB sockets: prefixes to subscribe to at once (`""` for everything). */
+  subscribe?: ReadonlyArray<Uint8Array | string>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function bytes(value: Uint8Array | string): Uint8Array {
+  return typeof value === "string" ? encoder.encode(value) : value;
+}
+
+function cString(value: string): Uint8Array {
+  return encoder.encode(`${value}\0`);
+}
+
+/** What the owning context gives a socket. */
+export interface SocketHost {
+  readonly lib: ZmqSymbols;
+  /** Something changed: run the loop (and wake a poll in flight). */
+  kick(): void;
+  /** Forget a socket that has been closed. */
+  release(socket: Socket): void;
+  /** Raise the last libzmq error as a {@linkcode ZmqError}. */
+  error(operation: string): ZmqError;
+}
+
+interface PendingSend {
+  frames: Uint8Array[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+interface PendingReceive {
+  resolve: (frames: Uint8Array[]) => void;
+  reject: (error: Error) => void;
+}
+
+/** Messages read ahead of `receive()` calls, at most. */
+const READ_AHEAD = 512;
+/** Back-off when a ROUTER has POLLOUT but the addressed peer is still full. */
+const RETRY_MIN_MS = 1;
+const RETRY_MAX_MS = 20;
+
+/** A ZeroMQ socket. Not thread-safe by nature; all I/O goes through the context loop. */
+export class Socket implements AsyncIterable<Uint8Array[]> {
+  /** The socket kind. */
+  readonly type: SocketType;
+  #host: SocketHost;
+  #handle: Deno.PointerValue;
+  #sends: PendingSend[] = [];
+  #receives: PendingReceive[] = [];
+  #inbox: Uint8Array[][] = [];
+  #closed = false;
+  #polled = false;
+  #deferred: Array<() => void> = [];
+  #retryAt = 0;
+  #retryDelay = RETRY_MIN_MS;
+  #msg = new Uint8Array(64);
+  #int = new Int32Array(1);
+  #size = new BigUint64Array(1);
+
+  /** @internal Made by {@linkcode Context.socket}. */
+  constructor(host: SocketHost, handle: Deno.PointerValue, type: SocketType) {
+    this.#host = host;
+    this.#handle = handle;
+    this.type = type;
+  }
+
+  /** Whether {@linkcode close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Set by the context while this socket is in a poll on another thread. */
+  set polled(value: boolean) {
+    this.#polled = value;
+  }
+
+  /** @internal The native handle, for the context's poll set. */
+  get handle(): Deno.PointerValue {
+    return this.#handle;
+  }
+
+  /** Binds to an endpoint and returns the endpoint actually bound (resolves `:0` and `*`). */
+  bind(endpoint: string): string {
+    this.#idle("bind");
+    if (this.#host.lib.zmq_bind(this.#handle, cString(endpoint)) !== 0) {
+      throw this.#host.error(`bind to "${endpoint}"`);
+    }
+    return this.lastEndpoint;
+  }
+
+  /** Stops listening on an endpoint returned by {@linkcode bind}. */
+  unbind(endpoint: string): void {
+    this.#idle("unbind");
+    if (this.#host.lib.zmq_unbind(this.#handle, cString(endpoint)) !== 0) {
+      throw this.#host.error(`unbind from "${endpoint}"`);
+    }
+  }
+
+  /** Connects to an endpoint (the connection completes in the background). */
+  connect(endpoint: string): void {
+    this.#soon("connect", () => {
+      if (this.#host.lib.zmq_connect(this.#handle, cString(endpoint)) !== 0) {
+        throw this.#host.error(`connect to "${endpoint}"`);
+      }
+    });
+  }
+
+  /** Drops a connection made by {@linkcode connect}. */
+  disconnect(endpoint: string): void {
+    this.#soon("disconnect", () => {
+      if (this.#host.lib.zmq_disconnect(this.#handle, cString(endpoint)) !== 0) {
+        throw this.#host.error(`disconnect from "${endpoint}"`);
+      }
+    });
+  }
+
+  /** The last endpoint bound, as libzmq resolved it (e.g. `tcp://127.0.0.1:41234`). */
+  get lastEndpoint(): string {
+    const buffer = this.getBytesOption(OPT.LAST_ENDPOINT, 1024);
+    const end = buffer.indexOf(0);
+    return decoder.decode(end >= 0 ? buffer.subarray(0, end) : buffer);
+  }
+
+  /** SUB: starts receiving messages that begin with `prefix` (`""` for all). */
+  subscribe(prefix: Uint8Array | string = ""): void {
+    const value = bytes(prefix);
+    this.#soon("subscribe", () => this.#setsockopt(OPT.SUBSCRIBE, value));
+  }
+
+  /** SUB: stops a subscription made by {@linkcode subscribe}. */
+  unsubscribe(prefix: Uint8Array | string = ""): void {
+    const value = bytes(prefix);
+    this.#soon("unsubscribe", () => this.#setsockopt(OPT.UNSUBSCRIBE, value));
+  }
+
+  /** Sets an integer option (`ZMQ_*` number). */
+  setIntOption(option: number, value: number): void {
+    this.#int[0] = value;
+    this.setBytesOption(option, new Uint8Array(this.#int.buffer));
+  }
+
+  /** Reads an integer option (`ZMQ_*` number). */
+  getIntOption(option: number): number {
+    this.#idle("getsockopt");
+    this.#size[0] = 4n;
+    const out = new Int32Array(1);
+    if (this.#host.lib.zmq_getsockopt(this.#handle, option, out, this.#size) !== 0) {
+      throw this.#host.error(`getsockopt ${option}`);
+    }
+    return out[0]!;
+  }
+
+  /** Sets a 64-bit integer option such as `ZMQ_MAXMSGSIZE`. */
+  setInt64Option(option: number, value: number): void {
+    const buffer = new BigInt64Array([BigInt(value)]);
+    this.setBytesOption(option, new Uint8Array(buffer.buffer));
+  }
+
+  /** Sets a binary option. */
+  setBytesOption(option: number, value: Uint8Array): void {
+    this.#idle("setsockopt");
+    this.#setsockopt(option, value);
+  }
+
+  #setsockopt(option: number, value: Uint8Array): void {
+    if (this.#host.lib.zmq_setsockopt(this.#handle, option, value, BigInt(value.length)) !== 0) {
+      throw this.#host.error(`setsockopt ${option}`);
+    }
+  }
+
+  /** Reads a binary option of at most `max` bytes. */
+  getBytesOption(option: number, max = 256): Uint8Array {
+    this.#idle("getsockopt");
+    const out = new Uint8Array(max);
+    this.#size[0] = BigInt(max);
+    if (this.#host.lib.zmq_getsockopt(this.#handle, option, out, this.#size) !== 0) {
+      throw this.#host.error(`getsockopt ${option}`);
+    }
+    return out.subarray(0, Number(this.#size[0]));
+  }
+
+  /** @internal Applies {@linkcode SocketOptions}. */
+  configure(options: SocketOptions): void {
+    const ints: Array<[number, number | boolean | undefined]> = [
+      [OPT.LINGER, options.linger ?? 200],
+      [OPT.SNDHWM, options.sendHwm],
+      [OPT.RCVHWM, options.receiveHwm],
+      [OPT.RECONNECT_IVL, options.reconnectInterval],
+      [OPT.RECONNECT_IVL_MAX, options.reconnectIntervalMax],
+      [OPT.HEARTBEAT_IVL, options.heartbeatInterval],
+      [OPT.HEARTBEAT_TIMEOUT, options.heartbeatTimeout],
+      [OPT.HEARTBEAT_TTL, options.heartbeatTtl],
+      [OPT.IMMEDIATE, options.immediate],
+      [OPT.CURVE_SERVER, options.curveServer],
+    ];
+    if (this.type === "router") {
+      ints.push([OPT.ROUTER_MANDATORY, options.routerMandatory ?? true]);
+      ints.push([OPT.ROUTER_HANDOVER, options.routerHandover]);
+    }
+    for (const [option, value] of ints) {
+      if (value !== undefined) this.setIntOption(option, Number(value));
+    }
+    if (options.maxMessageSize !== undefined) {
+      this.setInt64Option(OPT.MAXMSGSIZE, options.maxMessageSize);
+    }
+    const keys: Array<[number, Uint8Array | string | undefined]> = [
+      [OPT.ROUTING_ID, options.routingId],
+      [OPT.CURVE_PUBLICKEY, options.curvePublicKey],
+      [OPT.CURVE_SECRETKEY, options.curveSecretKey],
+      [OPT.CURVE_SERVERKEY, options.curveServerKey],
+    ];
+    for (const [option, value] of keys) {
+      if (value !== undefined) this.setBytesOption(option, bytes(value));
+    }
+    for (const prefix of options.subscribe ?? []) this.subscribe(prefix);
+  }
+
+  /**
+   * Sends one message (one or more frames). Resolves once libzmq has queued it;
+   * waits, never drops, while the peer is at its high-water mark.
+   *
+   * @throws {ZmqError} e.g. `EHOSTUNREACH` from a ROUTER to an unknown peer.
+   * @throws {SocketClosedError} when the socket closes first.
+   */
+  send(message: Frames): Promise<void> {
+    if (this.#closed) return Promise.reject(new SocketClosedError());
+    const frames = typeof message === "string" || message instanceof Uint8Array
+      ? [bytes(message)]
+      : message.map(bytes);
+    if (frames.length === 0) return Promise.reject(new TypeError("A message needs at least one frame"));
+    if (this.#sends.length === 0 && !this.#polled) {
+      try {
+        if (this.#write(frames)) return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#sends.push({ frames, resolve, reject });
+      this.#host.kick();
+    });
+  }
+
+  /**
+   * Receives the next message as its frames.
+   *
+   * @throws {SocketClosedError} when the socket closes while waiting.
+   */
+  receive(): Promise<Uint8Array[]> {
+    const ready = this.#inbox.shift();
+    if (ready) return Promise.resolve(ready);
+    if (this.#closed) return Promise.reject(new SocketClosedError());
+    if (!this.#polled) {
+      try {
+        const frames = this.#read();
+        if (frames) return Promise.resolve(frames);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<Uint8Array[]>((resolve, reject) => {
+      this.#receives.push({ resolve, reject });
+      this.#host.kick();
+    });
+  }
+
+  /** Yields each message received until the socket closes. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array[]> {
+    while (true) {
+      try {
+        yield await this.receive();
+      } catch (error) {
+        if (error instanceof SocketClosedError) return;
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * Closes the socket: pending sends and receives reject with {@linkcode SocketClosedError}.
+   * Queued outgoing messages get `linger` ms to leave.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = new SocketClosedError();
+    for (const pending of this.#sends.splice(0)) pending.reject(error);
+    for (const pending of this.#receives.splice(0)) pending.reject(error);
+    this.#inbox.length = 0;
+    if (this.#polled) {
+      this.#host.kick(); // The loop closes the handle once the poll returns.
+    } else {
+      this.destroy();
+    }
+  }
+
+  /** @internal Closes the native handle; only when no poll is in flight. */
+  destroy(): void {
+    if (this.#handle === null) return;
+    this.#host.lib.zmq_close(this.#handle);
+    this.#handle = null;
+    this.#host.release(this);
+  }
+
+  /** @internal The poll events this socket waits for now (0 for none). */
+  interest(now: number): number {
+    if (this.#closed) return 0;
+    if (this.#deferred.length > 0) this.#runDeferred();
+    let events = 0;
+    if (this.#receives.length > 0) events |= POLLIN;
+    if (this.#sends.length > 0 && this.#retryAt <= now) events |= POLLOUT;
+    return events;
+  }
+
+  /** @internal When a blocked send should be retried (ms timestamp), or 0. */
+  get retryAt(): number {
+    return this.#sends.length > 0 ? this.#retryAt : 0;
+  }
+
+  /** @internal Does the work that `revents` allows; only when no poll is in flight. */
+  service(revents: number, now: number): void {
+    if (this.#closed) return;
+    if (this.#deferred.length > 0) this.#runDeferred();
+    if (revents & POLLOUT) this.#flush(now);
+    if (revents & POLLIN) this.#deliver();
+  }
+
+  #flush(now: number): void {
+    let sent = 0;
+    while (this.#sends.length > 0) {
+      const head = this.#sends[0]!;
+      let done: boolean;
+      try {
+        done = this.#write(head.frames);
+      } catch (error) {
+        this.#sends.shift();
+        head.reject(error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      if (!done) break;
+      this.#sends.shift();
+      head.resolve();
+      sent++;
+    }
+    if (this.#sends.length === 0 || sent > 0) {
+      this.#retryAt = 0;
+      this.#retryDelay = RETRY_MIN_MS;
+    } else {
+      // POLLOUT fired yet the addressed peer is still full (ROUTER): back off.
+      this.#retryAt = now + this.#retryDelay;
+      this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  #deliver(): void {
+    while (this.#receives.length > 0 || this.#inbox.length < READ_AHEAD) {
+      let frames: Uint8Array[] | undefined;
+      try {
+        frames = this.#read();
+      } catch (error) {
+        const reason = error instanceof Error ? error : new Error(String(error));
+        for (const pending of this.#receives.splice(0)) pending.reject(reason);
+        return;
+      }
+      if (!frames) return;
+      const waiter = this.#receives.shift();
+      if (waiter) waiter.resolve(frames);
+      else this.#inbox.push(frames);
+    }
+  }
+
+  /** Writes a whole message; false when libzmq would block before its first frame. */
+  #write(frames: Uint8Array[]): boolean {
+    const lib = this.#host.lib;
+    const last = frames.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const frame = frames[i]!;
+      const flags = DONTWAIT | (i < last ? SNDMORE : 0);
+      while (lib.zmq_send(this.#handle, frame, BigInt(frame.length), flags) < 0) {
+        const errno = lib.zmq_errno();
+        if (errno === EINTR) continue;
+        // libzmq accepts the rest of a message once its first frame is in.
+        if (errno === EAGAIN && i === 0) return false;
+        throw this.#host.error("send");
+      }
+    }
+    return true;
+  }
+
+  /** Reads one whole message, or undefined when none is waiting. */
+  #read(): Uint8Array[] | undefined {
+    const lib = this.#host.lib;
+    const msg = this.#msg;
+    const frames: Uint8Array[] = [];
+    while (true) {
+      lib.zmq_msg_init(msg);
+      const size = lib.zmq_msg_recv(msg, this.#handle, DONTWAIT);
+      if (size < 0) {
+        const errno = lib.zmq_errno();
+        lib.zmq_msg_close(msg);
+        if (errno === EINTR) continue;
+        if (errno === EAGAIN && frames.length === 0) return undefined;
+        throw this.#host.error("receive");
+      }
+      const frame = new Uint8Array(size);
+      if (size > 0) {
+        Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
+      }
+      frames.push(frame);
+      const more = lib.zmq_msg_more(msg);
+      lib.zmq_msg_close(msg);
+      if (!more) return frames;
+    }
+  }
+
+  #idle(operation: string): void {
+    if (this.#closed || this.#handle === null) {
+      throw new SocketClosedError(`Cannot ${operation}: socket is closed`);
+    }
+    if (this.#polled) {
+      // The poll thread holds this socket and libzmq sockets are not thread-safe.
+      throw new ZmqError(operation, EAGAIN, "the socket is being polled; call it before receiving");
+    }
+  }
+
+  /** Runs `operation` now, or right after the poll in flight returns. */
+  #soon(name: string, operation: () => void): void {
+    if (this.#closed || this.#handle === null) {
+      throw new SocketClosedError(`Cannot ${name}: socket is closed`);
+    }
+    if (!this.#polled) return operation();
+    this.#deferred.push(operation);
+    this.#host.kick();
+  }
+
+  /** Runs deferred operations; a failure rejects what is waiting on this socket. */
+  #runDeferred(): void {
+    for (const operation of this.#deferred.splice(0)) {
+      try {
+        operation();
+      } catch (error) {
+        const reason = error instanceof Error ? error : new Error(String(error));
+        for (const pending of this.#receives.splice(0)) pending.reject(reason);
+        for (const pending of this.#sends.splice(0)) pending.reject(reason);
+      }
+    }
+  }
+}
