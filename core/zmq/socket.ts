@@ -316,6 +316,16 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     });
   }
 
+  /**
+   * Returns a message that is already waiting, without waiting; undefined when none is.
+   * Lets a server handle a burst of messages as one batch (one store commit, say).
+   */
+  tryReceive(): Uint8Array[] | undefined {
+    const ready = this.#inbox.shift();
+    if (ready || this.#closed || this.#polled) return ready;
+    return this.#read();
+  }
+
   /** Yields each message received until the socket closes. */
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array[]> {
     while (true) {
