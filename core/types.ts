@@ -67,3 +67,25 @@ export interface PipelineSpec {
   /** Maps a job id to its function where they differ; otherwise the id is the function name. */
   jobs?: Record<string, string>;
 }
+
+/** Log methods a function gets in its context; records go to the broker's log. */
+export interface FunctionLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** The second argument of a function: who is running and how to stop early. */
+export interface FunctionContext {
+  /** The job id inside its pipeline. */
+  readonly jobId: string;
+  /** The pipeline's id. */
+  readonly pipelineId: string;
+  /** This attempt's number, from 1. */
+  readonly attempt: number;
+  /** Aborted when the job is cancelled or times out. */
+  readonly signal: AbortSignal;
+  /** Structured logging to the broker. */
+  readonly log: FunctionLogger;
+}

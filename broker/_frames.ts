@@ -1,0 +1,84 @@
+/**
+ * Length-prefixed JSON frames on a byte stream: a 4-byte big-endian length, then
+ * that many bytes of UTF-8 JSON. Used on a worker host's stdin and stdout.
+ *
+ * @module
+ */
+
+/** Frames above this are a corrupt stream (or a runaway output), not data. */
+export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Encodes one value as a frame. */
+export function encodeFrame(value: unknown): Uint8Array {
+  const body = encoder.encode(JSON.stringify(value));
+  if (body.length > MAX_FRAME_BYTES) {
+    throw new RangeError(`Frame of ${body.length} bytes exceeds ${MAX_FRAME_BYTES} bytes`);
+  }
+  const frame = new Uint8Array(4 + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, 4);
+  return frame;
+}
+
+/**
+ * Reads frames until the stream ends.
+ *
+ * @throws {TypeError} on a frame that is too long, not UTF-8 or not JSON, or a
+ *   stream that ends inside a frame.
+ */
+export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
+  let buffer: Uint8Array = new Uint8Array(0);
+  for await (const chunk of stream) {
+    buffer = buffer.length === 0 ? chunk : concat(buffer, chunk);
+    let offset = 0;
+    while (buffer.length - offset >= 4) {
+      const length = new DataView(buffer.buffer, buffer.byteOffset + offset).getUint32(0);
+      if (length > MAX_FRAME_BYTES) {
+        throw new TypeError(`Corrupt stream: frame length ${length} exceeds ${MAX_FRAME_BYTES}`);
+      }
+      if (buffer.length - offset - 4 < length) break;
+      const body = buffer.subarray(offset + 4, offset + 4 + length);
+      offset += 4 + length;
+      try {
+        yield JSON.parse(decoder.decode(body));
+      } catch (error) {
+        throw new TypeError(`Corrupt stream: frame is not JSON (${(error as Error).message})`);
+      }
+    }
+    buffer = buffer.subarray(offset);
+  }
+  if (buffer.length > 0) throw new TypeError("Stream ended inside a frame");
+}
+
+/** Writes frames to a stream one after another, whoever calls. */
+export class FrameWriter {
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #closed = false;
+
+  constructor(stream: WritableStream<Uint8Array>) {
+    this.#writer = stream.getWriter();
+  }
+
+  /** Writes one frame. @throws when the stream is closed or broken. */
+  async write(value: unknown): Promise<void> {
+    if (this.#closed) throw new TypeError("Frame stream is closed");
+    await this.#writer.write(encodeFrame(value));
+  }
+
+  /** Closes the stream; later writes throw. Never throws itself. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writer.close().catch(() => {});
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}

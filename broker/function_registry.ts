@@ -1,0 +1,255 @@
+/**
+ * The function modules of a folder: `<name>.ts` or `<name>.js`, except names
+ * that start with `_` or `.` (helpers, hidden files) and `*_test.ts`. Each module
+ * is described by loading it in a sandboxed worker (never in the broker's own
+ * isolate, which has the broker's permissions). The folder is watched: new,
+ * changed and removed modules take effect without a restart.
+ *
+ * @module
+ */
+import { join, relative, sep } from "node:path";
+import { pathToFileURL } from "node:url";
+import { getLogger } from "../core/log.ts";
+import type { ErrorData, FunctionConfig } from "../core/types.ts";
+import { functionLoadError } from "./sandbox_errors.ts";
+import type { LoadResult } from "./sandbox_worker.ts";
+
+/** A function module as the registry knows it. */
+export interface FunctionEntry {
+  /** The module's base name. */
+  readonly name: string;
+  /** Its absolute path. */
+  readonly path: string;
+  /** Its `file:` URL, with a `?v=` version so a changed file is re-read. */
+  readonly url: string;
+  /** Bumped each time the module (or a helper) changes. */
+  readonly version: number;
+  /** Its validated `config` export; empty when it failed to load. */
+  readonly config: FunctionConfig;
+  /** Why it cannot run, when it cannot. */
+  readonly error?: ErrorData;
+}
+
+/** Names of the functions that came, changed or went in one rescan. */
+export interface FunctionChange {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+/** Loads a module in a sandbox that may only read `read`, and describes it. */
+export type Describer = (fn: string, url: string, read: string[]) => Promise<LoadResult>;
+
+/** How to build a {@linkcode FunctionRegistry}. */
+export interface FunctionRegistryOptions {
+  /** Absolute, symlink-free path of the functions folder. */
+  functionsDir: string;
+  describe: Describer;
+  /** Quiet time after a file event before rescanning, ms. Default 100. */
+  debounceMs?: number;
+}
+
+interface Found {
+  path: string;
+  stamp: string;
+  duplicate?: string;
+}
+
+/** Scans, describes and watches a folder of function modules. */
+export class FunctionRegistry {
+  readonly #dir: string;
+  readonly #describe: Describer;
+  readonly #debounceMs: number;
+  readonly #log = getLogger("broker", "functions");
+  readonly #entries = new Map<string, FunctionEntry & { stamp: string }>();
+  readonly #listeners = new Set<(change: FunctionChange) => void>();
+  #helpers: string[] = [];
+  #version = 0;
+  #watcher: Deno.FsWatcher | undefined;
+  #watching: Promise<void> = Promise.resolve();
+  #scanning: Promise<void> = Promise.resolve();
+  #dirty = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(options: FunctionRegistryOptions) {
+    this.#dir = options.functionsDir;
+    this.#describe = options.describe;
+    this.#debounceMs = options.debounceMs ?? 100;
+  }
+
+  /** Scans and describes every module, then watches the folder. @throws when the folder cannot be read. */
+  async start(): Promise<void> {
+    await this.#scan(new Set(), false);
+    this.#watcher = Deno.watchFs(this.#dir, { recursive: true });
+    const watcher = this.#watcher;
+    this.#watching = (async () => {
+      try {
+        for await (const event of watcher) {
+          if (event.kind === "access") continue;
+          for (const path of event.paths) this.#dirty.add(path);
+          clearTimeout(this.#timer);
+          this.#timer = setTimeout(() => this.#rescan(), this.#debounceMs);
+        }
+      } catch (error) {
+        this.#log.error("Stopped watching {dir}: {error}", {
+          dir: this.#dir,
+          error: String(error),
+        });
+      }
+    })();
+  }
+
+  /** The function called `name`. */
+  get(name: string): FunctionEntry | undefined {
+    return this.#entries.get(name);
+  }
+
+  /** Every function, by name. */
+  list(): FunctionEntry[] {
+    return [...this.#entries.values()].sort((a, b) => a.name < b.name ? -1 : 1);
+  }
+
+  /** What a worker must read to import `name`: the module and the folder's helpers. */
+  moduleRead(name: string): string[] {
+    const entry = this.#entries.get(name);
+    return entry ? [entry.path, ...this.#helpers] : [];
+  }
+
+  /** Calls `listener` after each rescan that changed something; returns an unsubscribe function. */
+  onChange(listener: (change: FunctionChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops watching; waits for a rescan in progress. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#watcher?.close();
+    await this.#watching;
+    await this.#scanning;
+  }
+
+  #rescan(): void {
+    this.#scanning = this.#scanning.then(async () => {
+      if (this.#closed) return;
+      const paths = this.#dirty;
+      this.#dirty = new Set();
+      try {
+        await this.#scan(paths, true);
+      } catch (error) {
+        this.#log.warn("Cannot rescan {dir}: {error}", { dir: this.#dir, error: String(error) });
+      }
+    });
+  }
+
+  async #scan(touched: Set<string>, emit: boolean): Promise<void> {
+    const { modules, helpers } = await this.#list();
+    const helperNames = new Set(
+      [...helpers, ...this.#helpers].map((path) => relative(this.#dir, path)),
+    );
+    // A helper (or a subfolder) changed: any module may import it.
+    const all = helpers.join("\n") !== this.#helpers.join("\n") || [...touched].some((path) => {
+      const first = relative(this.#dir, path).split(sep)[0] ?? "";
+      return first.startsWith("_") || helperNames.has(first);
+    });
+    this.#helpers = helpers;
+    const touchedFiles = new Set([...touched].map((path) => relative(this.#dir, path)));
+    const change: FunctionChange = { added: [], changed: [], removed: [] };
+    for (const [name, found] of modules) {
+      const previous = this.#entries.get(name);
+      const fresh = !previous || previous.path !== found.path || previous.stamp !== found.stamp;
+      if (!fresh && !all && !touchedFiles.has(relative(this.#dir, found.path))) continue;
+      if (this.#closed) return;
+      this.#entries.set(name, await this.#load(name, found));
+      (previous ? change.changed : change.added).push(name);
+    }
+    for (const name of this.#entries.keys()) {
+      if (modules.has(name)) continue;
+      this.#entries.delete(name);
+      change.removed.push(name);
+    }
+    if (!emit || change.added.length + change.changed.length + change.removed.length === 0) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.#log.error("A function change listener failed: {error}", { error: String(error) });
+      }
+    }
+  }
+
+  async #load(name: string, found: Found): Promise<FunctionEntry & { stamp: string }> {
+    const version = ++this.#version;
+    const url = `${pathToFileURL(found.path).href}?v=${version}`;
+    const base = { name, path: found.path, url, version, stamp: found.stamp };
+    if (found.duplicate) {
+      const error = functionLoadError(
+        `Function "${name}" has two modules: ${found.path} and ${found.duplicate}`,
+      );
+      return { ...base, config: {}, error };
+    }
+    const result = await this.#describe(name, url, [found.path, ...this.#helpers]);
+    if (!result.ok) {
+      this.#log.warn("Function {name} failed to load: {error}", {
+        name,
+        error: result.error.message,
+      });
+      const message = `Function "${name}" failed to load: ${result.error.message}`;
+      return { ...base, config: {}, error: { ...result.error, message, retryable: false } };
+    }
+    const { config, problems, hasDefault } = result.description;
+    if (problems.length > 0) {
+      return {
+        ...base,
+        config,
+        error: functionLoadError(
+          `Function "${name}" has an invalid config: ${problems.join("; ")}`,
+        ),
+      };
+    }
+    if (!hasDefault) {
+      return {
+        ...base,
+        config,
+        error: functionLoadError(`Function "${name}" has no default export function`),
+      };
+    }
+    return { ...base, config };
+  }
+
+  async #list(): Promise<{ modules: Map<string, Found>; helpers: string[] }> {
+    const modules = new Map<string, Found>();
+    const helpers: string[] = [];
+    for await (const item of Deno.readDir(this.#dir)) {
+      const path = join(this.#dir, item.name);
+      if (item.name.startsWith(".")) continue;
+      if (item.name.startsWith("_") || item.isDirectory) {
+        helpers.push(path);
+        continue;
+      }
+      const match = /^(.+)\.(ts|js)$/.exec(item.name);
+      if (!match?.[1] || /_test\.(ts|js)$/.test(item.name)) continue;
+      let info: Deno.FileInfo;
+      try {
+        info = await Deno.stat(path);
+      } catch {
+        continue; // Removed meanwhile, or a broken link.
+      }
+      if (!info.isFile) continue;
+      const found: Found = { path, stamp: `${info.mtime?.getTime()}:${info.size}` };
+      const other = modules.get(match[1]);
+      if (other) {
+        // Both `x.ts` and `x.js`: an error, reported on `x.ts`.
+        const [ts, js] = match[2] === "ts" ? [found, other] : [other, found];
+        modules.set(match[1], { ...ts, duplicate: js.path });
+      } else {
+        modules.set(match[1], found);
+      }
+    }
+    helpers.sort();
+    return { modules, helpers };
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The broker's side of one worker host process ({@linkcode ./worker_host.ts}):
+ * spawns it, sends it requests, matches replies, and notices when it dies. A
+ * host that dies fails its pending requests with `OutOfMemoryError` (when its
+ * stderr says so) or `WorkerCrashedError`; {@linkcode HostProcess.start} makes a
+ * new one.
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { getLogger } from "../core/log.ts";
+import { FrameWriter, readFrames } from "./_frames.ts";
+import { hostDeathError, lastLines, workerCrashed } from "./sandbox_errors.ts";
+import type { LoadResult, RunResult } from "./sandbox_worker.ts";
+import {
+  assertNever,
+  type ErrorReply,
+  type HostMessage,
+  type HostRequest,
+  type HostRunRequest,
+  type LogRecord,
+  type OkReply,
+  parseHostMessage,
+} from "./worker_protocol.ts";
+
+const HOST_PATH = fileURLToPath(new URL("./worker_host.ts", import.meta.url));
+const BROKER_DIR = dirname(HOST_PATH);
+const START_TIMEOUT_MS = 15_000;
+/** A cancelled job whose host has not answered by then gets its host killed. */
+const CANCEL_KILL_MS = 1_000;
+/** Slack past a job's own limits before its host counts as hung (module load included). */
+const HUNG_SLACK_MS = 15_000;
+const STOP_KILL_MS = 2_000;
+const STDERR_TAIL_CHARS = 16_384;
+
+/** What a host may read besides what functions declare: the functions and its own code. */
+export function hostBaseRead(functionsDir: string): string[] {
+  return [functionsDir, BROKER_DIR, resolve(BROKER_DIR, "../core")];
+}
+
+/** How to start a host. */
+export interface HostProcessOptions {
+  /** `--allow-*` flags: see `hostPermissionFlags`. */
+  flags: readonly string[];
+  /** V8 heap limit of each isolate in the host, MiB. */
+  heapMb: number;
+  /** Its working directory; a `deno.json` there (or above) applies to function modules. */
+  cwd: string;
+  /** Receives log records that belong to no job (e.g. an error in a stray timer). */
+  onStrayLog?: (record: LogRecord) => void;
+}
+
+/** A job for {@linkcode HostProcess.run}. */
+export type HostJob = Omit<HostRunRequest, "type" | "id">;
+
+interface Pending {
+  fn: string;
+  resolve: (reply: OkReply | ErrorReply) => void;
+  onLog?: (record: LogRecord) => void;
+  cancelled: boolean;
+}
+
+/** One worker host process, restartable. */
+export class HostProcess {
+  readonly #options: HostProcessOptions;
+  readonly #log = getLogger("broker", "host");
+  readonly #pending = new Map<number, Pending>();
+  #flags: readonly string[];
+  #child: Deno.ChildProcess | undefined;
+  #input: FrameWriter | undefined;
+  #exited: Promise<void> = Promise.resolve();
+  #ready: PromiseWithResolvers<void> | undefined;
+  #stopping = false;
+  #nextId = 1;
+
+  constructor(options: HostProcessOptions) {
+    this.#options = options;
+    this.#flags = options.flags;
+  }
+
+  /** Its process id while it runs. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /** Whether it runs. */
+  get alive(): boolean {
+    return this.#child !== undefined;
+  }
+
+  /** The permission flags it runs (or will next run) with. */
+  get flags(): readonly string[] {
+    return this.#flags;
+  }
+
+  /**
+   * Spawns the process (with `flags` when given) and waits until it reads requests.
+   *
+   * @throws {Error} when it exits or stays silent instead; its stderr is in the message.
+   */
+  async start(flags?: readonly string[]): Promise<void> {
+    if (this.#child) throw new Error("Worker host is already running");
+    if (flags) this.#flags = flags;
+    const args = [
+      "run",
+      "--unstable-worker-options",
+      `--v8-flags=--max-old-space-size=${this.#options.heapMb}`,
+      "--no-prompt",
+      "--no-lock",
+      ...this.#flags,
+      HOST_PATH,
+    ];
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      cwd: this.#options.cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    this.#input = new FrameWriter(child.stdin);
+    this.#ready = Promise.withResolvers<void>();
+    const stderr = { tail: "" };
+    this.#exited = this.#supervise(child, stderr);
+    const timer = setTimeout(() => this.#ready?.reject(new Error("no answer")), START_TIMEOUT_MS);
+    try {
+      await this.#ready.promise;
+    } catch (error) {
+      this.#kill(child);
+      await this.#exited;
+      throw new Error(
+        `Worker host failed to start (${(error as Error).message}): ${stderr.tail.trim()}`,
+      );
+    } finally {
+      clearTimeout(timer);
+      this.#ready = undefined;
+    }
+  }
+
+  /** Runs a job; never throws: a failure of any kind is a `{ ok: false }` result. */
+  run(job: HostJob, onLog: (record: LogRecord) => void, signal?: AbortSignal): Promise<RunResult> {
+    const id = this.#nextId++;
+    const pending: Pending = { fn: job.fn, resolve: () => {}, onLog, cancelled: false };
+    const reply = this.#request({ type: "run", id, ...job }, pending);
+    const onAbort = () => {
+      pending.cancelled = true;
+      this.#send({ type: "cancel", id });
+      cancelTimer = setTimeout(() => this.#child && this.#kill(this.#child), CANCEL_KILL_MS);
+    };
+    let cancelTimer: ReturnType<typeof setTimeout> | undefined;
+    // A host that never answers (it should always) is killed, which fails the job.
+    const hungTimer = setTimeout(
+      () => this.#child && this.#kill(this.#child),
+      job.timeoutMs + HUNG_SLACK_MS,
+    );
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    return reply.then((message) => {
+      clearTimeout(cancelTimer);
+      clearTimeout(hungTimer);
+      signal?.removeEventListener("abort", onAbort);
+      if (message.type === "error") return { ok: false, error: message.error };
+      if (message.result.kind === "run") return { ok: true, output: message.result.output };
+      return {
+        ok: false,
+        error: workerCrashed(`Worker host answered a run with a ${message.result.kind}`),
+      };
+    });
+  }
+
+  /** Loads a module in a throwaway worker that may only read `read`, and describes it. */
+  async describe(fn: string, url: string, read: string[]): Promise<LoadResult> {
+    const id = this.#nextId++;
+    const message = await this.#request({ type: "describe", id, fn, url, read }, {
+      fn,
+      resolve: () => {},
+      cancelled: false,
+    });
+    if (message.type === "error") return { ok: false, error: message.error };
+    if (message.result.kind === "describe") {
+      return { ok: true, description: message.result.description };
+    }
+    return {
+      ok: false,
+      error: workerCrashed(`Worker host answered a describe with a ${message.result.kind}`),
+    };
+  }
+
+  /** Drops the warm worker of `fn`, if any. */
+  forget(fn: string): void {
+    if (this.#child) this.#send({ type: "forget", fn });
+  }
+
+  /** Stops the process: closes its stdin, then kills it if it lingers. Pending jobs fail. */
+  async close(): Promise<void> {
+    const child = this.#child;
+    if (!child) return await this.#exited;
+    this.#stopping = true;
+    await this.#input?.close();
+    const timer = setTimeout(() => this.#kill(child), STOP_KILL_MS);
+    await this.#exited;
+    clearTimeout(timer);
+    this.#stopping = false;
+  }
+
+  #request(request: HostRequest, pending: Pending): Promise<OkReply | ErrorReply> {
+    return new Promise((resolve) => {
+      pending.resolve = resolve;
+      if (!this.#child) {
+        resolve({ type: "error", id: 0, error: workerCrashed("Worker host is not running") });
+        return;
+      }
+      if ("id" in request) this.#pending.set(request.id, pending);
+      this.#send(request);
+    });
+  }
+
+  #send(request: HostRequest): void {
+    // A failed write means the host is dying; #supervise fails what is pending.
+    this.#input?.write(request).catch(() => {});
+  }
+
+  #kill(child: Deno.ChildProcess): void {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+
+  async #supervise(child: Deno.ChildProcess, stderr: { tail: string }): Promise<void> {
+    const stderrDone = (async () => {
+      for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
+        stderr.tail = (stderr.tail + text).slice(-STDERR_TAIL_CHARS);
+      }
+    })();
+    let malformed: string | undefined;
+    try {
+      for await (const frame of readFrames(child.stdout)) this.#receive(parseHostMessage(frame));
+    } catch (error) {
+      malformed = (error as Error).message;
+      this.#kill(child);
+    }
+    const status = await child.status;
+    await stderrDone.catch(() => {});
+    await this.#input?.close();
+    this.#child = undefined;
+    this.#input = undefined;
+    this.#ready?.reject(new Error(`exit code ${status.code}`));
+    const failures = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const pending of failures) {
+      pending.resolve({
+        type: "error",
+        id: 0,
+        error: hostDeathError({
+          fn: pending.fn,
+          cancelled: pending.cancelled,
+          stopping: this.#stopping,
+          status,
+          stderr: stderr.tail,
+          malformed,
+          heapMb: this.#options.heapMb,
+        }),
+      });
+    }
+    if (!this.#stopping) {
+      this.#log.warn("Worker host {pid} exited (code {code}, signal {signal}): {stderr}", {
+        pid: child.pid,
+        code: status.code,
+        signal: status.signal ?? "none",
+        stderr: malformed ?? lastLines(stderr.tail),
+      });
+    }
+  }
+
+  #receive(message: HostMessage): void {
+    switch (message.type) {
+      case "ready":
+        this.#ready?.resolve();
+        return;
+      case "log": {
+        const pending = message.id === null ? undefined : this.#pending.get(message.id);
+        if (pending?.onLog) pending.onLog(message.record);
+        else this.#options.onStrayLog?.(message.record);
+        return;
+      }
+      case "ok":
+      case "error": {
+        const pending = this.#pending.get(message.id);
+        this.#pending.delete(message.id);
+        pending?.resolve(message);
+        return;
+      }
+      default:
+        assertNever(message);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Turns function configs into permissions, at two levels: the `--allow-*` flags of
+ * a worker host process (the union of what its functions declare: a Web Worker
+ * can only narrow its parent's permissions) and the `deno.permissions` of each
+ * function's Web Worker (what that function declares, and reading its own code).
+ * `run`, `ffi` and `sys` are never granted: each would escape the sandbox.
+ *
+ * @module
+ */
+import { isAbsolute, resolve } from "node:path";
+import type { FunctionConfig } from "../core/types.ts";
+import { PERMISSION_KINDS, type PermissionKind } from "./function_config.ts";
+
+/** The `deno.permissions` option of a function's Web Worker. */
+export interface WorkerPermissions {
+  net: boolean | string[];
+  read: boolean | string[];
+  write: boolean | string[];
+  env: boolean | string[];
+  run: false;
+  ffi: false;
+  sys: false;
+  import: false;
+}
+
+/** A worker with no permissions but reading `read` (e.g. to describe a module). */
+export function readOnlyPermissions(read: string[]): WorkerPermissions {
+  return {
+    net: false,
+    read,
+    write: false,
+    env: false,
+    run: false,
+    ffi: false,
+    sys: false,
+    import: false,
+  };
+}
+
+/**
+ * The permissions of a function's worker.
+ *
+ * @param config The function's validated config.
+ * @param moduleRead Paths the worker must read to import the module and its helpers:
+ *   Deno checks a worker's dynamic imports against its own read permission.
+ * @param functionsDir Relative paths in `config` are relative to this folder.
+ */
+export function workerPermissions(
+  config: FunctionConfig,
+  moduleRead: string[],
+  functionsDir: string,
+): WorkerPermissions {
+  const declared = config.permissions ?? {};
+  const grant = (kind: PermissionKind): boolean | string[] => {
+    const value = declared[kind];
+    if (value === undefined || typeof value === "boolean") return value ?? false;
+    return entries(kind, value, functionsDir);
+  };
+  const read = grant("read");
+  return {
+    net: grant("net"),
+    read: read === true ? true : [...moduleRead, ...(read === false ? [] : read)],
+    write: grant("write"),
+    env: grant("env"),
+    run: false,
+    ffi: false,
+    sys: false,
+    import: false,
+  };
+}
+
+/**
+ * The permission flags of a worker host: `baseRead` (its own code and the functions)
+ * plus the union of what `configs` declare. Sorted, so equal sets give equal flags.
+ */
+export function hostPermissionFlags(
+  configs: readonly FunctionConfig[],
+  baseRead: readonly string[],
+  functionsDir: string,
+): string[] {
+  const flags: string[] = [];
+  for (const kind of PERMISSION_KINDS) {
+    const union = new Set(kind === "read" ? baseRead : []);
+    let all = false;
+    for (const config of configs) {
+      const value = config.permissions?.[kind];
+      if (value === true) all = true;
+      else if (Array.isArray(value)) {
+        for (const entry of entries(kind, value, functionsDir)) union.add(entry);
+      }
+    }
+    if (all) flags.push(`--allow-${kind}`);
+    else if (union.size > 0) flags.push(`--allow-${kind}=${[...union].sort().join(",")}`);
+  }
+  return flags;
+}
+
+function entries(kind: PermissionKind, values: string[], functionsDir: string): string[] {
+  if (kind !== "read" && kind !== "write") return values;
+  // Deno would resolve relative paths against the host's working directory.
+  return values.map((path) => isAbsolute(path) ? path : resolve(functionsDir, path));
+}

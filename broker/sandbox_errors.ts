@@ -1,0 +1,103 @@
+/**
+ * The sandbox's own failures, as {@linkcode ErrorData} ready to cross process
+ * boundaries. Compare them by `name`:
+ *
+ * - `FunctionNotFoundError`: the broker has no such function (retryable: another may);
+ * - `FunctionLoadError`: the module has no default export or an invalid config;
+ * - `JobTimeoutError` (see `core/errors.ts`), `JobCancelledError`;
+ * - `OutOfMemoryError`: the job's host ran out of heap and died;
+ * - `WorkerCrashedError`: a worker or its host died for another reason.
+ *
+ * @module
+ */
+import type { ErrorData } from "../core/types.ts";
+
+const OOM_PATTERN = /out of memory|heap limit/i;
+
+/** A function the broker does not know. */
+export function functionNotFound(fn: string): ErrorData {
+  return {
+    name: "FunctionNotFoundError",
+    message: `Function "${fn}" is not known to this broker`,
+    retryable: true,
+  };
+}
+
+/** A module that loaded but cannot run. */
+export function functionLoadError(message: string): ErrorData {
+  return { name: "FunctionLoadError", message, retryable: false };
+}
+
+/** A job cancelled on request. */
+export function jobCancelled(jobId: string): ErrorData {
+  return { name: "JobCancelledError", message: `Job "${jobId}" was cancelled`, retryable: false };
+}
+
+/** A job that could not run, or was cut short, because the pool is not running. */
+export function poolNotRunning(state: string): ErrorData {
+  const why = state === "new" || state === "starting" ? "not started" : state;
+  return { name: "JobCancelledError", message: `Worker pool is ${why}`, retryable: true };
+}
+
+/** A worker or host that died or misbehaved. */
+export function workerCrashed(message: string): ErrorData {
+  return { name: "WorkerCrashedError", message, retryable: true };
+}
+
+/** What a worker host's death means for the job it was running. */
+export interface HostDeath {
+  /** The function that was running. */
+  fn: string;
+  /** The job had been cancelled (and its host killed for not answering). */
+  cancelled: boolean;
+  /** The broker was stopping the host. */
+  stopping: boolean;
+  status: Deno.CommandStatus;
+  /** The end of the host's stderr. */
+  stderr: string;
+  /** Set when the host was killed for writing a corrupt frame. */
+  malformed?: string;
+  heapMb: number;
+}
+
+/** Turns a worker host's death into the error of the job it was running. */
+export function hostDeathError(death: HostDeath): ErrorData {
+  const { fn, status, stderr } = death;
+  if (death.cancelled) {
+    return {
+      name: "JobCancelledError",
+      message: `Function "${fn}" was cancelled`,
+      retryable: false,
+    };
+  }
+  if (death.stopping) {
+    return {
+      name: "JobCancelledError",
+      message: `Worker host stopped while function "${fn}" ran`,
+      retryable: true,
+    };
+  }
+  if (death.malformed) {
+    return workerCrashed(
+      `Worker host sent a malformed frame while function "${fn}" ran: ${death.malformed}`,
+    );
+  }
+  if (OOM_PATTERN.test(stderr)) {
+    return {
+      name: "OutOfMemoryError",
+      message: `Function "${fn}" ran out of memory (heap limit ${death.heapMb} MiB)`,
+      // The heap may have been filled by another (idle) worker of the host; a retry gets a fresh one.
+      retryable: true,
+    };
+  }
+  const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+  const last = lastLines(stderr);
+  return workerCrashed(
+    `Worker host crashed (${how}) while function "${fn}" ran${last ? `: ${last}` : ""}`,
+  );
+}
+
+/** The last lines of a process's output, on one line. */
+export function lastLines(text: string, count = 3): string {
+  return text.trim().split("\n").slice(-count).join(" | ");
+}

@@ -1,0 +1,328 @@
+/**
+ * The broker's sandbox: `size` worker host processes ("slots"), each running one
+ * job at a time in warm, per-function Web Workers with the function's own
+ * permissions. Jobs wait in FIFO order when every slot is busy. A host that dies
+ * (out of memory, crash) fails only its own job and is replaced.
+ *
+ * ```ts
+ * const pool = new WorkerPool({ functionsDir: "functions", size: 2 });
+ * await pool.start();
+ * try {
+ *   const outcome = await pool.run({ fn: "ok", input: { n: 1 }, jobId: "a", pipelineId: "p", attempt: 1 });
+ * } finally {
+ *   await pool.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { getLogger } from "../core/log.ts";
+import type { ErrorData, JsonObject } from "../core/types.ts";
+import { SlotQueue } from "./_slot_queue.ts";
+import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";
+import { hostBaseRead, type HostJob, HostProcess } from "./host_process.ts";
+import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
+import { functionNotFound, jobCancelled, poolNotRunning, workerCrashed } from "./sandbox_errors.ts";
+import type { LoadResult } from "./sandbox_worker.ts";
+import type { LogRecord } from "./worker_protocol.ts";
+
+export type { LogLevel, LogRecord } from "./worker_protocol.ts";
+
+/** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
+export const DEFAULT_HEAP_MB = 256;
+/** A job's time limit when neither the request nor the function's config sets one. */
+export const DEFAULT_TIMEOUT_MS = 300_000;
+/** Log records kept per job; later ones are counted, not kept. */
+const MAX_LOGS_PER_JOB = 1_000;
+
+/** Settings of a {@linkcode WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Folder of function modules. */
+  functionsDir: string;
+  /** Worker host processes, i.e. jobs at once. */
+  size: number;
+  /** Heap limit of each isolate in a host, MiB. Default {@linkcode DEFAULT_HEAP_MB}. */
+  heapMb?: number;
+}
+
+/** One job for {@linkcode WorkerPool.run}. */
+export interface JobRequest {
+  /** Function name. */
+  fn: string;
+  input: JsonObject;
+  jobId: string;
+  pipelineId: string;
+  /** Attempt number, from 1. */
+  attempt: number;
+  /** Overrides the function's `config.timeoutMs`. */
+  timeoutMs?: number;
+  /** Aborting it cancels the job (queued or running). */
+  signal?: AbortSignal;
+}
+
+/** How a job ended, with what it logged. `durationMs` is its run time, without queueing. */
+export type JobOutcome =
+  | { ok: true; output: JsonObject; durationMs: number; logs: LogRecord[] }
+  | { ok: false; error: ErrorData; durationMs: number; logs: LogRecord[] };
+
+/** Runs function modules in sandboxed, warm workers inside child processes. */
+export class WorkerPool {
+  readonly #functionsDir: string;
+  readonly #size: number;
+  readonly #heapMb: number;
+  readonly #log = getLogger("broker", "pool");
+  #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
+  #dir = "";
+  #flags: string[] = [];
+  #slots = new SlotQueue<HostProcess>([]);
+  #describer: HostProcess | undefined;
+  #registry: FunctionRegistry | undefined;
+  #starting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  /** Host (re)starts in progress; `close()` waits for them so none is left behind. */
+  #starts = new Set<Promise<void>>();
+
+  /** @throws {RangeError} when `size` or `heapMb` is not a positive whole number. */
+  constructor(options: WorkerPoolOptions) {
+    const heapMb = options.heapMb ?? DEFAULT_HEAP_MB;
+    if (!Number.isInteger(options.size) || options.size < 1) {
+      throw new RangeError(`Pool size must be a whole number above 0, got ${options.size}`);
+    }
+    if (!Number.isInteger(heapMb) || heapMb < 16) {
+      throw new RangeError(`Heap limit must be a whole number of MiB from 16, got ${heapMb}`);
+    }
+    this.#functionsDir = resolve(options.functionsDir);
+    this.#size = options.size;
+    this.#heapMb = heapMb;
+  }
+
+  /** Slots: jobs that can run at once. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Slots in use: running a job, or restarting their host. */
+  get busy(): number {
+    return this.#slots.busy;
+  }
+
+  /** Process ids of the running worker hosts (for memory accounting). */
+  get pids(): number[] {
+    const hosts = [...this.#slots.items, ...(this.#describer ? [this.#describer] : [])];
+    return hosts.flatMap((host) => host.pid === undefined ? [] : [host.pid]);
+  }
+
+  /** The functions it serves. @throws {Error} before `start()`. */
+  get registry(): FunctionRegistry {
+    if (!this.#registry) throw new Error("WorkerPool is not started");
+    return this.#registry;
+  }
+
+  /**
+   * Describes every function module, then starts the hosts. On failure everything
+   * started is stopped again.
+   *
+   * @throws {Deno.errors.NotFound} when the functions folder does not exist.
+   */
+  start(): Promise<void> {
+    if (this.#state !== "new") {
+      return Promise.reject(new Error(`WorkerPool cannot start: it is ${this.#state}`));
+    }
+    this.#state = "starting";
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    try {
+      this.#dir = await Deno.realPath(this.#functionsDir);
+      const describer = this.#newHost(hostPermissionFlags([], hostBaseRead(this.#dir), this.#dir));
+      this.#describer = describer;
+      this.#registry = new FunctionRegistry({
+        functionsDir: this.#dir,
+        describe: (fn, url, read) => this.#describe(describer, fn, url, read),
+      });
+      await this.#track(describer.start());
+      await this.#registry.start();
+      this.#flags = this.#permissionFlags();
+      this.#slots = new SlotQueue(
+        Array.from({ length: this.#size }, () => this.#newHost(this.#flags)),
+      );
+      await Promise.all(this.#slots.items.map((host) => this.#track(host.start())));
+      this.#registry.onChange((change) => this.#onChange(change));
+      if (this.#state !== "starting") throw new Error("WorkerPool was closed while starting");
+      this.#state = "running";
+    } catch (error) {
+      await this.#shutdown();
+      throw error;
+    }
+  }
+
+  /** Runs one job. Never throws: every failure is an outcome with `ok: false`. */
+  async run(request: JobRequest): Promise<JobOutcome> {
+    const logs: LogRecord[] = [];
+    let started = performance.now();
+    const failed = (error: ErrorData): JobOutcome => ({
+      ok: false,
+      error,
+      durationMs: performance.now() - started,
+      logs,
+    });
+    if (this.#state !== "running") return failed(poolNotRunning(this.#state));
+    if (request.signal?.aborted) return failed(jobCancelled(request.jobId));
+    if (!this.#registry?.get(request.fn)) return failed(functionNotFound(request.fn));
+    const host = await this.#slots.acquire(request.signal);
+    if (!host) {
+      return failed(
+        this.#state === "running" ? jobCancelled(request.jobId) : poolNotRunning(this.#state),
+      );
+    }
+    try {
+      const entry = this.#registry.get(request.fn);
+      if (!entry) return failed(functionNotFound(request.fn));
+      if (entry.error) return failed(entry.error);
+      try {
+        await this.#ensureHost(host);
+      } catch (error) {
+        return failed(workerCrashed((error as Error).message));
+      }
+      started = performance.now();
+      const result = await host.run(
+        this.#hostJob(entry, request),
+        (record) => keep(logs, record),
+        request.signal,
+      );
+      return result.ok
+        ? { ok: true, output: result.output, durationMs: performance.now() - started, logs }
+        : failed(result.error);
+    } finally {
+      this.#release(host);
+    }
+  }
+
+  /** Stops every host (running jobs fail with `JobCancelledError`) and the folder watch. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#state === "starting") {
+      this.#state = "closing";
+      await this.#starting?.catch(() => {}); // It sees "closing" and shuts down itself.
+    }
+    await this.#shutdown();
+  }
+
+  async #shutdown(): Promise<void> {
+    if (this.#state === "closed") return;
+    this.#state = "closing";
+    this.#slots.close();
+    await this.#registry?.close();
+    await Promise.allSettled(this.#starts);
+    await Promise.all([...this.#slots.items, this.#describer].map((host) => host?.close()));
+    this.#state = "closed";
+  }
+
+  #onChange(change: FunctionChange): void {
+    for (const fn of [...change.changed, ...change.removed]) {
+      for (const host of this.#slots.items) host.forget(fn);
+    }
+    const flags = this.#permissionFlags();
+    if (flags.join(" ") === this.#flags.join(" ")) return;
+    this.#flags = flags;
+    // Idle hosts restart now; busy ones when their job ends.
+    for (const host of this.#slots.items) if (this.#slots.take(host)) this.#refresh(host);
+  }
+
+  #hostJob(entry: FunctionEntry, request: JobRequest): HostJob {
+    return {
+      fn: entry.name,
+      url: entry.url,
+      version: entry.version,
+      permissions: workerPermissions(entry.config, this.registry.moduleRead(entry.name), this.#dir),
+      timeoutMs: request.timeoutMs ?? entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      input: request.input,
+      jobId: request.jobId,
+      pipelineId: request.pipelineId,
+      attempt: request.attempt,
+    };
+  }
+
+  #newHost(flags: readonly string[]): HostProcess {
+    return new HostProcess({
+      flags,
+      heapMb: this.#heapMb,
+      cwd: this.#dir,
+      onStrayLog: (record) =>
+        this.#log[record.level]("Function {fn} logged outside a job: {message}", {
+          ...record.fields,
+          message: record.message,
+        }),
+    });
+  }
+
+  /** The union of the permissions of the functions that loaded. */
+  #permissionFlags(): string[] {
+    const loaded = this.registry.list().filter((entry) => !entry.error);
+    return hostPermissionFlags(
+      loaded.map((entry) => entry.config),
+      hostBaseRead(this.#dir),
+      this.#dir,
+    );
+  }
+
+  async #describe(host: HostProcess, fn: string, url: string, read: string[]): Promise<LoadResult> {
+    if (!host.alive) {
+      try {
+        await this.#track(host.start());
+      } catch (error) {
+        return { ok: false, error: workerCrashed((error as Error).message) };
+      }
+    }
+    return await host.describe(fn, url, read);
+  }
+
+  /** (Re)starts a host when it died or its permission flags are out of date. */
+  async #ensureHost(host: HostProcess): Promise<void> {
+    if (host.alive && host.flags.join(" ") === this.#flags.join(" ")) return;
+    await this.#track((async () => {
+      await host.close();
+      if (this.#state !== "running") throw new Error(poolNotRunning(this.#state).message);
+      await host.start(this.#flags);
+    })());
+  }
+
+  /** Restarts a taken slot's host in the background, then gives the slot back. */
+  #refresh(host: HostProcess): void {
+    this.#ensureHost(host)
+      .catch((error) =>
+        this.#log.warn("Cannot restart a worker host: {error}", { error: String(error) })
+      )
+      .finally(() => this.#slots.release(host));
+  }
+
+  #track(start: Promise<void>): Promise<void> {
+    this.#starts.add(start);
+    return start.finally(() => this.#starts.delete(start));
+  }
+
+  /** Gives a slot back after a job; a host that died or is out of date restarts first. */
+  #release(host: HostProcess): void {
+    const stale = !host.alive || host.flags.join(" ") !== this.#flags.join(" ");
+    if (this.#state === "running" && stale) this.#refresh(host);
+    else this.#slots.release(host);
+  }
+}
+
+function keep(logs: LogRecord[], record: LogRecord): void {
+  if (logs.length < MAX_LOGS_PER_JOB) logs.push(record);
+  else if (logs.length === MAX_LOGS_PER_JOB) {
+    logs.push({
+      time: record.time,
+      level: "warn",
+      message: `Log records after the first ${MAX_LOGS_PER_JOB} were dropped`,
+    });
+  }
+}

@@ -1,0 +1,305 @@
+/**
+ * Messages of the broker's sandbox, in two hops:
+ *
+ * 1. broker <-> worker host process: length-prefixed JSON frames on the host's
+ *    stdin/stdout ({@linkcode HostRequest}, {@linkcode HostMessage});
+ * 2. worker host <-> one Web Worker: `postMessage` ({@linkcode WorkerRequest},
+ *    {@linkcode WorkerMessage}).
+ *
+ * Requests carry an `id`; each gets exactly one `ok` or `error` reply with that id.
+ * `log` messages carry the id of the request they belong to, or `null`. Whatever
+ * crosses a hop is parsed here first: the host and the worker run user code, so
+ * their messages are untrusted data.
+ *
+ * @module
+ */
+import type { ErrorData, FunctionConfig, JsonObject } from "../core/types.ts";
+import { bool, type Fields, num, object, record, str, strings } from "./_fields.ts";
+import { validateConfig } from "./function_config.ts";
+import type { WorkerPermissions } from "./permissions.ts";
+
+/** Severity of a function's log record. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** One record a function logged through `ctx.log` (or `console`). */
+export interface LogRecord {
+  /** Epoch ms. */
+  time: number;
+  level: LogLevel;
+  message: string;
+  fields?: JsonObject;
+}
+
+/** What loading a module found out about it. */
+export interface ModuleDescription {
+  /** Its `config` export, with invalid parts left out. */
+  config: FunctionConfig;
+  /** What is wrong with `config`; the function cannot run while any are left. */
+  problems: string[];
+  /** Whether the default export is a function. */
+  hasDefault: boolean;
+}
+
+/** The module and the job a worker runs. */
+export interface JobFields {
+  /** Function name, for messages. */
+  fn: string;
+  input: JsonObject;
+  jobId: string;
+  pipelineId: string;
+  attempt: number;
+}
+
+// --- broker -> host -------------------------------------------------------------------
+
+/** Run a job in the function's warm worker (created or reloaded as needed). */
+export interface HostRunRequest extends JobFields {
+  type: "run";
+  id: number;
+  /** `file:` URL of the module with a `?v=` version, so an edit is re-read. */
+  url: string;
+  /** Bumped whenever the module changes; a warm worker of another version is replaced. */
+  version: number;
+  permissions: WorkerPermissions;
+  timeoutMs: number;
+}
+
+/** Load a module in a throwaway worker without permissions and describe it. */
+export interface HostDescribeRequest {
+  type: "describe";
+  id: number;
+  fn: string;
+  url: string;
+  /** What the worker may read: the module and its helpers. */
+  read: string[];
+}
+
+/** Stop the run with this id (its worker gets the abort, then is terminated). */
+export interface HostCancelRequest {
+  type: "cancel";
+  id: number;
+}
+
+/** Drop the warm worker of a function that changed or went away. */
+export interface HostForgetRequest {
+  type: "forget";
+  fn: string;
+}
+
+/** Everything the broker sends a host. */
+export type HostRequest =
+  | HostRunRequest
+  | HostDescribeRequest
+  | HostCancelRequest
+  | HostForgetRequest;
+
+// --- host -> broker and worker -> host ---------------------------------------------------
+
+/** The result of a request that succeeded, by kind. */
+export type RequestResult =
+  | { kind: "run"; output: JsonObject }
+  | { kind: "describe"; description: ModuleDescription };
+
+/** A request succeeded. */
+export interface OkReply {
+  type: "ok";
+  id: number;
+  result: RequestResult;
+}
+
+/** A request failed. */
+export interface ErrorReply {
+  type: "error";
+  id: number;
+  error: ErrorData;
+}
+
+/** A log record of the job with request `id`, or of no job (`null`: e.g. a stray timer). */
+export interface LogMessage {
+  type: "log";
+  id: number | null;
+  record: LogRecord;
+}
+
+/** The host is up and reads requests. */
+export interface ReadyMessage {
+  type: "ready";
+  pid: number;
+}
+
+/** Everything a host sends the broker. */
+export type HostMessage = ReadyMessage | OkReply | ErrorReply | LogMessage;
+
+// --- host -> worker --------------------------------------------------------------------
+
+/** Import the module at `url`; reply with its description. */
+export interface WorkerLoadRequest {
+  type: "load";
+  id: number;
+  fn: string;
+  url: string;
+}
+
+/** Call the loaded module's default export. */
+export interface WorkerRunRequest extends JobFields {
+  type: "run";
+  id: number;
+}
+
+/** Abort `ctx.signal` of the run with this id, with `reason`. */
+export interface WorkerAbortRequest {
+  type: "abort";
+  id: number;
+  reason: ErrorData;
+}
+
+/** Everything a host sends a worker. */
+export type WorkerRequest = WorkerLoadRequest | WorkerRunRequest | WorkerAbortRequest;
+
+/** Everything a worker sends its host. */
+export type WorkerMessage = OkReply | ErrorReply | LogMessage;
+
+// --- parsing -----------------------------------------------------------------------------
+
+/** Parses a frame from a host. @throws {TypeError} when it is not a {@linkcode HostMessage}. */
+export function parseHostMessage(value: unknown): HostMessage {
+  const m = record(value, "message");
+  switch (m.type) {
+    case "ready":
+      return { type: "ready", pid: num(m, "pid") };
+    case "ok":
+    case "error":
+    case "log":
+      return parseReply(m);
+    default:
+      throw new TypeError(`Unknown host message type ${JSON.stringify(m.type)}`);
+  }
+}
+
+/** Parses a message from a worker. @throws {TypeError} when it is not a {@linkcode WorkerMessage}. */
+export function parseWorkerMessage(value: unknown): WorkerMessage {
+  const m = record(value, "message");
+  if (m.type === "ok" || m.type === "error" || m.type === "log") return parseReply(m);
+  throw new TypeError(`Unknown worker message type ${JSON.stringify(m.type)}`);
+}
+
+/** Parses a frame from the broker. @throws {TypeError} when it is not a {@linkcode HostRequest}. */
+export function parseHostRequest(value: unknown): HostRequest {
+  const m = record(value, "request");
+  switch (m.type) {
+    case "run":
+      return {
+        type: "run",
+        id: num(m, "id"),
+        ...jobFields(m),
+        url: str(m, "url"),
+        version: num(m, "version"),
+        // The broker built these from validated configs; the worker constructor re-checks them.
+        permissions: record(m.permissions, "permissions") as unknown as WorkerPermissions,
+        timeoutMs: num(m, "timeoutMs"),
+      };
+    case "describe":
+      return {
+        type: "describe",
+        id: num(m, "id"),
+        fn: str(m, "fn"),
+        url: str(m, "url"),
+        read: strings(m, "read"),
+      };
+    case "cancel":
+      return { type: "cancel", id: num(m, "id") };
+    case "forget":
+      return { type: "forget", fn: str(m, "fn") };
+    default:
+      throw new TypeError(`Unknown host request type ${JSON.stringify(m.type)}`);
+  }
+}
+
+/** Parses a message from a host. @throws {TypeError} when it is not a {@linkcode WorkerRequest}. */
+export function parseWorkerRequest(value: unknown): WorkerRequest {
+  const m = record(value, "request");
+  switch (m.type) {
+    case "load":
+      return { type: "load", id: num(m, "id"), fn: str(m, "fn"), url: str(m, "url") };
+    case "run":
+      return { type: "run", id: num(m, "id"), ...jobFields(m) };
+    case "abort":
+      return { type: "abort", id: num(m, "id"), reason: parseErrorData(m.reason) };
+    default:
+      throw new TypeError(`Unknown worker request type ${JSON.stringify(m.type)}`);
+  }
+}
+
+/** Parses {@linkcode ErrorData}. @throws {TypeError} */
+export function parseErrorData(value: unknown): ErrorData {
+  const e = record(value, "error");
+  const stack = e.stack === undefined ? undefined : str(e, "stack");
+  return {
+    name: str(e, "name"),
+    message: str(e, "message"),
+    ...(stack === undefined ? {} : { stack }),
+    retryable: bool(e, "retryable"),
+  };
+}
+
+function parseReply(m: Fields): OkReply | ErrorReply | LogMessage {
+  if (m.type === "error") {
+    return { type: "error", id: num(m, "id"), error: parseErrorData(m.error) };
+  }
+  if (m.type === "log") {
+    return {
+      type: "log",
+      id: m.id === null ? null : num(m, "id"),
+      record: parseLogRecord(m.record),
+    };
+  }
+  const result = record(m.result, "result");
+  const id = num(m, "id");
+  if (result.kind === "run") {
+    return { type: "ok", id, result: { kind: "run", output: object(result.output, "output") } };
+  }
+  if (result.kind === "describe") {
+    const d = record(result.description, "description");
+    // Re-check the config here: the worker that validated it also ran the user's code.
+    const check = validateConfig(d.config);
+    const problems = [...new Set([...strings(d, "problems"), ...check.problems])];
+    return {
+      type: "ok",
+      id,
+      result: {
+        kind: "describe",
+        description: { config: check.config, problems, hasDefault: bool(d, "hasDefault") },
+      },
+    };
+  }
+  throw new TypeError(`Unknown result kind ${JSON.stringify(result.kind)}`);
+}
+
+const LEVELS: readonly string[] = ["debug", "info", "warn", "error"];
+
+function parseLogRecord(value: unknown): LogRecord {
+  const r = record(value, "record");
+  const level = str(r, "level");
+  if (!LEVELS.includes(level)) throw new TypeError(`Unknown log level "${level}"`);
+  return {
+    time: num(r, "time"),
+    level: level as LogLevel,
+    message: str(r, "message"),
+    ...(r.fields === undefined ? {} : { fields: object(r.fields, "fields") }),
+  };
+}
+
+function jobFields(m: Fields): JobFields {
+  return {
+    fn: str(m, "fn"),
+    input: object(m.input, "input"),
+    jobId: str(m, "jobId"),
+    pipelineId: str(m, "pipelineId"),
+    attempt: num(m, "attempt"),
+  };
+}
+
+/** For the `default` branch of a `switch` over a message union. */
+export function assertNever(value: never): never {
+  throw new TypeError(`Unhandled message ${JSON.stringify(value)}`);
+}
