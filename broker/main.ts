@@ -1,0 +1,42 @@
+/**
+ * `deno task start-broker`: runs a broker from the command line.
+ *
+ * @module
+ */
+import { intFlag } from "../core/cli.ts";
+import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
+import { FileStore, start } from "./mod.ts";
+
+await runDaemon("broker", {
+  usage: "deno task start-broker",
+  description:
+    "A pipelinin Broker: runs the function modules of a folder in warm pools of sandboxed Web Workers and serves the Router's jobs. Run as many as you have machines.",
+  flags: {
+    router: {
+      type: "string",
+      description: "The Router's request endpoint",
+      default: "tcp://127.0.0.1:5555",
+    },
+    functions: { type: "string", description: "Folder of function modules", default: "functions" },
+    workers: { type: "string", description: "Worker slots (default: the number of CPUs)" },
+    "heap-mb": {
+      type: "string",
+      description: "Heap limit of each worker host, MiB",
+      default: "256",
+    },
+    "file-store": {
+      type: "string",
+      description: "Keep documents as JSON files in this folder instead of the Router's store",
+    },
+    id: { type: "string", description: "This broker's id (default: host, pid, random)" },
+    ...COMMON_FLAGS,
+  },
+}, (flags) =>
+  start({
+    router: flags.router,
+    functionsDir: flags.functions,
+    workers: flags.workers === undefined ? undefined : intFlag("workers", flags.workers, 1),
+    heapMb: intFlag("heap-mb", flags["heap-mb"], 16),
+    id: flags.id,
+    store: flags["file-store"] ? new FileStore(flags["file-store"]) : undefined,
+  }));

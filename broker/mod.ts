@@ -1,0 +1,216 @@
+/**
+ * The Broker: runs function modules from a folder in warm pools of sandboxed Web
+ * Workers and serves the Router's jobs. Many per cluster.
+ *
+ * ```ts
+ * import { start } from "./broker/mod.ts";
+ * const broker = await start({ router: "tcp://127.0.0.1:5555", functionsDir: "functions" });
+ * await broker.stop();
+ * ```
+ *
+ * @module
+ */
+import { restrictInput } from "../core/dag.ts";
+import { toErrorData } from "../core/errors.ts";
+import { getLogger } from "../core/log.ts";
+import type { FunctionInfo, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
+import { RouterLink } from "../core/router_link.ts";
+import { readLoad } from "./load.ts";
+import { RouterStore, type Store } from "./store.ts";
+import { WorkerPool } from "./worker_pool.ts";
+
+export { FileStore, RouterStore } from "./store.ts";
+export type { Store, StoreJob } from "./store.ts";
+
+/** Broker settings. */
+export interface BrokerConfig {
+  /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
+  router?: string;
+  /** Folder of function modules. Default `functions`. */
+  functionsDir?: string;
+  /** Worker slots (jobs at once). Default: the number of CPUs. */
+  workers?: number;
+  /** Heap limit of each worker host, MiB. Default 256. */
+  heapMb?: number;
+  /** This broker's id (its routing id). Default: host, pid and a random suffix. */
+  id?: string;
+  /** Where job inputs come from and outputs go. Default {@linkcode RouterStore}. */
+  store?: Store;
+}
+
+/** A running broker. */
+export interface BrokerHandle {
+  /** Its id. */
+  readonly id: string;
+  /** Stops taking jobs, lets running ones finish (up to `graceMs`), says goodbye. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts a broker: loads the functions, warms the pool, joins the Router. */
+export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
+  const log = getLogger("broker");
+  const id = config.id ??
+    `broker-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const functionsDir = config.functionsDir ?? "functions";
+  const slots = config.workers ?? navigator.hardwareConcurrency;
+  const store = config.store ?? new RouterStore();
+  const pool = new WorkerPool({ functionsDir, size: slots, heapMb: config.heapMb });
+  const running = new Map<string, AbortController>();
+  let stopped = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  await pool.start();
+  const functions = (): FunctionInfo[] =>
+    pool.registry.list().map((fn) => ({
+      name: fn.name,
+      config: fn.config,
+      ...(fn.error ? { error: fn.error } : {}),
+    }));
+
+  const runJob = async (job: JobRunEvent): Promise<void> => {
+    const key = `${job.pipelineId}\u0000${job.jobId}`;
+    const controller = new AbortController();
+    running.set(key, controller);
+    const started = performance.now();
+    let outcome: JobOutcome;
+    try {
+      const info = pool.registry.get(job.fn);
+      const document = await store.fetch(job);
+      const input = restrictInput(document, info?.config.requires);
+      const result = await pool.run({
+        fn: job.fn,
+        input,
+        jobId: job.jobId,
+        pipelineId: job.pipelineId,
+        attempt: job.attempt,
+        signal: controller.signal,
+      });
+      for (const record of result.logs) {
+        log[record.level](`[${job.fn}] ${record.message}`, {
+          ...record.fields,
+          jobId: job.jobId,
+          pipelineId: job.pipelineId,
+        });
+      }
+      if (result.ok) await store.save(job, result.output);
+      outcome = result.ok
+        ? { ok: true, output: result.output, durationMs: result.durationMs }
+        : { ok: false, error: result.error, durationMs: result.durationMs };
+    } catch (error) {
+      // A store error (or anything unexpected) fails the job; it never hangs the pipeline.
+      outcome = { ok: false, error: toErrorData(error), durationMs: performance.now() - started };
+    } finally {
+      running.delete(key);
+    }
+    if (!outcome.ok) {
+      log.info("Job {jobId} of {pipelineId} ({fn}) failed: {error}", {
+        jobId: job.jobId,
+        pipelineId: job.pipelineId,
+        fn: job.fn,
+        error: outcome.error.message,
+      });
+    }
+    await link.send({
+      type: "job-done",
+      pipelineId: job.pipelineId,
+      jobId: job.jobId,
+      attempt: job.attempt,
+      outcome,
+    }).catch((error) =>
+      log.warn("Could not report job {jobId}: {error}", {
+        jobId: job.jobId,
+        error: toErrorData(error).message,
+      })
+    );
+  };
+
+  const onEvent = (event: PeerEvent) => {
+    switch (event.type) {
+      case "job-run":
+        if (stopped) return; // The Router requeues it when we say goodbye.
+        void runJob(event);
+        return;
+      case "job-cancel":
+        running.get(`${event.pipelineId}\u0000${event.jobId}`)?.abort();
+        return;
+      case "hello-again":
+        void hello();
+        return;
+      case "error":
+        log.warn("The Router rejected a message: {error}", { error: event.error.message });
+        return;
+      case "pipeline-assign":
+      case "job-result":
+      case "pipeline-cancel":
+        log.warn("Unexpected {type} for a broker", { type: event.type });
+        return;
+      default:
+        return assertNever(event);
+    }
+  };
+
+  const link = new RouterLink({
+    api: config.router ?? "tcp://127.0.0.1:5555",
+    routingId: id,
+    onEvent,
+    onProtocolError: (error) =>
+      log.warn("Malformed message from the Router: {error}", { error: error.message }),
+  });
+
+  let helloing: Promise<void> | undefined;
+  const hello = () => {
+    helloing ??= (async () => {
+      while (!stopped) {
+        try {
+          const cluster = await link.request<{ heartbeatMs: number }>({
+            type: "broker-hello",
+            broker: { id, host: Deno.hostname(), pid: Deno.pid, slots },
+            functions: functions(),
+          }, 2000);
+          if (heartbeat) clearInterval(heartbeat);
+          heartbeat = setInterval(() => {
+            link.send({ type: "broker-status", load: readLoad(pool.busy, slots, pool.pids) })
+              .catch(() => {});
+          }, cluster.heartbeatMs);
+          log.info("Broker {id} joined the Router with {slots} slots", { id, slots });
+          return;
+        } catch (error) {
+          if (stopped) return;
+          log.warn("Router not answering ({error}); retrying", {
+            error: toErrorData(error).message,
+          });
+        }
+      }
+    })().finally(() => (helloing = undefined));
+    return helloing;
+  };
+
+  pool.registry.onChange(() => {
+    if (stopped) return;
+    log.info("Functions changed: {names}", { names: functions().map((f) => f.name).join(", ") });
+    link.send({ type: "broker-functions", functions: functions() }).catch(() => {});
+  });
+
+  await hello();
+  return {
+    id,
+    async stop(graceMs = 5000) {
+      if (stopped) return;
+      stopped = true;
+      if (heartbeat) clearInterval(heartbeat);
+      const deadline = Date.now() + graceMs;
+      while (running.size > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      for (const controller of running.values()) controller.abort();
+      await link.send({ type: "goodbye" }).catch(() => {});
+      await link.close();
+      await pool.close();
+      log.info("Broker stopped");
+    },
+  };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled ${JSON.stringify(value)}`);
+}

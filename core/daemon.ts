@@ -1,0 +1,68 @@
+/**
+ * What every daemon's `main.ts` does alike: parse flags with `--help`, set up
+ * logging, start, and stop cleanly on SIGINT/SIGTERM.
+ *
+ * @module
+ */
+import { type CommandSpec, type FlagSpec, type FlagValues, parseCommand } from "./cli.ts";
+import { getLogger, setupLogging } from "./log.ts";
+
+/** Flags every daemon takes. */
+export const COMMON_FLAGS = {
+  "log-level": {
+    type: "string",
+    description: "trace, debug, info, warning, error or fatal (env PIPELININ_LOG_LEVEL)",
+  },
+  "log-format": { type: "string", description: "text or json (env PIPELININ_LOG_FORMAT)" },
+} as const satisfies Record<string, FlagSpec>;
+
+/**
+ * Runs a daemon: parses `Deno.args` against `spec`, starts it with the values, and
+ * stops it on a signal. Exits 2 on bad flags, 1 when start fails.
+ */
+export async function runDaemon<F extends Record<string, FlagSpec>>(
+  name: string,
+  spec: CommandSpec<F>,
+  start: (values: FlagValues<F>) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseCommand(spec, Deno.args);
+  } catch (error) {
+    // deno-lint-ignore no-console -- a CLI's own usage error goes to the terminal
+    console.error((error as Error).message);
+    Deno.exit(2);
+  }
+  if (parsed.help) {
+    // deno-lint-ignore no-console -- --help output is the point
+    console.log(parsed.text);
+    return;
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  await setupLogging({
+    level: values["log-level"] as string | undefined,
+    format: values["log-format"] === "json" ? "json" : undefined,
+  });
+  const log = getLogger(name);
+  let handle: { stop(): Promise<void> };
+  try {
+    handle = await start(parsed.values);
+  } catch (error) {
+    log.fatal("Could not start: {error}", { error: (error as Error).message });
+    Deno.exit(1);
+  }
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => Deno.exit(1), 10_000);
+    try {
+      await handle.stop();
+    } finally {
+      clearTimeout(force);
+    }
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+}

@@ -1,0 +1,484 @@
+/**
+ * The wire protocol between pipelinin's daemons and clients, as one typed module.
+ *
+ * Every message on the Router's request socket is two frames, `PROTOCOL` then one
+ * JSON object with a `type`. Requests carry an `id` and get exactly one `reply`
+ * with the same `id`. Events carry no `id` and get no reply. Raw frames are parsed
+ * into these types here, at the edge; nothing else handles untyped data.
+ * `docs/protocol.md` documents the same for other languages.
+ *
+ * @module
+ */
+import type {
+  ErrorData,
+  FunctionConfig,
+  JobStatus,
+  JsonObject,
+  PipelineSpec,
+  PipelineStatus,
+} from "./types.ts";
+
+/** The first frame of every message; changes only with an incompatible protocol. */
+export const PROTOCOL = "pipelinin/1";
+
+/** What a broker says about one function module. */
+export interface FunctionInfo {
+  /** The function's name (the module's base name). */
+  name: string;
+  /** Its `config` export, validated. */
+  config: FunctionConfig;
+  /** Set when the module failed to load; the function cannot run. */
+  error?: ErrorData;
+}
+
+/** A function as known to the cluster. */
+export interface FunctionView {
+  name: string;
+  config: FunctionConfig;
+  /** Brokers that serve it. */
+  brokers: string[];
+  /** Load errors reported by brokers where it failed to load. */
+  errors: Array<{ broker: string; message: string }>;
+}
+
+/** A broker's host and process load, reported at an interval. */
+export interface BrokerLoad {
+  /** Busy slots. */
+  busy: number;
+  /** All slots. */
+  slots: number;
+  /** Host 1-minute load average. */
+  loadavg: number;
+  /** Host CPUs. */
+  cpus: number;
+  /** Host memory in use, bytes. */
+  memoryUsed: number;
+  /** Host memory, bytes. */
+  memoryTotal: number;
+  /** Resident set size of the broker and its worker hosts, bytes. */
+  rss: number;
+}
+
+/** How a job attempt ended, as a broker reports it. */
+export type JobOutcome =
+  | { ok: true; output: JsonObject; durationMs: number }
+  | { ok: false; error: ErrorData; durationMs: number };
+
+/** One job of a pipeline, as the Router records it. */
+export interface JobRecord {
+  /** The job id inside its pipeline. */
+  jobId: string;
+  /** The function it runs. */
+  fn: string;
+  /** Its status. */
+  status: JobStatus;
+  /** Attempts started so far. */
+  attempts: number;
+  /** The broker of the last attempt. */
+  broker?: string;
+  /** Its output once succeeded. */
+  output?: JsonObject;
+  /** The last attempt's error. */
+  error?: ErrorData;
+  /** Each failed attempt's error, oldest first. */
+  attemptErrors?: ErrorData[];
+  /** Epoch ms the first attempt started. */
+  startedAt?: number;
+  /** Epoch ms it ended. */
+  finishedAt?: number;
+  /** Run time of the last attempt, ms. */
+  durationMs?: number;
+}
+
+/** A pipeline as the Router records it. */
+export interface PipelineRecord {
+  /** Its id. */
+  id: string;
+  /** Its status. */
+  status: PipelineStatus;
+  /** What was submitted. */
+  spec: PipelineSpec;
+  /** The document: data merged with every finished job's output. */
+  document: JsonObject;
+  /** Its jobs. */
+  jobs: JobRecord[];
+  /** Epoch ms it was accepted. */
+  createdAt: number;
+  /** Epoch ms it started running. */
+  startedAt?: number;
+  /** Epoch ms it ended. */
+  finishedAt?: number;
+  /** Wall time from start to end, ms. */
+  durationMs?: number;
+  /** Why it failed, when it did. */
+  error?: ErrorData;
+}
+
+/** Configuration the Router hands to brokers and pipeliners (the seed's `get configuration`). */
+export interface ClusterConfig {
+  /** How often peers send their status, ms. */
+  heartbeatMs: number;
+  /** The Router's broadcast endpoint. */
+  broadcast: string;
+}
+
+/** An error in a reply. */
+export interface ReplyError extends ErrorData {
+  /** Every problem, for `PipelineValidationError`. */
+  problems?: string[];
+}
+
+// ---- Requests (carry `id`, get one `reply`) --------------------------------------------
+
+/** Submit a pipeline; replies `{ pipelineId, status }`. */
+export interface SubmitRequest {
+  type: "submit";
+  id: string;
+  pipeline: PipelineSpec;
+  /** A repeat with the same key returns the first pipeline's id. */
+  idempotencyKey?: string;
+}
+/** A pipeline's record; replies {@linkcode PipelineRecord}. */
+export interface StatusRequest {
+  type: "status";
+  id: string;
+  pipelineId: string;
+}
+/** Cancel a pipeline; replies `{ pipelineId, status }`. */
+export interface CancelRequest {
+  type: "cancel";
+  id: string;
+  pipelineId: string;
+}
+/** The cluster configuration; replies {@linkcode ClusterConfig}. */
+export interface ConfigurationRequest {
+  type: "get-configuration";
+  id: string;
+}
+/** Functions known to any broker; replies `{ functions: Array<FunctionInfo & { brokers }> }`. */
+export interface ListFunctionsRequest {
+  type: "list-functions";
+  id: string;
+}
+/** A broker joins (or rejoins); replies {@linkcode ClusterConfig}. */
+export interface BrokerHelloRequest {
+  type: "broker-hello";
+  id: string;
+  broker: { id: string; host: string; pid: number; slots: number };
+  functions: FunctionInfo[];
+}
+/** A pipeliner joins (or rejoins); replies {@linkcode ClusterConfig}. */
+export interface PipelinerHelloRequest {
+  type: "pipeliner-hello";
+  id: string;
+  pipeliner: { id: string; host: string; pid: number };
+}
+
+/** Any request. */
+export type Request =
+  | SubmitRequest
+  | StatusRequest
+  | CancelRequest
+  | ConfigurationRequest
+  | ListFunctionsRequest
+  | BrokerHelloRequest
+  | PipelinerHelloRequest;
+
+/** The one answer to a request. */
+export type Reply =
+  | { type: "reply"; id: string; ok: true; result: unknown }
+  | { type: "reply"; id: string; ok: false; error: ReplyError };
+
+// ---- Events to the Router -----------------------------------------------------------
+
+/** A broker's heartbeat with its load. */
+export interface BrokerStatusEvent {
+  type: "broker-status";
+  load: BrokerLoad;
+}
+/** A broker's function list changed. */
+export interface BrokerFunctionsEvent {
+  type: "broker-functions";
+  functions: FunctionInfo[];
+}
+/** A broker finished a job attempt. */
+export interface JobDoneEvent {
+  type: "job-done";
+  pipelineId: string;
+  jobId: string;
+  attempt: number;
+  outcome: JobOutcome;
+}
+/** A broker is leaving; the Router stops sending it jobs. */
+export interface GoodbyeEvent {
+  type: "goodbye";
+}
+/** A pipeliner's heartbeat. */
+export interface PipelinerStatusEvent {
+  type: "pipeliner-status";
+  active: number;
+}
+/** A pipeliner asks for a ready job to run. */
+export interface JobRequestEvent {
+  type: "job-request";
+  pipelineId: string;
+  jobId: string;
+  fn: string;
+  input: JsonObject;
+}
+/** A pipeliner reports a pipeline ended. */
+export interface PipelineFinishEvent {
+  type: "pipeline-finish";
+  pipelineId: string;
+  status: "succeeded" | "failed" | "cancelled";
+  document: JsonObject;
+}
+
+/** Any event a peer sends to the Router. */
+export type RouterEvent =
+  | BrokerStatusEvent
+  | BrokerFunctionsEvent
+  | JobDoneEvent
+  | GoodbyeEvent
+  | PipelinerStatusEvent
+  | JobRequestEvent
+  | PipelineFinishEvent;
+
+// ---- Events from the Router ---------------------------------------------------------
+
+/** Run one attempt of a job (to a broker). */
+export interface JobRunEvent {
+  type: "job-run";
+  pipelineId: string;
+  jobId: string;
+  fn: string;
+  attempt: number;
+  input: JsonObject;
+}
+/** Stop a running job (to a broker). */
+export interface JobCancelEvent {
+  type: "job-cancel";
+  pipelineId: string;
+  jobId: string;
+}
+/** Drive this pipeline (to a pipeliner). `jobs` holds what already happened, for resuming. */
+export interface PipelineAssignEvent {
+  type: "pipeline-assign";
+  pipelineId: string;
+  spec: PipelineSpec;
+  jobs: JobRecord[];
+}
+/** A job's final outcome, after retries (to a pipeliner). */
+export interface JobResultEvent {
+  type: "job-result";
+  pipelineId: string;
+  jobId: string;
+  outcome: JobOutcome;
+}
+/** Stop driving this pipeline (to a pipeliner). */
+export interface PipelineCancelEvent {
+  type: "pipeline-cancel";
+  pipelineId: string;
+}
+/** The Router does not know the sender (it restarted, or declared it dead): say hello again. */
+export interface HelloAgainEvent {
+  type: "hello-again";
+}
+/** A message could not be understood and had no request id to reply to. */
+export interface ProtocolErrorEvent {
+  type: "error";
+  error: ErrorData;
+}
+
+/** Any event the Router sends to a peer. */
+export type PeerEvent =
+  | JobRunEvent
+  | JobCancelEvent
+  | PipelineAssignEvent
+  | JobResultEvent
+  | PipelineCancelEvent
+  | HelloAgainEvent
+  | ProtocolErrorEvent;
+
+/** What the Router publishes on its broadcast socket, topic frame first. */
+export interface PipelineEndedBroadcast {
+  type: "pipeline-ended";
+  pipelineId: string;
+  status: PipelineStatus;
+}
+
+/** The broadcast topic for the end of one pipeline. */
+export function endedTopic(pipelineId: string): string {
+  return `pipeline.ended.${pipelineId}`;
+}
+
+// ---- Encoding and parsing -----------------------------------------------------------
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+const protocolFrame = encoder.encode(PROTOCOL);
+
+/** A message could not be parsed; the text says what is wrong with it. */
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+  /** The request id, when the message had a readable one (so it can be answered). */
+  readonly requestId: string | undefined;
+  constructor(message: string, requestId?: string) {
+    super(message);
+    this.requestId = requestId;
+  }
+}
+
+/** The frames of one message: protocol frame, then its JSON. */
+export function encode(message: Request | Reply | RouterEvent | PeerEvent): Uint8Array[] {
+  return [protocolFrame, encoder.encode(JSON.stringify(message))];
+}
+
+/** Reads the protocol frame and JSON body; returns the object with a string `type`. */
+function body(frames: readonly Uint8Array[]): Record<string, unknown> & { type: string } {
+  if (frames.length !== 2) {
+    throw new ProtocolError(`Expected 2 frames ("${PROTOCOL}", JSON), got ${frames.length}`);
+  }
+  let tag: string;
+  let text: string;
+  try {
+    tag = decoder.decode(frames[0]);
+    text = decoder.decode(frames[1]);
+  } catch {
+    throw new ProtocolError("Frames are not valid UTF-8");
+  }
+  if (tag !== PROTOCOL) {
+    throw new ProtocolError(`Unknown protocol "${tag.slice(0, 40)}": expected "${PROTOCOL}"`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ProtocolError(`Malformed JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ProtocolError("The message must be a JSON object");
+  }
+  const record = value as Record<string, unknown>;
+  if (typeof record.type !== "string") {
+    const id = typeof record.id === "string" ? record.id : undefined;
+    throw new ProtocolError('The message has no string "type"', id);
+  }
+  return record as Record<string, unknown> & { type: string };
+}
+
+type Check = (value: unknown) => boolean;
+const isString: Check = (v) => typeof v === "string" && v.length > 0;
+const isObject: Check = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
+const isInt: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
+const isArray: Check = Array.isArray;
+const isOutcome: Check = (v) =>
+  isObject(v) && typeof (v as JobOutcome).ok === "boolean" &&
+  ((v as JobOutcome).ok ? isObject((v as { output: unknown }).output) : isObject(
+    (v as { error: unknown }).error,
+  ));
+
+function require(
+  message: Record<string, unknown>,
+  fields: Record<string, Check>,
+  requestId?: string,
+): void {
+  const bad = Object.entries(fields).filter(([key, check]) => !check(message[key]));
+  if (bad.length > 0) {
+    const names = bad.map(([key]) => `"${key}"`).join(", ");
+    throw new ProtocolError(
+      `Message "${message.type}" has a missing or invalid ${names}`,
+      requestId,
+    );
+  }
+}
+
+const REQUEST_FIELDS: Record<Request["type"], Record<string, Check>> = {
+  "submit": { pipeline: isObject },
+  "status": { pipelineId: isString },
+  "cancel": { pipelineId: isString },
+  "get-configuration": {},
+  "list-functions": {},
+  "broker-hello": { broker: isObject, functions: isArray },
+  "pipeliner-hello": { pipeliner: isObject },
+};
+
+const EVENT_FIELDS: Record<RouterEvent["type"], Record<string, Check>> = {
+  "broker-status": { load: isObject },
+  "broker-functions": { functions: isArray },
+  "job-done": { pipelineId: isString, jobId: isString, attempt: isInt, outcome: isOutcome },
+  "goodbye": {},
+  "pipeliner-status": { active: isInt },
+  "job-request": { pipelineId: isString, jobId: isString, fn: isString, input: isObject },
+  "pipeline-finish": { pipelineId: isString, status: isString, document: isObject },
+};
+
+const PEER_FIELDS: Record<PeerEvent["type"], Record<string, Check>> = {
+  "job-run": {
+    pipelineId: isString,
+    jobId: isString,
+    fn: isString,
+    attempt: isInt,
+    input: isObject,
+  },
+  "job-cancel": { pipelineId: isString, jobId: isString },
+  "pipeline-assign": { pipelineId: isString, spec: isObject, jobs: isArray },
+  "job-result": { pipelineId: isString, jobId: isString, outcome: isOutcome },
+  "pipeline-cancel": { pipelineId: isString },
+  "hello-again": {},
+  "error": { error: isObject },
+};
+
+/**
+ * Parses a message sent to the Router: a request or an event.
+ *
+ * @throws {ProtocolError} with `requestId` set when the sender can be answered.
+ */
+export function parseToRouter(frames: readonly Uint8Array[]): Request | RouterEvent {
+  const message = body(frames);
+  if (message.type in REQUEST_FIELDS) {
+    const id = message.id;
+    if (!isString(id)) throw new ProtocolError(`Request "${message.type}" has no string "id"`);
+    require(message, REQUEST_FIELDS[message.type as Request["type"]], id as string);
+    return message as unknown as Request;
+  }
+  if (message.type in EVENT_FIELDS) {
+    require(message, EVENT_FIELDS[message.type as RouterEvent["type"]]);
+    return message as unknown as RouterEvent;
+  }
+  const id = typeof message.id === "string" ? message.id : undefined;
+  throw new ProtocolError(`Unknown message type "${message.type.slice(0, 60)}"`, id);
+}
+
+/**
+ * Parses a message from the Router: a reply or an event.
+ *
+ * @throws {ProtocolError} when it is not one.
+ */
+export function parseFromRouter(frames: readonly Uint8Array[]): Reply | PeerEvent {
+  const message = body(frames);
+  if (message.type === "reply") {
+    require(message, { id: isString });
+    if (message.ok === true) return message as unknown as Reply;
+    require(message, { error: isObject });
+    return message as unknown as Reply;
+  }
+  if (message.type in PEER_FIELDS) {
+    require(message, PEER_FIELDS[message.type as PeerEvent["type"]]);
+    return message as unknown as PeerEvent;
+  }
+  throw new ProtocolError(`Unknown message type "${message.type.slice(0, 60)}"`);
+}
+
+/** Parses a broadcast: `[topic, JSON]`. */
+export function parseBroadcast(frames: readonly Uint8Array[]): PipelineEndedBroadcast {
+  if (frames.length !== 2) throw new ProtocolError("A broadcast has 2 frames: topic, JSON");
+  const value = JSON.parse(decoder.decode(frames[1])) as Record<string, unknown>;
+  require(value, { type: isString, pipelineId: isString, status: isString });
+  return value as unknown as PipelineEndedBroadcast;
+}
+
+/** Encodes a broadcast: `[topic, JSON]`. */
+export function encodeBroadcast(message: PipelineEndedBroadcast): Uint8Array[] {
+  return [encoder.encode(endedTopic(message.pipelineId)), encoder.encode(JSON.stringify(message))];
+}

@@ -1,0 +1,164 @@
+/**
+ * A peer's connection to the Router's request socket: requests with replies
+ * matched by id (and a timeout), events both ways. Used by the client, brokers and
+ * pipeliners alike.
+ *
+ * @module
+ */
+import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
+import {
+  encode,
+  parseFromRouter,
+  type PeerEvent,
+  ProtocolError,
+  type ReplyError,
+  type Request,
+  type RouterEvent,
+} from "./protocol.ts";
+import { PipelineValidationError } from "./errors.ts";
+
+/** The Router answered a request with an error; `name` says which. */
+export class RemoteError extends Error {
+  /** The name of the error on the Router's side, e.g. `PipelineNotFoundError`. */
+  override name: string;
+  /** The Router's error data. */
+  readonly data: ReplyError;
+  constructor(data: ReplyError) {
+    super(data.message);
+    this.name = data.name;
+    this.data = data;
+  }
+}
+
+/** No reply came in time. */
+export class RequestTimeoutError extends Error {
+  override name = "RequestTimeoutError";
+  constructor(type: string, timeoutMs: number, endpoint: string) {
+    super(`No reply to "${type}" from the Router at "${endpoint}" within ${timeoutMs} ms`);
+  }
+}
+
+/** Options of a {@linkcode RouterLink}. */
+export interface RouterLinkOptions {
+  /** The Router's request endpoint, e.g. `tcp://127.0.0.1:5555`. */
+  api: string;
+  /** Our routing id; brokers and pipeliners use their own id so the Router can address them. */
+  routingId?: string;
+  /** A context to share; one is made (and closed with the link) otherwise. */
+  context?: Context;
+  /** Called for each event the Router sends. */
+  onEvent?: (event: PeerEvent) => void;
+  /** Called for frames that are not a valid message. */
+  onProtocolError?: (error: ProtocolError) => void;
+  /** Default request timeout, ms. Default 10,000. */
+  requestTimeoutMs?: number;
+}
+
+type RequestBody = Request extends infer R ? R extends Request ? Omit<R, "id"> : never : never;
+
+interface Pending {
+  resolve: (result: unknown) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+let counter = 0;
+
+/** A DEALER connected to the Router, with request/reply matching. */
+export class RouterLink {
+  readonly #socket: Socket;
+  readonly #context: Context;
+  readonly #ownsContext: boolean;
+  readonly #pending = new Map<string, Pending>();
+  readonly #options: RouterLinkOptions;
+  readonly #prefix = `${Date.now().toString(36)}-${(counter++).toString(36)}-`;
+  #next = 0;
+  #reading: Promise<void>;
+
+  /** Connects (in the background) to `options.api`. */
+  constructor(options: RouterLinkOptions) {
+    this.#options = options;
+    this.#ownsContext = !options.context;
+    this.#context = options.context ?? new Context();
+    this.#socket = this.#context.socket("dealer", {
+      routingId: options.routingId,
+      linger: 500,
+      reconnectInterval: 100,
+      reconnectIntervalMax: 1000,
+    });
+    this.#socket.connect(options.api);
+    this.#reading = this.#read();
+  }
+
+  /**
+   * Sends a request and resolves with the reply's result.
+   *
+   * @throws {RemoteError} when the Router answers with an error
+   *   ({@linkcode PipelineValidationError} for an invalid pipeline).
+   * @throws {RequestTimeoutError} when no reply comes in time.
+   */
+  request<T>(request: RequestBody, timeoutMs?: number): Promise<T> {
+    const id = this.#prefix + (this.#next++).toString(36);
+    const limit = timeoutMs ?? this.#options.requestTimeoutMs ?? 10_000;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new RequestTimeoutError(request.type, limit, this.#options.api));
+      }, limit);
+      this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject, timer });
+      this.#socket.send(encode({ ...request, id } as Request)).catch((error) => {
+        const pending = this.#pending.get(id);
+        if (!pending) return;
+        clearTimeout(pending.timer);
+        this.#pending.delete(id);
+        reject(error);
+      });
+    });
+  }
+
+  /** Sends an event (no reply). Resolves once queued. */
+  send(event: RouterEvent): Promise<void> {
+    return this.#socket.send(encode(event));
+  }
+
+  /** Closes the link; pending requests reject. */
+  async close(): Promise<void> {
+    this.#socket.close();
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new SocketClosedError("The link to the Router is closed"));
+      this.#pending.delete(id);
+    }
+    await this.#reading;
+    if (this.#ownsContext) await this.#context.close();
+  }
+
+  async #read(): Promise<void> {
+    for await (const frames of this.#socket) {
+      let message;
+      try {
+        message = parseFromRouter(frames);
+      } catch (error) {
+        if (error instanceof ProtocolError) this.#options.onProtocolError?.(error);
+        continue;
+      }
+      if (message.type !== "reply") {
+        this.#options.onEvent?.(message);
+        continue;
+      }
+      const pending = this.#pending.get(message.id);
+      if (!pending) continue; // Timed out already.
+      this.#pending.delete(message.id);
+      clearTimeout(pending.timer);
+      if (message.ok) {
+        pending.resolve(message.result);
+      } else if (message.error.name === "PipelineValidationError") {
+        pending.reject(
+          new PipelineValidationError(message.error.problems ?? [message.error.message]),
+        );
+      } else {
+        pending.reject(new RemoteError(message.error));
+      }
+    }
+  }
+}

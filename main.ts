@@ -1,0 +1,140 @@
+/**
+ * `deno task start`: a whole local cluster from one command — a Router (with its
+ * embedded store), a Broker and a Pipeliner, each in its own process with its own
+ * permissions. Ctrl-C stops them all.
+ *
+ * @module
+ */
+import { parseCommand } from "./core/cli.ts";
+import { COMMON_FLAGS } from "./core/daemon.ts";
+
+const spec = {
+  usage: "deno task start",
+  description:
+    "Starts a local pipelinin cluster: one Router, one Broker and one Pipeliner. Extra brokers and pipeliners on other machines join with `deno task start-broker --router tcp://<this host>:5555`.",
+  flags: {
+    api: {
+      type: "string",
+      description: "Router request endpoint",
+      default: "tcp://127.0.0.1:5555",
+    },
+    broadcast: {
+      type: "string",
+      description: "Router broadcast endpoint",
+      default: "tcp://127.0.0.1:5556",
+    },
+    "data-dir": {
+      type: "string",
+      description: "Folder of the embedded store",
+      default: ".pipelinin",
+    },
+    functions: { type: "string", description: "Folder of function modules", default: "functions" },
+    workers: { type: "string", description: "Broker worker slots (default: CPUs)" },
+    ...COMMON_FLAGS,
+  },
+} as const;
+
+let parsed;
+try {
+  parsed = parseCommand(spec, Deno.args);
+} catch (error) {
+  // deno-lint-ignore no-console -- usage errors go to the terminal
+  console.error((error as Error).message);
+  Deno.exit(2);
+}
+if (parsed.help) {
+  // deno-lint-ignore no-console -- --help output
+  console.log(parsed.text);
+  Deno.exit(0);
+}
+const flags = parsed.values;
+const root = new URL(".", import.meta.url).pathname;
+const common = [
+  ...(flags["log-level"] ? ["--log-level", flags["log-level"]] : []),
+  ...(flags["log-format"] ? ["--log-format", flags["log-format"]] : []),
+];
+const children: Array<{ name: string; process: Deno.ChildProcess }> = [];
+
+function spawn(name: string, args: string[]): Deno.ChildProcess {
+  const process = new Deno.Command(Deno.execPath(), { args, cwd: Deno.cwd(), stdin: "null" })
+    .spawn();
+  children.push({ name, process });
+  return process;
+}
+
+let stopping = false;
+
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  for (const { process } of [...children].reverse()) {
+    try {
+      process.kill("SIGTERM");
+    } catch { /* already gone */ }
+  }
+  await Promise.all(children.map(({ process }) => process.status));
+  Deno.exit(code);
+}
+
+// deno-lint-ignore no-console -- the launcher's own banner
+console.log(
+  `pipelinin: Router requests ${flags.api}, broadcast ${flags.broadcast}, store ${
+    flags["data-dir"]
+  }/, functions ${flags.functions}/ (Ctrl-C stops everything)`,
+);
+spawn("router", [
+  "run",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  "--allow-sys",
+  `${root}router/main.ts`,
+  "--api",
+  flags.api,
+  "--broadcast",
+  flags.broadcast,
+  "--data-dir",
+  flags["data-dir"],
+  ...common,
+]);
+spawn("broker", [
+  "run",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-run",
+  `${root}broker/main.ts`,
+  "--router",
+  flags.api,
+  "--functions",
+  flags.functions,
+  ...(flags.workers ? ["--workers", flags.workers] : []),
+  ...common,
+]);
+spawn("pipeliner", [
+  "run",
+  "--allow-ffi",
+  "--allow-read",
+  "--allow-env",
+  "--allow-sys",
+  `${root}pipeliner/main.ts`,
+  "--router",
+  flags.api,
+  ...common,
+]);
+
+Deno.addSignalListener("SIGINT", () => void stopAll(0));
+Deno.addSignalListener("SIGTERM", () => void stopAll(0));
+// If any daemon dies, stop the rest rather than run half a cluster.
+const first = await Promise.race(
+  children.map(async ({ name, process }) => ({ name, status: await process.status })),
+);
+if (!stopping) {
+  // deno-lint-ignore no-console -- the launcher reports why it stops
+  console.error(
+    `pipelinin: ${first.name} exited with code ${first.status.code}; stopping the rest`,
+  );
+  await stopAll(first.status.code || 1);
+}

@@ -1,0 +1,22 @@
+/**
+ * `deno task start-pipeliner`: runs a pipeliner from the command line.
+ *
+ * @module
+ */
+import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
+import { start } from "./mod.ts";
+
+await runDaemon("pipeliner", {
+  usage: "deno task start-pipeliner",
+  description:
+    "A pipelinin Pipeliner: drives pipelines' DAGs, asking the Router to run each job once its parents succeeded. Run as many as you like.",
+  flags: {
+    router: {
+      type: "string",
+      description: "The Router's request endpoint",
+      default: "tcp://127.0.0.1:5555",
+    },
+    id: { type: "string", description: "This pipeliner's id (default: host, pid, random)" },
+    ...COMMON_FLAGS,
+  },
+}, (flags) => start({ router: flags.router, id: flags.id }));

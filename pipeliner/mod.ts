@@ -1,0 +1,200 @@
+/**
+ * The Pipeliner: drives DAGs. The Router hands it pipelines; it asks the Router to
+ * run each job whose parents have succeeded, and reports each pipeline's end. It
+ * keeps no durable state: after a crash the Router hands its pipelines to another
+ * pipeliner, which replays them (finished jobs are answered from the Router's store).
+ *
+ * ```ts
+ * import { start } from "./pipeliner/mod.ts";
+ * const pipeliner = await start({ router: "tcp://127.0.0.1:5555" });
+ * await pipeliner.stop();
+ * ```
+ *
+ * @module
+ */
+import {
+  type Dag,
+  type DagCommand,
+  type DagEvent,
+  type DagState,
+  initialState,
+  step,
+  validatePipeline,
+} from "../core/dag.ts";
+import { getLogger } from "../core/log.ts";
+import type { PeerEvent } from "../core/protocol.ts";
+import { RouterLink } from "../core/router_link.ts";
+import { toErrorData } from "../core/errors.ts";
+
+/** Pipeliner settings. */
+export interface PipelinerConfig {
+  /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
+  router?: string;
+  /** This pipeliner's id (its routing id). Default: host, pid and a random suffix. */
+  id?: string;
+}
+
+/** A running pipeliner. */
+export interface PipelinerHandle {
+  /** Its id. */
+  readonly id: string;
+  /** Pipelines it is driving now. */
+  readonly active: number;
+  /** Says goodbye to the Router and stops. */
+  stop(): Promise<void>;
+}
+
+interface Driven {
+  dag: Dag;
+  state: DagState;
+}
+
+/** Starts a pipeliner and joins the Router (retrying until it answers). */
+export async function start(config: PipelinerConfig = {}): Promise<PipelinerHandle> {
+  const log = getLogger("pipeliner");
+  const id = config.id ??
+    `pipeliner-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const pipelines = new Map<string, Driven>();
+  let stopped = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  const apply = (pipelineId: string, event: DagEvent) => {
+    const driven = pipelines.get(pipelineId);
+    if (!driven) return;
+    const { state, commands } = step(driven.dag, driven.state, event);
+    driven.state = state;
+    for (const command of commands) execute(pipelineId, command);
+  };
+
+  const execute = (pipelineId: string, command: DagCommand) => {
+    switch (command.type) {
+      case "run":
+        send({
+          type: "job-request",
+          pipelineId,
+          jobId: command.jobId,
+          fn: command.fn,
+          input: command.input,
+        });
+        return;
+      case "finish":
+        pipelines.delete(pipelineId);
+        send({
+          type: "pipeline-finish",
+          pipelineId,
+          status: command.status,
+          document: command.document,
+        });
+        log.debug("Pipeline {pipelineId} {status}", { pipelineId, status: command.status });
+        return;
+      case "cancel-running":
+        return; // The Router stops running jobs itself when it cancels.
+      default:
+        return assertNever(command);
+    }
+  };
+
+  const onEvent = (event: PeerEvent) => {
+    switch (event.type) {
+      case "pipeline-assign": {
+        try {
+          const dag = validatePipeline(event.spec, {});
+          pipelines.set(event.pipelineId, { dag, state: initialState(dag, event.spec.data ?? {}) });
+          apply(event.pipelineId, { type: "start" });
+        } catch (error) {
+          log.error("Cannot drive pipeline {pipelineId}: {error}", {
+            pipelineId: event.pipelineId,
+            error: toErrorData(error).message,
+          });
+        }
+        return;
+      }
+      case "job-result":
+        apply(
+          event.pipelineId,
+          event.outcome.ok
+            ? { type: "job-succeeded", jobId: event.jobId, output: event.outcome.output }
+            : { type: "job-failed", jobId: event.jobId, error: event.outcome.error },
+        );
+        return;
+      case "pipeline-cancel":
+        pipelines.delete(event.pipelineId);
+        return;
+      case "hello-again":
+        pipelines.clear(); // The Router will hand them back.
+        void hello();
+        return;
+      case "error":
+        log.warn("The Router rejected a message: {error}", { error: event.error.message });
+        return;
+      case "job-run":
+      case "job-cancel":
+        log.warn("Unexpected {type} for a pipeliner", { type: event.type });
+        return;
+      default:
+        return assertNever(event);
+    }
+  };
+
+  const link = new RouterLink({
+    api: config.router ?? "tcp://127.0.0.1:5555",
+    routingId: id,
+    onEvent,
+    onProtocolError: (error) =>
+      log.warn("Malformed message from the Router: {error}", { error: error.message }),
+  });
+
+  const send = (event: Parameters<RouterLink["send"]>[0]) =>
+    link.send(event).catch((error) => {
+      if (!stopped) {
+        log.warn("Send to the Router failed: {error}", { error: toErrorData(error).message });
+      }
+    });
+
+  let helloing: Promise<void> | undefined;
+  const hello = () => {
+    helloing ??= (async () => {
+      while (!stopped) {
+        try {
+          const config = await link.request<{ heartbeatMs: number }>({
+            type: "pipeliner-hello",
+            pipeliner: { id, host: Deno.hostname(), pid: Deno.pid },
+          }, 2000);
+          if (heartbeat) clearInterval(heartbeat);
+          heartbeat = setInterval(
+            () => void send({ type: "pipeliner-status", active: pipelines.size }),
+            config.heartbeatMs,
+          );
+          log.info("Pipeliner {id} joined the Router", { id });
+          return;
+        } catch (error) {
+          if (stopped) return;
+          log.warn("Router not answering ({error}); retrying", {
+            error: toErrorData(error).message,
+          });
+        }
+      }
+    })().finally(() => (helloing = undefined));
+    return helloing;
+  };
+
+  await hello();
+  return {
+    id,
+    get active() {
+      return pipelines.size;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (heartbeat) clearInterval(heartbeat);
+      await link.send({ type: "goodbye" }).catch(() => {});
+      await link.close();
+      log.info("Pipeliner stopped");
+    },
+  };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`Unhandled ${JSON.stringify(value)}`);
+}

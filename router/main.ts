@@ -1,0 +1,63 @@
+/**
+ * `deno task start-router`: runs the Router from the command line.
+ *
+ * @module
+ */
+import { intFlag } from "../core/cli.ts";
+import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
+import { start } from "./mod.ts";
+
+await runDaemon("router", {
+  usage: "deno task start-router",
+  description:
+    "The pipelinin Router: the cluster's central point. Stores pipelines and jobs in an embedded database and hands them to pipeliners and brokers.",
+  flags: {
+    api: {
+      type: "string",
+      description: "ZeroMQ request endpoint to bind",
+      default: "tcp://127.0.0.1:5555",
+    },
+    broadcast: {
+      type: "string",
+      description: "ZeroMQ broadcast endpoint to bind",
+      default: "tcp://127.0.0.1:5556",
+    },
+    "data-dir": {
+      type: "string",
+      description: "Folder of the embedded store",
+      default: ".pipelinin",
+    },
+    "heartbeat-ms": { type: "string", description: "How often peers report, ms", default: "1000" },
+    "peer-timeout-ms": {
+      type: "string",
+      description: "A silent peer is declared dead after this, ms",
+      default: "3000",
+    },
+    "retry-base-ms": {
+      type: "string",
+      description: "First retry delay, ms (doubles each attempt)",
+      default: "200",
+    },
+    "retry-max-ms": { type: "string", description: "Longest retry delay, ms", default: "30000" },
+    durability: {
+      type: "string",
+      description: "process (survives kill -9) or power (fsync each commit)",
+      default: "process",
+    },
+    ...COMMON_FLAGS,
+  },
+}, (flags) => {
+  if (flags.durability !== "process" && flags.durability !== "power") {
+    throw new RangeError(`Flag --durability wants "process" or "power", got "${flags.durability}"`);
+  }
+  return Promise.resolve(start({
+    api: flags.api,
+    broadcast: flags.broadcast,
+    dataDir: flags["data-dir"],
+    heartbeatMs: intFlag("heartbeat-ms", flags["heartbeat-ms"], 10),
+    peerTimeoutMs: intFlag("peer-timeout-ms", flags["peer-timeout-ms"], 10),
+    retryBaseMs: intFlag("retry-base-ms", flags["retry-base-ms"], 0),
+    retryMaxMs: intFlag("retry-max-ms", flags["retry-max-ms"], 0),
+    durability: flags.durability,
+  }));
+});

@@ -1,0 +1,117 @@
+/**
+ * The Router: the one central point of a pipelinin cluster. It keeps pipelines and
+ * jobs in an embedded store, hands pipelines to pipeliners and jobs to brokers.
+ *
+ * ```ts
+ * import { start } from "./router/mod.ts";
+ * const router = await start({ dataDir: ".pipelinin" });
+ * // ... later
+ * await router.stop();
+ * ```
+ *
+ * @module
+ */
+import { getLogger } from "../core/log.ts";
+import { PipelineService } from "./pipelines.ts";
+import { Registry } from "./registry.ts";
+import { ZmqServer } from "./server.ts";
+import { type Durability, PipelineStore } from "./store.ts";
+
+/** Router settings; every field has a default. */
+export interface RouterConfig {
+  /** ZeroMQ request endpoint to bind. Default `tcp://127.0.0.1:5555`. */
+  api?: string;
+  /** ZeroMQ broadcast endpoint to bind. Default `tcp://127.0.0.1:5556`. */
+  broadcast?: string;
+  /** Folder of the embedded store. Default `.pipelinin`. */
+  dataDir?: string;
+  /** How often peers report, ms. Default 1000. */
+  heartbeatMs?: number;
+  /** A peer silent this long is declared dead, ms. Default 3000. */
+  peerTimeoutMs?: number;
+  /** First retry delay, ms. Default 200. */
+  retryBaseMs?: number;
+  /** Longest retry delay, ms. Default 30,000. */
+  retryMaxMs?: number;
+  /** Store durability. Default `process`. */
+  durability?: Durability;
+}
+
+/** A running Router. */
+export interface RouterHandle {
+  /** The request endpoint actually bound. */
+  readonly api: string;
+  /** The broadcast endpoint actually bound. */
+  readonly broadcast: string;
+  /** The pipeline service (for the HTTP front). */
+  readonly service: PipelineService;
+  /** The registry of brokers and pipeliners. */
+  readonly registry: Registry;
+  /** Stops serving and closes the store. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a Router: opens the store, resumes unfinished pipelines, binds the sockets.
+ *
+ * @throws {ZmqError} when an endpoint cannot be bound (e.g. `EADDRINUSE`).
+ */
+export function start(config: RouterConfig = {}): RouterHandle {
+  const log = getLogger("router");
+  const store = PipelineStore.open(config.dataDir ?? ".pipelinin", {
+    durability: config.durability,
+  });
+  const registry = new Registry();
+  let server: ZmqServer;
+  try {
+    server = new ZmqServer({
+      api: config.api ?? "tcp://127.0.0.1:5555",
+      broadcast: config.broadcast ?? "tcp://127.0.0.1:5556",
+      store,
+      registry,
+      log,
+      heartbeatMs: config.heartbeatMs ?? 1000,
+      peerTimeoutMs: config.peerTimeoutMs ?? 3000,
+      service: (outbox) =>
+        new PipelineService({
+          store,
+          registry,
+          outbox,
+          log,
+          options: {
+            retryBaseMs: config.retryBaseMs ?? 200,
+            retryMaxMs: config.retryMaxMs ?? 30_000,
+          },
+          later: (ms, task) => outbox.later(ms, task),
+        }),
+    });
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const resumed = server.service.recover();
+  server.start();
+  log.info(
+    "Router listening: requests on {api}, broadcast on {broadcast}; resumed {resumed} pipelines",
+    {
+      api: server.apiEndpoint,
+      broadcast: server.broadcastEndpoint,
+      resumed,
+    },
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    api: server.apiEndpoint,
+    broadcast: server.broadcastEndpoint,
+    service: server.service,
+    registry,
+    stop() {
+      stopping ??= (async () => {
+        await server.stop();
+        store.close();
+        log.info("Router stopped");
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,439 @@
+/**
+ * The life of pipelines and jobs on the Router: accept, hand to a pipeliner, queue
+ * ready jobs for brokers, record outcomes once, retry with back-off, finish, cancel,
+ * and resume after a restart. All state changes go through the store; messages
+ * go out through an outbox that sends them only after the store has committed.
+ *
+ * @module
+ */
+import { validatePipeline } from "../core/dag.ts";
+import type { PipelineLimits } from "../core/dag.ts";
+import type { Logger } from "../core/log.ts";
+import type {
+  JobDoneEvent,
+  JobOutcome,
+  JobRecord,
+  JobRequestEvent,
+  PeerEvent,
+  PipelineEndedBroadcast,
+  PipelineFinishEvent,
+  PipelineRecord,
+} from "../core/protocol.ts";
+import type { JsonObject, PipelineSpec } from "../core/types.ts";
+import type { BrokerEntry, PipelinerEntry, Registry } from "./registry.ts";
+import { type Attempt, executionKey, Scheduler } from "./scheduler.ts";
+import type { PipelineStore } from "./store.ts";
+
+/** Where the service's messages go (sent after the store commits). */
+export interface Outbox {
+  /** An event to one peer. */
+  toPeer(address: Uint8Array, event: PeerEvent): void;
+  /** A broadcast to everyone subscribed. */
+  broadcast(message: PipelineEndedBroadcast): void;
+}
+
+/** Tunables of the service. */
+export interface ServiceOptions {
+  /** First retry delay, ms; doubles each attempt, with ±20 % jitter. */
+  retryBaseMs: number;
+  /** Longest retry delay, ms. */
+  retryMaxMs: number;
+  /** Pipeline size limits. */
+  limits?: Partial<PipelineLimits>;
+}
+
+/** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
+export class ServiceError extends Error {
+  constructor(name: "PipelineNotFoundError" | "PipelineEndedError", message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+interface Active {
+  record: PipelineRecord;
+  jobs: Map<string, JobRecord>;
+  pipeliner?: string;
+}
+
+const ENDED = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Pipelines and jobs, as the Router drives them. */
+export class PipelineService {
+  readonly scheduler: Scheduler;
+  readonly #store: PipelineStore;
+  readonly #registry: Registry;
+  readonly #outbox: Outbox;
+  readonly #log: Logger;
+  readonly #options: ServiceOptions;
+  readonly #later: (ms: number, task: () => void) => void;
+  readonly #active = new Map<string, Active>();
+  /** Finished attempts per function and status, for metrics. */
+  readonly jobCounts = new Map<string, number>();
+  /** Durations of finished attempts, ms, for the metrics histogram. */
+  onJobFinished?: (fn: string, status: string, durationMs: number) => void;
+
+  constructor(deps: {
+    store: PipelineStore;
+    registry: Registry;
+    outbox: Outbox;
+    log: Logger;
+    options: ServiceOptions;
+    later: (ms: number, task: () => void) => void;
+  }) {
+    this.#store = deps.store;
+    this.#registry = deps.registry;
+    this.#outbox = deps.outbox;
+    this.#log = deps.log;
+    this.#options = deps.options;
+    this.#later = deps.later;
+    this.scheduler = new Scheduler(deps.registry);
+  }
+
+  /** Pipelines not yet ended. */
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Loads pipelines that had not ended when the Router stopped. */
+  recover(): number {
+    for (const record of this.#store.active()) {
+      const jobs = new Map(record.jobs.map((job) => [job.jobId, job]));
+      for (const job of jobs.values()) {
+        // Attempts in flight at the crash are run again (at-least-once).
+        if (job.status === "running") job.status = "pending";
+      }
+      this.#active.set(record.id, { record, jobs });
+    }
+    return this.#active.size;
+  }
+
+  /**
+   * Validates, stores and queues a pipeline.
+   *
+   * @throws {PipelineValidationError} listing every problem.
+   */
+  submit(spec: unknown, idempotencyKey?: string): { pipelineId: string; status: string } {
+    if (idempotencyKey) {
+      const existing = this.#store.idForKey(idempotencyKey);
+      if (existing) {
+        const status = this.#active.get(existing)?.record.status ??
+          this.#store.get(existing)?.status;
+        return { pipelineId: existing, status: status ?? "queued" };
+      }
+    }
+    const dag = validatePipeline(spec, {
+      knownFunctions: this.#registry.runnable(),
+      limits: this.#options.limits,
+    });
+    const valid = spec as PipelineSpec;
+    const record: PipelineRecord = {
+      id: crypto.randomUUID(),
+      status: "queued",
+      spec: valid,
+      document: { ...(valid.data ?? {}) },
+      jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
+      createdAt: Date.now(),
+    };
+    this.#store.insertPipeline(record, idempotencyKey);
+    const active: Active = { record, jobs: new Map(record.jobs.map((j) => [j.jobId, j])) };
+    this.#active.set(record.id, active);
+    this.#assign(active);
+    return { pipelineId: record.id, status: record.status };
+  }
+
+  /**
+   * A pipeline with its jobs.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError`.
+   */
+  get(pipelineId: string): PipelineRecord {
+    const active = this.#active.get(pipelineId);
+    if (active) return { ...active.record, jobs: [...active.jobs.values()] };
+    const stored = this.#store.get(pipelineId);
+    if (!stored) {
+      throw new ServiceError("PipelineNotFoundError", `Pipeline "${pipelineId}" not found`);
+    }
+    const order = new Map(this.#orderOf(stored.spec).map((id, index) => [id, index]));
+    stored.jobs.sort((a, b) => (order.get(a.jobId) ?? 0) - (order.get(b.jobId) ?? 0));
+    return stored;
+  }
+
+  /**
+   * Cancels a pipeline: running jobs are stopped, the rest marked cancelled.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError`, or `PipelineEndedError` when it already ended.
+   */
+  cancel(pipelineId: string): { pipelineId: string; status: string } {
+    const active = this.#active.get(pipelineId);
+    if (!active) {
+      const stored = this.#store.get(pipelineId);
+      if (!stored) {
+        throw new ServiceError("PipelineNotFoundError", `Pipeline "${pipelineId}" not found`);
+      }
+      throw new ServiceError(
+        "PipelineEndedError",
+        `Pipeline "${pipelineId}" already ended with status "${stored.status}"`,
+      );
+    }
+    this.scheduler.dropPipeline(pipelineId);
+    for (const job of active.jobs.values()) {
+      if (job.status === "running") {
+        const running = this.scheduler.running.get(executionKey(pipelineId, job.jobId));
+        if (running) {
+          running.cancelled = true;
+          const broker = this.#registry.brokers.get(running.broker);
+          if (broker) {
+            this.#outbox.toPeer(broker.address, {
+              type: "job-cancel",
+              pipelineId,
+              jobId: job.jobId,
+            });
+          }
+        }
+      }
+      if (job.status === "pending" || job.status === "running") {
+        job.status = "cancelled";
+        job.finishedAt = Date.now();
+        this.#store.saveJob(pipelineId, job);
+      }
+    }
+    const pipeliner = active.pipeliner
+      ? this.#registry.pipeliners.get(active.pipeliner)
+      : undefined;
+    if (pipeliner) this.#outbox.toPeer(pipeliner.address, { type: "pipeline-cancel", pipelineId });
+    this.#end(active, "cancelled", active.record.document);
+    return { pipelineId, status: "cancelled" };
+  }
+
+  /** A pipeliner joined: give it pipelines nobody drives. */
+  pipelinerJoined(entry: PipelinerEntry): void {
+    for (const active of this.#active.values()) {
+      if (!active.pipeliner || !this.#registry.pipeliners.has(active.pipeliner)) {
+        this.#assign(active, entry);
+      }
+    }
+  }
+
+  /** A pipeliner left or died: its pipelines go to others (or wait for one). */
+  pipelinerGone(entry: PipelinerEntry): void {
+    this.#registry.pipeliners.delete(entry.id);
+    for (const id of entry.pipelines) {
+      const active = this.#active.get(id);
+      if (!active) continue;
+      active.pipeliner = undefined;
+      this.#assign(active);
+    }
+  }
+
+  /** A broker left or died: its running attempts go back to the queue. */
+  brokerGone(entry: BrokerEntry): void {
+    this.#registry.brokers.delete(entry.id);
+    for (const running of this.scheduler.runningOn(entry.id)) {
+      const key = executionKey(running.pipelineId, running.jobId);
+      this.scheduler.finish(key);
+      const active = this.#active.get(running.pipelineId);
+      const job = active?.jobs.get(running.jobId);
+      if (!active || !job || running.cancelled || job.status !== "running") continue;
+      this.#log.warn("Requeuing job {jobId} of {pipelineId}: broker {broker} is gone", {
+        jobId: running.jobId,
+        pipelineId: running.pipelineId,
+        broker: entry.id,
+      });
+      job.status = "pending";
+      this.#store.saveJob(running.pipelineId, job);
+      this.scheduler.enqueue({ ...running, attempt: job.attempts + 1 });
+    }
+  }
+
+  /** A pipeliner asks for a job; answered from the record when it already ended. */
+  jobRequest(from: PipelinerEntry, event: JobRequestEvent): void {
+    const active = this.#active.get(event.pipelineId);
+    const job = active?.jobs.get(event.jobId);
+    if (!active || !job || active.pipeliner !== from.id) return;
+    if (job.status === "succeeded" && job.output) {
+      this.#result(active, job, { ok: true, output: job.output, durationMs: job.durationMs ?? 0 });
+      return;
+    }
+    if (job.status === "failed" && job.error) {
+      this.#result(active, job, { ok: false, error: job.error, durationMs: job.durationMs ?? 0 });
+      return;
+    }
+    if (job.status !== "pending") return;
+    if (active.record.status === "queued") {
+      active.record.status = "running";
+      active.record.startedAt = Date.now();
+      this.#store.savePipeline(active.record);
+    }
+    this.scheduler.enqueue({
+      pipelineId: event.pipelineId,
+      jobId: event.jobId,
+      fn: job.fn,
+      input: event.input,
+      attempt: job.attempts + 1,
+    });
+  }
+
+  /** A broker finished an attempt. Late, duplicate or unknown results are ignored. */
+  jobDone(from: BrokerEntry, event: JobDoneEvent): void {
+    const key = executionKey(event.pipelineId, event.jobId);
+    const running = this.scheduler.running.get(key);
+    if (!running || running.broker !== from.id || running.attempt !== event.attempt) {
+      this.#log.debug("Ignoring a late or duplicate result for {jobId} of {pipelineId}", {
+        jobId: event.jobId,
+        pipelineId: event.pipelineId,
+      });
+      return;
+    }
+    this.scheduler.finish(key);
+    const outcome = event.outcome;
+    this.onJobFinished?.(running.fn, outcome.ok ? "succeeded" : "failed", outcome.durationMs);
+    const active = this.#active.get(event.pipelineId);
+    const job = active?.jobs.get(event.jobId);
+    if (!active || !job || running.cancelled || job.status !== "running") return;
+    job.durationMs = outcome.durationMs;
+    if (outcome.ok) {
+      job.status = "succeeded";
+      job.output = outcome.output;
+      job.finishedAt = Date.now();
+      Object.assign(active.record.document, outcome.output);
+      this.#store.saveJob(event.pipelineId, job);
+      this.#result(active, job, outcome);
+      return;
+    }
+    job.error = outcome.error;
+    job.attemptErrors = [...(job.attemptErrors ?? []), outcome.error];
+    const retries = this.#registry.config(job.fn)?.retries ?? 0;
+    if (outcome.error.retryable && job.attempts <= retries) {
+      job.status = "pending";
+      this.#store.saveJob(event.pipelineId, job);
+      const delay = this.#backoff(job.attempts);
+      this.#log.info(
+        "Retrying job {jobId} of {pipelineId} in {delay} ms (attempt {attempt} failed: {error})",
+        {
+          jobId: job.jobId,
+          pipelineId: event.pipelineId,
+          delay,
+          attempt: job.attempts,
+          error: outcome.error.message,
+        },
+      );
+      this.#later(delay, () => {
+        if (this.#active.get(event.pipelineId) !== active || job.status !== "pending") return;
+        this.scheduler.enqueue({ ...running, attempt: job.attempts + 1 });
+      });
+      return;
+    }
+    job.status = "failed";
+    job.finishedAt = Date.now();
+    this.#store.saveJob(event.pipelineId, job);
+    this.#result(active, job, outcome);
+  }
+
+  /** A pipeliner reports the end of a pipeline. */
+  pipelineFinish(from: PipelinerEntry, event: PipelineFinishEvent): void {
+    const active = this.#active.get(event.pipelineId);
+    if (!active || active.pipeliner !== from.id) return;
+    const status = event.status === "succeeded" ? "succeeded" : "failed";
+    for (const job of active.jobs.values()) {
+      if (job.status === "pending") {
+        job.status = "skipped";
+        this.#store.saveJob(active.record.id, job);
+      }
+    }
+    if (status === "failed") {
+      const failed = [...active.jobs.values()].find((job) => job.status === "failed");
+      active.record.error = failed?.error
+        ? { ...failed.error, message: `Job "${failed.jobId}" failed: ${failed.error.message}` }
+        : { name: "PipelineFailedError", message: "A job failed", retryable: false };
+    }
+    this.#end(active, status, event.document);
+  }
+
+  /** Sends ready attempts to brokers with free slots. */
+  dispatch(): void {
+    this.scheduler.dispatch(Date.now(), (attempt: Attempt, broker: BrokerEntry) => {
+      const active = this.#active.get(attempt.pipelineId);
+      const job = active?.jobs.get(attempt.jobId);
+      if (job) {
+        job.status = "running";
+        job.attempts = attempt.attempt;
+        job.broker = broker.id;
+        job.startedAt ??= Date.now();
+        this.#store.saveJob(attempt.pipelineId, job);
+      }
+      this.#outbox.toPeer(broker.address, {
+        type: "job-run",
+        pipelineId: attempt.pipelineId,
+        jobId: attempt.jobId,
+        fn: attempt.fn,
+        attempt: attempt.attempt,
+        input: attempt.input,
+      });
+    });
+  }
+
+  /** Deletes ended pipelines older than `maxAgeMs`; returns how many. */
+  prune(maxAgeMs: number): number {
+    return this.#store.prune(Date.now() - maxAgeMs);
+  }
+
+  #assign(active: Active, to?: PipelinerEntry): void {
+    const pipeliner = to ?? this.#registry.pickPipeliner();
+    if (!pipeliner) return; // Stays queued until a pipeliner joins.
+    active.pipeliner = pipeliner.id;
+    pipeliner.pipelines.add(active.record.id);
+    this.#outbox.toPeer(pipeliner.address, {
+      type: "pipeline-assign",
+      pipelineId: active.record.id,
+      spec: active.record.spec,
+      jobs: [],
+    });
+  }
+
+  #result(active: Active, job: JobRecord, outcome: JobOutcome): void {
+    const pipeliner = active.pipeliner
+      ? this.#registry.pipeliners.get(active.pipeliner)
+      : undefined;
+    if (!pipeliner) return; // A new pipeliner will ask again and be answered from the record.
+    this.#outbox.toPeer(pipeliner.address, {
+      type: "job-result",
+      pipelineId: active.record.id,
+      jobId: job.jobId,
+      outcome,
+    });
+  }
+
+  #end(active: Active, status: "succeeded" | "failed" | "cancelled", document: JsonObject): void {
+    const record = active.record;
+    record.status = status;
+    record.document = document;
+    record.finishedAt = Date.now();
+    record.startedAt ??= record.finishedAt;
+    record.durationMs = record.finishedAt - record.startedAt;
+    this.#store.savePipeline(record);
+    this.#active.delete(record.id);
+    if (active.pipeliner) {
+      this.#registry.pipeliners.get(active.pipeliner)?.pipelines.delete(record.id);
+    }
+    this.#outbox.broadcast({ type: "pipeline-ended", pipelineId: record.id, status });
+  }
+
+  #backoff(attempt: number): number {
+    const base = Math.min(this.#options.retryBaseMs * 2 ** (attempt - 1), this.#options.retryMaxMs);
+    return Math.round(base * (0.8 + Math.random() * 0.4));
+  }
+
+  #orderOf(spec: PipelineSpec): string[] {
+    try {
+      return validatePipeline(spec, {}).jobs.map((job) => job.id);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Whether a status is final. */
+  static ended(status: string): boolean {
+    return ENDED.has(status);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Who is connected to the Router: brokers (slots, functions, load) and pipeliners,
+ * with when each was last heard from.
+ *
+ * @module
+ */
+import type { BrokerLoad, FunctionInfo, FunctionView } from "../core/protocol.ts";
+import type { FunctionConfig } from "../core/types.ts";
+
+/** A connected broker. */
+export interface BrokerEntry {
+  /** Its id (also its routing id). */
+  readonly id: string;
+  /** Where to send its messages. */
+  readonly address: Uint8Array;
+  readonly host: string;
+  readonly pid: number;
+  /** Slots it has. */
+  slots: number;
+  /** Keys of the job attempts it is running (see `executionKey`). */
+  readonly running: Set<string>;
+  /** Functions it serves, by name. */
+  functions: Map<string, FunctionInfo>;
+  /** Its last reported load. */
+  load?: BrokerLoad;
+  /** Epoch ms it was last heard from. */
+  lastSeen: number;
+  /** Epoch ms it joined. */
+  readonly since: number;
+}
+
+/** A connected pipeliner. */
+export interface PipelinerEntry {
+  readonly id: string;
+  readonly address: Uint8Array;
+  readonly host: string;
+  readonly pid: number;
+  /** Pipelines it drives. */
+  readonly pipelines: Set<string>;
+  lastSeen: number;
+  readonly since: number;
+}
+
+/** The registry of peers. */
+export class Registry {
+  readonly brokers = new Map<string, BrokerEntry>();
+  readonly pipeliners = new Map<string, PipelinerEntry>();
+
+  /** Adds or replaces a broker; returns the replaced entry, if any. */
+  addBroker(entry: Omit<BrokerEntry, "running" | "functions">, functions: FunctionInfo[]) {
+    const previous = this.brokers.get(entry.id);
+    this.brokers.set(entry.id, {
+      ...entry,
+      running: new Set(),
+      functions: new Map(functions.map((f) => [f.name, f])),
+    });
+    return previous;
+  }
+
+  /** Adds or replaces a pipeliner; returns the replaced entry, if any. */
+  addPipeliner(entry: Omit<PipelinerEntry, "pipelines">): PipelinerEntry | undefined {
+    const previous = this.pipeliners.get(entry.id);
+    this.pipeliners.set(entry.id, { ...entry, pipelines: new Set() });
+    return previous;
+  }
+
+  /** Names of functions at least one broker can run. */
+  runnable(): Set<string> {
+    const names = new Set<string>();
+    for (const broker of this.brokers.values()) {
+      for (const fn of broker.functions.values()) if (!fn.error) names.add(fn.name);
+    }
+    return names;
+  }
+
+  /** The config of a function, from the first broker that can run it. */
+  config(name: string): FunctionConfig | undefined {
+    for (const broker of this.brokers.values()) {
+      const fn = broker.functions.get(name);
+      if (fn && !fn.error) return fn.config;
+    }
+    return undefined;
+  }
+
+  /** Every function any broker reported, with who serves it. */
+  functions(): FunctionView[] {
+    const views = new Map<string, FunctionView>();
+    for (const broker of this.brokers.values()) {
+      for (const fn of broker.functions.values()) {
+        const view = views.get(fn.name) ??
+          { name: fn.name, config: fn.config, brokers: [], errors: [] };
+        if (fn.error) view.errors.push({ broker: broker.id, message: fn.error.message });
+        else {
+          if (view.brokers.length === 0) view.config = fn.config;
+          view.brokers.push(broker.id);
+        }
+        views.set(fn.name, view);
+      }
+    }
+    return [...views.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The least busy broker with a free slot that can run `fn`. */
+  pickBroker(fn: string): BrokerEntry | undefined {
+    let best: BrokerEntry | undefined;
+    for (const broker of this.brokers.values()) {
+      const free = broker.slots - broker.running.size;
+      if (free <= 0) continue;
+      const info = broker.functions.get(fn);
+      if (!info || info.error) continue;
+      if (!best || free > best.slots - best.running.size) best = broker;
+    }
+    return best;
+  }
+
+  /** Whether any broker has a free slot. */
+  hasFreeSlot(): boolean {
+    for (const broker of this.brokers.values()) {
+      if (broker.running.size < broker.slots) return true;
+    }
+    return false;
+  }
+
+  /** The pipeliner driving the fewest pipelines. */
+  pickPipeliner(): PipelinerEntry | undefined {
+    let best: PipelinerEntry | undefined;
+    for (const p of this.pipeliners.values()) {
+      if (!best || p.pipelines.size < best.pipelines.size) best = p;
+    }
+    return best;
+  }
+
+  /** Peers not heard from since `before` (epoch ms). */
+  silentSince(before: number): { brokers: BrokerEntry[]; pipeliners: PipelinerEntry[] } {
+    return {
+      brokers: [...this.brokers.values()].filter((b) => b.lastSeen < before),
+      pipeliners: [...this.pipeliners.values()].filter((p) => p.lastSeen < before),
+    };
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * The Router's ZeroMQ side: the request socket (ROUTER) and the broadcast socket
+ * (PUB). Messages are handled in batches: everything already waiting is handled,
+ * the store commits once, and only then do replies and events go out.
+ *
+ * @module
+ */
+import type { Logger } from "../core/log.ts";
+import {
+  type ClusterConfig,
+  encode,
+  encodeBroadcast,
+  parseToRouter,
+  ProtocolError,
+  type Reply,
+  type ReplyError,
+  type Request,
+  type RouterEvent,
+} from "../core/protocol.ts";
+import { PipelineValidationError, toErrorData } from "../core/errors.ts";
+import { Context, type Socket, SocketClosedError } from "../core/zmq/mod.ts";
+import type { PipelineService } from "./pipelines.ts";
+import type { Registry } from "./registry.ts";
+import type { PipelineStore } from "./store.ts";
+
+const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+/** Messages handled per batch at most, so timers and HTTP get their turn. */
+const BATCH = 512;
+
+/** What the server needs. */
+export interface ServerDeps {
+  api: string;
+  broadcast: string;
+  store: PipelineStore;
+  registry: Registry;
+  log: Logger;
+  heartbeatMs: number;
+  peerTimeoutMs: number;
+  /** Built once the server exists (it needs the outbox). */
+  service: (outbox: ZmqServer) => PipelineService;
+}
+
+/** The Router's sockets and message loop. */
+export class ZmqServer {
+  readonly context = new Context();
+  readonly #api: Socket;
+  readonly #pub: Socket;
+  readonly #deps: ServerDeps;
+  readonly #log: Logger;
+  readonly #outgoing: Array<{ socket: Socket; frames: Uint8Array[] }> = [];
+  readonly apiEndpoint: string;
+  readonly broadcastEndpoint: string;
+  readonly service: PipelineService;
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #loop: Promise<void> | undefined;
+  #stopped = false;
+  /** Malformed messages seen, for metrics. */
+  protocolErrors = 0;
+
+  constructor(deps: ServerDeps) {
+    this.#deps = deps;
+    this.#log = deps.log;
+    this.#api = this.context.socket("router", { linger: 200, routerHandover: true });
+    this.#pub = this.context.socket("pub", { linger: 200, sendHwm: 100_000 });
+    this.apiEndpoint = this.#api.bind(deps.api);
+    this.broadcastEndpoint = this.#pub.bind(deps.broadcast);
+    this.service = deps.service(this);
+  }
+
+  /** Starts the message loop and the liveness checks. */
+  start(): void {
+    this.#loop = this.#run();
+    const check = setInterval(() => this.batch(() => this.#checkPeers()), this.#deps.heartbeatMs);
+    this.#timers.add(check);
+  }
+
+  /** Runs `task` later as a batch of its own (store commit, then sends). */
+  later(ms: number, task: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.batch(task);
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  /** Runs `task`, dispatches ready jobs, commits, then sends what was queued. */
+  batch(task: () => void): void {
+    if (this.#stopped) return;
+    try {
+      task();
+    } catch (error) {
+      this.#log.error("Task failed: {error}", { error: toErrorData(error).message });
+    }
+    this.#afterBatch();
+  }
+
+  /** Queues an event to a peer (sent after commit). */
+  toPeer(address: Uint8Array, event: Parameters<typeof encode>[0]): void {
+    this.#outgoing.push({ socket: this.#api, frames: [address, ...encode(event)] });
+  }
+
+  /** Queues a broadcast (sent after commit). */
+  broadcast(message: Parameters<typeof encodeBroadcast>[0]): void {
+    this.#outgoing.push({ socket: this.#pub, frames: encodeBroadcast(message) });
+  }
+
+  /** The configuration handed to peers. */
+  get clusterConfig(): ClusterConfig {
+    return { heartbeatMs: this.#deps.heartbeatMs, broadcast: this.broadcastEndpoint };
+  }
+
+  /** Stops the loop and closes the sockets (queued messages get a short linger). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    await this.context.close();
+    await this.#loop;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      let frames: Uint8Array[] | undefined;
+      try {
+        frames = await this.#api.receive();
+      } catch (error) {
+        if (error instanceof SocketClosedError) return;
+        this.#log.error("Receive failed: {error}", { error: toErrorData(error).message });
+        continue;
+      }
+      for (let n = 0; frames && n < BATCH; n++) {
+        this.#handle(frames);
+        frames = this.#api.tryReceive();
+      }
+      this.#afterBatch();
+      if (frames) this.#handle(frames); // The one read past the batch limit.
+    }
+  }
+
+  #afterBatch(): void {
+    try {
+      this.service.dispatch();
+      this.#deps.store.commit();
+    } catch (error) {
+      this.#log.fatal("Store commit failed: {error}", { error: toErrorData(error).message });
+      throw error;
+    }
+    for (const { socket, frames } of this.#outgoing.splice(0)) {
+      socket.send(frames).catch((error) => {
+        if (error instanceof SocketClosedError) return;
+        // EHOSTUNREACH: the peer is gone; liveness checks will requeue its work.
+        this.#log.warn("Could not send to a peer: {error}", { error: toErrorData(error).message });
+      });
+    }
+  }
+
+  #handle(frames: Uint8Array[]): void {
+    const address = frames[0]!;
+    // REQ peers put an empty delimiter frame first; answer them in kind.
+    const viaReq = frames.length > 2 && frames[1]!.length === 0;
+    const body = frames.slice(viaReq ? 2 : 1);
+    const reply = (message: Reply) => {
+      const head = viaReq ? [address, EMPTY] : [address];
+      this.#outgoing.push({ socket: this.#api, frames: [...head, ...encode(message)] });
+    };
+    let message: Request | RouterEvent;
+    try {
+      message = parseToRouter(body);
+    } catch (error) {
+      this.protocolErrors++;
+      const data = toErrorData(error, false);
+      this.#log.warn("Malformed message from {peer}: {error}", {
+        peer: printable(address),
+        error: data.message,
+      });
+      if (error instanceof ProtocolError && error.requestId !== undefined) {
+        reply({ type: "reply", id: error.requestId, ok: false, error: data });
+      } else {
+        this.toPeer(address, { type: "error", error: data });
+      }
+      return;
+    }
+    if ("id" in message) {
+      try {
+        reply({ type: "reply", id: message.id, ok: true, result: this.#request(message, address) });
+      } catch (error) {
+        reply({ type: "reply", id: message.id, ok: false, error: replyError(error) });
+      }
+      return;
+    }
+    this.#event(message, address);
+  }
+
+  #request(request: Request, address: Uint8Array): unknown {
+    const { registry, service } = { registry: this.#deps.registry, service: this.service };
+    switch (request.type) {
+      case "submit":
+        return service.submit(request.pipeline, request.idempotencyKey);
+      case "status":
+        return service.get(request.pipelineId);
+      case "cancel":
+        return service.cancel(request.pipelineId);
+      case "get-configuration":
+        return this.clusterConfig;
+      case "list-functions":
+        return { functions: registry.functions() };
+      case "broker-hello": {
+        const id = decoder.decode(address);
+        const previous = registry.brokers.get(id);
+        if (previous) service.brokerGone(previous);
+        const now = Date.now();
+        registry.addBroker({
+          id,
+          address,
+          host: String(request.broker.host),
+          pid: Number(request.broker.pid),
+          slots: Math.max(0, Math.floor(Number(request.broker.slots)) || 0),
+          lastSeen: now,
+          since: now,
+        }, request.functions);
+        this.#log.info(
+          "Broker {broker} joined from {host} with {slots} slots and {count} functions",
+          {
+            broker: id,
+            host: request.broker.host,
+            slots: request.broker.slots,
+            count: request.functions.length,
+          },
+        );
+        return this.clusterConfig;
+      }
+      case "pipeliner-hello": {
+        const id = decoder.decode(address);
+        const previous = registry.pipeliners.get(id);
+        if (previous) service.pipelinerGone(previous);
+        const now = Date.now();
+        registry.addPipeliner({
+          id,
+          address,
+          host: String(request.pipeliner.host),
+          pid: Number(request.pipeliner.pid),
+          lastSeen: now,
+          since: now,
+        });
+        this.#log.info("Pipeliner {pipeliner} joined from {host}", {
+          pipeliner: id,
+          host: request.pipeliner.host,
+        });
+        // Assign after the hello reply is queued, so it arrives first.
+        queueMicrotask(() =>
+          this.batch(() => service.pipelinerJoined(registry.pipeliners.get(id)!))
+        );
+        return this.clusterConfig;
+      }
+      default:
+        return assertNever(request);
+    }
+  }
+
+  #event(event: RouterEvent, address: Uint8Array): void {
+    const id = decoder.decode(address);
+    const broker = this.#deps.registry.brokers.get(id);
+    const pipeliner = this.#deps.registry.pipeliners.get(id);
+    const now = Date.now();
+    if (broker) broker.lastSeen = now;
+    if (pipeliner) pipeliner.lastSeen = now;
+    const unknown = () => this.toPeer(address, { type: "hello-again" });
+    switch (event.type) {
+      case "broker-status":
+        if (broker) broker.load = event.load;
+        else unknown();
+        return;
+      case "broker-functions":
+        if (broker) broker.functions = new Map(event.functions.map((f) => [f.name, f]));
+        else unknown();
+        return;
+      case "job-done":
+        if (broker) this.service.jobDone(broker, event);
+        else unknown();
+        return;
+      case "goodbye":
+        if (broker) this.service.brokerGone(broker);
+        if (pipeliner) this.service.pipelinerGone(pipeliner);
+        return;
+      case "pipeliner-status":
+        if (!pipeliner) unknown();
+        return;
+      case "job-request":
+        if (pipeliner) this.service.jobRequest(pipeliner, event);
+        else unknown();
+        return;
+      case "pipeline-finish":
+        if (pipeliner) this.service.pipelineFinish(pipeliner, event);
+        else unknown();
+        return;
+      default:
+        return assertNever(event);
+    }
+  }
+
+  #checkPeers(): void {
+    const silent = this.#deps.registry.silentSince(Date.now() - this.#deps.peerTimeoutMs);
+    for (const broker of silent.brokers) {
+      this.#log.warn("Broker {broker} is silent: declaring it dead", { broker: broker.id });
+      this.service.brokerGone(broker);
+    }
+    for (const pipeliner of silent.pipeliners) {
+      this.#log.warn("Pipeliner {pipeliner} is silent: declaring it dead", {
+        pipeliner: pipeliner.id,
+      });
+      this.service.pipelinerGone(pipeliner);
+    }
+  }
+}
+
+function replyError(error: unknown): ReplyError {
+  const data: ReplyError = toErrorData(error, false);
+  delete data.stack;
+  if (error instanceof PipelineValidationError) data.problems = [...error.problems];
+  return data;
+}
+
+function printable(address: Uint8Array): string {
+  const text = decoder.decode(address);
+  return /^[\x20-\x7e]+$/.test(text)
+    ? text
+    : `0x${[...address].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+function assertNever(value: never): never {
+  throw new ProtocolError(`Unhandled message ${JSON.stringify(value)}`);
+}

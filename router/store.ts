@@ -1,0 +1,250 @@
+/**
+ * The Router's durable store of pipelines and jobs: `node:sqlite` in the data dir,
+ * WAL journal, group commit (all writes of one batch of messages in one transaction,
+ * committed before any reply that depends on them is sent).
+ *
+ * @module
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { JobRecord, PipelineRecord } from "../core/protocol.ts";
+import type { PipelineStatus } from "../core/types.ts";
+
+/** How hard a commit waits for the disk. */
+export type Durability = "process" | "power";
+
+/** Options of {@linkcode PipelineStore.open}. */
+export interface StoreOptions {
+  /**
+   * `process` (default): a commit survives the Router being killed (WAL, synchronous=NORMAL).
+   * `power`: it also survives a power cut (synchronous=FULL, an fsync per commit).
+   */
+  durability?: Durability;
+}
+
+/** One page of {@linkcode PipelineStore.list}. */
+export interface PipelinePage {
+  /** Newest first. */
+  pipelines: PipelineRecord[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  next?: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS pipelines (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  document TEXT NOT NULL,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  idempotency_key TEXT UNIQUE
+);
+CREATE INDEX IF NOT EXISTS pipelines_status ON pipelines (status, seq);
+CREATE INDEX IF NOT EXISTS pipelines_seq ON pipelines (seq);
+CREATE TABLE IF NOT EXISTS jobs (
+  pipeline_id TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  record TEXT NOT NULL,
+  PRIMARY KEY (pipeline_id, job_id)
+) WITHOUT ROWID;
+`;
+
+type Row = Record<string, string | number | null>;
+
+/** Pipelines and jobs on disk. Not thread-safe; one per Router. */
+export class PipelineStore {
+  readonly #db: DatabaseSync;
+  readonly #statements: Record<string, StatementSync>;
+  #inTransaction = false;
+  #seq: number;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+    const prepare = (sql: string) => db.prepare(sql);
+    this.#statements = {
+      insertPipeline: prepare(
+        `INSERT INTO pipelines (id, seq, status, spec, document, error, created_at, started_at,
+         finished_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      updatePipeline: prepare(
+        `UPDATE pipelines SET status = ?, document = ?, error = ?, started_at = ?, finished_at = ?
+         WHERE id = ?`,
+      ),
+      upsertJob: prepare(
+        `INSERT INTO jobs (pipeline_id, job_id, record) VALUES (?, ?, ?)
+         ON CONFLICT (pipeline_id, job_id) DO UPDATE SET record = excluded.record`,
+      ),
+      getPipeline: prepare(`SELECT * FROM pipelines WHERE id = ?`),
+      getJobs: prepare(`SELECT record FROM jobs WHERE pipeline_id = ?`),
+      byKey: prepare(`SELECT id FROM pipelines WHERE idempotency_key = ?`),
+      active: prepare(
+        `SELECT * FROM pipelines WHERE status IN ('queued', 'running') ORDER BY seq`,
+      ),
+      page: prepare(`SELECT * FROM pipelines WHERE seq < ? ORDER BY seq DESC LIMIT ?`),
+      pageByStatus: prepare(
+        `SELECT * FROM pipelines WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      ),
+      counts: prepare(`SELECT status, COUNT(*) AS n FROM pipelines GROUP BY status`),
+      maxSeq: prepare(`SELECT COALESCE(MAX(seq), 0) AS seq FROM pipelines`),
+      prune: prepare(
+        `DELETE FROM pipelines WHERE status IN ('succeeded', 'failed', 'cancelled')
+         AND finished_at < ? RETURNING id`,
+      ),
+      pruneJobs: prepare(`DELETE FROM jobs WHERE pipeline_id = ?`),
+    };
+    this.#seq = Number((this.#statements.maxSeq!.get() as Row).seq);
+  }
+
+  /**
+   * Opens (creating if needed) `<dataDir>/pipelinin.db`.
+   *
+   * @throws {Error} when the folder cannot be created or the file is not a database.
+   */
+  static open(dataDir: string, options: StoreOptions = {}): PipelineStore {
+    Deno.mkdirSync(dataDir, { recursive: true });
+    const db = new DatabaseSync(`${dataDir}/pipelinin.db`);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec(`PRAGMA synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec(SCHEMA);
+    return new PipelineStore(db);
+  }
+
+  #begin(): void {
+    if (!this.#inTransaction) {
+      this.#db.exec("BEGIN");
+      this.#inTransaction = true;
+    }
+  }
+
+  /** Commits every write since the last commit. Cheap when there were none. */
+  commit(): void {
+    if (!this.#inTransaction) return;
+    this.#inTransaction = false;
+    this.#db.exec("COMMIT");
+  }
+
+  /** Whether writes are waiting for {@linkcode commit}. */
+  get dirty(): boolean {
+    return this.#inTransaction;
+  }
+
+  /** Stores a new pipeline and its jobs. */
+  insertPipeline(record: PipelineRecord, idempotencyKey?: string): void {
+    this.#begin();
+    this.#statements.insertPipeline!.run(
+      record.id,
+      ++this.#seq,
+      record.status,
+      JSON.stringify(record.spec),
+      JSON.stringify(record.document),
+      record.error ? JSON.stringify(record.error) : null,
+      record.createdAt,
+      record.startedAt ?? null,
+      record.finishedAt ?? null,
+      idempotencyKey ?? null,
+    );
+    for (const job of record.jobs) this.saveJob(record.id, job);
+  }
+
+  /** Stores a pipeline's status, document, error and times. */
+  savePipeline(record: PipelineRecord): void {
+    this.#begin();
+    this.#statements.updatePipeline!.run(
+      record.status,
+      JSON.stringify(record.document),
+      record.error ? JSON.stringify(record.error) : null,
+      record.startedAt ?? null,
+      record.finishedAt ?? null,
+      record.id,
+    );
+  }
+
+  /** Stores one job's record. */
+  saveJob(pipelineId: string, job: JobRecord): void {
+    this.#begin();
+    this.#statements.upsertJob!.run(pipelineId, job.jobId, JSON.stringify(job));
+  }
+
+  /** A pipeline with its jobs, or undefined. */
+  get(id: string): PipelineRecord | undefined {
+    const row = this.#statements.getPipeline!.get(id) as Row | undefined;
+    return row ? this.#toRecord(row) : undefined;
+  }
+
+  /** The id of the pipeline submitted with this idempotency key, if any. */
+  idForKey(key: string): string | undefined {
+    const row = this.#statements.byKey!.get(key) as Row | undefined;
+    return row ? String(row.id) : undefined;
+  }
+
+  /** Pipelines not yet ended, oldest first (to resume after a restart). */
+  active(): PipelineRecord[] {
+    return (this.#statements.active!.all() as Row[]).map((row) => this.#toRecord(row));
+  }
+
+  /** Pipelines newest first, optionally of one status. */
+  list(options: { status?: PipelineStatus; limit?: number; cursor?: string } = {}): PipelinePage {
+    const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
+    const before = options.cursor ? Number(options.cursor) : Number.MAX_SAFE_INTEGER;
+    const rows =
+      (options.status
+        ? this.#statements.pageByStatus!.all(options.status, before, limit + 1)
+        : this.#statements.page!.all(before, limit + 1)) as Row[];
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      pipelines: page.map((row) => this.#toRecord(row, false)),
+      next: rows.length > limit && last ? String(last.seq) : undefined,
+    };
+  }
+
+  /** How many pipelines there are of each status. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const row of this.#statements.counts!.all() as Row[]) {
+      out[String(row.status)] = Number(row.n);
+    }
+    return out;
+  }
+
+  /** Deletes ended pipelines that finished before `before` (epoch ms); returns how many. */
+  prune(before: number): number {
+    this.#begin();
+    const ids = this.#statements.prune!.all(before) as Row[];
+    for (const row of ids) this.#statements.pruneJobs!.run(String(row.id));
+    return ids.length;
+  }
+
+  /** Commits and closes the database. */
+  close(): void {
+    this.commit();
+    this.#db.close();
+  }
+
+  #toRecord(row: Row, withJobs = true): PipelineRecord {
+    const jobs = withJobs
+      ? (this.#statements.getJobs!.all(String(row.id)) as Row[]).map((job) =>
+        JSON.parse(String(job.record)) as JobRecord
+      )
+      : [];
+    const record: PipelineRecord = {
+      id: String(row.id),
+      status: String(row.status) as PipelineStatus,
+      spec: JSON.parse(String(row.spec)),
+      document: JSON.parse(String(row.document)),
+      jobs,
+      createdAt: Number(row.created_at),
+    };
+    if (row.started_at !== null) record.startedAt = Number(row.started_at);
+    if (row.finished_at !== null) record.finishedAt = Number(row.finished_at);
+    if (record.startedAt && record.finishedAt) {
+      record.durationMs = record.finishedAt - record.startedAt;
+    }
+    if (row.error !== null) record.error = JSON.parse(String(row.error));
+    return record;
+  }
+}

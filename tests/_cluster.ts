@@ -1,0 +1,235 @@
+/**
+ * Test helper: a real cluster of daemon subprocesses on free ports, stopped by the
+ * test (also when it fails) with `await using`.
+ *
+ * @module
+ */
+import { PipelineManager } from "../mod.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** One daemon subprocess; its output is kept for failure messages. */
+export class Daemon {
+  readonly name: string;
+  readonly #process: Deno.ChildProcess;
+  readonly #output: string[] = [];
+  readonly #done: Promise<void>;
+  readonly status: Promise<Deno.CommandStatus>;
+
+  constructor(name: string, args: string[], cwd = root) {
+    this.name = name;
+    this.#process = new Deno.Command(Deno.execPath(), {
+      args,
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { PIPELININ_LOG_LEVEL: Deno.env.get("PIPELININ_LOG_LEVEL") ?? "info", NO_COLOR: "1" },
+    }).spawn();
+    this.status = this.#process.status;
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        this.#output.push(chunk);
+        if (Deno.env.get("PIPELININ_TEST_VERBOSE")) {
+          Deno.stderr.writeSync(new TextEncoder().encode(chunk));
+        }
+      }
+    };
+    this.#done = Promise.all([collect(this.#process.stdout), collect(this.#process.stderr)]).then(
+      () => {},
+    );
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#process.pid;
+  }
+
+  /** What it printed so far. */
+  get output(): string {
+    return this.#output.join("");
+  }
+
+  /** Sends a signal; ignores a process that is gone. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.#process.kill(signal);
+    } catch { /* already gone */ }
+  }
+
+  /** Stops it (SIGTERM, then SIGKILL after 5 s) and waits for its output to end. */
+  async stop(): Promise<Deno.CommandStatus> {
+    this.kill("SIGTERM");
+    const timer = setTimeout(() => this.kill("SIGKILL"), 5000);
+    const status = await this.status;
+    clearTimeout(timer);
+    await this.#done;
+    return status;
+  }
+}
+
+/** Options of {@linkcode startCluster}. */
+export interface ClusterOptions {
+  /** Function folder for the brokers. Default `tests/fixtures/functions`. */
+  functionsDir?: string;
+  /** Brokers to start. Default 1. */
+  brokers?: number;
+  /** Pipeliners to start. Default 1. */
+  pipeliners?: number;
+  /** Slots per broker. Default 2. */
+  workers?: number;
+  /** Extra router flags. */
+  routerArgs?: string[];
+  /** Extra broker flags. */
+  brokerArgs?: string[];
+  /** Data dir; a temp dir by default (removed at the end). */
+  dataDir?: string;
+  /** Functions that must be served before the cluster counts as up. */
+  waitFor?: string[];
+}
+
+/** A running cluster and a connected client. */
+export class Cluster implements AsyncDisposable {
+  readonly api: string;
+  readonly broadcast: string;
+  readonly dataDir: string;
+  readonly router: Daemon;
+  readonly brokers: Daemon[] = [];
+  readonly pipeliners: Daemon[] = [];
+  readonly manager: PipelineManager;
+  readonly #ownsDataDir: boolean;
+  readonly #options: ClusterOptions;
+
+  private constructor(options: ClusterOptions) {
+    this.#options = options;
+    this.api = `tcp://127.0.0.1:${freePort()}`;
+    this.broadcast = `tcp://127.0.0.1:${freePort()}`;
+    this.#ownsDataDir = !options.dataDir;
+    this.dataDir = options.dataDir ?? Deno.makeTempDirSync({ prefix: "pipelinin-test-" });
+    this.router = this.#startRouter();
+    this.manager = new PipelineManager({ api: this.api, broadcast: this.broadcast });
+  }
+
+  /** Starts a router, brokers and pipeliners, and waits until the functions are served. */
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const cluster = new Cluster(options);
+    try {
+      for (let i = 0; i < (options.brokers ?? 1); i++) cluster.addBroker();
+      for (let i = 0; i < (options.pipeliners ?? 1); i++) cluster.addPipeliner();
+      await cluster.waitForFunctions(options.waitFor ?? ["ok"]);
+      return cluster;
+    } catch (error) {
+      await cluster[Symbol.asyncDispose]();
+      throw error;
+    }
+  }
+
+  #startRouter(): Daemon {
+    return new Daemon("router", [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-net",
+      "--allow-sys",
+      "router/main.ts",
+      "--api",
+      this.api,
+      "--broadcast",
+      this.broadcast,
+      "--data-dir",
+      this.dataDir,
+      ...(this.#options.routerArgs ?? []),
+    ]);
+  }
+
+  /** Restarts the router (after a kill) on the same endpoints and data dir. */
+  restartRouter(): Daemon {
+    const router = this.#startRouter();
+    (this as { router: Daemon }).router = router;
+    return router;
+  }
+
+  /** Starts one more broker. */
+  addBroker(extra: string[] = []): Daemon {
+    const broker = new Daemon(`broker-${this.brokers.length}`, [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "--allow-run",
+      "broker/main.ts",
+      "--router",
+      this.api,
+      "--functions",
+      this.#options.functionsDir ?? "tests/fixtures/functions",
+      "--workers",
+      String(this.#options.workers ?? 2),
+      "--heap-mb",
+      "64",
+      ...(this.#options.brokerArgs ?? []),
+      ...extra,
+    ]);
+    this.brokers.push(broker);
+    return broker;
+  }
+
+  /** Starts one more pipeliner. */
+  addPipeliner(): Daemon {
+    const pipeliner = new Daemon(`pipeliner-${this.pipeliners.length}`, [
+      "run",
+      "--allow-ffi",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      "pipeliner/main.ts",
+      "--router",
+      this.api,
+    ]);
+    this.pipeliners.push(pipeliner);
+    return pipeliner;
+  }
+
+  /** Waits until every named function is served by some broker (30 s at most). */
+  async waitForFunctions(names: string[], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (true) {
+      try {
+        const served = new Set(
+          (await this.manager.functions()).filter((f) => f.brokers.length > 0).map((f) => f.name),
+        );
+        if (names.every((name) => served.has(name))) return;
+      } catch {
+        // Router not up yet.
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`Functions ${names.join(", ")} not served in time.\n${this.logs()}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Every daemon's output, for failure messages. */
+  logs(): string {
+    return [this.router, ...this.brokers, ...this.pipeliners]
+      .map((d) => `--- ${d.name} ---\n${d.output.slice(-4000)}`)
+      .join("\n");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.manager.close().catch(() => {});
+    await Promise.all([...this.pipeliners, ...this.brokers].map((d) => d.stop()));
+    await this.router.stop();
+    if (this.#ownsDataDir) await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
+  }
+}

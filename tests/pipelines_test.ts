@@ -1,0 +1,171 @@
+/**
+ * Pipelines end to end: real Router, Broker and Pipeliner subprocesses on free
+ * ports, real Web Workers, real SQLite.
+ */
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
+import { Cluster } from "./_cluster.ts";
+import { Job, Pipeline, PipelineValidationError } from "../mod.ts";
+
+const WAIT = { timeoutMs: 30_000 };
+
+Deno.test("a chain of jobs passes each output to the next", async () => {
+  await using cluster = await Cluster.start();
+  const pipeline = new Pipeline(
+    new Map([[new Job("ok", "first"), new Job("ok", "second")]]),
+    { data: { n: 1 } },
+  );
+  const id = await cluster.manager.start(pipeline);
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "succeeded", cluster.logs());
+  assertEquals(result.document.n, 3);
+  assertEquals(result.jobs.map((j) => [j.jobId, j.status, j.attempts]), [
+    ["first", "succeeded", 1],
+    ["second", "succeeded", 1],
+  ]);
+  assert(await cluster.manager.finished(id));
+});
+
+Deno.test("a diamond merges documents: the fan-in job sees every ancestor, siblings do not see each other", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["tag"] });
+  const id = await cluster.manager.start({
+    graph: { a: ["b", "c"], b: "d", c: "d" },
+    jobs: { a: "tag", b: "tag", c: "tag", d: "tag" },
+    data: { start: true },
+  });
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "succeeded", cluster.logs());
+  assertEquals(result.document.a, ["start"]);
+  assertEquals(result.document.b, ["a", "start"]);
+  assertEquals(result.document.c, ["a", "start"]);
+  assertEquals(result.document.d, ["a", "b", "c", "start"]);
+});
+
+Deno.test("a function that throws fails its job and the pipeline, and skips the rest", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["ok", "throws"] });
+  const id = await cluster.manager.start({ graph: { throws: ["ok"] } });
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "failed");
+  const [thrower, skipped] = result.jobs;
+  assertEquals(thrower?.status, "failed");
+  assertEquals(thrower?.error?.name, "RangeError");
+  assertEquals(thrower?.error?.message, "Nothing to see here");
+  assert(thrower?.error?.stack?.includes("throws.ts"), "the stack names the module");
+  assertEquals(skipped?.status, "skipped");
+  assert(result.error?.message.includes("Nothing to see here"));
+});
+
+Deno.test("a failed attempt is retried as the function's config allows", async () => {
+  await using cluster = await Cluster.start({
+    waitFor: ["flaky"],
+    routerArgs: ["--retry-base-ms", "10"],
+  });
+  const id = await cluster.manager.start({ graph: { flaky: [] } });
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "succeeded", cluster.logs());
+  assertEquals(result.document.flakyAttempt, 2);
+  assertEquals(result.jobs[0]?.attempts, 2);
+  assertEquals(result.jobs[0]?.attemptErrors?.length, 1);
+});
+
+Deno.test("a function that never returns times out and the broker keeps serving", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["ok", "hangs"] });
+  const hung = await cluster.manager.start({ graph: { hangs: [] } });
+  const fine = await cluster.manager.start({ graph: { ok: [] }, data: { n: 41 } });
+  const [h, f] = await Promise.all([
+    cluster.manager.wait(hung, WAIT),
+    cluster.manager.wait(fine, WAIT),
+  ]);
+  assertEquals(h.status, "failed");
+  assertEquals(h.jobs[0]?.error?.name, "JobTimeoutError");
+  assertEquals(f.status, "succeeded");
+  assertEquals(f.document.n, 42);
+});
+
+Deno.test("a function that exhausts memory fails alone; other jobs finish", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["ok", "oom", "slow"] });
+  const hog = await cluster.manager.start({ graph: { oom: [] } });
+  const others = await Promise.all(
+    [1, 2, 3].map((n) => cluster.manager.start({ graph: { slow: ["ok"] }, data: { n, ms: 50 } })),
+  );
+  const result = await cluster.manager.wait(hog, WAIT);
+  assertEquals(result.status, "failed");
+  assertEquals(result.jobs[0]?.error?.name, "OutOfMemoryError");
+  for (const [index, id] of others.entries()) {
+    const other = await cluster.manager.wait(id, WAIT);
+    assertEquals(other.status, "succeeded", cluster.logs());
+    assertEquals(other.document.n, index + 2);
+  }
+});
+
+Deno.test("reading a file or opening a socket without permission fails the job, not the broker", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["reads_file", "opens_socket", "ok"] });
+  for (const fn of ["reads_file", "opens_socket"]) {
+    const result = await cluster.manager.wait(
+      await cluster.manager.start({ graph: { [fn]: [] } }),
+      WAIT,
+    );
+    assertEquals(result.status, "failed");
+    assertEquals(result.jobs[0]?.error?.name, "NotCapable", JSON.stringify(result.jobs[0]));
+  }
+  const after = await cluster.manager.wait(
+    await cluster.manager.start({ graph: { ok: [] } }),
+    WAIT,
+  );
+  assertEquals(after.status, "succeeded");
+});
+
+Deno.test("one function can appear twice in a pipeline under two job ids", async () => {
+  await using cluster = await Cluster.start();
+  const id = await cluster.manager.start({
+    graph: { one: ["two"] },
+    jobs: { one: "ok", two: "ok" },
+    data: { n: 10 },
+  });
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "succeeded");
+  assertEquals(result.document.n, 12);
+  assertEquals(result.jobs.map((j) => j.fn), ["ok", "ok"]);
+});
+
+Deno.test("invalid pipelines are rejected with every problem and nothing is stored", async () => {
+  await using cluster = await Cluster.start();
+  const error = await assertRejects(
+    () =>
+      cluster.manager.start({
+        graph: { a: ["b"], b: ["a"], nope: [] },
+        jobs: { a: "ok", b: "ok" },
+      }),
+    PipelineValidationError,
+  );
+  assert(error.problems.some((p) => p.includes("Cycle")), error.message);
+  assert(error.problems.some((p) => p.includes('"nope"')), error.message);
+  await assertRejects(() => cluster.manager.start({ graph: {} }), PipelineValidationError);
+  const page = await cluster.manager.status("not-a-pipeline").catch((e) => e);
+  assertEquals(page.name, "PipelineNotFoundError");
+});
+
+Deno.test("200 pipelines over 2 brokers and 2 pipeliners all succeed with correct documents", async () => {
+  await using cluster = await Cluster.start({ brokers: 2, pipeliners: 2 });
+  await cluster.waitForFunctions(["ok"]);
+  // Both brokers should be in before the burst.
+  while ((await cluster.manager.functions()).find((f) => f.name === "ok")!.brokers.length < 2) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const ids = await Promise.all(
+    Array.from(
+      { length: 200 },
+      (_, n) =>
+        cluster.manager.start({ graph: { a: "b" }, jobs: { a: "ok", b: "ok" }, data: { n } }),
+    ),
+  );
+  const results = await Promise.all(
+    ids.map((id) => cluster.manager.wait(id, { timeoutMs: 60_000 })),
+  );
+  const brokers = new Set<string>();
+  results.forEach((result, n) => {
+    assertEquals(result.status, "succeeded");
+    assertEquals(result.document.n, n + 2);
+    for (const job of result.jobs) brokers.add(job.broker!);
+  });
+  assertEquals(brokers.size, 2, "both brokers ran jobs");
+});
