@@ -16,8 +16,6 @@ import { Socket, type SocketHost, type SocketOptions } from "./socket.ts";
 
 const ITEM_SIZE = 16; // sizeof(zmq_pollitem_t) on 64-bit POSIX: ptr, int fd, short, short
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-/** Microtask turns the loop yields before blocking, so handlers can queue replies. */
-const YIELDS = 4;
 let wakerCount = 0;
 
 /** How a {@linkcode Context} waits for I/O. */
@@ -51,6 +49,7 @@ export class Context {
   #host: SocketHost;
   #hotWaitMs: number;
   #hot = false;
+  #turns: MessageChannel | undefined;
 
   /** Makes a context, loading libzmq on first use. */
   constructor(options: ContextOptions = {}) {
@@ -148,9 +147,10 @@ export class Context {
   }
 
   async #loop(): Promise<void> {
+    let yielded = false;
     try {
       while (true) {
-        for (let i = 0; i < YIELDS; i++) await null;
+        await null; // Let resolved receives run their handlers.
         const count = this.#fillPollSet(Date.now());
         if (count === 0) {
           if (this.#nextRetry() === 0) return; // Nothing to wait for: park until a kick.
@@ -158,6 +158,13 @@ export class Context {
           continue;
         }
         let ready = this.#lib.zmq_poll(this.#items, count, 0);
+        if (ready === 0 && !yielded) {
+          // Nothing ready: give JS one full turn (it may queue sends or receives), then look again.
+          yielded = true;
+          await this.#yieldTurn();
+          continue;
+        }
+        yielded = false;
         if (ready === 0 && this.#hot && this.#hotWaitMs > 0) {
           ready = this.#lib.zmq_poll(this.#items, count, this.#hotWaitMs);
         }
@@ -168,7 +175,23 @@ export class Context {
       }
     } finally {
       this.#running = false;
+      this.#turns?.port1.close();
+      this.#turns?.port2.close();
+      this.#turns = undefined;
     }
+  }
+
+  /**
+   * Waits one macrotask (about 8 µs; `setTimeout(0)` is clamped to ms). The channel
+   * is closed whenever the loop parks, so it never keeps the process alive.
+   */
+  #yieldTurn(): Promise<void> {
+    this.#turns ??= new MessageChannel();
+    const port = this.#turns.port1;
+    return new Promise((resolve) => {
+      port.onmessage = () => resolve();
+      this.#turns!.port2.postMessage(null);
+    });
   }
 
   async #blockingPoll(count: number): Promise<number> {

@@ -8,6 +8,7 @@ import { DONTWAIT, EAGAIN, EINTR, OPT, POLLIN, POLLOUT, SNDMORE } from "./consta
 import type { SocketType } from "./constants.ts";
 import { SocketClosedError, ZmqError } from "./errors.ts";
 import type { ZmqSymbols } from "./_ffi.ts";
+import { Queue } from "./_queue.ts";
 
 /** One frame or a whole multipart message, as given to {@linkcode Socket.send}. */
 export type Frames = Uint8Array | string | ReadonlyArray<Uint8Array | string>;
@@ -97,9 +98,9 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   readonly type: SocketType;
   #host: SocketHost;
   #handle: Deno.PointerValue;
-  #sends: PendingSend[] = [];
-  #receives: PendingReceive[] = [];
-  #inbox: Uint8Array[][] = [];
+  #sends = new Queue<PendingSend>();
+  #receives = new Queue<PendingReceive>();
+  #inbox = new Queue<Uint8Array[]>();
   #closed = false;
   #polled = false;
   #deferred: Array<() => void> = [];
@@ -279,7 +280,9 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     const frames = typeof message === "string" || message instanceof Uint8Array
       ? [bytes(message)]
       : message.map(bytes);
-    if (frames.length === 0) return Promise.reject(new TypeError("A message needs at least one frame"));
+    if (frames.length === 0) {
+      return Promise.reject(new TypeError("A message needs at least one frame"));
+    }
     if (this.#sends.length === 0 && !this.#polled) {
       try {
         if (this.#write(frames)) return Promise.resolve();
@@ -346,9 +349,9 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     if (this.#closed) return;
     this.#closed = true;
     const error = new SocketClosedError();
-    for (const pending of this.#sends.splice(0)) pending.reject(error);
-    for (const pending of this.#receives.splice(0)) pending.reject(error);
-    this.#inbox.length = 0;
+    for (const pending of this.#sends.drain()) pending.reject(error);
+    for (const pending of this.#receives.drain()) pending.reject(error);
+    this.#inbox.drain();
     if (this.#polled) {
       this.#host.kick(); // The loop closes the handle once the poll returns.
     } else {
@@ -390,7 +393,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   #flush(now: number): void {
     let sent = 0;
     while (this.#sends.length > 0) {
-      const head = this.#sends[0]!;
+      const head = this.#sends.peek()!;
       let done: boolean;
       try {
         done = this.#write(head.frames);
@@ -421,7 +424,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
         frames = this.#read();
       } catch (error) {
         const reason = error instanceof Error ? error : new Error(String(error));
-        for (const pending of this.#receives.splice(0)) pending.reject(reason);
+        for (const pending of this.#receives.drain()) pending.reject(reason);
         return;
       }
       if (!frames) return;
@@ -502,8 +505,8 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
         operation();
       } catch (error) {
         const reason = error instanceof Error ? error : new Error(String(error));
-        for (const pending of this.#receives.splice(0)) pending.reject(reason);
-        for (const pending of this.#sends.splice(0)) pending.reject(reason);
+        for (const pending of this.#receives.drain()) pending.reject(reason);
+        for (const pending of this.#sends.drain()) pending.reject(reason);
       }
     }
   }
