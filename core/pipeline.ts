@@ -54,8 +54,8 @@ export class Pipeline {
       };
       const jobs: Record<string, string> = {};
       for (const [from, to] of graph) {
-        const children = (Array.isArray(to) ? to : [to]).map(idOf);
         const key = idOf(from);
+        const children = (Array.isArray(to) ? to : [to]).map(idOf);
         spec.graph[key] = [...new Set([...(spec.graph[key] ?? []), ...children])];
       }
       for (const [job, id] of ids) if (job.fn !== id) jobs[id] = job.fn;
