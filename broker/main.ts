@@ -31,12 +31,21 @@ await runDaemon("broker", {
     id: { type: "string", description: "This broker's id (default: host, pid, random)" },
     ...COMMON_FLAGS,
   },
-}, (flags) =>
-  start({
+}, (flags) => {
+  const fileStore = flags["file-store"];
+  if (
+    fileStore && Deno.permissions.querySync({ name: "write", path: fileStore }).state !== "granted"
+  ) {
+    throw new Error(
+      `--file-store needs write access: run the broker with --allow-write=${fileStore} (and --allow-read)`,
+    );
+  }
+  return start({
     router: flags.router,
     functionsDir: flags.functions,
     workers: flags.workers === undefined ? undefined : intFlag("workers", flags.workers, 1),
     heapMb: intFlag("heap-mb", flags["heap-mb"], 16),
     id: flags.id,
-    store: flags["file-store"] ? new FileStore(flags["file-store"]) : undefined,
-  }));
+    store: fileStore ? new FileStore(fileStore) : undefined,
+  });
+});

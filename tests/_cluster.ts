@@ -90,6 +90,8 @@ export interface ClusterOptions {
   routerArgs?: string[];
   /** Extra broker flags. */
   brokerArgs?: string[];
+  /** Extra Deno permission flags for brokers (e.g. `--allow-write=<dir>`). */
+  brokerPermissions?: string[];
   /** Data dir; a temp dir by default (removed at the end). */
   dataDir?: string;
   /** Functions that must be served before the cluster counts as up. */
@@ -168,6 +170,7 @@ export class Cluster implements AsyncDisposable {
       "--allow-env",
       "--allow-sys",
       "--allow-run",
+      ...(this.#options.brokerPermissions ?? []),
       "broker/main.ts",
       "--router",
       this.api,
