@@ -152,6 +152,8 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const link = new RouterLink({
     api: config.router ?? "tcp://127.0.0.1:5555",
     routingId: id,
+    // Host replies arrive on pipes: never hold the event loop in a ZeroMQ wait.
+    hotWaitMs: 0,
     onEvent,
     onProtocolError: (error) =>
       log.warn("Malformed message from the Router: {error}", { error: error.message }),

@@ -6,7 +6,7 @@
  */
 import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
 import { endedTopic, type FunctionView, parseBroadcast, type PipelineRecord } from "./protocol.ts";
-import { RouterLink } from "./router_link.ts";
+import { RequestTimeoutError, RouterLink } from "./router_link.ts";
 import type { PipelineSpec } from "./types.ts";
 
 /** Where the Router listens. */
@@ -118,8 +118,18 @@ export class PipelineManager {
       while (true) {
         const signal = new Promise<void>((resolve) => (wake = resolve));
         waiters.add(wake);
-        const record = await this.status(pipelineId);
-        if (ENDED.has(record.status)) {
+        // The Router may be restarting: a status request that times out is asked again.
+        const record = await this.#link.request<PipelineRecord>(
+          { type: "status", pipelineId },
+          Math.max(1, Math.min(2000, deadline - Date.now())),
+        ).catch((error) => {
+          if (error instanceof RequestTimeoutError && Date.now() < deadline) return undefined;
+          if (error instanceof RequestTimeoutError) {
+            throw new WaitTimeoutError(pipelineId, options.timeoutMs!);
+          }
+          throw error;
+        });
+        if (record && ENDED.has(record.status)) {
           const { id, status, document, jobs, error, durationMs } = record;
           return { id, status, document, jobs, error, durationMs };
         }

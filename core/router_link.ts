@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
+import { Context, type ContextOptions, type Socket, SocketClosedError } from "./zmq/mod.ts";
 import {
   encode,
   parseFromRouter,
@@ -52,6 +52,8 @@ export interface RouterLinkOptions {
   onProtocolError?: (error: ProtocolError) => void;
   /** Default request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
+  /** For a context made here: see {@linkcode ContextOptions.hotWaitMs}. */
+  hotWaitMs?: number;
 }
 
 type RequestBody = Request extends infer R ? R extends Request ? Omit<R, "id"> : never : never;
@@ -79,7 +81,7 @@ export class RouterLink {
   constructor(options: RouterLinkOptions) {
     this.#options = options;
     this.#ownsContext = !options.context;
-    this.#context = options.context ?? new Context();
+    this.#context = options.context ?? new Context({ hotWaitMs: options.hotWaitMs });
     this.#socket = this.#context.socket("dealer", {
       routingId: options.routingId,
       linger: 500,

@@ -1,0 +1,59 @@
+/**
+ * Nothing lost when a daemon dies: kill -9 the Router, a broker or a pipeliner
+ * mid-pipeline; every accepted pipeline still ends with the right document.
+ */
+import { assertEquals } from "./_assert.ts";
+import { Cluster } from "./_cluster.ts";
+
+const WAIT = { timeoutMs: 60_000 };
+
+async function waitUntilRunning(cluster: Cluster, id: string, jobIndex: number) {
+  const deadline = Date.now() + 20_000;
+  while ((await cluster.manager.status(id)).jobs[jobIndex]?.status !== "running") {
+    if (Date.now() > deadline) throw new Error(`job ${jobIndex} never ran\n${cluster.logs()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("kill -9 the Router mid-pipeline and restart it: the pipeline resumes and wait() returns", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["slow", "ok"] });
+  const id = await cluster.manager.start({ graph: { slow: ["ok"] }, data: { ms: 1500, n: 1 } });
+  await waitUntilRunning(cluster, id, 0);
+  const waiting = cluster.manager.wait(id, WAIT);
+  cluster.router.kill("SIGKILL");
+  await cluster.router.status;
+  cluster.restartRouter();
+  const result = await waiting;
+  assertEquals(result.status, "succeeded", cluster.logs());
+  assertEquals(result.document.n, 2);
+  assertEquals(result.document.waited, 1500);
+});
+
+Deno.test("kill -9 a broker mid-job: the job runs again on another broker", async () => {
+  await using cluster = await Cluster.start({ brokers: 2, waitFor: ["slow"] });
+  const id = await cluster.manager.start({ graph: { slow: ["ok"] }, data: { ms: 3000, n: 5 } });
+  await waitUntilRunning(cluster, id, 0);
+  const record = await cluster.manager.status(id);
+  const victim = cluster.brokers.find((b) => record.jobs[0]!.broker!.includes(`-${b.pid}-`))!;
+  victim.kill("SIGKILL");
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "succeeded", cluster.logs());
+  assertEquals(result.document.n, 6);
+  assertEquals(result.jobs[0]?.attempts, 2);
+});
+
+Deno.test("kill -9 the pipeliner mid-pipeline: another pipeliner takes over", async () => {
+  await using cluster = await Cluster.start({ pipeliners: 2, waitFor: ["slow", "ok"] });
+  const ids = await Promise.all(
+    [0, 1, 2, 3].map((n) =>
+      cluster.manager.start({ graph: { slow: ["ok"] }, jobs: {}, data: { ms: 800, n } })
+    ),
+  );
+  await waitUntilRunning(cluster, ids[0]!, 0);
+  cluster.pipeliners[0]!.kill("SIGKILL");
+  for (const [n, id] of ids.entries()) {
+    const result = await cluster.manager.wait(id, WAIT);
+    assertEquals(result.status, "succeeded", cluster.logs());
+    assertEquals(result.document.n, n + 1);
+  }
+});
