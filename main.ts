@@ -77,7 +77,9 @@ async function stopAll(code: number): Promise<never> {
 
 // deno-lint-ignore no-console -- the launcher's own banner
 console.log(
-  `pipelinin: Router requests ${flags.api}, broadcast ${flags.broadcast}, store ${
+  `pipelinin: dashboard and REST API ${
+    flags.http === "off" ? "off" : `http://${flags.http}/`
+  }, ZeroMQ requests ${flags.api}, broadcast ${flags.broadcast}, store ${
     flags["data-dir"]
   }/, functions ${flags.functions}/ (Ctrl-C stops everything)`,
 );
@@ -96,6 +98,8 @@ spawn("router", [
   flags.broadcast,
   "--data-dir",
   flags["data-dir"],
+  "--http",
+  flags.http,
   ...common,
 ]);
 spawn("broker", [

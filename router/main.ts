@@ -39,6 +39,21 @@ await runDaemon("router", {
       default: "200",
     },
     "retry-max-ms": { type: "string", description: "Longest retry delay, ms", default: "30000" },
+    http: {
+      type: "string",
+      description: "HTTP host:port for the REST API and dashboard, or off",
+      default: "127.0.0.1:8080",
+    },
+    "max-body-bytes": {
+      type: "string",
+      description: "Largest HTTP body, bytes",
+      default: "4194304",
+    },
+    "max-active": {
+      type: "string",
+      description: "Pipelines not yet ended, at most (more get HTTP 429)",
+      default: "100000",
+    },
     durability: {
       type: "string",
       description: "process (survives kill -9) or power (fsync each commit)",
@@ -59,5 +74,9 @@ await runDaemon("router", {
     retryBaseMs: intFlag("retry-base-ms", flags["retry-base-ms"], 0),
     retryMaxMs: intFlag("retry-max-ms", flags["retry-max-ms"], 0),
     durability: flags.durability,
+    http: flags.http,
+    token: Deno.env.get("PIPELININ_TOKEN") || undefined,
+    maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
+    maxActive: intFlag("max-active", flags["max-active"], 1),
   }));
 });

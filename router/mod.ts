@@ -12,6 +12,9 @@
  * @module
  */
 import { getLogger } from "../core/log.ts";
+import type { Hono } from "hono";
+import { createApp, serve } from "./http.ts";
+import { Metrics } from "./metrics.ts";
 import { PipelineService } from "./pipelines.ts";
 import { Registry } from "./registry.ts";
 import { ZmqServer } from "./server.ts";
@@ -35,6 +38,14 @@ export interface RouterConfig {
   retryMaxMs?: number;
   /** Store durability. Default `process`. */
   durability?: Durability;
+  /** HTTP `host:port` to bind, or `off`. Default `127.0.0.1:8080`. */
+  http?: string;
+  /** Bearer token the HTTP front wants (all routes but `/health`). Default: none. */
+  token?: string;
+  /** Largest HTTP body, bytes. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** Pipelines not yet ended, at most; more are refused (HTTP 429). Default 100,000. */
+  maxActive?: number;
 }
 
 /** A running Router. */
@@ -47,6 +58,10 @@ export interface RouterHandle {
   readonly service: PipelineService;
   /** The registry of brokers and pipeliners. */
   readonly registry: Registry;
+  /** The HTTP address actually bound, when HTTP is on. */
+  readonly http?: string;
+  /** The HTTP app (call `app.request()` in tests without a socket). */
+  readonly app: Hono;
   /** Stops serving and closes the store. */
   stop(): Promise<void>;
 }
@@ -81,6 +96,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
           options: {
             retryBaseMs: config.retryBaseMs ?? 200,
             retryMaxMs: config.retryMaxMs ?? 30_000,
+            maxActive: config.maxActive,
           },
           later: (ms, task) => outbox.later(ms, task),
         }),
@@ -89,8 +105,29 @@ export function start(config: RouterConfig = {}): RouterHandle {
     store.close();
     throw error;
   }
+  const metrics = new Metrics();
+  server.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
   const resumed = server.service.recover();
   server.start();
+  let http: Deno.HttpServer<Deno.NetAddr> | undefined;
+  const app = createApp({
+    service: server.service,
+    registry,
+    store,
+    server,
+    metrics,
+    log: getLogger("router", "http"),
+    token: config.token,
+    maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
+  });
+  if (config.http !== "off") {
+    try {
+      http = serve(app, config.http ?? "127.0.0.1:8080", log);
+    } catch (error) {
+      void server.stop().then(() => store.close());
+      throw error;
+    }
+  }
   log.info(
     "Router listening: requests on {api}, broadcast on {broadcast}; resumed {resumed} pipelines",
     {
@@ -105,8 +142,11 @@ export function start(config: RouterConfig = {}): RouterHandle {
     broadcast: server.broadcastEndpoint,
     service: server.service,
     registry,
+    http: http ? `${http.addr.hostname}:${http.addr.port}` : undefined,
+    app,
     stop() {
       stopping ??= (async () => {
+        await http?.shutdown();
         await server.stop();
         store.close();
         log.info("Router stopped");

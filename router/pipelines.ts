@@ -40,14 +40,23 @@ export interface ServiceOptions {
   retryMaxMs: number;
   /** Pipeline size limits. */
   limits?: Partial<PipelineLimits>;
+  /** Pipelines not yet ended, at most; more are refused with `TooManyPipelinesError`. */
+  maxActive?: number;
 }
 
 /** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
 export class ServiceError extends Error {
-  constructor(name: "PipelineNotFoundError" | "PipelineEndedError", message: string) {
+  constructor(
+    name: "PipelineNotFoundError" | "PipelineEndedError" | "TooManyPipelinesError",
+    message: string,
+  ) {
     super(message);
     this.name = name;
+    this.retryable = name === "TooManyPipelinesError";
   }
+
+  /** Whether the same request may succeed later. */
+  readonly retryable: boolean;
 }
 
 interface Active {
@@ -121,6 +130,13 @@ export class PipelineService {
           this.#store.get(existing)?.status;
         return { pipelineId: existing, status: status ?? "queued" };
       }
+    }
+    const maxActive = this.#options.maxActive ?? 100_000;
+    if (this.#active.size >= maxActive) {
+      throw new ServiceError(
+        "TooManyPipelinesError",
+        `${this.#active.size} pipelines are running or queued, the limit is ${maxActive}: retry later`,
+      );
     }
     const dag = validatePipeline(spec, {
       knownFunctions: this.#registry.runnable(),

@@ -22,6 +22,7 @@ import { Context, type Socket, SocketClosedError } from "../core/zmq/mod.ts";
 import type { PipelineService } from "./pipelines.ts";
 import type { Registry } from "./registry.ts";
 import type { PipelineStore } from "./store.ts";
+import { ChangeFeed } from "./change_feed.ts";
 
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
@@ -57,6 +58,8 @@ export class ZmqServer {
   #stopped = false;
   /** Malformed messages seen, for metrics. */
   protocolErrors = 0;
+  /** Committed pipeline changes, for live views. */
+  readonly changes = new ChangeFeed();
 
   constructor(deps: ServerDeps) {
     this.#deps = deps;
@@ -93,6 +96,22 @@ export class ZmqServer {
       this.#log.error("Task failed: {error}", { error: toErrorData(error).message });
     }
     this.#afterBatch();
+  }
+
+  /**
+   * Runs a request from another front (HTTP) as a batch of its own and returns its
+   * result once the store has committed; its error is rethrown after the commit.
+   */
+  execute<T>(task: () => T): T {
+    let result: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      result = { ok: true, value: task() };
+    } catch (error) {
+      result = { ok: false, error };
+    }
+    this.#afterBatch();
+    if (!result.ok) throw result.error;
+    return result.value;
   }
 
   /** Queues an event to a peer (sent after commit). */
@@ -142,6 +161,7 @@ export class ZmqServer {
     try {
       this.service.dispatch();
       this.#deps.store.commit();
+      this.changes.publish(this.#deps.store.takeTouched());
     } catch (error) {
       this.#log.fatal("Store commit failed: {error}", { error: toErrorData(error).message });
       throw error;

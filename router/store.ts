@@ -60,6 +60,7 @@ export class PipelineStore {
   readonly #statements: Record<string, StatementSync>;
   #inTransaction = false;
   #seq: number;
+  #touched = new Set<string>();
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -127,6 +128,13 @@ export class PipelineStore {
     this.#db.exec("COMMIT");
   }
 
+  /** Ids of pipelines written since the last call (call after {@linkcode commit}). */
+  takeTouched(): Set<string> {
+    const touched = this.#touched;
+    this.#touched = new Set();
+    return touched;
+  }
+
   /** Whether writes are waiting for {@linkcode commit}. */
   get dirty(): boolean {
     return this.#inTransaction;
@@ -135,6 +143,7 @@ export class PipelineStore {
   /** Stores a new pipeline and its jobs. */
   insertPipeline(record: PipelineRecord, idempotencyKey?: string): void {
     this.#begin();
+    this.#touched.add(record.id);
     this.#statements.insertPipeline!.run(
       record.id,
       ++this.#seq,
@@ -153,6 +162,7 @@ export class PipelineStore {
   /** Stores a pipeline's status, document, error and times. */
   savePipeline(record: PipelineRecord): void {
     this.#begin();
+    this.#touched.add(record.id);
     this.#statements.updatePipeline!.run(
       record.status,
       JSON.stringify(record.document),
@@ -166,6 +176,7 @@ export class PipelineStore {
   /** Stores one job's record. */
   saveJob(pipelineId: string, job: JobRecord): void {
     this.#begin();
+    this.#touched.add(pipelineId);
     this.#statements.upsertJob!.run(pipelineId, job.jobId, JSON.stringify(job));
   }
 

@@ -102,6 +102,8 @@ export interface ClusterOptions {
 export class Cluster implements AsyncDisposable {
   readonly api: string;
   readonly broadcast: string;
+  /** The Router's HTTP base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly http: string;
   readonly dataDir: string;
   readonly router: Daemon;
   readonly brokers: Daemon[] = [];
@@ -114,6 +116,7 @@ export class Cluster implements AsyncDisposable {
     this.#options = options;
     this.api = `tcp://127.0.0.1:${freePort()}`;
     this.broadcast = `tcp://127.0.0.1:${freePort()}`;
+    this.http = `http://127.0.0.1:${freePort()}`;
     this.#ownsDataDir = !options.dataDir;
     this.dataDir = options.dataDir ?? Deno.makeTempDirSync({ prefix: "pipelinin-test-" });
     this.router = this.#startRouter();
@@ -150,6 +153,8 @@ export class Cluster implements AsyncDisposable {
       this.broadcast,
       "--data-dir",
       this.dataDir,
+      "--http",
+      this.http.slice("http://".length),
       ...(this.#options.routerArgs ?? []),
     ]);
   }

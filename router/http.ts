@@ -1,0 +1,299 @@
+/**
+ * The Router's HTTP front (Hono): submit, list, inspect, follow (SSE) and cancel
+ * pipelines; functions, brokers, health, Prometheus metrics, OpenAPI, and the live
+ * dashboard at `/`. `createApp` builds the app (tests call `app.request()`); `serve`
+ * binds it.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context as HonoContext } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { streamSSE } from "hono/streaming";
+import { PipelineValidationError, toErrorData } from "../core/errors.ts";
+import type { Logger } from "../core/log.ts";
+import type { PipelineRecord } from "../core/protocol.ts";
+import type { PipelineStatus } from "../core/types.ts";
+import { dashboardPage } from "./dashboard_page.ts";
+import type { Metrics } from "./metrics.ts";
+import { openApi } from "./openapi.ts";
+import { type PipelineService, ServiceError } from "./pipelines.ts";
+import type { Registry } from "./registry.ts";
+import type { ZmqServer } from "./server.ts";
+import type { PipelineStore } from "./store.ts";
+
+/** What the HTTP front needs. */
+export interface HttpDeps {
+  service: PipelineService;
+  registry: Registry;
+  store: PipelineStore;
+  server: ZmqServer;
+  metrics: Metrics;
+  log: Logger;
+  /** When set, every route but `/health` wants `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest accepted request body, bytes. */
+  maxBodyBytes: number;
+}
+
+const STATUSES = new Set(["queued", "running", "succeeded", "failed", "cancelled"]);
+const ENDED = new Set(["succeeded", "failed", "cancelled"]);
+
+const STATUS_OF: Record<string, 400 | 404 | 409 | 429> = {
+  PipelineValidationError: 400,
+  PipelineNotFoundError: 404,
+  PipelineEndedError: 409,
+  TooManyPipelinesError: 429,
+};
+
+function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+/** A pipeline in a list: its jobs without outputs. */
+function summary(record: PipelineRecord) {
+  const { spec: _spec, document: _document, jobs, ...rest } = record;
+  return { ...rest, jobs: jobs.map(({ jobId, fn, status }) => ({ jobId, fn, status })) };
+}
+
+/** Builds the app. */
+export function createApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+  const { service, registry, store, server, metrics } = deps;
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      return c.json({ error: error.message }, error.status);
+    }
+    if (error instanceof PipelineValidationError) {
+      return c.json({ error: error.message, problems: error.problems }, 400);
+    }
+    const status = error instanceof ServiceError ? STATUS_OF[error.name] : undefined;
+    if (status) {
+      if (status === 429) c.header("Retry-After", "1");
+      return c.json({ error: error.message, name: error.name }, status);
+    }
+    deps.log.error("HTTP {method} {path} failed: {error}", {
+      method: c.req.method,
+      path: c.req.path,
+      error: toErrorData(error).stack ?? String(error),
+    });
+    return c.json({ error: "Internal error" }, 500);
+  });
+  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+
+  if (deps.token) {
+    const token = deps.token;
+    app.use("*", async (c, next) => {
+      if (c.req.path === "/health") return await next();
+      const header = c.req.header("authorization") ?? "";
+      const given = header.startsWith("Bearer ") ? header.slice(7) : c.req.query("token") ?? "";
+      // The dashboard page itself is public; it asks for the token and sends it.
+      if (c.req.path === "/" || timingSafeEqual(given, token)) return await next();
+      c.header("WWW-Authenticate", 'Bearer realm="pipelinin"');
+      return c.json({ error: "A valid bearer token is required" }, 401);
+    });
+  }
+
+  app.get("/", (c) => c.html(dashboardPage()));
+  app.get("/health", (c) =>
+    c.json({
+      status: "ok",
+      brokers: registry.brokers.size,
+      pipeliners: registry.pipeliners.size,
+      active: service.activeCount,
+    }));
+  app.get("/openapi.json", (c) => c.json(openApi()));
+
+  app.post("/pipelines", async (c) => {
+    const type = c.req.header("content-type") ?? "";
+    // `curl -d @pipeline.json` labels JSON as a form; take it, as the README promises.
+    const curlDefault = type === "" || /^application\/x-www-form-urlencoded\b/i.test(type);
+    if (!curlDefault && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
+      throw new HTTPException(415, { message: 'Send the pipeline as "application/json"' });
+    }
+    const declared = Number(c.req.header("content-length") ?? 0);
+    if (declared > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes);
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    if (bytes.length > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    } catch (error) {
+      throw new PipelineValidationError([`Malformed JSON: ${(error as Error).message}`]);
+    }
+    const key = c.req.header("idempotency-key") || undefined;
+    const result = server.execute(() => service.submit(body, key));
+    c.header("Location", `/pipelines/${result.pipelineId}`);
+    return c.json({ id: result.pipelineId, status: result.status }, 201);
+  });
+
+  app.get("/pipelines", (c) => {
+    const status = c.req.query("status");
+    if (status && !STATUSES.has(status)) {
+      throw new HTTPException(400, { message: `Unknown status "${status}"` });
+    }
+    const limitText = c.req.query("limit");
+    const limit = limitText === undefined ? 50 : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
+      throw new HTTPException(400, { message: "limit must be a whole number from 1 to 500" });
+    }
+    const cursor = c.req.query("cursor");
+    if (cursor !== undefined && !/^\d+$/.test(cursor)) {
+      throw new HTTPException(400, { message: `Invalid cursor "${cursor}"` });
+    }
+    const page = store.list({ status: status as PipelineStatus | undefined, limit, cursor });
+    return c.json({
+      pipelines: page.pipelines.map((p) => summary(service.get(p.id))),
+      ...(page.next ? { next: page.next } : {}),
+    });
+  });
+
+  app.get("/pipelines/:id", (c) => c.json(service.get(c.req.param("id"))));
+
+  app.delete("/pipelines/:id", (c) => {
+    const id = c.req.param("id");
+    return c.json(server.execute(() => service.cancel(id)));
+  });
+
+  app.get("/pipelines/:id/events", (c) => {
+    const id = c.req.param("id");
+    const first = service.get(id); // 404 before the stream starts.
+    return follow(c, deps, (send) => {
+      send("snapshot", first);
+      if (ENDED.has(first.status)) return "end";
+      return (ids) => {
+        if (!ids.has(id)) return;
+        const record = service.get(id);
+        send("pipeline", record);
+        if (ENDED.has(record.status)) return "end";
+      };
+    });
+  });
+
+  app.get("/events", (c) =>
+    follow(c, deps, (send) => (ids) => {
+      for (const id of ids) {
+        try {
+          send("pipeline", summary(service.get(id)));
+        } catch {
+          // Pruned meanwhile.
+        }
+      }
+    }));
+
+  app.get("/functions", (c) => c.json({ functions: registry.functions() }));
+
+  app.get("/brokers", (c) =>
+    c.json({
+      brokers: [...registry.brokers.values()].map((b) => ({
+        id: b.id,
+        host: b.host,
+        pid: b.pid,
+        slots: b.slots,
+        busy: b.running.size,
+        lastSeen: b.lastSeen,
+        since: b.since,
+        functions: [...b.functions.keys()].sort(),
+        ...(b.load ? { load: b.load } : {}),
+      })),
+    }));
+
+  app.get("/stats", (c) =>
+    c.json({
+      jobsPerSecond: metrics.jobsPerSecond(),
+      pipelines: store.counts(),
+      queueDepth: service.scheduler.depth,
+      brokers: registry.brokers.size,
+    }));
+
+  app.get("/metrics", (c) => {
+    let slots = 0, busy = 0;
+    for (const b of registry.brokers.values()) {
+      slots += b.slots;
+      busy += b.running.size;
+    }
+    const text = metrics.prometheus({
+      pipelinesByStatus: store.counts(),
+      queueDepth: service.scheduler.depth,
+      brokers: registry.brokers.size,
+      pipeliners: registry.pipeliners.size,
+      slots,
+      busySlots: busy,
+      protocolErrors: server.protocolErrors,
+    });
+    return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  });
+
+  return app;
+}
+
+function tooLarge(max: number): HTTPException {
+  return new HTTPException(413, { message: `The body is larger than ${max} bytes` });
+}
+
+type Send = (event: string, data: unknown) => void;
+type OnChange = (ids: ReadonlySet<string>) => "end" | void;
+
+/**
+ * Streams Server-Sent Events: `start` sends the first events and returns what to do
+ * on each committed change ("end" closes the stream). A comment every 15 s keeps
+ * proxies from closing an idle stream.
+ */
+function follow(c: HonoContext, deps: HttpDeps, start: (send: Send) => OnChange | "end") {
+  return streamSSE(c, async (stream) => {
+    const queue: Array<{ event: string; data: string }> = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const send: Send = (event, data) => {
+      queue.push({ event, data: JSON.stringify(data) });
+      wake?.();
+    };
+    const onChange = start(send);
+    let unsubscribe = () => {};
+    if (onChange === "end") done = true;
+    else {
+      unsubscribe = deps.server.changes.subscribe((ids) => {
+        if (onChange(ids) === "end") done = true;
+        wake?.();
+      });
+    }
+    stream.onAbort(() => {
+      done = true;
+      wake?.();
+    });
+    try {
+      while (true) {
+        while (queue.length > 0) await stream.writeSSE(queue.shift()!);
+        if (done || stream.aborted) break;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 15_000);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        if (queue.length === 0 && !done) await stream.write(": keep-alive\n\n");
+      }
+    } finally {
+      unsubscribe();
+    }
+  });
+}
+
+/** Binds the app on `host:port`; returns the server (shut it down to stop). */
+export function serve(app: Hono, address: string, log: Logger): Deno.HttpServer<Deno.NetAddr> {
+  const match = /^(.*):(\d+)$/.exec(address);
+  if (!match) throw new RangeError(`HTTP address "${address}" is not host:port`);
+  const hostname = match[1]!.replace(/^\[|\]$/g, "");
+  return Deno.serve({
+    hostname,
+    port: Number(match[2]),
+    onListen: ({ hostname, port }) =>
+      log.info("HTTP on http://{hostname}:{port}/", { hostname, port }),
+  }, app.fetch);
+}

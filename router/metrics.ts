@@ -1,0 +1,110 @@
+/**
+ * Counters the Router keeps for `/metrics` (Prometheus text format) and `/stats`
+ * (the dashboard's jobs-per-second chart).
+ *
+ * @module
+ */
+
+/** Upper bounds of the job duration histogram, ms. */
+const BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
+/** Width of one throughput bucket, ms. */
+const RATE_BUCKET_MS = 5000;
+/** How many throughput buckets are kept (10 minutes). */
+const RATE_BUCKETS = 120;
+
+/** A gauge or counter read at scrape time. */
+export interface Snapshot {
+  pipelinesByStatus: Record<string, number>;
+  queueDepth: number;
+  brokers: number;
+  pipeliners: number;
+  busySlots: number;
+  slots: number;
+  protocolErrors: number;
+}
+
+/** Job counters and the duration histogram. */
+export class Metrics {
+  readonly #jobs = new Map<string, number>();
+  readonly #histogram = new Map<string, { buckets: number[]; sum: number; count: number }>();
+  readonly #rates: Array<{ at: number; jobs: number }> = [];
+
+  /** Records one finished attempt. */
+  jobFinished(fn: string, status: string, durationMs: number, now = Date.now()): void {
+    const key = `${fn}\u0000${status}`;
+    this.#jobs.set(key, (this.#jobs.get(key) ?? 0) + 1);
+    const h = this.#histogram.get(fn) ?? { buckets: BUCKETS_MS.map(() => 0), sum: 0, count: 0 };
+    BUCKETS_MS.forEach((bound, i) => {
+      if (durationMs <= bound) h.buckets[i]!++;
+    });
+    h.sum += durationMs;
+    h.count++;
+    this.#histogram.set(fn, h);
+    const at = now - (now % RATE_BUCKET_MS);
+    const last = this.#rates.at(-1);
+    if (last && last.at === at) last.jobs++;
+    else {
+      this.#rates.push({ at, jobs: 1 });
+      if (this.#rates.length > RATE_BUCKETS) this.#rates.shift();
+    }
+  }
+
+  /** Jobs per second in 5 s buckets over the last 10 minutes, gaps filled with 0. */
+  jobsPerSecond(now = Date.now()): Array<{ at: number; rate: number }> {
+    const end = now - (now % RATE_BUCKET_MS);
+    const byAt = new Map(this.#rates.map((r) => [r.at, r.jobs]));
+    const out: Array<{ at: number; rate: number }> = [];
+    for (let i = RATE_BUCKETS - 1; i >= 0; i--) {
+      const at = end - i * RATE_BUCKET_MS;
+      out.push({ at, rate: (byAt.get(at) ?? 0) / (RATE_BUCKET_MS / 1000) });
+    }
+    return out;
+  }
+
+  /** The Prometheus text exposition of everything. */
+  prometheus(snapshot: Snapshot): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string) =>
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    const label = (value: string) =>
+      value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+    metric("pipelinin_pipelines", "gauge", "Pipelines in the store by status.");
+    for (const status of ["queued", "running", "succeeded", "failed", "cancelled"]) {
+      lines.push(
+        `pipelinin_pipelines{status="${status}"} ${snapshot.pipelinesByStatus[status] ?? 0}`,
+      );
+    }
+    metric("pipelinin_jobs_total", "counter", "Finished job attempts by function and status.");
+    for (const [key, count] of this.#jobs) {
+      const [fn, status] = key.split("\u0000");
+      lines.push(`pipelinin_jobs_total{function="${label(fn!)}",status="${status}"} ${count}`);
+    }
+    metric("pipelinin_job_duration_seconds", "histogram", "Run time of job attempts.");
+    for (const [fn, h] of this.#histogram) {
+      const f = label(fn);
+      BUCKETS_MS.forEach((bound, i) => {
+        lines.push(
+          `pipelinin_job_duration_seconds_bucket{function="${f}",le="${bound / 1000}"} ${
+            h.buckets[i]
+          }`,
+        );
+      });
+      lines.push(`pipelinin_job_duration_seconds_bucket{function="${f}",le="+Inf"} ${h.count}`);
+      lines.push(`pipelinin_job_duration_seconds_sum{function="${f}"} ${h.sum / 1000}`);
+      lines.push(`pipelinin_job_duration_seconds_count{function="${f}"} ${h.count}`);
+    }
+    metric("pipelinin_queue_depth", "gauge", "Ready job attempts waiting for a broker slot.");
+    lines.push(`pipelinin_queue_depth ${snapshot.queueDepth}`);
+    metric("pipelinin_brokers", "gauge", "Brokers connected.");
+    lines.push(`pipelinin_brokers ${snapshot.brokers}`);
+    metric("pipelinin_pipeliners", "gauge", "Pipeliners connected.");
+    lines.push(`pipelinin_pipeliners ${snapshot.pipeliners}`);
+    metric("pipelinin_slots", "gauge", "Worker slots of connected brokers.");
+    lines.push(`pipelinin_slots ${snapshot.slots}`);
+    metric("pipelinin_slots_busy", "gauge", "Worker slots running a job.");
+    lines.push(`pipelinin_slots_busy ${snapshot.busySlots}`);
+    metric("pipelinin_protocol_errors_total", "counter", "Malformed ZeroMQ messages received.");
+    lines.push(`pipelinin_protocol_errors_total ${snapshot.protocolErrors}`);
+    return lines.join("\n") + "\n";
+  }
+}
