@@ -23,6 +23,11 @@ const spec = {
       description: "Router broadcast endpoint",
       default: "tcp://127.0.0.1:5556",
     },
+    http: {
+      type: "string",
+      description: "Router HTTP host:port (REST API and dashboard), or off",
+      default: "127.0.0.1:8080",
+    },
     "data-dir": {
       type: "string",
       description: "Folder of the embedded store",
