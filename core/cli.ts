@@ -104,3 +104,16 @@ export function intFlag(name: string, value: string, min = 0): number {
   }
   return n;
 }
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses a duration flag such as `500ms`, `30s`, `15m`, `12h` or `7d` into ms. */
+export function duration(name: string, value: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)$/.exec(value.trim());
+  if (!match) {
+    throw new RangeError(
+      `Flag --${name} wants a duration like 30s, 15m, 12h or 7d, got "${value}"`,
+    );
+  }
+  return Number(match[1]) * UNITS[match[2]!]!;
+}

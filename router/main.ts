@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { intFlag } from "../core/cli.ts";
+import { duration, intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
 import { start } from "./mod.ts";
 
@@ -54,6 +54,15 @@ await runDaemon("router", {
       description: "Pipelines not yet ended, at most (more get HTTP 429)",
       default: "100000",
     },
+    "max-crashes": {
+      type: "string",
+      description: "A job that crashed its worker process this often fails as poison",
+      default: "3",
+    },
+    retention: {
+      type: "string",
+      description: "Prune ended pipelines older than this (e.g. 30m, 12h, 7d); default: keep",
+    },
     durability: {
       type: "string",
       description: "process (survives kill -9) or power (fsync each commit)",
@@ -78,5 +87,7 @@ await runDaemon("router", {
     token: Deno.env.get("PIPELININ_TOKEN") || undefined,
     maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
     maxActive: intFlag("max-active", flags["max-active"], 1),
+    maxCrashes: intFlag("max-crashes", flags["max-crashes"], 1),
+    retentionMs: flags.retention === undefined ? undefined : duration("retention", flags.retention),
   }));
 });

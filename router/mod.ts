@@ -46,6 +46,10 @@ export interface RouterConfig {
   maxBodyBytes?: number;
   /** Pipelines not yet ended, at most; more are refused (HTTP 429). Default 100,000. */
   maxActive?: number;
+  /** A job that crashed its worker process this often fails as poison. Default 3. */
+  maxCrashes?: number;
+  /** Ended pipelines older than this (ms) are pruned every minute. Default: kept. */
+  retentionMs?: number;
 }
 
 /** A running Router. */
@@ -97,6 +101,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
             retryBaseMs: config.retryBaseMs ?? 200,
             retryMaxMs: config.retryMaxMs ?? 30_000,
             maxActive: config.maxActive,
+            maxCrashes: config.maxCrashes,
           },
           later: (ms, task) => outbox.later(ms, task),
         }),
@@ -109,6 +114,15 @@ export function start(config: RouterConfig = {}): RouterHandle {
   server.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
   const resumed = server.service.recover();
   server.start();
+  if (config.retentionMs !== undefined) {
+    const retention = config.retentionMs;
+    const prune = () => {
+      const pruned = server.service.prune(retention);
+      if (pruned > 0) log.info("Pruned {pruned} ended pipelines", { pruned });
+      server.later(60_000, prune);
+    };
+    server.batch(prune);
+  }
   let http: Deno.HttpServer<Deno.NetAddr> | undefined;
   const app = createApp({
     service: server.service,

@@ -42,7 +42,12 @@ export interface ServiceOptions {
   limits?: Partial<PipelineLimits>;
   /** Pipelines not yet ended, at most; more are refused with `TooManyPipelinesError`. */
   maxActive?: number;
+  /** Crashes (host died, broker lost) after which a job fails as poison. Default 3. */
+  maxCrashes?: number;
 }
+
+/** Error names that mean the attempt's process died, not that the function threw. */
+const CRASHES = new Set(["OutOfMemoryError", "WorkerCrashedError", "BrokerLostError"]);
 
 /** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
 export class ServiceError extends Error {
@@ -251,6 +256,14 @@ export class PipelineService {
       const active = this.#active.get(running.pipelineId);
       const job = active?.jobs.get(running.jobId);
       if (!active || !job || running.cancelled || job.status !== "running") continue;
+      const lost = {
+        name: "BrokerLostError",
+        message: `Broker "${entry.id}" was lost while running job "${job.jobId}"`,
+        retryable: true,
+      };
+      job.error = lost;
+      job.attemptErrors = [...(job.attemptErrors ?? []), lost];
+      if (this.#poisoned(active, job)) continue;
       this.#log.warn("Requeuing job {jobId} of {pipelineId}: broker {broker} is gone", {
         jobId: running.jobId,
         pipelineId: running.pipelineId,
@@ -260,6 +273,25 @@ export class PipelineService {
       this.#store.saveJob(running.pipelineId, job);
       this.scheduler.enqueue({ ...running, attempt: job.attempts + 1 });
     }
+  }
+
+  /** Fails a job that crashed its process too often; true when it did. */
+  #poisoned(active: Active, job: JobRecord): boolean {
+    const crashes = (job.attemptErrors ?? []).filter((e) => CRASHES.has(e.name)).length;
+    const max = this.#options.maxCrashes ?? 3;
+    if (crashes < max) return false;
+    const last = job.attemptErrors?.at(-1);
+    job.error = {
+      name: "PoisonJobError",
+      message:
+        `Job "${job.jobId}" crashed its worker process ${crashes} times; giving up (last: ${last?.name}: ${last?.message})`,
+      retryable: false,
+    };
+    job.status = "failed";
+    job.finishedAt = Date.now();
+    this.#store.saveJob(active.record.id, job);
+    this.#result(active, job, { ok: false, error: job.error, durationMs: job.durationMs ?? 0 });
+    return true;
   }
 
   /** A pipeliner asks for a job; answered from the record when it already ended. */
@@ -319,8 +351,11 @@ export class PipelineService {
     }
     job.error = outcome.error;
     job.attemptErrors = [...(job.attemptErrors ?? []), outcome.error];
+    const crashed = CRASHES.has(outcome.error.name);
+    if (crashed && this.#poisoned(active, job)) return;
     const retries = this.#registry.config(job.fn)?.retries ?? 0;
-    if (outcome.error.retryable && job.attempts <= retries) {
+    // A crash is retried whatever `retries` says (at-least-once), until it is poison.
+    if (outcome.error.retryable && (crashed || job.attempts <= retries)) {
       job.status = "pending";
       this.#store.saveJob(event.pipelineId, job);
       const delay = this.#backoff(job.attempts);

@@ -81,7 +81,7 @@ Deno.test("a function that never returns times out and the broker keeps serving"
   assertEquals(f.document.n, 42);
 });
 
-Deno.test("a function that exhausts memory fails alone; other jobs finish", async () => {
+Deno.test("a function that exhausts memory fails alone, as poison after 3 crashes; other jobs finish", async () => {
   await using cluster = await Cluster.start({ waitFor: ["ok", "oom", "slow"] });
   const hog = await cluster.manager.start({ graph: { oom: [] } });
   const others = await Promise.all(
@@ -89,7 +89,14 @@ Deno.test("a function that exhausts memory fails alone; other jobs finish", asyn
   );
   const result = await cluster.manager.wait(hog, WAIT);
   assertEquals(result.status, "failed");
-  assertEquals(result.jobs[0]?.error?.name, "OutOfMemoryError");
+  // Each attempt kills its host; after 3 crashes the job fails as poison, not in a loop.
+  assertEquals(result.jobs[0]?.error?.name, "PoisonJobError");
+  assertEquals(result.jobs[0]?.attempts, 3);
+  assertEquals(result.jobs[0]?.attemptErrors?.map((e) => e.name), [
+    "OutOfMemoryError",
+    "OutOfMemoryError",
+    "OutOfMemoryError",
+  ]);
   for (const [index, id] of others.entries()) {
     const other = await cluster.manager.wait(id, WAIT);
     assertEquals(other.status, "succeeded", cluster.logs());

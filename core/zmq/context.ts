@@ -53,7 +53,7 @@ export class Context {
 
   /** Makes a context, loading libzmq on first use. */
   constructor(options: ContextOptions = {}) {
-    this.#hotWaitMs = options.hotWaitMs ?? 1;
+    this.#hotWaitMs = options.hotWaitMs ?? Number(Deno.env.get("PIPELININ_HOT_WAIT_MS") ?? 1);
     this.libzmq = loadLibzmq();
     this.#lib = this.libzmq.symbols;
     this.#handle = this.#lib.zmq_ctx_new();
