@@ -29,6 +29,16 @@ export interface ContextOptions {
   hotWaitMs?: number;
 }
 
+/** `PIPELININ_HOT_WAIT_MS` when set and readable (a tuning knob for benchmarks), else 1. */
+function defaultHotWait(): number {
+  try {
+    const value = Number(Deno.env.get("PIPELININ_HOT_WAIT_MS") ?? 1);
+    return Number.isFinite(value) && value >= 0 ? value : 1;
+  } catch {
+    return 1; // No env permission.
+  }
+}
+
 /** Owns sockets and their poll loop. Close it to end the loop and free libzmq. */
 export class Context {
   /** The libzmq this context uses. */
@@ -53,7 +63,7 @@ export class Context {
 
   /** Makes a context, loading libzmq on first use. */
   constructor(options: ContextOptions = {}) {
-    this.#hotWaitMs = options.hotWaitMs ?? Number(Deno.env.get("PIPELININ_HOT_WAIT_MS") ?? 1);
+    this.#hotWaitMs = options.hotWaitMs ?? defaultHotWait();
     this.libzmq = loadLibzmq();
     this.#lib = this.libzmq.symbols;
     this.#handle = this.#lib.zmq_ctx_new();
