@@ -60,7 +60,9 @@ export function validatePipeline(
     throw new PipelineValidationError(["The pipeline must be a JSON object"]);
   }
   for (const key of Object.keys(spec)) {
-    if (!["graph", "data", "jobs"].includes(key)) problems.push(`Unknown field "${key}"`);
+    if (!["graph", "data", "jobs", "deadlineMs"].includes(key)) {
+      problems.push(`Unknown field "${key}"`);
+    }
   }
   const graph = spec.graph;
   const order: string[] = [];
@@ -128,6 +130,12 @@ export function validatePipeline(
         problems.push(`Field "data" is ${size} bytes; the limit is ${limits.maxDataBytes}`);
       }
     }
+  }
+  if (
+    spec.deadlineMs !== undefined &&
+    !(Number.isInteger(spec.deadlineMs) && (spec.deadlineMs as number) > 0)
+  ) {
+    problems.push('Field "deadlineMs" must be a whole number of ms above 0');
   }
   const fnOf = new Map<string, string>();
   if (spec.jobs !== undefined) {

@@ -66,6 +66,8 @@ export interface PipelineSpec {
   data?: JsonObject;
   /** Maps a job id to its function where they differ; otherwise the id is the function name. */
   jobs?: Record<string, string>;
+  /** The pipeline fails (`PipelineDeadlineError`) if it has not ended this many ms after it was accepted. */
+  deadlineMs?: number;
 }
 
 /** Log methods a function gets in its context; records go to the broker's log. */

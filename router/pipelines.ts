@@ -117,7 +117,9 @@ export class PipelineService {
         // Attempts in flight at the crash are run again (at-least-once).
         if (job.status === "running") job.status = "pending";
       }
-      this.#active.set(record.id, { record, jobs });
+      const active = { record, jobs };
+      this.#active.set(record.id, active);
+      this.#watchDeadline(active);
     }
     return this.#active.size;
   }
@@ -160,6 +162,7 @@ export class PipelineService {
     const active: Active = { record, jobs: new Map(record.jobs.map((j) => [j.jobId, j])) };
     this.#active.set(record.id, active);
     this.#assign(active);
+    this.#watchDeadline(active);
     return { pipelineId: record.id, status: record.status };
   }
 
@@ -197,6 +200,16 @@ export class PipelineService {
         `Pipeline "${pipelineId}" already ended with status "${stored.status}"`,
       );
     }
+    this.#stop(active, "cancelled");
+    return { pipelineId, status: "cancelled" };
+  }
+
+  /**
+   * Ends an active pipeline early: waiting jobs are dropped, running ones stopped at
+   * their brokers, unfinished ones marked cancelled, its pipeliner told to let go.
+   */
+  #stop(active: Active, status: "cancelled" | "failed"): void {
+    const pipelineId = active.record.id;
     this.scheduler.dropPipeline(pipelineId);
     for (const job of active.jobs.values()) {
       if (job.status === "running") {
@@ -223,8 +236,24 @@ export class PipelineService {
       ? this.#registry.pipeliners.get(active.pipeliner)
       : undefined;
     if (pipeliner) this.#outbox.toPeer(pipeliner.address, { type: "pipeline-cancel", pipelineId });
-    this.#end(active, "cancelled", active.record.document);
-    return { pipelineId, status: "cancelled" };
+    this.#end(active, status, active.record.document);
+  }
+
+  /** Fails the pipeline if it is still running at its deadline. */
+  #watchDeadline(active: Active): void {
+    const deadlineMs = active.record.spec.deadlineMs;
+    if (deadlineMs === undefined) return;
+    const at = active.record.createdAt + deadlineMs;
+    this.#later(Math.max(0, at - Date.now()), () => {
+      if (this.#active.get(active.record.id) !== active) return;
+      active.record.error = {
+        name: "PipelineDeadlineError",
+        message:
+          `Pipeline "${active.record.id}" did not end within its deadline of ${deadlineMs} ms`,
+        retryable: false,
+      };
+      this.#stop(active, "failed");
+    });
   }
 
   /** A pipeliner joined: give it pipelines nobody drives. */

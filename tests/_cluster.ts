@@ -19,6 +19,8 @@ export function freePort(): number {
 /** One daemon subprocess; its output is kept for failure messages. */
 export class Daemon {
   readonly name: string;
+  /** Set by a test that killed it on purpose. */
+  killed = false;
   readonly #process: Deno.ChildProcess;
   readonly #output: string[] = [];
   readonly #done: Promise<void>;

@@ -10,7 +10,7 @@ import { PROTOCOL } from "../core/protocol.ts";
 const WAIT = { timeoutMs: 30_000 };
 const text = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 
-Deno.test("malformed messages get error replies and the Router keeps serving", async () => {
+Deno.test("malformed frames and HTTP bodies get clear errors and the Router keeps serving", async () => {
   await using cluster = await Cluster.start();
   const context = new Context();
   try {
@@ -63,8 +63,29 @@ Deno.test("malformed messages get error replies and the Router keeps serving", a
       assert(String(error.message).includes(expected), `${name}: ${error.message}`);
     }
     // A flood of garbage, then real work still runs.
-    for (let i = 0; i < 2000; i++) {
+    for (let i = 0; i < 10_000; i++) {
       await peer.send([crypto.getRandomValues(new Uint8Array(i % 64))]);
+    }
+    // 1,000 malformed HTTP bodies of every kind.
+    const bodies = [
+      "{",
+      "[]",
+      "null",
+      '{"graph": 5}',
+      '{"graph": {"a": ["a"]}}',
+      "\u0000\u0001",
+      '{"graph": {"x": []}, "data": "no"}',
+    ];
+    for (let i = 0; i < 1000; i++) {
+      const response = await fetch(`${cluster.http}/pipelines`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: i % 50 === 0
+          ? crypto.getRandomValues(new Uint8Array(64))
+          : bodies[i % bodies.length]!,
+      });
+      assertEquals(response.status, 400, `body ${i}`);
+      await response.body?.cancel();
     }
     const id = await cluster.manager.start({ graph: { ok: [] }, data: { n: 1 } });
     const result = await cluster.manager.wait(id, WAIT);
