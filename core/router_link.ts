@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Context, type ContextOptions, type Socket, SocketClosedError } from "./zmq/mod.ts";
+import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
 import {
   encode,
   parseFromRouter,
@@ -52,7 +52,7 @@ export interface RouterLinkOptions {
   onProtocolError?: (error: ProtocolError) => void;
   /** Default request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
-  /** For a context made here: see {@linkcode ContextOptions.hotWaitMs}. */
+  /** For a context made here: its `hotWaitMs` (see `ContextOptions`). */
   hotWaitMs?: number;
 }
 

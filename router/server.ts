@@ -28,6 +28,8 @@ const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
 /** Messages handled per batch at most, so timers and HTTP get their turn. */
 const BATCH = 512;
+/** Error replies (and log lines) per peer per second for malformed messages. */
+const ERROR_REPLIES = 100;
 
 /** What the server needs. */
 export interface ServerDeps {
@@ -189,6 +191,9 @@ export class ZmqServer {
       message = parseToRouter(body);
     } catch (error) {
       this.protocolErrors++;
+      // A peer flooding garbage gets at most ERROR_REPLIES answers (and log lines) a second,
+      // so it cannot fill the Router's queues or its log.
+      if (!this.#errorBudget(address)) return;
       const data = toErrorData(error, false);
       this.#log.warn("Malformed message from {peer}: {error}", {
         peer: printable(address),
@@ -210,6 +215,21 @@ export class ZmqServer {
       return;
     }
     this.#event(message, address);
+  }
+
+  readonly #errorReplies = new Map<string, number>();
+  #errorWindow = 0;
+
+  #errorBudget(address: Uint8Array): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.#errorWindow) {
+      this.#errorWindow = second;
+      this.#errorReplies.clear();
+    }
+    const key = printable(address);
+    const used = (this.#errorReplies.get(key) ?? 0) + 1;
+    this.#errorReplies.set(key, used);
+    return used <= ERROR_REPLIES;
   }
 
   #request(request: Request, address: Uint8Array): unknown {

@@ -85,13 +85,13 @@ function interop(name: string, fn: (ctx: Context) => Promise<void>) {
   });
 }
 
-async function serve(ctx: Context, type: SocketType): Promise<[Socket, string]> {
+function serve(ctx: Context, type: SocketType): [Socket, string] {
   const socket = ctx.socket(type);
   return [socket, socket.bind("tcp://127.0.0.1:0")];
 }
 
 interop("pyzmq REQ -> our REP, multipart both ways", async (ctx) => {
-  const [rep, endpoint] = await serve(ctx, "rep");
+  const [rep, endpoint] = serve(ctx, "rep");
   await using peer = new Peer("req-connect", endpoint);
   assertEquals(hex(await rep.receive()), hex(FRAMES));
   await rep.send(FRAMES);
@@ -109,7 +109,7 @@ interop("our REQ -> pyzmq REP, multipart both ways", async (ctx) => {
 });
 
 interop("pyzmq DEALER -> our ROUTER, and the reply routed back", async (ctx) => {
-  const [router, endpoint] = await serve(ctx, "router");
+  const [router, endpoint] = serve(ctx, "router");
   await using peer = new Peer("dealer-connect", endpoint);
   const [id, ...frames] = await router.receive();
   assertEquals(hex(frames), hex(FRAMES));
@@ -128,7 +128,7 @@ interop("our DEALER -> pyzmq ROUTER, and the reply routed back", async (ctx) => 
 });
 
 interop("pyzmq SUB receives what our PUB publishes", async (ctx) => {
-  const [pub, endpoint] = await serve(ctx, "pub");
+  const [pub, endpoint] = serve(ctx, "pub");
   await using peer = new Peer("sub-connect", endpoint);
   const done = peer.message();
   let finished = false;

@@ -221,3 +221,30 @@ Deno.test("a script that uses sockets and closes its context exits by itself", a
     assertEquals(new TextDecoder().decode(output.stdout).trim(), "done");
   }
 });
+
+Deno.test("a ROUTER keeps sending to other peers while one peer is full", () =>
+  withContext(async (ctx) => {
+    const router = ctx.socket("router", { sendHwm: 10 });
+    const endpoint = router.bind("tcp://127.0.0.1:0");
+    const stuck = ctx.socket("dealer", { routingId: "stuck", receiveHwm: 10 });
+    const lively = ctx.socket("dealer", { routingId: "lively" });
+    stuck.connect(endpoint);
+    lively.connect(endpoint);
+    await stuck.send("hi");
+    await lively.send("hi");
+    await router.receive();
+    await router.receive();
+    // "stuck" never reads: its messages pile up past both high-water marks.
+    const piled = Array.from({ length: 1000 }, (_, i) => router.send(["stuck", String(i)]));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gotThrough = await Promise.race([
+      router.send(["lively", "still here"]).then(() => lively.receive()),
+      new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 10_000))),
+    ]);
+    clearTimeout(timer);
+    assert(gotThrough, "the message to the lively peer waited behind the stuck one");
+    assertEquals(text(gotThrough), ["still here"]);
+    // Reading frees the stuck lane, in order.
+    for (let i = 0; i < 1000; i++) assertEquals(text(await stuck.receive()), [String(i)]);
+    await Promise.all(piled);
+  }));

@@ -9,6 +9,7 @@ import type { SocketType } from "./constants.ts";
 import { SocketClosedError, ZmqError } from "./errors.ts";
 import type { ZmqSymbols } from "./_ffi.ts";
 import { Queue } from "./_queue.ts";
+import { SendLanes } from "./_send_lanes.ts";
 
 /** One frame or a whole multipart message, as given to {@linkcode Socket.send}. */
 export type Frames = Uint8Array | string | ReadonlyArray<Uint8Array | string>;
@@ -75,12 +76,6 @@ export interface SocketHost {
   error(operation: string): ZmqError;
 }
 
-interface PendingSend {
-  frames: Uint8Array[];
-  resolve: () => void;
-  reject: (error: Error) => void;
-}
-
 interface PendingReceive {
   resolve: (frames: Uint8Array[]) => void;
   reject: (error: Error) => void;
@@ -98,7 +93,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   readonly type: SocketType;
   #host: SocketHost;
   #handle: Deno.PointerValue;
-  #sends = new Queue<PendingSend>();
+  #sends: SendLanes;
   #receives = new Queue<PendingReceive>();
   #inbox = new Queue<Uint8Array[]>();
   #closed = false;
@@ -115,6 +110,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     this.#host = host;
     this.#handle = handle;
     this.type = type;
+    this.#sends = new SendLanes(type === "router");
   }
 
   /** Whether {@linkcode close} was called. */
@@ -283,7 +279,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     if (frames.length === 0) {
       return Promise.reject(new TypeError("A message needs at least one frame"));
     }
-    if (this.#sends.length === 0 && !this.#polled) {
+    if (!this.#polled && this.#sends.isClear(frames)) {
       try {
         if (this.#write(frames)) return Promise.resolve();
       } catch (error) {
@@ -391,27 +387,12 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   }
 
   #flush(now: number): void {
-    let sent = 0;
-    while (this.#sends.length > 0) {
-      const head = this.#sends.peek()!;
-      let done: boolean;
-      try {
-        done = this.#write(head.frames);
-      } catch (error) {
-        this.#sends.shift();
-        head.reject(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (!done) break;
-      this.#sends.shift();
-      head.resolve();
-      sent++;
-    }
+    const sent = this.#sends.flush((frames) => this.#write(frames));
     if (this.#sends.length === 0 || sent > 0) {
       this.#retryAt = 0;
       this.#retryDelay = RETRY_MIN_MS;
     } else {
-      // POLLOUT fired yet the addressed peer is still full (ROUTER): back off.
+      // POLLOUT fired yet the addressed peers are still full (ROUTER): back off.
       this.#retryAt = now + this.#retryDelay;
       this.#retryDelay = Math.min(this.#retryDelay * 2, RETRY_MAX_MS);
     }
