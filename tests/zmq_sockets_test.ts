@@ -239,7 +239,7 @@ Deno.test("a ROUTER keeps sending to other peers while one peer is full", () =>
     let timer: ReturnType<typeof setTimeout> | undefined;
     const gotThrough = await Promise.race([
       router.send(["lively", "still here"]).then(() => lively.receive()),
-      new Promise<undefined>((resolve) => (timer = setTimeout(resolve, 10_000))),
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000))),
     ]);
     clearTimeout(timer);
     assert(gotThrough, "the message to the lively peer waited behind the stuck one");
