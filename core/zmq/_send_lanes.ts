@@ -39,7 +39,7 @@ export class SendLanes {
 
   /** Whether the lane these frames would join is empty (so sending now keeps order). */
   isClear(frames: Uint8Array[]): boolean {
-    return !this.#lanes.has(this.#key(frames));
+    return this.#length === 0 || !this.#lanes.has(this.#key(frames));
   }
 
   /** Queues a send at the end of its lane. */

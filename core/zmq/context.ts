@@ -17,6 +17,12 @@ import { Socket, type SocketHost, type SocketOptions } from "./socket.ts";
 const ITEM_SIZE = 16; // sizeof(zmq_pollitem_t) on 64-bit POSIX: ptr, int fd, short, short
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 let wakerCount = 0;
+/**
+ * Microtask turns given to JS before a wait, so handlers of what was just received
+ * can queue their sends first (an `async` handler needs a few turns per await).
+ * Measured here: cheaper than a macrotask yield, and as good for in-process echo.
+ */
+const YIELDS = 16;
 
 /** How a {@linkcode Context} waits for I/O. */
 export interface ContextOptions {
@@ -59,7 +65,6 @@ export class Context {
   #host: SocketHost;
   #hotWaitMs: number;
   #hot = false;
-  #turns: MessageChannel | undefined;
 
   /** Makes a context, loading libzmq on first use. */
   constructor(options: ContextOptions = {}) {
@@ -169,9 +174,9 @@ export class Context {
         }
         let ready = this.#lib.zmq_poll(this.#items, count, 0);
         if (ready === 0 && !yielded) {
-          // Nothing ready: give JS one full turn (it may queue sends or receives), then look again.
+          // Nothing ready: give JS some turns (it may queue sends or receives), then look again.
           yielded = true;
-          await this.#yieldTurn();
+          for (let i = 0; i < YIELDS; i++) await null;
           continue;
         }
         yielded = false;
@@ -185,23 +190,7 @@ export class Context {
       }
     } finally {
       this.#running = false;
-      this.#turns?.port1.close();
-      this.#turns?.port2.close();
-      this.#turns = undefined;
     }
-  }
-
-  /**
-   * Waits one macrotask (about 8 µs; `setTimeout(0)` is clamped to ms). The channel
-   * is closed whenever the loop parks, so it never keeps the process alive.
-   */
-  #yieldTurn(): Promise<void> {
-    this.#turns ??= new MessageChannel();
-    const port = this.#turns.port1;
-    return new Promise((resolve) => {
-      port.onmessage = () => resolve();
-      this.#turns!.port2.postMessage(null);
-    });
   }
 
   async #blockingPoll(count: number): Promise<number> {
