@@ -2,6 +2,15 @@
  * The client's model of a pipeline, as the seed's `Pipeline` and `Job`: a DAG of
  * jobs plus the starting document.
  *
+ * ```ts
+ * import { Job, Pipeline } from "./pipeline.ts";
+ * const byName = new Pipeline({ downloader: ["text_and_words", "links"] }, { data: { url: "u" } });
+ * const fetch1 = new Job("downloader"), fetch2 = new Job("downloader");
+ * const merge = new Job("merge");
+ * const twice = new Pipeline(new Map([[fetch1, merge], [fetch2, merge]]));
+ * twice.toSpec().graph; // { downloader: ["merge"], "downloader#2": ["merge"] }
+ * ```
+ *
  * @module
  */
 import { type Dag, toDot, validatePipeline } from "./dag.ts";
@@ -14,8 +23,16 @@ export class Job {
   /** The job's id inside its pipeline. */
   readonly id: string;
 
-  /** A job running `fn`, with id `id` (default `fn`). */
+  /**
+   * A job running `fn`, with id `id` (default `fn`).
+   *
+   * @throws {TypeError} when `fn` or `id` is not a string.
+   */
   constructor(fn: string, id: string = fn) {
+    if (typeof fn !== "string") {
+      throw new TypeError(`Job function must be a string, got ${typeof fn}`);
+    }
+    if (typeof id !== "string") throw new TypeError(`Job id must be a string, got ${typeof id}`);
     this.fn = fn;
     this.id = id;
   }
@@ -24,51 +41,37 @@ export class Job {
 /** A pipeline: a DAG of jobs and its data. Validated when made. */
 export class Pipeline {
   readonly #spec: PipelineSpec;
-  /** The validated DAG. */
+  /** The validated DAG, jobs in topological order. */
   readonly dag: Dag;
 
   /**
-   * From a graph of job ids (`{ downloader: ["text_and_words", "links"] }`) or a
-   * `Map` of {@linkcode Job}s (for a function that appears more than once). Two
-   * different `Job` objects with the same id get distinct ids: the later ones are
-   * suffixed `#2`, `#3`, ...
+   * From a graph of job ids, each also the function's name
+   * (`{ downloader: ["text_and_words", "links"] }`), or from a `Map` of
+   * {@linkcode Job}s, which lets one function appear more than once. Each `Job`
+   * object is one job. Two different `Job` objects with the same id get distinct
+   * ids: the first keeps it, the later ones (in `Map` order) are suffixed `#2`,
+   * `#3`, ... (skipping ids already taken).
    *
+   * The pipeline is validated without knowing which functions the brokers have;
+   * the Router checks that on submit.
+   *
+   * @param graph Edges: each key runs before each of its values.
+   * @param options `data`: the starting document; copied, so later changes do not leak in.
    * @throws {PipelineValidationError} listing every problem.
+   * @throws {TypeError} when a key or value of a `Map` graph is not a `Job`.
    */
   constructor(
     graph: Record<string, string | string[]> | Map<Job, Job | Job[]>,
     options: { data?: JsonObject } = {},
   ) {
-    const spec: PipelineSpec = { graph: {} };
-    if (graph instanceof Map) {
-      const ids = new Map<Job, string>();
-      const taken = new Set<string>();
-      const idOf = (job: Job) => {
-        let id = ids.get(job);
-        if (id) return id;
-        id = job.id;
-        for (let n = 2; taken.has(id); n++) id = `${job.id}#${n}`;
-        taken.add(id);
-        ids.set(job, id);
-        return id;
-      };
-      const jobs: Record<string, string> = {};
-      for (const [from, to] of graph) {
-        const key = idOf(from);
-        const children = (Array.isArray(to) ? to : [to]).map(idOf);
-        spec.graph[key] = [...new Set([...(spec.graph[key] ?? []), ...children])];
-      }
-      for (const [job, id] of ids) if (job.fn !== id) jobs[id] = job.fn;
-      if (Object.keys(jobs).length > 0) spec.jobs = jobs;
-    } else {
-      spec.graph = structuredClone(graph);
-    }
+    const spec: PipelineSpec = graph instanceof Map ? _fromJobs(graph) : { graph: _copy(graph) };
     if (options.data !== undefined) spec.data = options.data;
     this.dag = validatePipeline(spec);
-    this.#spec = spec;
+    // Valid, so plain JSON: safe to clone, and the clone cannot change under us.
+    this.#spec = structuredClone(spec);
   }
 
-  /** The JSON form the Router accepts. */
+  /** The JSON form the Router accepts (a fresh copy each call). */
   toSpec(): PipelineSpec {
     return structuredClone(this.#spec);
   }
@@ -77,4 +80,45 @@ export class Pipeline {
   toDot(): string {
     return toDot(this.dag);
   }
+}
+
+/** A shallow copy, leaving bad values in place for validation to report. */
+function _copy(graph: Record<string, string | string[]>): Record<string, string | string[]> {
+  const copy: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(graph)) {
+    Object.defineProperty(copy, key, {
+      value: Array.isArray(value) ? [...value] : value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return copy;
+}
+
+function _fromJobs(graph: Map<Job, Job | Job[]>): PipelineSpec {
+  const ids = new Map<Job, string>();
+  const taken = new Set<string>();
+  const idOf = (job: unknown): string => {
+    if (!(job instanceof Job)) {
+      throw new TypeError(`The graph Map must hold Job objects, got ${typeof job}`);
+    }
+    let id = ids.get(job);
+    if (id !== undefined) return id;
+    id = job.id;
+    for (let n = 2; taken.has(id); n++) id = `${job.id}#${n}`;
+    taken.add(id);
+    ids.set(job, id);
+    return id;
+  };
+  const edges = new Map<string, string[]>();
+  for (const [from, to] of graph) {
+    const key = idOf(from);
+    const children = (Array.isArray(to) ? to : [to]).map(idOf);
+    edges.set(key, [...new Set([...(edges.get(key) ?? []), ...children])]);
+  }
+  const spec: PipelineSpec = { graph: Object.fromEntries(edges) };
+  const jobs = [...ids].filter(([job, id]) => job.fn !== id).map(([job, id]) => [id, job.fn]);
+  if (jobs.length > 0) spec.jobs = Object.fromEntries(jobs);
+  return spec;
 }
