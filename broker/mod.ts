@@ -15,6 +15,7 @@ import { toErrorData } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
 import type { FunctionInfo, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
 import { RouterLink } from "../core/router_link.ts";
+import { RouterSession } from "../core/router_session.ts";
 import { readLoad } from "./load.ts";
 import { RouterStore, type Store } from "./store.ts";
 import { WorkerPool } from "./worker_pool.ts";
@@ -56,8 +57,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const store = config.store ?? new RouterStore();
   const pool = new WorkerPool({ functionsDir, size: slots, heapMb: config.heapMb });
   const running = new Map<string, AbortController>();
-  let stopped = false;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let draining = false;
 
   await pool.start();
   const functions = (): FunctionInfo[] =>
@@ -127,14 +127,14 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const onEvent = (event: PeerEvent) => {
     switch (event.type) {
       case "job-run":
-        if (stopped) return; // The Router requeues it when we say goodbye.
+        if (draining) return; // The Router requeues it when we say goodbye.
         void runJob(event);
         return;
       case "job-cancel":
         running.get(`${event.pipelineId}\u0000${event.jobId}`)?.abort();
         return;
       case "hello-again":
-        void hello();
+        void session.join();
         return;
       case "error":
         log.warn("The Router rejected a message: {error}", { error: event.error.message });
@@ -159,53 +159,36 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
       log.warn("Malformed message from the Router: {error}", { error: error.message }),
   });
 
-  let helloing: Promise<void> | undefined;
-  const hello = () => {
-    helloing ??= (async () => {
-      while (!stopped) {
-        try {
-          const cluster = await link.request<{ heartbeatMs: number }>({
-            type: "broker-hello",
-            broker: { id, host: Deno.hostname(), pid: Deno.pid, slots },
-            functions: functions(),
-          }, 2000);
-          if (heartbeat) clearInterval(heartbeat);
-          heartbeat = setInterval(() => {
-            link.send({ type: "broker-status", load: readLoad(pool.busy, slots, pool.pids) })
-              .catch(() => {});
-          }, cluster.heartbeatMs);
-          log.info("Broker {id} joined the Router with {slots} slots", { id, slots });
-          return;
-        } catch (error) {
-          if (stopped) return;
-          log.warn("Router not answering ({error}); retrying", {
-            error: toErrorData(error).message,
-          });
-        }
-      }
-    })().finally(() => (helloing = undefined));
-    return helloing;
-  };
+  const session = new RouterSession({
+    link,
+    log,
+    hello: () => ({
+      type: "broker-hello",
+      broker: { id, host: Deno.hostname(), pid: Deno.pid, slots },
+      functions: functions(),
+    }),
+    status: () => ({ type: "broker-status", load: readLoad(pool.busy, slots, pool.pids) }),
+    joined: `Broker ${id} joined the Router with ${slots} slots`,
+  });
 
   pool.registry.onChange(() => {
-    if (stopped) return;
+    if (draining) return;
     log.info("Functions changed: {names}", { names: functions().map((f) => f.name).join(", ") });
     link.send({ type: "broker-functions", functions: functions() }).catch(() => {});
   });
 
-  await hello();
+  await session.join();
   return {
     id,
     async stop(graceMs = 5000) {
-      if (stopped) return;
-      stopped = true;
-      if (heartbeat) clearInterval(heartbeat);
+      if (draining) return;
+      draining = true; // Take no new jobs; keep heartbeats while running ones finish.
       const deadline = Date.now() + graceMs;
       while (running.size > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       for (const controller of running.values()) controller.abort();
-      await link.send({ type: "goodbye" }).catch(() => {});
+      await session.stop();
       await link.close();
       await pool.close();
       log.info("Broker stopped");

@@ -24,6 +24,7 @@ import {
 import { getLogger } from "../core/log.ts";
 import type { PeerEvent } from "../core/protocol.ts";
 import { RouterLink } from "../core/router_link.ts";
+import { RouterSession } from "../core/router_session.ts";
 import { toErrorData } from "../core/errors.ts";
 
 /** Pipeliner settings. */
@@ -55,8 +56,6 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
   const id = config.id ??
     `pipeliner-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const pipelines = new Map<string, Driven>();
-  let stopped = false;
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
 
   const apply = (pipelineId: string, event: DagEvent) => {
     const driven = pipelines.get(pipelineId);
@@ -122,7 +121,7 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
         return;
       case "hello-again":
         pipelines.clear(); // The Router will hand them back.
-        void hello();
+        void session.join();
         return;
       case "error":
         log.warn("The Router rejected a message: {error}", { error: event.error.message });
@@ -146,49 +145,31 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
 
   const send = (event: Parameters<RouterLink["send"]>[0]) =>
     link.send(event).catch((error) => {
-      if (!stopped) {
+      if (!session.stopped) {
         log.warn("Send to the Router failed: {error}", { error: toErrorData(error).message });
       }
     });
 
-  let helloing: Promise<void> | undefined;
-  const hello = () => {
-    helloing ??= (async () => {
-      while (!stopped) {
-        try {
-          const config = await link.request<{ heartbeatMs: number }>({
-            type: "pipeliner-hello",
-            pipeliner: { id, host: Deno.hostname(), pid: Deno.pid },
-          }, 2000);
-          if (heartbeat) clearInterval(heartbeat);
-          heartbeat = setInterval(
-            () => void send({ type: "pipeliner-status", active: pipelines.size }),
-            config.heartbeatMs,
-          );
-          log.info("Pipeliner {id} joined the Router", { id });
-          return;
-        } catch (error) {
-          if (stopped) return;
-          log.warn("Router not answering ({error}); retrying", {
-            error: toErrorData(error).message,
-          });
-        }
-      }
-    })().finally(() => (helloing = undefined));
-    return helloing;
-  };
+  const session = new RouterSession({
+    link,
+    log,
+    hello: () => ({
+      type: "pipeliner-hello",
+      pipeliner: { id, host: Deno.hostname(), pid: Deno.pid },
+    }),
+    status: () => ({ type: "pipeliner-status", active: pipelines.size }),
+    joined: `Pipeliner ${id} joined the Router`,
+  });
 
-  await hello();
+  await session.join();
   return {
     id,
     get active() {
       return pipelines.size;
     },
     async stop() {
-      if (stopped) return;
-      stopped = true;
-      if (heartbeat) clearInterval(heartbeat);
-      await link.send({ type: "goodbye" }).catch(() => {});
+      if (session.stopped) return;
+      await session.stop();
       await link.close();
       log.info("Pipeliner stopped");
     },
