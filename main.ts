@@ -5,8 +5,7 @@
  *
  * @module
  */
-import { parseCommand } from "./core/cli.ts";
-import { COMMON_FLAGS } from "./core/daemon.ts";
+import { COMMON_FLAGS, parseOrExit } from "./core/daemon.ts";
 
 const spec = {
   usage: "deno task start",
@@ -39,20 +38,7 @@ const spec = {
   },
 } as const;
 
-let parsed;
-try {
-  parsed = parseCommand(spec, Deno.args);
-} catch (error) {
-  // deno-lint-ignore no-console -- usage errors go to the terminal
-  console.error((error as Error).message);
-  Deno.exit(2);
-}
-if (parsed.help) {
-  // deno-lint-ignore no-console -- --help output
-  console.log(parsed.text);
-  Deno.exit(0);
-}
-const flags = parsed.values;
+const flags = parseOrExit(spec).values;
 const root = new URL(".", import.meta.url).pathname;
 const common = [
   ...(flags["log-level"] ? ["--log-level", flags["log-level"]] : []),

@@ -4,7 +4,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console -- a command-line tool prints to the terminal
-import { parseCommand } from "../core/cli.ts";
+import { parseOrExit } from "../core/daemon.ts";
 import { HttpClient } from "./http_client.ts";
 
 const spec = {
@@ -23,11 +23,7 @@ const spec = {
 } as const;
 
 try {
-  const parsed = parseCommand(spec, Deno.args);
-  if (parsed.help) {
-    console.log(parsed.text);
-    Deno.exit(0);
-  }
+  const parsed = parseOrExit(spec);
   const [id] = parsed.positionals;
   if (!id) throw new TypeError("Give the pipeline id");
   const record = await new HttpClient(parsed.values.url).status(id);

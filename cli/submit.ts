@@ -5,7 +5,7 @@
  * @module
  */
 // deno-lint-ignore-file no-console -- a command-line tool prints to the terminal
-import { parseCommand } from "../core/cli.ts";
+import { parseOrExit } from "../core/daemon.ts";
 import { HttpClient } from "./http_client.ts";
 
 const spec = {
@@ -24,11 +24,7 @@ const spec = {
 } as const;
 
 try {
-  const parsed = parseCommand(spec, Deno.args);
-  if (parsed.help) {
-    console.log(parsed.text);
-    Deno.exit(0);
-  }
+  const parsed = parseOrExit(spec);
   const [file] = parsed.positionals;
   if (!file) throw new TypeError("Give the pipeline's JSON file (or - for standard input)");
   const json = file === "-"

@@ -17,14 +17,12 @@ export const COMMON_FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 /**
- * Runs a daemon: parses `Deno.args` against `spec`, starts it with the values, and
- * stops it on a signal. Exits 2 on bad flags, 1 when start fails.
+ * Parses `Deno.args` for a command-line program: prints `--help` and exits 0, or
+ * prints a usage error and exits 2; otherwise returns the values.
  */
-export async function runDaemon<F extends Record<string, FlagSpec>>(
-  name: string,
+export function parseOrExit<F extends Record<string, FlagSpec>>(
   spec: CommandSpec<F>,
-  start: (values: FlagValues<F>) => Promise<{ stop(): Promise<void> }>,
-): Promise<void> {
+): { values: FlagValues<F>; positionals: string[] } {
   let parsed;
   try {
     parsed = parseCommand(spec, Deno.args);
@@ -36,8 +34,21 @@ export async function runDaemon<F extends Record<string, FlagSpec>>(
   if (parsed.help) {
     // deno-lint-ignore no-console -- --help output is the point
     console.log(parsed.text);
-    return;
+    Deno.exit(0);
   }
+  return parsed;
+}
+
+/**
+ * Runs a daemon: parses `Deno.args` against `spec`, starts it with the values, and
+ * stops it on a signal. Exits 2 on bad flags, 1 when start fails.
+ */
+export async function runDaemon<F extends Record<string, FlagSpec>>(
+  name: string,
+  spec: CommandSpec<F>,
+  start: (values: FlagValues<F>) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  const parsed = parseOrExit(spec);
   const values = parsed.values as Record<string, string | boolean | undefined>;
   await setupLogging({
     level: values["log-level"] as string | undefined,

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseCommand } from "../core/cli.ts";
+import { parseOrExit } from "../core/daemon.ts";
 import { Pipeline, PipelineManager } from "../mod.ts";
 
 const spec = {
@@ -26,13 +26,7 @@ const spec = {
   },
 } as const;
 
-const parsed = parseCommand(spec, Deno.args);
-if (parsed.help) {
-  // deno-lint-ignore no-console -- help output
-  console.log(parsed.text);
-  Deno.exit(0);
-}
-const { api, broadcast, port } = parsed.values;
+const { api, broadcast, port } = parseOrExit(spec).values;
 
 const pages: Record<string, string> = {
   "/": `<html><body><h1>Welcome to pipelinin</h1><p>Jobs and pipelines across a cluster.</p>
