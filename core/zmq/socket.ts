@@ -301,7 +301,8 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     const ready = this.#inbox.shift();
     if (ready) return Promise.resolve(ready);
     if (this.#closed) return Promise.reject(new SocketClosedError());
-    if (!this.#polled) {
+    // Reading here while earlier calls still wait would hand them later messages.
+    if (!this.#polled && this.#receives.length === 0) {
       try {
         const frames = this.#read();
         if (frames) return Promise.resolve(frames);
@@ -321,7 +322,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
    */
   tryReceive(): Uint8Array[] | undefined {
     const ready = this.#inbox.shift();
-    if (ready || this.#closed || this.#polled) return ready;
+    if (ready || this.#closed || this.#polled || this.#receives.length > 0) return ready;
     return this.#read();
   }
 
