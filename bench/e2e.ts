@@ -1,0 +1,240 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its table and JSON line
+/**
+ * `deno task bench:e2e`: pipelinin side by side with BullMQ and Celery on the same
+ * machine, each with 2 worker slots, trivial functions (input plus one), every
+ * result checked. Sets up and stops everything it compares: a Redis of its own on a
+ * loopback port, a BullMQ worker (one Node process, concurrency 2), a Celery worker
+ * (prefork, concurrency 2), a pipelinin cluster (one broker with `--workers 2`).
+ *
+ * - W1: 2,000 single-job pipelines submitted at once; jobs/s.
+ * - W2: 500 chains of 3 dependent jobs; pipelines/s.
+ * - W3: 200 chains of 3, one after another; p50 and p99 latency, ms.
+ * - W4: 50 fan-outs 1 -> 20 -> 1; pipelines/s.
+ *
+ * Median of 3 repetitions (min and max shown), system order rotated, peak RSS of
+ * each system's processes. Writes bench/RESULTS.md; the last line printed is JSON.
+ *
+ * @module
+ */
+import { Cluster } from "../tests/_cluster.ts";
+import { Child, freePort, machine, median, output, writeSection } from "./_lib/process.ts";
+import { RssSampler } from "./_lib/rss.ts";
+
+const here = new URL(".", import.meta.url).pathname;
+const REPS = Number(Deno.env.get("BENCH_REPS") ?? 3);
+const WORKLOADS = [
+  { id: "w1", count: 2000, key: "jobs_s", label: "W1 single jobs/s", better: "higher" },
+  { id: "w2", count: 500, key: "pipelines_s", label: "W2 3-chains/s", better: "higher" },
+  { id: "w3", count: 200, key: "p50_ms", label: "W3 chain p50 ms", better: "lower" },
+  { id: "w3", count: 200, key: "p99_ms", label: "W3 chain p99 ms", better: "lower" },
+  { id: "w4", count: 50, key: "pipelines_s", label: "W4 1->20->1/s", better: "higher" },
+] as const;
+const OUT_KEYS = [
+  "w1_jobs_s",
+  "w2_pipelines_s",
+  "w3_p50_ms",
+  "w3_p99_ms",
+  "w4_pipelines_s",
+] as const;
+
+type Figures = Record<(typeof OUT_KEYS)[number], number> & { rss_mb: number };
+
+interface System {
+  name: "pipelinin" | "bullmq" | "celery";
+  /** Starts the system's workers; returns pids to measure, a client command, and a stop. */
+  start(): Promise<
+    {
+      pids: () => number[];
+      client: (w: string, n: number) => [string, string[]];
+      stop(): Promise<void>;
+    }
+  >;
+}
+
+/** Installs what the peers need when it is missing: Debian packages (as root), npm packages. */
+async function ensurePeers(): Promise<void> {
+  const has = async (command: string, args: string[]) =>
+    await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()
+      .then((r) => r.success, () => false);
+  const missing = [
+    ...(await has("redis-server", ["--version"]) ? [] : ["redis-server"]),
+    ...(await has("/usr/bin/python3", ["-c", "import celery, redis"])
+      ? []
+      : ["python3-celery", "python3-redis"]),
+  ];
+  if (missing.length > 0) {
+    console.error(`Installing ${missing.join(", ")} with apt-get`);
+    await output("apt-get", ["update", "-q"]);
+    await output("apt-get", ["install", "-y", "-q", ...missing]);
+  }
+  try {
+    await Deno.stat(`${here}peers/bullmq/node_modules/bullmq/package.json`);
+  } catch {
+    await output("npm", ["ci", "--no-audit", "--no-fund"], `${here}peers/bullmq`);
+  }
+}
+
+let redisPort = 0;
+let tag = 0;
+
+const pipelinin: System = {
+  name: "pipelinin",
+  async start() {
+    Deno.env.set("PIPELININ_LOG_LEVEL", "warning");
+    const cluster = await Cluster.start({
+      functionsDir: "bench/functions",
+      workers: 2,
+      waitFor: ["inc", "fan", "join"],
+    });
+    return {
+      pids: () => [cluster.router.pid, cluster.pipeliners[0]!.pid, cluster.brokers[0]!.pid],
+      client: (w, n) => [Deno.execPath(), [
+        "run",
+        "--allow-all",
+        `${here}e2e_client.ts`,
+        cluster.api,
+        cluster.broadcast,
+        w,
+        String(n),
+      ]],
+      stop: () => cluster[Symbol.asyncDispose](),
+    };
+  },
+};
+
+function peer(name: "bullmq" | "celery", command: string, script: string): System {
+  return {
+    name,
+    async start() {
+      const worker = new Child(`${name} worker`, command, [script, "worker", String(redisPort)]);
+      if ((await worker.line()) !== "ready") throw new Error(`${name} worker did not start`);
+      return {
+        pids: () => [worker.pid, redis!.pid],
+        client: (
+          w,
+          n,
+        ) => [command, [script, "client", String(redisPort), w, String(n), `run${tag++}`]],
+        stop: () => worker.stop(),
+      };
+    },
+  };
+}
+
+async function runSystem(system: System): Promise<Figures> {
+  const running = await system.start();
+  const sampler = new RssSampler(running.pids);
+  try {
+    const got: Record<string, number> = {};
+    for (const id of ["w1", "w2", "w3", "w4"]) {
+      const count = WORKLOADS.find((w) => w.id === id)!.count;
+      const [command, args] = running.client(id, count);
+      const client = new Child(`${system.name} client ${id}`, command, args);
+      const result = JSON.parse(await client.line()) as Record<string, number>;
+      if ((await client.exit()) !== 0) throw new Error(`${system.name} ${id} failed`);
+      for (const [key, value] of Object.entries(result)) got[`${id}_${key}`] = value;
+      console.error(`${system.name} ${id}: ${JSON.stringify(result)}`);
+    }
+    const figures = Object.fromEntries(OUT_KEYS.map((k) => [k, got[k]!])) as Figures;
+    figures.rss_mb = sampler.peak / 2 ** 20;
+    return figures;
+  } finally {
+    sampler.stop();
+    await running.stop();
+  }
+}
+
+await ensurePeers();
+redisPort = freePort();
+const redis: Child | undefined = new Child("redis", "redis-server", [
+  "--port",
+  String(redisPort),
+  "--bind",
+  "127.0.0.1",
+  "--save",
+  "",
+  "--appendonly",
+  "no",
+]);
+const systems: System[] = [
+  pipelinin,
+  peer("bullmq", "node", `${here}peers/bullmq/e2e.mjs`),
+  peer("celery", "/usr/bin/python3", `${here}peers/celery/e2e.py`),
+];
+const results: Record<string, Figures[]> = { pipelinin: [], bullmq: [], celery: [] };
+try {
+  await new Promise((resolve) => setTimeout(resolve, 300)); // Redis binds.
+  for (let rep = 0; rep < REPS; rep++) {
+    const order = [...systems.slice(rep % 3), ...systems.slice(0, rep % 3)];
+    for (const system of order) results[system.name]!.push(await runSystem(system));
+  }
+} finally {
+  await redis.stop();
+}
+
+const stat = (name: string, key: keyof Figures) => {
+  const values = results[name]!.map((r) => r[key]);
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+};
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
+const cell = (name: string, key: keyof Figures) => {
+  const s = stat(name, key);
+  return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
+};
+const rows = [
+  "| workload | pipelinin | BullMQ | Celery | pipelinin / BullMQ | pipelinin / Celery |",
+  "| --- | --- | --- | --- | --- | --- |",
+];
+WORKLOADS.forEach((w, i) => {
+  const key = OUT_KEYS[i]!;
+  const p = stat("pipelinin", key).median;
+  const ratio = (other: string) => (p / stat(other, key).median).toFixed(2);
+  rows.push(
+    `| ${w.label} (${w.better} is better) | ${cell("pipelinin", key)} | ${cell("bullmq", key)} | ${
+      cell("celery", key)
+    } | ${ratio("bullmq")} | ${ratio("celery")} |`,
+  );
+});
+rows.push(
+  `| peak RSS MB (lower is better) | ${cell("pipelinin", "rss_mb")} | ${
+    cell("bullmq", "rss_mb")
+  } | ${cell("celery", "rss_mb")} | ${
+    (stat("pipelinin", "rss_mb").median / stat("bullmq", "rss_mb").median).toFixed(2)
+  } | ${(stat("pipelinin", "rss_mb").median / stat("celery", "rss_mb").median).toFixed(2)} |`,
+);
+const table = rows.join("\n");
+const medians = (name: string) =>
+  Object.fromEntries(OUT_KEYS.map((k) => [k, Number(fmt(stat(name, k).median))]));
+const line = {
+  bench: "e2e",
+  ...medians("pipelinin"),
+  bullmq: medians("bullmq"),
+  celery: medians("celery"),
+};
+
+const versions = [
+  `Deno ${Deno.version.deno}`,
+  `Node ${await output("node", ["--version"])}`,
+  `BullMQ ${
+    JSON.parse(await Deno.readTextFile(`${here}peers/bullmq/node_modules/bullmq/package.json`))
+      .version
+  }`,
+  `Celery ${await output("/usr/bin/python3", ["-c", "import celery; print(celery.__version__)"])}`,
+  `Redis ${(await output("redis-server", ["--version"])).split(" ")[2]?.replace("v=", "")}`,
+].join(", ");
+await writeSection(
+  `${here}RESULTS.md`,
+  "## End to end: pipelinin vs BullMQ vs Celery",
+  `Command: \`deno task bench:e2e\`  
+Date: ${new Date().toISOString()}  
+Machine: ${await machine()}  
+Versions: ${versions}  
+Setup: 2 worker slots per system (pipelinin: one broker \`--workers 2\` with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client. Peak RSS sums each system's processes (for the peers, Redis included).
+
+${table}
+
+\`\`\`json
+${JSON.stringify(line)}
+\`\`\``,
+);
+console.log(table);
+console.log(JSON.stringify(line));
