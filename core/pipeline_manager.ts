@@ -48,7 +48,7 @@ export class PipelineManager {
   readonly #context = new Context({ hotWaitMs: 0 });
   readonly #link: RouterLink;
   readonly #sub: Socket;
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waiters = new Map<string, Set<(record?: PipelineRecord) => void>>();
   readonly #reading: Promise<void>;
 
   /** Connects (in the background) to the Router. */
@@ -110,14 +110,21 @@ export class PipelineManager {
    */
   async wait(pipelineId: string, options: { timeoutMs?: number } = {}): Promise<PipelineResult> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
-    let wake!: () => void;
+    let wake!: (record?: PipelineRecord) => void;
     const waiters = this.#waiters.get(pipelineId) ?? new Set();
     if (waiters.size === 0) this.#sub.subscribe(endedTopic(pipelineId));
     this.#waiters.set(pipelineId, waiters);
+    const result = (record: PipelineRecord): PipelineResult => {
+      const { id, status, document, jobs, error, durationMs } = record;
+      return { id, status, document, jobs, error, durationMs };
+    };
     try {
+      let broadcast: PipelineRecord | undefined;
       while (true) {
-        const signal = new Promise<void>((resolve) => (wake = resolve));
+        const signal = new Promise<PipelineRecord | undefined>((resolve) => (wake = resolve));
         waiters.add(wake);
+        // The broadcast of the end carries the record: no status round trip needed.
+        if (broadcast && ENDED.has(broadcast.status)) return result(broadcast);
         // The Router may be restarting: a status request that times out is asked again.
         const record = await this.#link.request<PipelineRecord>(
           { type: "status", pipelineId },
@@ -129,16 +136,15 @@ export class PipelineManager {
           }
           throw error;
         });
-        if (record && ENDED.has(record.status)) {
-          const { id, status, document, jobs, error, durationMs } = record;
-          return { id, status, document, jobs, error, durationMs };
-        }
+        if (record && ENDED.has(record.status)) return result(record);
         const left = deadline - Date.now();
         if (left <= 0) throw new WaitTimeoutError(pipelineId, options.timeoutMs!);
         let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
+        broadcast = await Promise.race([
           signal,
-          new Promise((resolve) => (timer = setTimeout(resolve, Math.min(POLL_MS, left)))),
+          new Promise<undefined>((resolve) =>
+            timer = setTimeout(() => resolve(undefined), Math.min(POLL_MS, left))
+          ),
         ]);
         clearTimeout(timer);
         waiters.delete(wake);
@@ -165,7 +171,7 @@ export class PipelineManager {
       for await (const frames of this.#sub) {
         try {
           const message = parseBroadcast(frames);
-          for (const wake of this.#waiters.get(message.pipelineId) ?? []) wake();
+          for (const wake of this.#waiters.get(message.pipelineId) ?? []) wake(message.record);
         } catch {
           // Not a broadcast we understand: ignore it.
         }

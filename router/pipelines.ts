@@ -178,8 +178,6 @@ export class PipelineService {
     if (!stored) {
       throw new ServiceError("PipelineNotFoundError", `Pipeline "${pipelineId}" not found`);
     }
-    const order = new Map(this.#orderOf(stored.spec).map((id, index) => [id, index]));
-    stored.jobs.sort((a, b) => (order.get(a.jobId) ?? 0) - (order.get(b.jobId) ?? 0));
     return stored;
   }
 
@@ -496,20 +494,17 @@ export class PipelineService {
     if (active.pipeliner) {
       this.#registry.pipeliners.get(active.pipeliner)?.pipelines.delete(record.id);
     }
-    this.#outbox.broadcast({ type: "pipeline-ended", pipelineId: record.id, status });
+    this.#outbox.broadcast({
+      type: "pipeline-ended",
+      pipelineId: record.id,
+      status,
+      record: { ...record, jobs: [...active.jobs.values()] },
+    });
   }
 
   #backoff(attempt: number): number {
     const base = Math.min(this.#options.retryBaseMs * 2 ** (attempt - 1), this.#options.retryMaxMs);
     return Math.round(base * (0.8 + Math.random() * 0.4));
-  }
-
-  #orderOf(spec: PipelineSpec): string[] {
-    try {
-      return validatePipeline(spec, {}).jobs.map((job) => job.id);
-    } catch {
-      return [];
-    }
   }
 
   /** Whether a status is final. */

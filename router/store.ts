@@ -47,6 +47,7 @@ CREATE INDEX IF NOT EXISTS pipelines_seq ON pipelines (seq);
 CREATE TABLE IF NOT EXISTS jobs (
   pipeline_id TEXT NOT NULL,
   job_id TEXT NOT NULL,
+  position INTEGER NOT NULL DEFAULT 0,
   record TEXT NOT NULL,
   PRIMARY KEY (pipeline_id, job_id)
 ) WITHOUT ROWID;
@@ -75,11 +76,11 @@ export class PipelineStore {
          WHERE id = ?`,
       ),
       upsertJob: prepare(
-        `INSERT INTO jobs (pipeline_id, job_id, record) VALUES (?, ?, ?)
+        `INSERT INTO jobs (pipeline_id, job_id, position, record) VALUES (?, ?, ?, ?)
          ON CONFLICT (pipeline_id, job_id) DO UPDATE SET record = excluded.record`,
       ),
       getPipeline: prepare(`SELECT * FROM pipelines WHERE id = ?`),
-      getJobs: prepare(`SELECT record FROM jobs WHERE pipeline_id = ?`),
+      getJobs: prepare(`SELECT record FROM jobs WHERE pipeline_id = ? ORDER BY position`),
       byKey: prepare(`SELECT id FROM pipelines WHERE idempotency_key = ?`),
       active: prepare(
         `SELECT * FROM pipelines WHERE status IN ('queued', 'running') ORDER BY seq`,
@@ -156,7 +157,8 @@ export class PipelineStore {
       record.finishedAt ?? null,
       idempotencyKey ?? null,
     );
-    for (const job of record.jobs) this.saveJob(record.id, job);
+    // Jobs come in topological order; their position keeps it for reads.
+    record.jobs.forEach((job, position) => this.saveJob(record.id, job, position));
   }
 
   /** Stores a pipeline's status, document, error and times. */
@@ -173,11 +175,11 @@ export class PipelineStore {
     );
   }
 
-  /** Stores one job's record. */
-  saveJob(pipelineId: string, job: JobRecord): void {
+  /** Stores one job's record (`position` counts only on its first save). */
+  saveJob(pipelineId: string, job: JobRecord, position = 0): void {
     this.#begin();
     this.#touched.add(pipelineId);
-    this.#statements.upsertJob!.run(pipelineId, job.jobId, JSON.stringify(job));
+    this.#statements.upsertJob!.run(pipelineId, job.jobId, position, JSON.stringify(job));
   }
 
   /** A pipeline with its jobs, or undefined. */
