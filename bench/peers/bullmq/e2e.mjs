@@ -19,8 +19,10 @@
 //         {"workload":"w3","count":N,"p50_ms":..,"p99_ms":..,"mean_ms":..}
 //     w4  <count> fan-outs 1 -> 20 -> 1 (inc, 20 x fan, join), added at once:
 //         {"workload":"w4","count":N,"seconds":S,"pipelines_s":N/S}
-//     <runTag> prefixes every job id of the run; at the end the client obliterates the queue
-//     (runs are sequential: one client at a time against the worker), so nothing accumulates.
+//     <runTag> prefixes every job id of the run (":" becomes "_": BullMQ refuses it in ids); at
+//     the end the client obliterates the queue (runs are sequential: one client at a time
+//     against the worker, which keeps serving the queue afterwards), so nothing accumulates.
+//     Jobs use BullMQ's defaults (completed jobs are kept until that clean-up).
 //
 // Waiting is event-driven: one QueueEvents stream, whose "completed"/"failed" events resolve
 // the jobs the client waits for (it knows their ids in advance, as it picks them).
