@@ -5,23 +5,15 @@
  *
  * @module
  */
-import { COMMON_FLAGS, parseOrExit } from "./core/daemon.ts";
+import { COMMON_FLAGS, parseOrExit, ROUTER_ENDPOINT_FLAGS } from "./core/daemon.ts";
+import { DAEMON_PERMISSIONS } from "./core/daemon_permissions.ts";
 
 const spec = {
   usage: "deno task start",
   description:
     "Starts a local pipelinin cluster: one Router, one Broker and one Pipeliner. Extra brokers and pipeliners on other machines join with `deno task start-broker --router tcp://<this host>:5555`.",
   flags: {
-    api: {
-      type: "string",
-      description: "Router request endpoint",
-      default: "tcp://127.0.0.1:5555",
-    },
-    broadcast: {
-      type: "string",
-      description: "Router broadcast endpoint",
-      default: "tcp://127.0.0.1:5556",
-    },
+    ...ROUTER_ENDPOINT_FLAGS,
     http: {
       type: "string",
       description: "Router HTTP host:port (REST API and dashboard), or off",
@@ -76,12 +68,7 @@ console.log(
 );
 spawn("router", [
   "run",
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-  "--allow-sys",
+  ...DAEMON_PERMISSIONS.router,
   `${root}router/main.ts`,
   "--api",
   flags.api,
@@ -95,11 +82,7 @@ spawn("router", [
 ]);
 spawn("broker", [
   "run",
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-env",
-  "--allow-sys",
-  "--allow-run",
+  ...DAEMON_PERMISSIONS.broker,
   `${root}broker/main.ts`,
   "--router",
   flags.api,
@@ -110,10 +93,7 @@ spawn("broker", [
 ]);
 spawn("pipeliner", [
   "run",
-  "--allow-ffi",
-  "--allow-read",
-  "--allow-env",
-  "--allow-sys",
+  ...DAEMON_PERMISSIONS.pipeliner,
   `${root}pipeliner/main.ts`,
   "--router",
   flags.api,

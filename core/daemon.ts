@@ -16,6 +16,20 @@ export const COMMON_FLAGS = {
   "log-format": { type: "string", description: "text or json (env PIPELININ_LOG_FORMAT)" },
 } as const satisfies Record<string, FlagSpec>;
 
+/** The Router's two ZeroMQ endpoints, for programs that start or reach a Router. */
+export const ROUTER_ENDPOINT_FLAGS = {
+  api: {
+    type: "string",
+    description: "Router request endpoint",
+    default: "tcp://127.0.0.1:5555",
+  },
+  broadcast: {
+    type: "string",
+    description: "Router broadcast endpoint",
+    default: "tcp://127.0.0.1:5556",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
 /**
  * Parses `Deno.args` for a command-line program: prints `--help` and exits 0, or
  * prints a usage error and exits 2; otherwise returns the values.

@@ -5,23 +5,14 @@
  *
  * @module
  */
-import { parseOrExit } from "../core/daemon.ts";
+import { parseOrExit, ROUTER_ENDPOINT_FLAGS } from "../core/daemon.ts";
 import { Pipeline, PipelineManager } from "../mod.ts";
 
 const spec = {
   usage: "deno task demo",
   description: "Runs the tutorial against a running cluster (start it with `deno task start`).",
   flags: {
-    api: {
-      type: "string",
-      description: "Router request endpoint",
-      default: "tcp://127.0.0.1:5555",
-    },
-    broadcast: {
-      type: "string",
-      description: "Router broadcast endpoint",
-      default: "tcp://127.0.0.1:5556",
-    },
+    ...ROUTER_ENDPOINT_FLAGS,
     port: { type: "string", description: "Port of the demo web server", default: "8000" },
   },
 } as const;

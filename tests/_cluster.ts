@@ -5,6 +5,7 @@
  * @module
  */
 import { PipelineManager } from "../mod.ts";
+import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -142,12 +143,7 @@ export class Cluster implements AsyncDisposable {
   #startRouter(): Daemon {
     return new Daemon("router", [
       "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-net",
-      "--allow-sys",
+      ...DAEMON_PERMISSIONS.router,
       "router/main.ts",
       "--api",
       this.api,
@@ -172,11 +168,7 @@ export class Cluster implements AsyncDisposable {
   addBroker(extra: string[] = []): Daemon {
     const broker = new Daemon(`broker-${this.brokers.length}`, [
       "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
+      ...DAEMON_PERMISSIONS.broker,
       ...(this.#options.brokerPermissions ?? []),
       "broker/main.ts",
       "--router",
@@ -198,10 +190,7 @@ export class Cluster implements AsyncDisposable {
   addPipeliner(): Daemon {
     const pipeliner = new Daemon(`pipeliner-${this.pipeliners.length}`, [
       "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
+      ...DAEMON_PERMISSIONS.pipeliner,
       "pipeliner/main.ts",
       "--router",
       this.api,

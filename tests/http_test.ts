@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster, Daemon, freePort } from "./_cluster.ts";
+import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
 import { start as startRouter } from "../router/mod.ts";
 import type { RouterConfig, RouterHandle } from "../router/mod.ts";
 
@@ -23,12 +24,10 @@ async function withRouter(
     http: "off",
     ...config,
   });
-  const common = ["--allow-ffi", "--allow-read", "--allow-env", "--allow-sys"];
   const daemons = [
     new Daemon("broker", [
       "run",
-      ...common,
-      "--allow-run",
+      ...DAEMON_PERMISSIONS.broker,
       "broker/main.ts",
       "--router",
       router.api,
@@ -37,7 +36,13 @@ async function withRouter(
       "--workers",
       "2",
     ]),
-    new Daemon("pipeliner", ["run", ...common, "pipeliner/main.ts", "--router", router.api]),
+    new Daemon("pipeliner", [
+      "run",
+      ...DAEMON_PERMISSIONS.pipeliner,
+      "pipeliner/main.ts",
+      "--router",
+      router.api,
+    ]),
   ];
   try {
     const deadline = Date.now() + 30_000;

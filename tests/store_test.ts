@@ -4,6 +4,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
+import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
 
 const WAIT = { timeoutMs: 30_000 };
 
@@ -48,11 +49,7 @@ Deno.test("a broker started with --file-store but no write permission says how t
   const child = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
-      "--allow-ffi",
-      "--allow-read",
-      "--allow-env",
-      "--allow-sys",
-      "--allow-run",
+      ...DAEMON_PERMISSIONS.broker,
       "broker/main.ts",
       "--file-store",
       "/tmp/somewhere",
