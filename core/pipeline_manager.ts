@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
-import { endedTopic, type FunctionView, parseBroadcast, type PipelineRecord } from "./protocol.ts";
+import { Context } from "./zmq/mod.ts";
+import type { FunctionView, PipelineRecord } from "./protocol.ts";
 import { RequestTimeoutError, RouterLink } from "./router_link.ts";
 import type { PipelineSpec } from "./types.ts";
 
@@ -13,7 +13,10 @@ import type { PipelineSpec } from "./types.ts";
 export interface ManagerOptions {
   /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
   api?: string;
-  /** The Router's broadcast endpoint. Default `tcp://127.0.0.1:5556`. */
+  /**
+   * The Router's broadcast endpoint. Accepted as the seed's client took it; waiting
+   * now uses the request socket (a `wait` request), which cannot miss an end.
+   */
   broadcast?: string;
   /** Request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
@@ -40,16 +43,15 @@ export class WaitTimeoutError extends Error {
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
-/** How often `wait` asks for the status in case a broadcast was missed (e.g. Router restart). */
-const POLL_MS = 1000;
+/** How long one `wait` request may wait at the Router, ms. */
+const WAIT_MS = 5000;
+/** How much later than that its reply may come before the request is asked again, ms. */
+const REPLY_GRACE_MS = 2000;
 
 /** Talks to a Router: submit, status, cancel, wait. */
 export class PipelineManager {
   readonly #context = new Context({ hotWaitMs: 0 });
   readonly #link: RouterLink;
-  readonly #sub: Socket;
-  readonly #waiters = new Map<string, Set<(record?: PipelineRecord) => void>>();
-  readonly #reading: Promise<void>;
 
   /** Connects (in the background) to the Router. */
   constructor(options: ManagerOptions = {}) {
@@ -58,9 +60,6 @@ export class PipelineManager {
       context: this.#context,
       requestTimeoutMs: options.requestTimeoutMs,
     });
-    this.#sub = this.#context.socket("sub", { linger: 0, reconnectInterval: 100 });
-    this.#sub.connect(options.broadcast ?? "tcp://127.0.0.1:5556");
-    this.#reading = this.#read();
   }
 
   /**
@@ -110,74 +109,29 @@ export class PipelineManager {
    */
   async wait(pipelineId: string, options: { timeoutMs?: number } = {}): Promise<PipelineResult> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
-    let wake!: (record?: PipelineRecord) => void;
-    const waiters = this.#waiters.get(pipelineId) ?? new Set();
-    if (waiters.size === 0) this.#sub.subscribe(endedTopic(pipelineId));
-    this.#waiters.set(pipelineId, waiters);
-    const result = (record: PipelineRecord): PipelineResult => {
-      const { id, status, document, jobs, error, durationMs } = record;
-      return { id, status, document, jobs, error, durationMs };
-    };
-    try {
-      let broadcast: PipelineRecord | undefined;
-      while (true) {
-        const signal = new Promise<PipelineRecord | undefined>((resolve) => (wake = resolve));
-        waiters.add(wake);
-        // The broadcast of the end carries the record: no status round trip needed.
-        if (broadcast && ENDED.has(broadcast.status)) return result(broadcast);
-        // The Router may be restarting: a status request that times out is asked again.
-        const record = await this.#link.request<PipelineRecord>(
-          { type: "status", pipelineId },
-          Math.max(1, Math.min(2000, deadline - Date.now())),
-        ).catch((error) => {
-          if (error instanceof RequestTimeoutError && Date.now() < deadline) return undefined;
-          if (error instanceof RequestTimeoutError) {
-            throw new WaitTimeoutError(pipelineId, options.timeoutMs!);
-          }
-          throw error;
-        });
-        if (record && ENDED.has(record.status)) return result(record);
-        const left = deadline - Date.now();
-        if (left <= 0) throw new WaitTimeoutError(pipelineId, options.timeoutMs!);
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        broadcast = await Promise.race([
-          signal,
-          new Promise<undefined>((resolve) =>
-            timer = setTimeout(() => resolve(undefined), Math.min(POLL_MS, left))
-          ),
-        ]);
-        clearTimeout(timer);
-        waiters.delete(wake);
-      }
-    } finally {
-      waiters.delete(wake);
-      if (waiters.size === 0) {
-        this.#waiters.delete(pipelineId);
-        if (!this.#sub.closed) this.#sub.unsubscribe(endedTopic(pipelineId));
+    while (true) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new WaitTimeoutError(pipelineId, options.timeoutMs!);
+      // The Router answers when the pipeline ends, or after WAIT_MS with its state; if it
+      // restarts meanwhile, the request times out and is asked again.
+      const slice = Math.min(WAIT_MS, left);
+      const record = await this.#link.request<PipelineRecord>(
+        { type: "wait", pipelineId, timeoutMs: slice },
+        slice + REPLY_GRACE_MS,
+      ).catch((error) => {
+        if (error instanceof RequestTimeoutError) return undefined;
+        throw error;
+      });
+      if (record && ENDED.has(record.status)) {
+        const { id, status, document, jobs, error, durationMs } = record;
+        return { id, status, document, jobs, error, durationMs };
       }
     }
   }
 
   /** Closes the connections; pending calls reject. */
   async close(): Promise<void> {
-    this.#sub.close();
     await this.#link.close();
-    await this.#reading;
     await this.#context.close();
-  }
-
-  async #read(): Promise<void> {
-    try {
-      for await (const frames of this.#sub) {
-        try {
-          const message = parseBroadcast(frames);
-          for (const wake of this.#waiters.get(message.pipelineId) ?? []) wake(message.record);
-        } catch {
-          // Not a broadcast we understand: ignore it.
-        }
-      }
-    } catch (error) {
-      if (!(error instanceof SocketClosedError)) throw error;
-    }
   }
 }

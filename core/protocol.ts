@@ -138,6 +138,16 @@ export interface SubmitRequest {
   /** A repeat with the same key returns the first pipeline's id. */
   idempotencyKey?: string;
 }
+/**
+ * Waits until the pipeline ends, or `timeoutMs` (default 5,000, at most 60,000)
+ * passes; replies its {@linkcode PipelineRecord} either way (check `status`).
+ */
+export interface WaitRequest {
+  type: "wait";
+  id: string;
+  pipelineId: string;
+  timeoutMs?: number;
+}
 /** A pipeline's record; replies {@linkcode PipelineRecord}. */
 export interface StatusRequest {
   type: "status";
@@ -178,6 +188,7 @@ export interface PipelinerHelloRequest {
 export type Request =
   | SubmitRequest
   | StatusRequest
+  | WaitRequest
   | CancelRequest
   | ConfigurationRequest
   | ListFunctionsRequest
@@ -401,6 +412,7 @@ const REQUEST_FIELDS: Record<Request["type"], Record<string, Check>> = {
   "cancel": { pipelineId: isString },
   "get-configuration": {},
   "list-functions": {},
+  "wait": { pipelineId: isString },
   "broker-hello": { broker: isObject, functions: isArray },
   "pipeliner-hello": { pipeliner: isObject },
 };

@@ -11,15 +11,17 @@ import {
   encode,
   encodeBroadcast,
   parseToRouter,
+  type PipelineRecord,
   ProtocolError,
   type Reply,
   type ReplyError,
   type Request,
   type RouterEvent,
+  type WaitRequest,
 } from "../core/protocol.ts";
 import { PipelineValidationError, toErrorData } from "../core/errors.ts";
 import { Context, type Socket, SocketClosedError } from "../core/zmq/mod.ts";
-import type { PipelineService } from "./pipelines.ts";
+import { PipelineService } from "./pipelines.ts";
 import type { Registry } from "./registry.ts";
 import type { PipelineStore } from "./store.ts";
 import { ChangeFeed } from "./change_feed.ts";
@@ -124,6 +126,47 @@ export class ZmqServer {
   /** Queues a broadcast (sent after commit). */
   broadcast(message: Parameters<typeof encodeBroadcast>[0]): void {
     this.#outgoing.push({ socket: this.#pub, frames: encodeBroadcast(message) });
+    // Requests waiting for this end are answered in the same batch.
+    const waiting = this.#waiters.get(message.pipelineId);
+    if (waiting && message.record) {
+      this.#waiters.delete(message.pipelineId);
+      for (const answer of waiting) answer(message.record);
+    }
+  }
+
+  readonly #waiters = new Map<string, Set<(record: PipelineRecord) => void>>();
+
+  /** Answers now if the pipeline ended, else when it ends or the wait times out. */
+  #wait(request: WaitRequest, reply: (message: Reply) => void): void {
+    const record = this.service.get(request.pipelineId); // Throws PipelineNotFoundError.
+    if (PipelineService.ended(record.status)) {
+      return reply({ type: "reply", id: request.id, ok: true, result: record });
+    }
+    const timeoutMs = Math.min(Math.max(Number(request.timeoutMs ?? 5000) || 0, 0), 60_000);
+    const waiting = this.#waiters.get(request.pipelineId) ?? new Set();
+    this.#waiters.set(request.pipelineId, waiting);
+    const answer = (result: PipelineRecord) => {
+      clearTimeout(timer);
+      this.#timers.delete(timer);
+      reply({ type: "reply", id: request.id, ok: true, result });
+    };
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      waiting.delete(answer);
+      if (waiting.size === 0 && this.#waiters.get(request.pipelineId) === waiting) {
+        this.#waiters.delete(request.pipelineId);
+      }
+      this.batch(() =>
+        reply({
+          type: "reply",
+          id: request.id,
+          ok: true,
+          result: this.service.get(request.pipelineId),
+        })
+      );
+    }, timeoutMs);
+    this.#timers.add(timer);
+    waiting.add(answer);
   }
 
   /** The configuration handed to peers. */
@@ -208,6 +251,7 @@ export class ZmqServer {
     }
     if ("id" in message) {
       try {
+        if (message.type === "wait") return this.#wait(message, reply);
         reply({ type: "reply", id: message.id, ok: true, result: this.#request(message, address) });
       } catch (error) {
         reply({ type: "reply", id: message.id, ok: false, error: replyError(error) });
@@ -239,6 +283,8 @@ export class ZmqServer {
         return service.submit(request.pipeline, request.idempotencyKey);
       case "status":
         return service.get(request.pipelineId);
+      case "wait":
+        throw new ProtocolError("A wait request is answered by #wait");
       case "cancel":
         return service.cancel(request.pipelineId);
       case "get-configuration":
