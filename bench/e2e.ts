@@ -17,7 +17,7 @@
  * @module
  */
 import { Cluster } from "../tests/_cluster.ts";
-import { Child, freePort, machine, median, output, writeSection } from "./_lib/process.ts";
+import { Child, freePort, machine, median, output, report } from "./_lib/process.ts";
 import { RssSampler } from "./_lib/rss.ts";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -221,20 +221,14 @@ const versions = [
   `Celery ${await output("/usr/bin/python3", ["-c", "import celery; print(celery.__version__)"])}`,
   `Redis ${(await output("redis-server", ["--version"])).split(" ")[2]?.replace("v=", "")}`,
 ].join(", ");
-await writeSection(
+await report(
   `${here}RESULTS.md`,
   "## End to end: pipelinin vs BullMQ vs Celery",
   `Command: \`deno task bench:e2e\`  
 Date: ${new Date().toISOString()}  
 Machine: ${await machine()}  
 Versions: ${versions}  
-Setup: 2 worker slots per system (pipelinin: one broker \`--workers 2\` with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client. Peak RSS sums each system's processes (for the peers, Redis included).
-
-${table}
-
-\`\`\`json
-${JSON.stringify(line)}
-\`\`\``,
+Setup: 2 worker slots per system (pipelinin: one broker \`--workers 2\` with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client. Peak RSS sums each system's processes (for the peers, Redis included).`,
+  table,
+  line,
 );
-console.log(table);
-console.log(JSON.stringify(line));

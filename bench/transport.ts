@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console -- a benchmark prints its table and JSON line
 /**
  * `deno task bench:transport`: DEALER -> ROUTER echo over TCP on loopback, pipelinin's
  * FFI transport against Node 20 + zeromq.js 6.8.0, side by side in one run.
@@ -7,7 +6,7 @@
  *
  * @module
  */
-import { Child, freePort, machine, median, output, writeSection } from "./_lib/process.ts";
+import { Child, freePort, machine, median, output, report } from "./_lib/process.ts";
 
 const SEQUENTIAL = 5_000;
 const PIPELINED = 100_000;
@@ -109,20 +108,13 @@ const line = {
   ratio_msgs: round(deno.msgs / node.msgs, 2),
 };
 
-await writeSection(
+await report(
   `${here}RESULTS.md`,
   "## Transport: DEALER -> ROUTER echo over TCP loopback",
   `Command: \`deno task bench:transport\`  
 Date: ${new Date().toISOString()}  
 Machine: ${await machine()}  
-Workload: client and echo server in separate processes of the same runtime; (a) ${SEQUENTIAL} sequential round trips, (b) ${PIPELINED} round trips pipelined in batches of ${BATCH}; each send awaited (zeromq.js allows one send in flight). Median of ${RUNS} runs, order rotated.
-
-${table}
-
-\`\`\`json
-${JSON.stringify(line)}
-\`\`\``,
+Workload: client and echo server in separate processes of the same runtime; (a) ${SEQUENTIAL} sequential round trips, (b) ${PIPELINED} round trips pipelined in batches of ${BATCH}; each send awaited (zeromq.js allows one send in flight). Median of ${RUNS} runs, order rotated.`,
+  table,
+  line,
 );
-
-console.log(table);
-console.log(JSON.stringify(line));

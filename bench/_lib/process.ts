@@ -134,3 +134,22 @@ export async function writeSection(file: string, heading: string, body: string):
   }
   await Deno.writeTextFile(file, text);
 }
+
+/**
+ * Writes one benchmark's section of RESULTS.md (its intro, table and JSON line),
+ * then prints the table and, as the last line, the JSON.
+ */
+export async function report(
+  file: string,
+  heading: string,
+  intro: string,
+  table: string,
+  line: Record<string, unknown>,
+): Promise<void> {
+  const json = JSON.stringify(line);
+  await writeSection(file, heading, `${intro.trim()}\n\n${table}\n\n\`\`\`json\n${json}\n\`\`\``);
+  // deno-lint-ignore no-console -- a benchmark prints its results
+  console.log(table);
+  // deno-lint-ignore no-console -- the last line is the machine-readable result
+  console.log(json);
+}
