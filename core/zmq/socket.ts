@@ -111,6 +111,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     this.#handle = handle;
     this.type = type;
     this.#sends = new SendLanes(type === "router");
+    host.lib.zmq_msg_init(this.#msg);
   }
 
   /** Whether {@linkcode close} was called. */
@@ -359,6 +360,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   /** @internal Closes the native handle; only when no poll is in flight. */
   destroy(): void {
     if (this.#handle === null) return;
+    this.#host.lib.zmq_msg_close(this.#msg);
     this.#host.lib.zmq_close(this.#handle);
     this.#handle = null;
     this.#host.release(this);
@@ -440,11 +442,10 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     const msg = this.#msg;
     const frames: Uint8Array[] = [];
     while (true) {
-      lib.zmq_msg_init(msg);
+      // One zmq_msg_t per socket, initialised once: zmq_msg_recv releases what it held.
       const size = lib.zmq_msg_recv(msg, this.#handle, DONTWAIT);
       if (size < 0) {
         const errno = lib.zmq_errno();
-        lib.zmq_msg_close(msg);
         if (errno === EINTR) continue;
         if (errno === EAGAIN && frames.length === 0) return undefined;
         throw this.#host.error("receive");
@@ -454,9 +455,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
         Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
       }
       frames.push(frame);
-      const more = lib.zmq_msg_more(msg);
-      lib.zmq_msg_close(msg);
-      if (!more) return frames;
+      if (!lib.zmq_msg_more(msg)) return frames;
     }
   }
 
