@@ -316,8 +316,6 @@ export interface PipelineEndedBroadcast {
   type: "pipeline-ended";
   pipelineId: string;
   status: PipelineStatus;
-  /** The final record, so a waiting client needs no `status` round trip. */
-  record?: PipelineRecord;
 }
 
 /** The broadcast topic for the end of one pipeline. */
@@ -482,22 +480,6 @@ export function parseFromRouter(frames: readonly Uint8Array[]): Reply | PeerEven
     return message as unknown as PeerEvent;
   }
   throw new ProtocolError(`Unknown message type "${message.type.slice(0, 60)}"`);
-}
-
-/** Parses a broadcast: `[topic, JSON]`. */
-export function parseBroadcast(frames: readonly Uint8Array[]): PipelineEndedBroadcast {
-  if (frames.length !== 2) throw new ProtocolError("A broadcast has 2 frames: topic, JSON");
-  const value = JSON.parse(decoder.decode(frames[1])) as Record<string, unknown>;
-  require(value, { type: isString, pipelineId: isString, status: isString });
-  const record = value.record as Record<string, unknown> | undefined;
-  if (
-    record !== undefined &&
-    !(isObject(record) && record.id === value.pipelineId && isString(record.status) &&
-      isArray(record.jobs) && isObject(record.document))
-  ) {
-    delete value.record; // Not a record we can trust: the client asks for the status instead.
-  }
-  return value as unknown as PipelineEndedBroadcast;
 }
 
 /** Encodes a broadcast: `[topic, JSON]`. */

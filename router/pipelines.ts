@@ -15,7 +15,6 @@ import type {
   JobRecord,
   JobRequestEvent,
   PeerEvent,
-  PipelineEndedBroadcast,
   PipelineFinishEvent,
   PipelineRecord,
 } from "../core/protocol.ts";
@@ -28,8 +27,8 @@ import type { PipelineStore } from "./store.ts";
 export interface Outbox {
   /** An event to one peer. */
   toPeer(address: Uint8Array, event: PeerEvent): void;
-  /** A broadcast to everyone subscribed. */
-  broadcast(message: PipelineEndedBroadcast): void;
+  /** A pipeline ended: tell subscribers and answer those waiting for it. */
+  pipelineEnded(record: PipelineRecord): void;
 }
 
 /** Tunables of the service. */
@@ -494,12 +493,7 @@ export class PipelineService {
     if (active.pipeliner) {
       this.#registry.pipeliners.get(active.pipeliner)?.pipelines.delete(record.id);
     }
-    this.#outbox.broadcast({
-      type: "pipeline-ended",
-      pipelineId: record.id,
-      status,
-      record: { ...record, jobs: [...active.jobs.values()] },
-    });
+    this.#outbox.pipelineEnded({ ...record, jobs: [...active.jobs.values()] });
   }
 
   #backoff(attempt: number): number {

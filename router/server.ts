@@ -123,14 +123,20 @@ export class ZmqServer {
     this.#outgoing.push({ socket: this.#api, frames: [address, ...encode(event)] });
   }
 
-  /** Queues a broadcast (sent after commit). */
-  broadcast(message: Parameters<typeof encodeBroadcast>[0]): void {
-    this.#outgoing.push({ socket: this.#pub, frames: encodeBroadcast(message) });
-    // Requests waiting for this end are answered in the same batch.
-    const waiting = this.#waiters.get(message.pipelineId);
-    if (waiting && message.record) {
-      this.#waiters.delete(message.pipelineId);
-      for (const answer of waiting) answer(message.record);
+  /** Queues the end's broadcast and the answers to `wait` requests (sent after commit). */
+  pipelineEnded(record: PipelineRecord): void {
+    this.#outgoing.push({
+      socket: this.#pub,
+      frames: encodeBroadcast({
+        type: "pipeline-ended",
+        pipelineId: record.id,
+        status: record.status,
+      }),
+    });
+    const waiting = this.#waiters.get(record.id);
+    if (waiting) {
+      this.#waiters.delete(record.id);
+      for (const answer of waiting) answer(record);
     }
   }
 
