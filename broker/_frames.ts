@@ -23,16 +23,23 @@ export function encodeFrame(value: unknown): Uint8Array {
   return frame;
 }
 
-/**
- * Reads frames until the stream ends.
- *
- * @throws {TypeError} on a frame that is too long, not UTF-8 or not JSON, or a
- *   stream that ends inside a frame.
- */
-export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<unknown> {
-  let buffer: Uint8Array = new Uint8Array(0);
-  for await (const chunk of stream) {
-    buffer = buffer.length === 0 ? chunk : concat(buffer, chunk);
+/** Splits a byte stream into frames; keeps a partial frame until its rest arrives. */
+export class FrameDecoder {
+  #buffer: Uint8Array = new Uint8Array(0);
+
+  /** Whether bytes of an unfinished frame are held. */
+  get partial(): boolean {
+    return this.#buffer.length > 0;
+  }
+
+  /**
+   * Takes the next bytes (which it may keep: pass a chunk you will not reuse) and
+   * hands each complete frame's value to `onFrame`, in order.
+   *
+   * @throws {TypeError} on a frame that is too long, not UTF-8 or not JSON.
+   */
+  push(chunk: Uint8Array, onFrame: (value: unknown) => void): void {
+    let buffer = this.#buffer.length === 0 ? chunk : concat(this.#buffer, chunk);
     let offset = 0;
     while (buffer.length - offset >= 4) {
       const length = new DataView(buffer.buffer, buffer.byteOffset + offset).getUint32(0);
@@ -42,15 +49,42 @@ export async function* readFrames(stream: ReadableStream<Uint8Array>): AsyncGene
       if (buffer.length - offset - 4 < length) break;
       const body = buffer.subarray(offset + 4, offset + 4 + length);
       offset += 4 + length;
+      let value: unknown;
       try {
-        yield JSON.parse(decoder.decode(body));
+        value = JSON.parse(decoder.decode(body));
       } catch (error) {
         throw new TypeError(`Corrupt stream: frame is not JSON (${(error as Error).message})`);
       }
+      onFrame(value);
     }
     buffer = buffer.subarray(offset);
+    this.#buffer = buffer;
   }
-  if (buffer.length > 0) throw new TypeError("Stream ended inside a frame");
+}
+
+/**
+ * Reads frames until the stream ends, handing each to `onFrame` as soon as it is
+ * complete (no promise per frame).
+ *
+ * @throws {TypeError} on a frame that is too long, not UTF-8 or not JSON, or a
+ *   stream that ends inside a frame.
+ */
+export async function pumpFrames(
+  stream: ReadableStream<Uint8Array>,
+  onFrame: (value: unknown) => void,
+): Promise<void> {
+  const frames = new FrameDecoder();
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      frames.push(value, onFrame);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (frames.partial) throw new TypeError("Stream ended inside a frame");
 }
 
 /** Writes frames to a stream one after another, whoever calls. */

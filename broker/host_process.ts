@@ -10,7 +10,7 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../core/log.ts";
-import { FrameWriter, readFrames } from "./_frames.ts";
+import { FrameWriter, pumpFrames } from "./_frames.ts";
 import { hostDeathError, lastLines, workerCrashed } from "./sandbox_errors.ts";
 import type { LoadResult, RunResult } from "./sandbox_worker.ts";
 import {
@@ -238,7 +238,7 @@ export class HostProcess {
     })();
     let malformed: string | undefined;
     try {
-      for await (const frame of readFrames(child.stdout)) this.#receive(parseHostMessage(frame));
+      await pumpFrames(child.stdout, (frame) => this.#receive(parseHostMessage(frame)));
     } catch (error) {
       malformed = (error as Error).message;
       this.#kill(child);

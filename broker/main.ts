@@ -19,6 +19,11 @@ await runDaemon("broker", {
     },
     functions: { type: "string", description: "Folder of function modules", default: "functions" },
     workers: { type: "string", description: "Worker slots (default: the number of CPUs)" },
+    prefetch: {
+      type: "string",
+      description: "Jobs per slot taken ahead and queued here (0: only as many as slots)",
+      default: "2",
+    },
     "heap-mb": {
       type: "string",
       description: "Heap limit of each worker host, MiB",
@@ -45,6 +50,7 @@ await runDaemon("broker", {
     functionsDir: flags.functions,
     workers: flags.workers === undefined ? undefined : intFlag("workers", flags.workers, 1),
     heapMb: intFlag("heap-mb", flags["heap-mb"], 16),
+    prefetch: intFlag("prefetch", flags.prefetch, 0),
     id: flags.id,
     store: fileStore ? new FileStore(fileStore) : undefined,
   });

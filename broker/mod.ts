@@ -23,6 +23,9 @@ import { WorkerPool } from "./worker_pool.ts";
 export { FileStore, RouterStore } from "./store.ts";
 export type { Store, StoreJob } from "./store.ts";
 
+/** Jobs per slot a broker takes ahead of time unless told otherwise. */
+export const DEFAULT_PREFETCH = 2;
+
 /** Broker settings. */
 export interface BrokerConfig {
   /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
@@ -31,6 +34,12 @@ export interface BrokerConfig {
   functionsDir?: string;
   /** Worker slots (jobs at once). Default: the number of CPUs. */
   workers?: number;
+  /**
+   * Jobs per slot taken from the Router ahead of time and queued here, so a slot
+   * never waits for the Router between jobs. Default 2 (like Celery's prefetch, it
+   * trades a little balance between brokers for speed; 0 for long jobs on many brokers).
+   */
+  prefetch?: number;
   /** Heap limit of each worker host, MiB. Default 256. */
   heapMb?: number;
   /** This broker's id (its routing id). Default: host, pid and a random suffix. */
@@ -54,6 +63,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     `broker-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const functionsDir = config.functionsDir ?? "functions";
   const slots = config.workers ?? navigator.hardwareConcurrency;
+  const prefetch = config.prefetch ?? DEFAULT_PREFETCH;
   const store = config.store ?? new RouterStore();
   const pool = new WorkerPool({ functionsDir, size: slots, heapMb: config.heapMb });
   const running = new Map<string, AbortController>();
@@ -164,7 +174,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     log,
     hello: () => ({
       type: "broker-hello",
-      broker: { id, host: Deno.hostname(), pid: Deno.pid, slots },
+      broker: { id, host: Deno.hostname(), pid: Deno.pid, slots, prefetch },
       functions: functions(),
     }),
     status: () => ({ type: "broker-status", load: readLoad(pool.busy, slots, pool.pids) }),

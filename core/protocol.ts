@@ -174,7 +174,11 @@ export interface ListFunctionsRequest {
 export interface BrokerHelloRequest {
   type: "broker-hello";
   id: string;
-  broker: { id: string; host: string; pid: number; slots: number };
+  /**
+   * `prefetch`: jobs per slot it takes ahead of time and queues itself, so a slot
+   * never waits for the Router between jobs (absent: 0).
+   */
+  broker: { id: string; host: string; pid: number; slots: number; prefetch?: number };
   functions: FunctionInfo[];
 }
 /** A pipeliner joins (or rejoins); replies {@linkcode ClusterConfig}. */

@@ -17,6 +17,8 @@ export interface BrokerEntry {
   readonly pid: number;
   /** Slots it has. */
   slots: number;
+  /** Jobs it takes at once: its slots plus the jobs it queues ahead (prefetch). */
+  capacity: number;
   /** Keys of the job attempts it is running (see `executionKey`). */
   readonly running: Set<string>;
   /** Functions it serves, by name. */
@@ -100,15 +102,15 @@ export class Registry {
     return [...views.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** The least busy broker with a free slot that can run `fn`. */
+  /** The least busy broker with room (a free slot or prefetch) that can run `fn`. */
   pickBroker(fn: string): BrokerEntry | undefined {
     let best: BrokerEntry | undefined;
     for (const broker of this.brokers.values()) {
-      const free = broker.slots - broker.running.size;
+      const free = broker.capacity - broker.running.size;
       if (free <= 0) continue;
       const info = broker.functions.get(fn);
       if (!info || info.error) continue;
-      if (!best || free > best.slots - best.running.size) best = broker;
+      if (!best || free > best.capacity - best.running.size) best = broker;
     }
     return best;
   }
@@ -116,7 +118,7 @@ export class Registry {
   /** Whether any broker has a free slot. */
   hasFreeSlot(): boolean {
     for (const broker of this.brokers.values()) {
-      if (broker.running.size < broker.slots) return true;
+      if (broker.running.size < broker.capacity) return true;
     }
     return false;
   }

@@ -302,12 +302,18 @@ export class ZmqServer {
         const previous = registry.brokers.get(id);
         if (previous) service.brokerGone(previous);
         const now = Date.now();
+        const slots = Math.max(0, Math.floor(Number(request.broker.slots)) || 0);
+        const prefetch = Math.min(
+          Math.max(0, Math.floor(Number(request.broker.prefetch)) || 0),
+          64,
+        );
         registry.addBroker({
           id,
           address,
           host: String(request.broker.host),
           pid: Number(request.broker.pid),
-          slots: Math.max(0, Math.floor(Number(request.broker.slots)) || 0),
+          slots,
+          capacity: slots * (1 + prefetch),
           lastSeen: now,
           since: now,
         }, request.functions);
