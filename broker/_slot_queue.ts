@@ -1,6 +1,6 @@
 /**
- * A fixed set of items (the pool's slots) lent out one holder at a time, with a
- * FIFO line of waiters when all are taken.
+ * A fixed set of items (the pool's slots), each lent to at most `depth` holders at
+ * once, the least used first, with a FIFO line of waiters when all are full.
  *
  * @module
  */
@@ -8,13 +8,18 @@
 /** Lends out items; waiters are served in arrival order. */
 export class SlotQueue<T> {
   readonly #items: readonly T[];
-  readonly #idle: Set<T>;
+  readonly #depth: number;
+  readonly #loans: Map<T, number>;
+  /** Items taken whole (see {@linkcode take}), lent to nobody else. */
+  readonly #taken = new Set<T>();
   #waiters: Array<(item: T | undefined) => void> = [];
   #closed = false;
 
-  constructor(items: readonly T[]) {
+  /** @param depth how many holders one item may have at once. */
+  constructor(items: readonly T[], depth = 1) {
     this.#items = items;
-    this.#idle = new Set(items);
+    this.#depth = depth;
+    this.#loans = new Map(items.map((item) => [item, 0]));
   }
 
   /** Every item, lent or not. */
@@ -22,22 +27,24 @@ export class SlotQueue<T> {
     return this.#items;
   }
 
-  /** Items lent out now. */
+  /** Items lent out (to one holder or more) or taken now. */
   get busy(): number {
-    return this.#items.length - this.#idle.size;
+    let busy = 0;
+    for (const item of this.#items) if (this.#loans.get(item)! > 0 || this.#taken.has(item)) busy++;
+    return busy;
   }
 
   /**
-   * Takes an idle item, or waits for one.
+   * Lends the least used item with room, or waits for one.
    *
    * @returns `undefined` when `signal` aborts first or the queue closes.
    */
   acquire(signal?: AbortSignal): Promise<T | undefined> {
     if (this.#closed || signal?.aborted) return Promise.resolve(undefined);
-    const [idle] = this.#idle;
-    if (idle !== undefined) {
-      this.#idle.delete(idle);
-      return Promise.resolve(idle);
+    const free = this.#roomiest();
+    if (free !== undefined) {
+      this.#loans.set(free, this.#loans.get(free)! + 1);
+      return Promise.resolve(free);
     }
     return new Promise((resolve) => {
       const onAbort = () => {
@@ -53,21 +60,45 @@ export class SlotQueue<T> {
     });
   }
 
-  /** Takes `item` if it is idle; returns whether it did. */
+  /** Takes `item` whole if nobody holds it; returns whether it did. Give it back with `release`. */
   take(item: T): boolean {
-    return this.#idle.delete(item);
+    if (this.#loans.get(item) !== 0 || this.#taken.has(item)) return false;
+    this.#taken.add(item);
+    return true;
   }
 
-  /** Gives `item` back: to the longest waiter, or to the idle set. */
+  /** How many hold `item` now. */
+  holders(item: T): number {
+    return this.#loans.get(item) ?? 0;
+  }
+
+  /** Gives `item` back (a loan, or a `take`); the longest waiters get what has room. */
   release(item: T): void {
-    const next = this.#waiters.shift();
-    if (next) next(item);
-    else this.#idle.add(item);
+    if (!this.#taken.delete(item)) this.#loans.set(item, Math.max(0, this.#loans.get(item)! - 1));
+    while (this.#waiters.length > 0) {
+      const free = this.#roomiest();
+      if (free === undefined) break;
+      this.#loans.set(free, this.#loans.get(free)! + 1);
+      this.#waiters.shift()!(free);
+    }
   }
 
   /** Sends every waiter away with `undefined`; later `acquire` calls get `undefined` too. */
   close(): void {
     this.#closed = true;
     for (const waiter of this.#waiters.splice(0)) waiter(undefined);
+  }
+
+  #roomiest(): T | undefined {
+    let best: T | undefined;
+    let least = this.#depth;
+    for (const item of this.#items) {
+      const loans = this.#loans.get(item)!;
+      if (loans < least && !this.#taken.has(item)) {
+        best = item;
+        least = loans;
+      }
+    }
+    return best;
   }
 }

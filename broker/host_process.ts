@@ -59,6 +59,11 @@ interface Pending {
   resolve: (reply: OkReply | ErrorReply) => void;
   onLog?: (record: LogRecord) => void;
   cancelled: boolean;
+  /** A run's time limit; its hung-host timer starts when the runs before it end. */
+  timeoutMs?: number;
+  hung?: ReturnType<typeof setTimeout>;
+  /** Set when the host died before this run began: it may run again elsewhere. */
+  notStarted?: boolean;
 }
 
 /** One worker host process, restartable. */
@@ -139,28 +144,37 @@ export class HostProcess {
     }
   }
 
-  /** Runs a job; never throws: a failure of any kind is a `{ ok: false }` result. */
+  /**
+   * Runs a job; never throws: a failure of any kind is a `{ ok: false }` result. Jobs
+   * sent while others are pending queue behind them in the host, in order;
+   * `notStarted` results (the host died first) may simply run again.
+   */
   run(job: HostJob, onLog: (record: LogRecord) => void, signal?: AbortSignal): Promise<RunResult> {
     const id = this.#nextId++;
-    const pending: Pending = { fn: job.fn, resolve: () => {}, onLog, cancelled: false };
+    const pending: Pending = {
+      fn: job.fn,
+      resolve: () => {},
+      onLog,
+      cancelled: false,
+      timeoutMs: job.timeoutMs,
+    };
     const reply = this.#request({ type: "run", id, ...job }, pending);
+    if (this.#pending.size === 1) this.#watchHead();
     const onAbort = () => {
       pending.cancelled = true;
       this.#send({ type: "cancel", id });
       cancelTimer = setTimeout(() => this.#child && this.#kill(this.#child), CANCEL_KILL_MS);
     };
     let cancelTimer: ReturnType<typeof setTimeout> | undefined;
-    // A host that never answers (it should always) is killed, which fails the job.
-    const hungTimer = setTimeout(
-      () => this.#child && this.#kill(this.#child),
-      job.timeoutMs + HUNG_SLACK_MS,
-    );
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
-    return reply.then((message) => {
+    return reply.then((message): RunResult => {
       clearTimeout(cancelTimer);
-      clearTimeout(hungTimer);
+      clearTimeout(pending.hung);
       signal?.removeEventListener("abort", onAbort);
+      if (pending.notStarted && message.type === "error") {
+        return { ok: false, error: message.error, notStarted: true };
+      }
       if (message.type === "error") return { ok: false, error: message.error };
       if (message.result.kind === "run") return { ok: true, output: message.result.output };
       return {
@@ -189,6 +203,24 @@ export class HostProcess {
   }
 
   /** Drops the warm worker of `fn`, if any. */
+  /** Runs sent and not answered yet. */
+  get queued(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * The oldest pending request is the one running: a host that never answers it
+   * (it always should) is killed, which fails that job.
+   */
+  #watchHead(): void {
+    const head = this.#pending.values().next().value;
+    if (!head || head.timeoutMs === undefined || head.hung !== undefined) return;
+    head.hung = setTimeout(
+      () => this.#child && this.#kill(this.#child),
+      head.timeoutMs + HUNG_SLACK_MS,
+    );
+  }
+
   forget(fn: string): void {
     if (this.#child) this.#send({ type: "forget", fn });
   }
@@ -251,7 +283,10 @@ export class HostProcess {
     this.#ready?.reject(new Error(`exit code ${status.code}`));
     const failures = [...this.#pending.values()];
     this.#pending.clear();
+    // The first was running; the ones behind it never began.
+    for (const pending of failures.slice(1)) pending.notStarted = !pending.cancelled;
     for (const pending of failures) {
+      clearTimeout(pending.hung);
       pending.resolve({
         type: "error",
         id: 0,
@@ -291,7 +326,9 @@ export class HostProcess {
       case "error": {
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
+        clearTimeout(pending?.hung);
         pending?.resolve(message);
+        this.#watchHead();
         return;
       }
       default:

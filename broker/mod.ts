@@ -64,8 +64,17 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const functionsDir = config.functionsDir ?? "functions";
   const slots = config.workers ?? navigator.hardwareConcurrency;
   const prefetch = config.prefetch ?? DEFAULT_PREFETCH;
+  if (!Number.isInteger(prefetch) || prefetch < 0) {
+    throw new RangeError(`Prefetch must be a whole number from 0, got ${prefetch}`);
+  }
   const store = config.store ?? new RouterStore();
-  const pool = new WorkerPool({ functionsDir, size: slots, heapMb: config.heapMb });
+  // Each host gets its share of the prefetched jobs and runs them back to back.
+  const pool = new WorkerPool({
+    functionsDir,
+    size: slots,
+    heapMb: config.heapMb,
+    depth: 1 + prefetch,
+  });
   const running = new Map<string, AbortController>();
   let draining = false;
 

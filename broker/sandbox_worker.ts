@@ -1,8 +1,11 @@
 /**
  * One sandboxed Web Worker inside a worker host: created with a function's
- * permissions, it loads the module once and runs its jobs. A job that overruns
- * its time or is cancelled gets `ctx.signal` aborted, a short grace to settle,
- * and then the worker is terminated (which stops even a `while (true)`).
+ * permissions, it loads the module once and runs its jobs. Several jobs may be
+ * handed over at once: the worker runs them one at a time, in order, without a
+ * round trip per job; each job's clock starts when the one before it ends. A job
+ * that overruns its time or is cancelled gets `ctx.signal` aborted, a short grace
+ * to settle, and then the worker is terminated (which stops even a `while (true)`);
+ * the jobs queued behind it come back as not started, to run elsewhere.
  *
  * @module
  */
@@ -19,14 +22,18 @@ import {
   type OkReply,
   parseWorkerMessage,
   type WorkerLoadRequest,
-  type WorkerRunRequest,
 } from "./worker_protocol.ts";
 
 /** How long an aborted job may take to settle before its worker is terminated. */
 export const ABORT_GRACE_MS = 200;
 
-/** How a job ended inside the worker. */
-export type RunResult = { ok: true; output: JsonObject } | { ok: false; error: ErrorData };
+/**
+ * How a job ended inside the worker. `notStarted`: the worker died before it began,
+ * so it may simply run again.
+ */
+export type RunResult =
+  | { ok: true; output: JsonObject }
+  | { ok: false; error: ErrorData; notStarted?: true };
 
 /** How loading a module ended. */
 export type LoadResult = { ok: true; description: ModuleDescription } | {
@@ -39,7 +46,19 @@ export type LogSink = (id: number | null, record: LogRecord) => void;
 
 type Reply = OkReply | ErrorReply;
 /** What `#call` sends; it adds the id. */
-type Outgoing = Omit<WorkerLoadRequest, "id"> | Omit<WorkerRunRequest, "id">;
+type Outgoing = Omit<WorkerLoadRequest, "id">;
+
+/** A run handed to the worker, not answered yet. */
+interface QueuedRun {
+  readonly id: number;
+  readonly logId: number;
+  readonly timeoutMs: number;
+  readonly jobId: string;
+  readonly resolve: (result: RunResult) => void;
+  /** Why it is being stopped (timeout or cancel), once it is. */
+  stop?: ErrorData;
+  timer?: ReturnType<typeof setTimeout>;
+}
 
 interface Limits {
   timeoutMs: number;
@@ -59,7 +78,10 @@ export class SandboxWorker {
   readonly #worker: Worker;
   readonly #onLog: LogSink;
   /** Local request id -> reply resolver, and the outside id its logs belong to. */
+  /** Loads waiting for their answer. */
   readonly #pending = new Map<number, { resolve: (reply: Reply) => void; logId: number }>();
+  /** Runs handed over, in the order the worker runs them: the first is running. */
+  readonly #runs = new Map<number, QueuedRun>();
   #nextId = 1;
   #dead = false;
 
@@ -114,22 +136,70 @@ export class SandboxWorker {
     return { ok: true, description: reply.result.description };
   }
 
-  /** Runs one job of the loaded module. */
-  async run(
-    job: JobFields,
-    logId: number,
-    timeoutMs: number,
-    cancel: AbortSignal,
-  ): Promise<RunResult> {
-    const reply = await this.#call({ type: "run", ...job }, logId, ABORT_GRACE_MS, {
+  /**
+   * Queues a job of the loaded module behind the worker's others. Its `timeoutMs`
+   * counts from when the job before it ends. Never throws.
+   */
+  run(job: JobFields, logId: number, timeoutMs: number, cancel: AbortSignal): Promise<RunResult> {
+    if (this.#dead) {
+      return Promise.resolve({
+        ok: false,
+        error: workerCrashed("Worker is dead"),
+        notStarted: true,
+      });
+    }
+    const id = this.#nextId++;
+    const { promise, resolve } = Promise.withResolvers<RunResult>();
+    const queued: QueuedRun = {
+      id,
+      logId,
       timeoutMs,
-      timeoutError: withoutStack(toErrorData(new JobTimeoutError(job.jobId, timeoutMs), true)),
-      cancel,
-      cancelError: jobCancelled(job.jobId),
-    });
-    if (reply.type === "error") return { ok: false, error: reply.error };
-    if (reply.result.kind !== "run") return protocolError("run", reply.result.kind);
-    return { ok: true, output: reply.result.output };
+      jobId: job.jobId,
+      resolve,
+    };
+    this.#runs.set(id, queued);
+    this.#worker.postMessage({ type: "run", ...job, id });
+    if (this.#runs.size === 1) this.#startClock(queued);
+    const onAbort = () => this.#stop(queued, jobCancelled(job.jobId));
+    if (cancel.aborted) onAbort();
+    else cancel.addEventListener("abort", onAbort, { once: true });
+    return promise.finally(() => cancel.removeEventListener("abort", onAbort));
+  }
+
+  /** Jobs handed over and not answered yet. */
+  get queued(): number {
+    return this.#runs.size;
+  }
+
+  /** The job at the head of the queue is running: time it (the grace only, once stopped). */
+  #startClock(head: QueuedRun): void {
+    clearTimeout(head.timer);
+    head.timer = head.stop
+      ? setTimeout(() => this.terminate(), ABORT_GRACE_MS)
+      : setTimeout(() => this.#stop(head, timeoutError(head)), head.timeoutMs);
+  }
+
+  /** Overran or cancelled: `ctx.signal` aborts (or a queued job is dropped), then the grace. */
+  #stop(queued: QueuedRun, reason: ErrorData): void {
+    if (queued.stop || !this.#runs.has(queued.id)) return;
+    queued.stop = reason;
+    this.#worker.postMessage({ type: "abort", id: queued.id, reason });
+    if (this.#runs.keys().next().value === queued.id) this.#startClock(queued);
+  }
+
+  /** A run's answer: settle it, and start the clock of the next one. */
+  #answer(id: number, reply: Reply): void {
+    const queued = this.#runs.get(id);
+    if (!queued) return;
+    const wasHead = this.#runs.keys().next().value === id;
+    this.#runs.delete(id);
+    clearTimeout(queued.timer);
+    if (queued.stop) queued.resolve({ ok: false, error: queued.stop });
+    else if (reply.type === "error") queued.resolve({ ok: false, error: reply.error });
+    else if (reply.result.kind !== "run") queued.resolve(protocolError("run", reply.result.kind));
+    else queued.resolve({ ok: true, output: reply.result.output });
+    const head = this.#runs.values().next().value;
+    if (wasHead && head) this.#startClock(head);
   }
 
   /** Stops the worker at once; pending requests fail. */
@@ -170,7 +240,9 @@ export class SandboxWorker {
     }
     switch (message.type) {
       case "log": {
-        const logId = message.id === null ? null : this.#pending.get(message.id)?.logId ?? null;
+        const logId = message.id === null
+          ? null
+          : (this.#runs.get(message.id) ?? this.#pending.get(message.id))?.logId ?? null;
         // A record of no job says which function it came from.
         const { record } = message;
         this.#onLog(
@@ -181,6 +253,7 @@ export class SandboxWorker {
       }
       case "ok":
       case "error": {
+        if (this.#runs.has(message.id)) return this.#answer(message.id, message);
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
         pending?.resolve(message);
@@ -197,6 +270,15 @@ export class SandboxWorker {
     this.#worker.terminate();
     for (const [id, pending] of this.#pending) pending.resolve({ type: "error", id, error });
     this.#pending.clear();
+    let head = true;
+    for (const queued of this.#runs.values()) {
+      clearTimeout(queued.timer);
+      if (queued.stop) queued.resolve({ ok: false, error: queued.stop });
+      else if (head) queued.resolve({ ok: false, error });
+      else queued.resolve({ ok: false, error, notStarted: true });
+      head = false;
+    }
+    this.#runs.clear();
   }
 }
 
@@ -216,6 +298,14 @@ async function settle(reply: Promise<Reply>, limits: Limits): Promise<ErrorData 
     clearTimeout(timer);
     if (onAbort) limits.cancel.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * The error of a run that overran. Made only when it happens: an Error's stack costs
+ * far more than a trivial job.
+ */
+function timeoutError(run: QueuedRun): ErrorData {
+  return withoutStack(toErrorData(new JobTimeoutError(run.jobId, run.timeoutMs), true));
 }
 
 /** Where the host noticed the overrun says nothing about the function. */

@@ -33,6 +33,18 @@ let fn = "";
 let module: FunctionModule | undefined;
 /** The job running now; cleared once it has its reply, so only one reply is sent. */
 let current: { id: number; controller: AbortController } | undefined;
+/**
+ * Runs waiting their turn. The host may hand over several at once; they run one at a
+ * time, in order, back to back (no round trip to the host between them).
+ */
+const waiting: WorkerRunRequest[] = [];
+
+/** Starts the next waiting run unless one is running. */
+function next(): void {
+  if (current) return;
+  const request = waiting.shift();
+  if (request) void run(request);
+}
 
 function log(id: number | null, level: LogLevel, message: string, fields?: unknown): void {
   const text = message.length > MAX_MESSAGE_CHARS
@@ -133,6 +145,7 @@ async function run(request: WorkerRunRequest): Promise<void> {
   if (current?.id !== request.id) return;
   current = undefined;
   post(reply);
+  next();
 }
 
 function toJsonObject(output: unknown): JsonObject {
@@ -187,6 +200,7 @@ function uncaught(error: unknown): void {
       id,
       error: { ...data, message: `Uncaught in function "${fn}": ${data.message}` },
     });
+    next(); // The failed run may never settle; the ones behind it must not wait for it.
   } else {
     log(null, "error", `Uncaught in function "${fn}" outside a job: ${data.message}`, {
       name: data.name,
@@ -224,11 +238,21 @@ scope.addEventListener("message", (event) => {
       );
       return;
     case "run":
-      void run(request);
+      waiting.push(request);
+      next();
       return;
-    case "abort":
-      if (current?.id === request.id) current.controller.abort(fromErrorData(request.reason));
+    case "abort": {
+      if (current?.id === request.id) {
+        current.controller.abort(fromErrorData(request.reason));
+        return;
+      }
+      const at = waiting.findIndex((run) => run.id === request.id);
+      if (at >= 0) {
+        waiting.splice(at, 1);
+        post({ type: "error", id: request.id, error: request.reason });
+      }
       return;
+    }
     default:
       assertNever(request);
   }

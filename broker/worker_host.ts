@@ -14,7 +14,7 @@ import { toErrorData } from "../core/errors.ts";
 import type { ErrorData } from "../core/types.ts";
 import { encodeFrame, pumpFrames } from "./_frames.ts";
 import { readOnlyPermissions } from "./permissions.ts";
-import { functionLoadError } from "./sandbox_errors.ts";
+import { functionLoadError, jobCancelled } from "./sandbox_errors.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
 import {
   assertNever,
@@ -35,10 +35,17 @@ const encoder = new TextEncoder();
 const stdout = Deno.stdout;
 /** Warm workers by function, least recently used first. */
 const warm = new Map<string, SandboxWorker>();
-/** Functions forgotten while running; dropped when their job ends. */
+/** Functions forgotten while they had jobs; dropped when those end. */
 const forgotten = new Set<string>();
-let running: { id: number; fn: string; cancel: AbortController } | undefined;
-/** Runs and describes, one at a time, in arrival order. */
+/** Runs not handed to a worker yet, in arrival order. */
+const waiting: HostRunRequest[] = [];
+/** Runs handed to a worker (or loading one), by request id. */
+const started = new Map<number, { fn: string; cancel: AbortController }>();
+/** The worker the started runs are on; runs of another function wait until it is done. */
+let active: SandboxWorker | undefined;
+/** A worker is being loaded for the first waiting run. */
+let loading = false;
+/** Describes, one at a time, in arrival order. */
 let queue = Promise.resolve();
 
 function send(message: HostMessage): void {
@@ -62,31 +69,78 @@ function fail(id: number, error: ErrorData): void {
   send({ type: "error", id, error });
 }
 
-/** Queues a run or describe; an unexpected error in one ends the host (the broker restarts it). */
+/** Queues a describe; an unexpected error in one ends the host (the broker restarts it). */
 function enqueue(task: () => Promise<void>): void {
   queue = queue.then(task).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
 }
 
-async function run(request: HostRunRequest): Promise<void> {
-  const cancel = new AbortController();
-  running = { id: request.id, fn: request.fn, cancel };
-  try {
-    const sandbox = await warmWorker(request, cancel.signal);
-    if (!sandbox.ok) return fail(request.id, sandbox.error);
-    const { fn, input, jobId, pipelineId, attempt } = request;
-    const result = await sandbox.worker.run(
-      { fn, input, jobId, pipelineId, attempt },
-      request.id,
-      request.timeoutMs,
-      cancel.signal,
-    );
-    if (result.ok) {
-      send({ type: "ok", id: request.id, result: { kind: "run", output: result.output } });
-    } else fail(request.id, result.error);
-  } finally {
-    running = undefined;
-    if (forgotten.delete(request.fn)) drop(request.fn);
+/**
+ * Hands waiting runs to their function's warm worker, in order, as many as are
+ * waiting: the worker runs them back to back. One function's worker at a time, so
+ * the host still runs one job at a time.
+ */
+function pump(): void {
+  while (!loading && waiting.length > 0) {
+    const request = waiting[0]!;
+    const worker = warm.get(request.fn);
+    const ready = worker && fits(worker, request);
+    // Another function (or another version of this one) waits until that worker is done.
+    if (active && active.queued > 0 && (worker !== active || !ready)) return;
+    waiting.shift();
+    if (ready) {
+      hand(request, worker);
+      continue;
+    }
+    loading = true;
+    const cancel = new AbortController();
+    started.set(request.id, { fn: request.fn, cancel });
+    warmWorker(request, cancel.signal).then((loaded) => {
+      loading = false;
+      started.delete(request.id);
+      if (!loaded.ok) fail(request.id, loaded.error);
+      else if (cancel.signal.aborted) fail(request.id, jobCancelled(request.jobId));
+      else hand(request, loaded.worker);
+      pump();
+    }).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
+    return;
   }
+}
+
+/** Whether a warm worker can take this run: alive, same module version and permissions. */
+function fits(worker: SandboxWorker, request: HostRunRequest): boolean {
+  return !worker.dead && worker.version === request.version &&
+    worker.permissionsKey === JSON.stringify(request.permissions);
+}
+
+/** Gives one run to a worker; answers the broker when it ends. */
+function hand(request: HostRunRequest, worker: SandboxWorker): void {
+  const cancel = new AbortController();
+  started.set(request.id, { fn: request.fn, cancel });
+  active = worker;
+  warm.delete(request.fn); // Re-insert: most recently used last.
+  warm.set(request.fn, worker);
+  const { fn, input, jobId, pipelineId, attempt } = request;
+  worker.run(
+    { fn, input, jobId, pipelineId, attempt },
+    request.id,
+    request.timeoutMs,
+    cancel.signal,
+  )
+    .then((result) => {
+      started.delete(request.id);
+      if (result.ok) {
+        send({ type: "ok", id: request.id, result: { kind: "run", output: result.output } });
+      } else if (result.notStarted) {
+        // Its worker died under the job before it: run it again, in its place in line.
+        waiting.push(request);
+        waiting.sort((a, b) => a.id - b.id);
+      } else fail(request.id, result.error);
+      if (worker.queued === 0) {
+        if (active === worker) active = undefined;
+        if (forgotten.delete(fn)) drop(fn, worker);
+      }
+      pump();
+    });
 }
 
 /** The function's warm worker, created and loaded when missing, dead or out of date. */
@@ -94,15 +148,6 @@ async function warmWorker(
   request: HostRunRequest,
   cancel: AbortSignal,
 ): Promise<{ ok: true; worker: SandboxWorker } | { ok: false; error: ErrorData }> {
-  const current = warm.get(request.fn);
-  if (
-    current && !current.dead && current.version === request.version &&
-    current.permissionsKey === JSON.stringify(request.permissions)
-  ) {
-    warm.delete(request.fn); // Re-insert: most recently used last.
-    warm.set(request.fn, current);
-    return { ok: true, worker: current };
-  }
   drop(request.fn);
   let worker: SandboxWorker;
   try {
@@ -121,7 +166,7 @@ async function warmWorker(
   warm.set(request.fn, worker);
   for (const [fn, idle] of warm) {
     if (warm.size <= MAX_WARM_WORKERS) break;
-    if (fn !== request.fn) drop(fn, idle);
+    if (fn !== request.fn && idle.queued === 0) drop(fn, idle);
   }
   return { ok: true, worker };
 }
@@ -170,17 +215,24 @@ async function main(): Promise<never> {
       const request = parseHostRequest(frame);
       switch (request.type) {
         case "run":
-          enqueue(() => run(request));
+          waiting.push(request);
+          pump();
           break;
         case "describe":
           enqueue(() => describe(request));
           break;
-        case "cancel":
-          if (running?.id === request.id) running.cancel.abort();
+        case "cancel": {
+          const at = waiting.findIndex((run) => run.id === request.id);
+          if (at >= 0) {
+            const [run] = waiting.splice(at, 1);
+            fail(request.id, jobCancelled(run!.jobId));
+          } else started.get(request.id)?.cancel.abort();
           break;
+        }
         case "forget":
-          if (running?.fn === request.fn) forgotten.add(request.fn);
-          else drop(request.fn);
+          if ([...started.values()].some((run) => run.fn === request.fn)) {
+            forgotten.add(request.fn);
+          } else drop(request.fn);
           break;
         default:
           assertNever(request);

@@ -33,6 +33,8 @@ export type { LogLevel, LogRecord } from "./worker_protocol.ts";
 export const DEFAULT_HEAP_MB = 256;
 /** A job's time limit when neither the request nor the function's config sets one. */
 export const DEFAULT_TIMEOUT_MS = 300_000;
+/** Times a job that never began (its host died under the job before it) is queued again. */
+const MAX_REQUEUES = 3;
 /** Log records kept per job; later ones are counted, not kept. */
 const MAX_LOGS_PER_JOB = 1_000;
 
@@ -44,6 +46,11 @@ export interface WorkerPoolOptions {
   size: number;
   /** Heap limit of each isolate in a host, MiB. Default {@linkcode DEFAULT_HEAP_MB}. */
   heapMb?: number;
+  /**
+   * Jobs handed to one host at once (it runs them one at a time, back to back,
+   * without a round trip per job). Default 1.
+   */
+  depth?: number;
 }
 
 /** One job for {@linkcode WorkerPool.run}. */
@@ -71,6 +78,9 @@ export class WorkerPool {
   readonly #functionsDir: string;
   readonly #size: number;
   readonly #heapMb: number;
+  readonly #depth: number;
+  /** Host restarts in progress, so runs sharing a host restart it once. */
+  readonly #restarts = new Map<HostProcess, Promise<void>>();
   readonly #log = getLogger("broker", "pool");
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   #dir = "";
@@ -95,6 +105,10 @@ export class WorkerPool {
     this.#functionsDir = resolve(options.functionsDir);
     this.#size = options.size;
     this.#heapMb = heapMb;
+    this.#depth = options.depth ?? 1;
+    if (!Number.isInteger(this.#depth) || this.#depth < 1) {
+      throw new RangeError(`Host depth must be a whole number above 0, got ${options.depth}`);
+    }
   }
 
   /** Slots: jobs that can run at once. */
@@ -148,6 +162,7 @@ export class WorkerPool {
       this.#flags = this.#permissionFlags();
       this.#slots = new SlotQueue(
         Array.from({ length: this.#size }, () => this.#newHost(this.#flags)),
+        this.#depth,
       );
       await Promise.all(this.#slots.items.map((host) => this.#track(host.start())));
       this.#registry.onChange((change) => this.#onChange(change));
@@ -172,32 +187,36 @@ export class WorkerPool {
     if (this.#state !== "running") return failed(poolNotRunning(this.#state));
     if (request.signal?.aborted) return failed(jobCancelled(request.jobId));
     if (!this.#registry?.get(request.fn)) return failed(functionNotFound(request.fn));
-    const host = await this.#slots.acquire(request.signal);
-    if (!host) {
-      return failed(
-        this.#state === "running" ? jobCancelled(request.jobId) : poolNotRunning(this.#state),
-      );
-    }
-    try {
-      const entry = this.#registry.get(request.fn);
-      if (!entry) return failed(functionNotFound(request.fn));
-      if (entry.error) return failed(entry.error);
-      try {
-        await this.#ensureHost(host);
-      } catch (error) {
-        return failed(workerCrashed((error as Error).message));
+    // A job queued behind one that killed its host never began: it goes again (bounded).
+    for (let tries = 1;; tries++) {
+      const host = await this.#slots.acquire(request.signal);
+      if (!host) {
+        return failed(
+          this.#state === "running" ? jobCancelled(request.jobId) : poolNotRunning(this.#state),
+        );
       }
-      started = performance.now();
-      const result = await host.run(
-        this.#hostJob(entry, request),
-        (record) => keep(logs, record),
-        request.signal,
-      );
-      return result.ok
-        ? { ok: true, output: result.output, durationMs: performance.now() - started, logs }
-        : failed(result.error);
-    } finally {
-      this.#release(host);
+      try {
+        const entry = this.#registry.get(request.fn);
+        if (!entry) return failed(functionNotFound(request.fn));
+        if (entry.error) return failed(entry.error);
+        try {
+          await this.#ensureHost(host);
+        } catch (error) {
+          return failed(workerCrashed((error as Error).message));
+        }
+        started = performance.now();
+        const result = await host.run(
+          this.#hostJob(entry, request),
+          (record) => keep(logs, record),
+          request.signal,
+        );
+        if (result.ok) {
+          return { ok: true, output: result.output, durationMs: performance.now() - started, logs };
+        }
+        if (!result.notStarted || tries >= MAX_REQUEUES) return failed(result.error);
+      } finally {
+        this.#release(host);
+      }
     }
   }
 
@@ -284,14 +303,22 @@ export class WorkerPool {
     return await host.describe(fn, url, read);
   }
 
-  /** (Re)starts a host when it died or its permission flags are out of date. */
+  /**
+   * (Re)starts a host when it died, or when its permission flags are out of date and
+   * no other job is on it (one that is keeps it until it is done).
+   */
   async #ensureHost(host: HostProcess): Promise<void> {
-    if (host.alive && host.flags.join(" ") === this.#flags.join(" ")) return;
-    await this.#track((async () => {
+    const restarting = this.#restarts.get(host);
+    if (restarting) return await restarting;
+    const stale = host.flags.join(" ") !== this.#flags.join(" ");
+    if (host.alive && (!stale || host.queued > 0)) return;
+    const restart = this.#track((async () => {
       await host.close();
       if (this.#state !== "running") throw new Error(poolNotRunning(this.#state).message);
       await host.start(this.#flags);
-    })());
+    })()).finally(() => this.#restarts.delete(host));
+    this.#restarts.set(host, restart);
+    await restart;
   }
 
   /** Restarts a taken slot's host in the background, then gives the slot back. */
@@ -308,10 +335,13 @@ export class WorkerPool {
     return start.finally(() => this.#starts.delete(start));
   }
 
-  /** Gives a slot back after a job; a host that died or is out of date restarts first. */
+  /**
+   * Gives a slot back after a job; a host that died or is out of date restarts first,
+   * once its last job is done.
+   */
   #release(host: HostProcess): void {
     const stale = !host.alive || host.flags.join(" ") !== this.#flags.join(" ");
-    if (this.#state === "running" && stale) this.#refresh(host);
+    if (this.#state === "running" && stale && this.#slots.holders(host) === 1) this.#refresh(host);
     else this.#slots.release(host);
   }
 }

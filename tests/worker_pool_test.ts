@@ -25,7 +25,7 @@ async function fixtureCopy(): Promise<string> {
 }
 
 async function withPool(
-  options: { size?: number; heapMb?: number },
+  options: { size?: number; heapMb?: number; depth?: number },
   body: (pool: WorkerPool, dir: string) => Promise<void>,
 ): Promise<void> {
   const dir = await fixtureCopy();
@@ -33,6 +33,7 @@ async function withPool(
     functionsDir: dir,
     size: options.size ?? 1,
     heapMb: options.heapMb ?? 64,
+    depth: options.depth,
   });
   try {
     await pool.start();
@@ -322,6 +323,57 @@ Deno.test("pool of size 2 runs two slow jobs at once, and queues a third in orde
       "the third waited",
     );
     assertEquals(pool.busy, 0);
+  });
+});
+
+Deno.test("a host given several jobs runs them one at a time, in order, each timed from its own start", async () => {
+  await withPool({ size: 1, depth: 4 }, async (pool) => {
+    const runs = [
+      pool.run(job("slow", { ms: 300 })),
+      pool.run(job("slow", { ms: 300 }, { timeoutMs: 400 })),
+      pool.run(job("slow", { ms: 50 })),
+    ];
+    assertEquals(pool.busy, 1);
+    const [a, b, c] = (await Promise.all(runs)).map(output);
+    assert(a && b && c);
+    assert(Number(b.startedAt) >= Number(a.endedAt), "the second waited for the first");
+    assert(Number(c.startedAt) >= Number(b.endedAt), "the third waited for the second");
+    // The second's 400 ms limit counts from its own start, not from when it was handed over.
+    assertEquals(b.waited, 300);
+  });
+});
+
+Deno.test("jobs queued behind a job that hangs or runs out of memory still run and succeed", async () => {
+  await withPool({ size: 1, depth: 4, heapMb: 64 }, async (pool) => {
+    const [hung, behindHung] = await Promise.all([
+      pool.run(job("hangs")),
+      pool.run(job("ok", { n: 1 })),
+    ]);
+    assertEquals(failure(hung).name, "JobTimeoutError");
+    assertEquals(output(behindHung), { n: 2 });
+    const [hog, behindHog, last] = await Promise.all([
+      pool.run(job("oom")),
+      pool.run(job("ok", { n: 2 })),
+      pool.run(job("slow", { ms: 10 })),
+    ]);
+    assertEquals(failure(hog).name, "OutOfMemoryError");
+    assertEquals(output(behindHog), { n: 3 });
+    assertEquals(output(last).waited, 10);
+  });
+});
+
+Deno.test("cancelling a job queued in a host ends it at once; the running one goes on", async () => {
+  await withPool({ size: 1, depth: 4 }, async (pool) => {
+    const running = pool.run(job("slow", { ms: 600 }));
+    const controller = new AbortController();
+    const queued = pool.run(job("slow", { ms: 600 }, { signal: controller.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const cancelledAt = Date.now();
+    controller.abort();
+    const error = failure(await queued);
+    assertEquals(error.name, "JobCancelledError");
+    assert(Date.now() - cancelledAt < 400, "the queued job did not wait for the running one");
+    assertEquals(output(await running).waited, 600);
   });
 });
 
