@@ -64,6 +64,8 @@ interface Pending {
   hung?: ReturnType<typeof setTimeout>;
   /** Set when the host died before this run began: it may run again elsewhere. */
   notStarted?: boolean;
+  /** `performance.now()` when it was sent. */
+  sentAt?: number;
 }
 
 /** One worker host process, restartable. */
@@ -78,6 +80,8 @@ export class HostProcess {
   #ready: PromiseWithResolvers<void> | undefined;
   #stopping = false;
   #nextId = 1;
+  /** `performance.now()` of the last answer to a run. */
+  #lastAnswerAt = 0;
 
   constructor(options: HostProcessOptions) {
     this.#options = options;
@@ -157,6 +161,7 @@ export class HostProcess {
       onLog,
       cancelled: false,
       timeoutMs: job.timeoutMs,
+      sentAt: performance.now(),
     };
     const reply = this.#request({ type: "run", id, ...job }, pending);
     if (this.#pending.size === 1) this.#watchHead();
@@ -169,14 +174,19 @@ export class HostProcess {
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
     return reply.then((message): RunResult => {
+      // It began when it was sent or when the job before it ended, whichever was later.
+      const startedAt = Math.max(pending.sentAt!, this.#lastAnswerAt);
+      this.#lastAnswerAt = performance.now();
       clearTimeout(cancelTimer);
       clearTimeout(pending.hung);
       signal?.removeEventListener("abort", onAbort);
       if (pending.notStarted && message.type === "error") {
         return { ok: false, error: message.error, notStarted: true };
       }
-      if (message.type === "error") return { ok: false, error: message.error };
-      if (message.result.kind === "run") return { ok: true, output: message.result.output };
+      if (message.type === "error") return { ok: false, error: message.error, startedAt };
+      if (message.result.kind === "run") {
+        return { ok: true, output: message.result.output, startedAt };
+      }
       return {
         ok: false,
         error: workerCrashed(`Worker host answered a run with a ${message.result.kind}`),

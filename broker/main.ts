@@ -21,8 +21,9 @@ await runDaemon("broker", {
     workers: { type: "string", description: "Worker slots (default: the number of CPUs)" },
     prefetch: {
       type: "string",
-      description: "Jobs per slot taken ahead and queued here (0: only as many as slots)",
-      default: "2",
+      description:
+        "Most jobs per slot queued here ahead of time; the Router sends that many only for short jobs (0: none)",
+      default: "32",
     },
     "heap-mb": {
       type: "string",

@@ -23,8 +23,8 @@ import { WorkerPool } from "./worker_pool.ts";
 export { FileStore, RouterStore } from "./store.ts";
 export type { Store, StoreJob } from "./store.ts";
 
-/** Jobs per slot a broker takes ahead of time unless told otherwise. */
-export const DEFAULT_PREFETCH = 2;
+/** The most jobs per slot a broker queues ahead of time unless told otherwise. */
+export const DEFAULT_PREFETCH = 32;
 
 /** Broker settings. */
 export interface BrokerConfig {
@@ -35,9 +35,10 @@ export interface BrokerConfig {
   /** Worker slots (jobs at once). Default: the number of CPUs. */
   workers?: number;
   /**
-   * Jobs per slot taken from the Router ahead of time and queued here, so a slot
-   * never waits for the Router between jobs. Default 2 (like Celery's prefetch, it
-   * trades a little balance between brokers for speed; 0 for long jobs on many brokers).
+   * The most jobs per slot taken from the Router ahead of time and queued here, so a
+   * slot never waits for the Router between short jobs. The Router sends about 20 ms
+   * of work per slot ahead: the full amount for trivial jobs, none for jobs of 20 ms
+   * or more (which then spread over brokers). Default 32; 0 turns it off.
    */
   prefetch?: number;
   /** Heap limit of each worker host, MiB. Default 256. */

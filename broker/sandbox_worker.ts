@@ -29,11 +29,12 @@ export const ABORT_GRACE_MS = 200;
 
 /**
  * How a job ended inside the worker. `notStarted`: the worker died before it began,
- * so it may simply run again.
+ * so it may simply run again. `startedAt` (`performance.now()` of whoever reports it):
+ * when it began, after the jobs queued before it.
  */
 export type RunResult =
-  | { ok: true; output: JsonObject }
-  | { ok: false; error: ErrorData; notStarted?: true };
+  | { ok: true; output: JsonObject; startedAt?: number }
+  | { ok: false; error: ErrorData; notStarted?: true; startedAt?: number };
 
 /** How loading a module ended. */
 export type LoadResult = { ok: true; description: ModuleDescription } | {

@@ -210,6 +210,7 @@ export class WorkerPool {
           (record) => keep(logs, record),
           request.signal,
         );
+        started = Math.max(started, result.startedAt ?? started); // Not the wait in the host.
         if (result.ok) {
           return { ok: true, output: result.output, durationMs: performance.now() - started, logs };
         }

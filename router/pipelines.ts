@@ -45,8 +45,12 @@ export interface ServiceOptions {
   maxCrashes?: number;
 }
 
-/** Error names that mean the attempt's process died, not that the function threw. */
-const CRASHES = new Set(["OutOfMemoryError", "WorkerCrashedError", "BrokerLostError"]);
+/**
+ * Error names that mean the attempt's process died, not that the function threw.
+ * A lost broker is not one: a job runs in a host process and cannot take its broker
+ * down, and a broker holds prefetched jobs that never began.
+ */
+const CRASHES = new Set(["OutOfMemoryError", "WorkerCrashedError"]);
 
 /** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
 export class ServiceError extends Error {
@@ -361,6 +365,7 @@ export class PipelineService {
     }
     this.scheduler.finish(key);
     const outcome = event.outcome;
+    this.#registry.recordRun(from, outcome.durationMs);
     this.onJobFinished?.(running.fn, outcome.ok ? "succeeded" : "failed", outcome.durationMs);
     const active = this.#active.get(event.pipelineId);
     const job = active?.jobs.get(event.jobId);

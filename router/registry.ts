@@ -17,8 +17,15 @@ export interface BrokerEntry {
   readonly pid: number;
   /** Slots it has. */
   slots: number;
-  /** Jobs it takes at once: its slots plus the jobs it queues ahead (prefetch). */
+  /** The most jobs per slot it will queue ahead of time (it says so when it joins). */
+  prefetch: number;
+  /**
+   * Jobs it is sent at once: its slots, plus per slot as many queued jobs as make
+   * about {@linkcode PREFETCH_TARGET_MS} of work, at most `prefetch` (see `recordRun`).
+   */
   capacity: number;
+  /** Moving average of its jobs' run times, ms. */
+  averageRunMs: number;
   /** Keys of the job attempts it is running (see `executionKey`). */
   readonly running: Set<string>;
   /** Functions it serves, by name. */
@@ -43,20 +50,46 @@ export interface PipelinerEntry {
   readonly since: number;
 }
 
+/**
+ * Work queued per slot ahead of time, ms. Short jobs are sent in batches (no idle
+ * slot between them, fewer wake-ups everywhere); long ones one per slot, so they
+ * spread over brokers.
+ */
+export const PREFETCH_TARGET_MS = 20;
+
 /** The registry of peers. */
 export class Registry {
   readonly brokers = new Map<string, BrokerEntry>();
   readonly pipeliners = new Map<string, PipelinerEntry>();
 
   /** Adds or replaces a broker; returns the replaced entry, if any. */
-  addBroker(entry: Omit<BrokerEntry, "running" | "functions">, functions: FunctionInfo[]) {
+  addBroker(
+    entry: Omit<BrokerEntry, "running" | "functions" | "capacity" | "averageRunMs">,
+    functions: FunctionInfo[],
+  ) {
     const previous = this.brokers.get(entry.id);
-    this.brokers.set(entry.id, {
+    const broker: BrokerEntry = {
       ...entry,
       running: new Set(),
       functions: new Map(functions.map((f) => [f.name, f])),
-    });
+      capacity: entry.slots,
+      // Until it has run something, assume jobs that fill the target: one queued per slot.
+      averageRunMs: PREFETCH_TARGET_MS,
+    };
+    this.brokers.set(entry.id, broker);
+    this.#size(broker);
     return previous;
+  }
+
+  /** A job ran on `broker` for `ms`: its prefetch follows its jobs' length. */
+  recordRun(broker: BrokerEntry, ms: number): void {
+    broker.averageRunMs = 0.8 * broker.averageRunMs + 0.2 * Math.max(0, ms);
+    this.#size(broker);
+  }
+
+  #size(broker: BrokerEntry): void {
+    const perSlot = Math.floor(PREFETCH_TARGET_MS / Math.max(broker.averageRunMs, 0.01));
+    broker.capacity = broker.slots * (1 + Math.min(broker.prefetch, perSlot));
   }
 
   /** Adds or replaces a pipeliner; returns the replaced entry, if any. */

@@ -32,6 +32,8 @@ const EMPTY = new Uint8Array(0);
 const BATCH = 512;
 /** Error replies (and log lines) per peer per second for malformed messages. */
 const ERROR_REPLIES = 100;
+/** The most jobs per slot a broker may ask to queue ahead. */
+const MAX_PREFETCH = 64;
 
 /** What the server needs. */
 export interface ServerDeps {
@@ -305,7 +307,7 @@ export class ZmqServer {
         const slots = Math.max(0, Math.floor(Number(request.broker.slots)) || 0);
         const prefetch = Math.min(
           Math.max(0, Math.floor(Number(request.broker.prefetch)) || 0),
-          64,
+          MAX_PREFETCH,
         );
         registry.addBroker({
           id,
@@ -313,7 +315,7 @@ export class ZmqServer {
           host: String(request.broker.host),
           pid: Number(request.broker.pid),
           slots,
-          capacity: slots * (1 + prefetch),
+          prefetch,
           lastSeen: now,
           since: now,
         }, request.functions);
