@@ -2,7 +2,8 @@
  * The wire protocol between pipelinin's daemons and clients, as one typed module.
  *
  * Every message on the Router's request socket is two frames, `PROTOCOL` then one
- * JSON object with a `type`. Requests carry an `id` and get exactly one `reply`
+ * JSON object with a `type`; a batch is `PROTOCOL` then several JSON frames, each one
+ * message, handled in order (see {@linkcode splitBatch}). Requests carry an `id` and get exactly one `reply`
  * with the same `id`. Events carry no `id` and get no reply. Raw frames are parsed
  * into these types here, at the edge; nothing else handles untyped data.
  * `docs/protocol.md` documents the same for other languages.
@@ -347,6 +348,41 @@ export class ProtocolError extends Error {
 /** The frames of one message: protocol frame, then its JSON. */
 export function encode(message: Request | Reply | RouterEvent | PeerEvent): Uint8Array[] {
   return [protocolFrame, encoder.encode(JSON.stringify(message))];
+}
+
+/** The most messages one batch carries. */
+export const MAX_BATCH = 256;
+
+/**
+ * Encodes messages as batches: `PROTOCOL`, then one JSON frame per message, at most
+ * {@linkcode MAX_BATCH} per batch. One message alone is a plain two-frame message.
+ */
+export function encodeBatches(bodies: readonly Uint8Array[]): Uint8Array[][] {
+  const batches: Uint8Array[][] = [];
+  for (let at = 0; at < bodies.length; at += MAX_BATCH) {
+    batches.push([protocolFrame, ...bodies.slice(at, at + MAX_BATCH)]);
+  }
+  return batches;
+}
+
+/** The JSON frame of one message (its second frame). */
+export function encodeBody(message: Request | Reply | RouterEvent | PeerEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+/**
+ * Splits a batch (`PROTOCOL`, then several JSON frames) into two-frame messages; any
+ * other message comes back whole, for the parser to judge.
+ */
+export function splitBatch(frames: readonly Uint8Array[]): Uint8Array[][] {
+  if (frames.length <= 2 || !sameBytes(frames[0]!, protocolFrame)) return [frames as Uint8Array[]];
+  return frames.slice(1).map((json) => [frames[0]!, json]);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Reads the protocol frame and JSON body; returns the object with a string `type`. */

@@ -1,19 +1,23 @@
 /**
  * A peer's connection to the Router's request socket: requests with replies
  * matched by id (and a timeout), events both ways. Used by the client, brokers and
- * pipeliners alike.
+ * pipeliners alike. Messages sent in the same turn of the event loop leave as one
+ * batch (see `splitBatch` in the protocol), and batches from the Router are read
+ * message by message: many jobs in flight cost few wake-ups.
  *
  * @module
  */
 import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
 import {
-  encode,
+  encodeBatches,
+  encodeBody,
   parseFromRouter,
   type PeerEvent,
   ProtocolError,
   type ReplyError,
   type Request,
   type RouterEvent,
+  splitBatch,
 } from "./protocol.ts";
 import { PipelineValidationError } from "./errors.ts";
 
@@ -66,6 +70,12 @@ interface Pending {
 
 let counter = 0;
 
+/** Messages queued in this turn, and the promise of their sending. */
+interface Outbox {
+  bodies: Uint8Array[];
+  sent: PromiseWithResolvers<void>;
+}
+
 /** A DEALER connected to the Router, with request/reply matching. */
 export class RouterLink {
   readonly #socket: Socket;
@@ -76,6 +86,7 @@ export class RouterLink {
   readonly #prefix = `${Date.now().toString(36)}-${(counter++).toString(36)}-`;
   #next = 0;
   #reading: Promise<void>;
+  #outbox: Outbox | undefined;
 
   /** Connects (in the background) to `options.api`. */
   constructor(options: RouterLinkOptions) {
@@ -108,7 +119,7 @@ export class RouterLink {
         reject(new RequestTimeoutError(request.type, limit, this.#options.api));
       }, limit);
       this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject, timer });
-      this.#socket.send(encode({ ...request, id } as Request)).catch((error) => {
+      this.#enqueue(encodeBody({ ...request, id } as Request)).catch((error) => {
         const pending = this.#pending.get(id);
         if (!pending) return;
         clearTimeout(pending.timer);
@@ -120,7 +131,24 @@ export class RouterLink {
 
   /** Sends an event (no reply). Resolves once queued. */
   send(event: RouterEvent): Promise<void> {
-    return this.#socket.send(encode(event));
+    return this.#enqueue(encodeBody(event));
+  }
+
+  /** Queues a message for the end of this turn, when everything queued leaves together. */
+  #enqueue(body: Uint8Array): Promise<void> {
+    if (!this.#outbox) {
+      const outbox: Outbox = { bodies: [], sent: Promise.withResolvers<void>() };
+      this.#outbox = outbox;
+      queueMicrotask(() => this.#flush(outbox));
+    }
+    this.#outbox.bodies.push(body);
+    return this.#outbox.sent.promise;
+  }
+
+  #flush(outbox: Outbox): void {
+    this.#outbox = undefined;
+    Promise.all(encodeBatches(outbox.bodies).map((frames) => this.#socket.send(frames)))
+      .then(() => outbox.sent.resolve(), (error) => outbox.sent.reject(error));
   }
 
   /** Closes the link; pending requests reject. */
@@ -137,30 +165,34 @@ export class RouterLink {
 
   async #read(): Promise<void> {
     for await (const frames of this.#socket) {
-      let message;
-      try {
-        message = parseFromRouter(frames);
-      } catch (error) {
-        if (error instanceof ProtocolError) this.#options.onProtocolError?.(error);
-        continue;
-      }
-      if (message.type !== "reply") {
-        this.#options.onEvent?.(message);
-        continue;
-      }
-      const pending = this.#pending.get(message.id);
-      if (!pending) continue; // Timed out already.
-      this.#pending.delete(message.id);
-      clearTimeout(pending.timer);
-      if (message.ok) {
-        pending.resolve(message.result);
-      } else if (message.error.name === "PipelineValidationError") {
-        pending.reject(
-          new PipelineValidationError(message.error.problems ?? [message.error.message]),
-        );
-      } else {
-        pending.reject(new RemoteError(message.error));
-      }
+      for (const part of splitBatch(frames)) this.#receive(part);
+    }
+  }
+
+  #receive(frames: Uint8Array[]): void {
+    let message;
+    try {
+      message = parseFromRouter(frames);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.#options.onProtocolError?.(error);
+      return;
+    }
+    if (message.type !== "reply") {
+      this.#options.onEvent?.(message);
+      return;
+    }
+    const pending = this.#pending.get(message.id);
+    if (!pending) return; // Timed out already.
+    this.#pending.delete(message.id);
+    clearTimeout(pending.timer);
+    if (message.ok) {
+      pending.resolve(message.result);
+    } else if (message.error.name === "PipelineValidationError") {
+      pending.reject(
+        new PipelineValidationError(message.error.problems ?? [message.error.message]),
+      );
+    } else {
+      pending.reject(new RemoteError(message.error));
     }
   }
 }

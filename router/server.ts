@@ -8,15 +8,19 @@
 import type { Logger } from "../core/log.ts";
 import {
   type ClusterConfig,
-  encode,
+  encodeBatches,
+  encodeBody,
   encodeBroadcast,
   parseToRouter,
+  type PeerEvent,
   type PipelineRecord,
+  PROTOCOL,
   ProtocolError,
   type Reply,
   type ReplyError,
   type Request,
   type RouterEvent,
+  splitBatch,
   type WaitRequest,
 } from "../core/protocol.ts";
 import { PipelineValidationError, toErrorData } from "../core/errors.ts";
@@ -27,6 +31,17 @@ import type { PipelineStore } from "./store.ts";
 import { ChangeFeed } from "./change_feed.ts";
 
 const decoder = new TextDecoder();
+const protocolFrame = new TextEncoder().encode(PROTOCOL);
+
+/** A routing id as a map key, one character per byte (binary ids stay distinct). */
+function peerKey(address: Uint8Array): string {
+  return String.fromCharCode(...address);
+}
+
+/** A message waiting for the commit: to one peer (its JSON frame), or a broadcast. */
+type Outgoing =
+  | { address: Uint8Array; viaReq: boolean; body: Uint8Array }
+  | { frames: Uint8Array[] };
 const EMPTY = new Uint8Array(0);
 /** Messages handled per batch at most, so timers and HTTP get their turn. */
 const BATCH = 512;
@@ -55,7 +70,10 @@ export class ZmqServer {
   readonly #pub: Socket;
   readonly #deps: ServerDeps;
   readonly #log: Logger;
-  readonly #outgoing: Array<{ socket: Socket; frames: Uint8Array[] }> = [];
+  /** Messages to send once the store has committed. */
+  readonly #outgoing: Outgoing[] = [];
+  /** Peers (by routing id) that sent a batch, so they read batches: they get them too. */
+  readonly #batchPeers = new Set<string>();
   readonly apiEndpoint: string;
   readonly broadcastEndpoint: string;
   readonly service: PipelineService;
@@ -121,14 +139,13 @@ export class ZmqServer {
   }
 
   /** Queues an event to a peer (sent after commit). */
-  toPeer(address: Uint8Array, event: Parameters<typeof encode>[0]): void {
-    this.#outgoing.push({ socket: this.#api, frames: [address, ...encode(event)] });
+  toPeer(address: Uint8Array, event: PeerEvent): void {
+    this.#outgoing.push({ address, viaReq: false, body: encodeBody(event) });
   }
 
   /** Queues the end's broadcast and the answers to `wait` requests (sent after commit). */
   pipelineEnded(record: PipelineRecord): void {
     this.#outgoing.push({
-      socket: this.#pub,
       frames: encodeBroadcast({
         type: "pipeline-ended",
         pipelineId: record.id,
@@ -219,23 +236,54 @@ export class ZmqServer {
       this.#log.fatal("Store commit failed: {error}", { error: toErrorData(error).message });
       throw error;
     }
-    for (const { socket, frames } of this.#outgoing.splice(0)) {
-      socket.send(frames).catch((error) => {
-        if (error instanceof SocketClosedError) return;
-        // EHOSTUNREACH: the peer is gone; liveness checks will requeue its work.
-        this.#log.warn("Could not send to a peer: {error}", { error: toErrorData(error).message });
-      });
+    // A peer that reads batches gets all of its messages of this round in as few as can be.
+    const batches = new Map<string, { address: Uint8Array; bodies: Uint8Array[] }>();
+    for (const message of this.#outgoing.splice(0)) {
+      if ("frames" in message) {
+        this.#send(this.#pub, message.frames);
+        continue;
+      }
+      const key = message.viaReq ? "" : peerKey(message.address);
+      if (!key || !this.#batchPeers.has(key)) {
+        const head = message.viaReq ? [message.address, EMPTY] : [message.address];
+        this.#send(this.#api, [...head, protocolFrame, message.body]);
+        continue;
+      }
+      const batch = batches.get(key) ?? { address: message.address, bodies: [] };
+      batch.bodies.push(message.body);
+      batches.set(key, batch);
     }
+    for (const { address, bodies } of batches.values()) {
+      for (const frames of encodeBatches(bodies)) this.#send(this.#api, [address, ...frames]);
+    }
+  }
+
+  #send(socket: Socket, frames: Uint8Array[]): void {
+    socket.send(frames).catch((error) => {
+      if (error instanceof SocketClosedError) return;
+      // EHOSTUNREACH: the peer is gone; liveness checks will requeue its work.
+      this.#log.warn("Could not send to a peer: {error}", { error: toErrorData(error).message });
+    });
   }
 
   #handle(frames: Uint8Array[]): void {
     const address = frames[0]!;
     // REQ peers put an empty delimiter frame first; answer them in kind.
     const viaReq = frames.length > 2 && frames[1]!.length === 0;
-    const body = frames.slice(viaReq ? 2 : 1);
+    const messages = splitBatch(frames.slice(viaReq ? 2 : 1));
+    if (messages.length > 1 && !viaReq) this.#learnBatchPeer(address);
+    for (const body of messages) this.#handleOne(address, viaReq, body);
+  }
+
+  #learnBatchPeer(address: Uint8Array): void {
+    // Bounded: a flood of one-off peers must not grow it without end.
+    if (this.#batchPeers.size >= 100_000) this.#batchPeers.clear();
+    this.#batchPeers.add(peerKey(address));
+  }
+
+  #handleOne(address: Uint8Array, viaReq: boolean, body: Uint8Array[]): void {
     const reply = (message: Reply) => {
-      const head = viaReq ? [address, EMPTY] : [address];
-      this.#outgoing.push({ socket: this.#api, frames: [...head, ...encode(message)] });
+      this.#outgoing.push({ address, viaReq, body: encodeBody(message) });
     };
     let message: Request | RouterEvent;
     try {
