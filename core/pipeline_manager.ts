@@ -77,6 +77,36 @@ export class PipelineManager {
     return result.pipelineId;
   }
 
+  /**
+   * Submits a pipeline and waits for its end, in one request (the cheapest way to run
+   * one and get its result). A lost reply is asked again under the same idempotency
+   * key, so the pipeline runs once.
+   *
+   * @throws {PipelineValidationError} listing every problem.
+   * @throws {WaitTimeoutError} after `timeoutMs` (default: wait forever).
+   */
+  async run(
+    pipeline: Submittable,
+    options: { timeoutMs?: number; idempotencyKey?: string } = {},
+  ): Promise<PipelineResult> {
+    const spec = "toSpec" in pipeline ? pipeline.toSpec() : pipeline;
+    const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    const waitMs = Math.max(0, Math.min(WAIT_MS, deadline - Date.now()));
+    const record = await this.#link.request<PipelineRecord>(
+      { type: "submit", pipeline: spec, idempotencyKey, waitMs },
+      waitMs + REPLY_GRACE_MS,
+    ).catch((error) => {
+      if (error instanceof RequestTimeoutError) return undefined;
+      throw error;
+    });
+    if (!record) return await this.run(spec, { ...options, idempotencyKey });
+    if (ENDED.has(record.status)) return result(record);
+    const left = deadline - Date.now();
+    if (left <= 0) throw new WaitTimeoutError(record.id, options.timeoutMs!);
+    return await this.wait(record.id, { timeoutMs: left === Infinity ? undefined : left });
+  }
+
   /** Whether the pipeline has ended (succeeded, failed or cancelled). Does not wait. */
   async finished(pipelineId: string): Promise<boolean> {
     return ENDED.has((await this.status(pipelineId)).status);
@@ -122,10 +152,7 @@ export class PipelineManager {
         if (error instanceof RequestTimeoutError) return undefined;
         throw error;
       });
-      if (record && ENDED.has(record.status)) {
-        const { id, status, document, jobs, error, durationMs } = record;
-        return { id, status, document, jobs, error, durationMs };
-      }
+      if (record && ENDED.has(record.status)) return result(record);
     }
   }
 
@@ -134,4 +161,10 @@ export class PipelineManager {
     await this.#link.close();
     await this.#context.close();
   }
+}
+
+/** What callers get of an ended pipeline's record. */
+function result(record: PipelineRecord): PipelineResult {
+  const { id, status, document, jobs, error, durationMs } = record;
+  return { id, status, document, jobs, error, durationMs };
 }

@@ -138,6 +138,11 @@ export interface SubmitRequest {
   pipeline: PipelineSpec;
   /** A repeat with the same key returns the first pipeline's id. */
   idempotencyKey?: string;
+  /**
+   * Also wait up to this long (ms, at most 60,000) for the pipeline to end: the reply
+   * is then its record, as a {@linkcode WaitRequest} answers, instead of `{pipelineId, status}`.
+   */
+  waitMs?: number;
 }
 /**
  * Waits until the pipeline ends, or `timeoutMs` (default 5,000, at most 60,000)

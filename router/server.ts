@@ -308,6 +308,13 @@ export class ZmqServer {
     if ("id" in message) {
       try {
         if (message.type === "wait") return this.#wait(message, reply);
+        if (message.type === "submit" && message.waitMs !== undefined) {
+          const { pipelineId } = this.service.submit(message.pipeline, message.idempotencyKey);
+          return this.#wait(
+            { ...message, type: "wait", pipelineId, timeoutMs: message.waitMs },
+            reply,
+          );
+        }
         reply({ type: "reply", id: message.id, ok: true, result: this.#request(message, address) });
       } catch (error) {
         reply({ type: "reply", id: message.id, ok: false, error: replyError(error) });

@@ -25,6 +25,21 @@ Deno.test("a chain of jobs passes each output to the next", async () => {
   assert(await cluster.manager.finished(id));
 });
 
+Deno.test("run() submits and waits in one request; a repeat under its idempotency key runs nothing again", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["slow"] });
+  const spec = { graph: { slow: [] }, data: { ms: 300 } };
+  const result = await cluster.manager.run(spec, { ...WAIT, idempotencyKey: "run-once" });
+  assertEquals(result.status, "succeeded", cluster.logs());
+  assertEquals(result.document.waited, 300, "it waited past the job, not just the submit");
+  const again = await cluster.manager.run(spec, { ...WAIT, idempotencyKey: "run-once" });
+  assertEquals(again.id, result.id);
+  assertEquals(again.jobs[0]?.attempts, 1);
+  await assertRejects(
+    () => cluster.manager.run({ graph: { nope: [] } }, WAIT),
+    PipelineValidationError,
+  );
+});
+
 Deno.test("a diamond merges documents: the fan-in job sees every ancestor, siblings do not see each other", async () => {
   await using cluster = await Cluster.start({ waitFor: ["tag"] });
   const id = await cluster.manager.start({
