@@ -87,32 +87,58 @@ export async function pumpFrames(
   if (frames.partial) throw new TypeError("Stream ended inside a frame");
 }
 
-/** Writes frames to a stream one after another, whoever calls. */
+/**
+ * Writes frames to a stream one after another, whoever calls. Frames written in the
+ * same turn of the event loop go out in one write.
+ */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #closed = false;
+  #pending: { frames: Uint8Array[]; written: PromiseWithResolvers<void> } | undefined;
 
   constructor(stream: WritableStream<Uint8Array>) {
     this.#writer = stream.getWriter();
   }
 
   /** Writes one frame. @throws when the stream is closed or broken. */
-  async write(value: unknown): Promise<void> {
-    if (this.#closed) throw new TypeError("Frame stream is closed");
-    await this.#writer.write(encodeFrame(value));
+  write(value: unknown): Promise<void> {
+    if (this.#closed) return Promise.reject(new TypeError("Frame stream is closed"));
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(value);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!this.#pending) {
+      const pending = { frames: [] as Uint8Array[], written: Promise.withResolvers<void>() };
+      this.#pending = pending;
+      queueMicrotask(() => {
+        this.#pending = undefined;
+        const { frames } = pending;
+        this.#writer.write(frames.length === 1 ? frames[0]! : concat(...frames))
+          .then(() => pending.written.resolve(), (error) => pending.written.reject(error));
+      });
+    }
+    this.#pending.frames.push(frame);
+    return this.#pending.written.promise;
   }
 
   /** Closes the stream; later writes throw. Never throws itself. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#pending?.written.promise.catch(() => {}); // Frames already written go first.
     await this.#writer.close().catch(() => {});
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
+/** The bytes of several arrays, one after another. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }

@@ -12,7 +12,7 @@
  */
 import { toErrorData } from "../core/errors.ts";
 import type { ErrorData } from "../core/types.ts";
-import { encodeFrame, pumpFrames } from "./_frames.ts";
+import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
 import { readOnlyPermissions } from "./permissions.ts";
 import { functionLoadError, jobCancelled } from "./sandbox_errors.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
@@ -48,16 +48,31 @@ let loading = false;
 /** Describes, one at a time, in arrival order. */
 let queue = Promise.resolve();
 
+/** Frames written in this turn; they leave in one write at its end. */
+let unsent: Uint8Array[] = [];
+
 function send(message: HostMessage): void {
   try {
-    const frame = encodeFrame(message);
-    for (let done = 0; done < frame.length;) done += stdout.writeSync(frame.subarray(done));
+    unsent.push(encodeFrame(message));
+  } catch (error) {
+    fatal(`Cannot write to the broker: ${error}`, 3);
+  }
+  if (unsent.length === 1) queueMicrotask(flush);
+}
+
+function flush(): void {
+  const frames = unsent;
+  unsent = [];
+  const out = frames.length === 1 ? frames[0]! : concat(...frames);
+  try {
+    for (let done = 0; done < out.length;) done += stdout.writeSync(out.subarray(done));
   } catch (error) {
     fatal(`Cannot write to the broker: ${error}`, 3);
   }
 }
 
 function fatal(message: string, code: number): never {
+  unsent = [];
   Deno.stderr.writeSync(encoder.encode(`worker host: ${message}\n`));
   for (const worker of warm.values()) worker.terminate();
   Deno.exit(code);
@@ -243,6 +258,7 @@ async function main(): Promise<never> {
   }
   // The broker closed our stdin: it is stopping, or gone.
   for (const worker of warm.values()) worker.terminate();
+  if (unsent.length > 0) flush();
   Deno.exit(0);
 }
 
