@@ -5,6 +5,7 @@
  * @module
  */
 import { Context } from "./zmq/mod.ts";
+import { uuidv7 } from "./ids.ts";
 import type { FunctionView, PipelineRecord } from "./protocol.ts";
 import { RequestTimeoutError, RouterLink } from "./router_link.ts";
 import type { PipelineSpec } from "./types.ts";
@@ -90,7 +91,7 @@ export class PipelineManager {
     options: { timeoutMs?: number; idempotencyKey?: string } = {},
   ): Promise<PipelineResult> {
     const spec = "toSpec" in pipeline ? pipeline.toSpec() : pipeline;
-    const idempotencyKey = options.idempotencyKey ?? crypto.randomUUID();
+    const idempotencyKey = options.idempotencyKey ?? uuidv7(); // Time-ordered: cheap to index.
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     const waitMs = Math.max(0, Math.min(WAIT_MS, deadline - Date.now()));
     const record = await this.#link.request<PipelineRecord>(

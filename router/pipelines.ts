@@ -7,6 +7,7 @@
  * @module
  */
 import { validatePipeline } from "../core/dag.ts";
+import { uuidv7 } from "../core/ids.ts";
 import type { PipelineLimits } from "../core/dag.ts";
 import type { Logger } from "../core/log.ts";
 import type {
@@ -154,7 +155,7 @@ export class PipelineService {
     });
     const valid = spec as PipelineSpec;
     const record: PipelineRecord = {
-      id: crypto.randomUUID(),
+      id: uuidv7(), // Time-ordered: cheap to index.
       status: "queued",
       spec: valid,
       document: { ...(valid.data ?? {}) },
