@@ -66,6 +66,10 @@ interface Pending {
   notStarted?: boolean;
   /** `performance.now()` when it was sent. */
   sentAt?: number;
+  /** Kills the host if a cancelled run that is running does not end in time. */
+  cancelKill?: ReturnType<typeof setTimeout>;
+  /** It was the oldest pending request when answered (so the one after it began then). */
+  wasHead?: boolean;
 }
 
 /** One worker host process, restartable. */
@@ -82,6 +86,7 @@ export class HostProcess {
   #nextId = 1;
   /** `performance.now()` of the last answer to a run. */
   #lastAnswerAt = 0;
+  readonly #drainWaiters: Array<() => void> = [];
 
   constructor(options: HostProcessOptions) {
     this.#options = options;
@@ -168,16 +173,16 @@ export class HostProcess {
     const onAbort = () => {
       pending.cancelled = true;
       this.#send({ type: "cancel", id });
-      cancelTimer = setTimeout(() => this.#child && this.#kill(this.#child), CANCEL_KILL_MS);
+      // A queued run is dropped at once; only the running one may need the host killed.
+      this.#watchHead();
     };
-    let cancelTimer: ReturnType<typeof setTimeout> | undefined;
     if (signal?.aborted) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
     return reply.then((message): RunResult => {
       // It began when it was sent or when the job before it ended, whichever was later.
       const startedAt = Math.max(pending.sentAt!, this.#lastAnswerAt);
-      this.#lastAnswerAt = performance.now();
-      clearTimeout(cancelTimer);
+      if (pending.wasHead) this.#lastAnswerAt = performance.now();
+      clearTimeout(pending.cancelKill);
       clearTimeout(pending.hung);
       signal?.removeEventListener("abort", onAbort);
       if (pending.notStarted && message.type === "error") {
@@ -224,11 +229,23 @@ export class HostProcess {
    */
   #watchHead(): void {
     const head = this.#pending.values().next().value;
-    if (!head || head.timeoutMs === undefined || head.hung !== undefined) return;
-    head.hung = setTimeout(
-      () => this.#child && this.#kill(this.#child),
-      head.timeoutMs + HUNG_SLACK_MS,
-    );
+    if (!head || head.timeoutMs === undefined) return;
+    const kill = () => this.#child && this.#kill(this.#child);
+    head.hung ??= setTimeout(kill, head.timeoutMs + HUNG_SLACK_MS);
+    if (head.cancelled) head.cancelKill ??= setTimeout(kill, CANCEL_KILL_MS);
+  }
+
+  /** Resolves once no request is pending (at once if none is). */
+  drained(): Promise<void> {
+    if (this.#pending.size === 0) return Promise.resolve();
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.#drainWaiters.push(resolve);
+    return promise;
+  }
+
+  #settled(): void {
+    if (this.#pending.size > 0) return;
+    for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
   forget(fn: string): void {
@@ -297,6 +314,7 @@ export class HostProcess {
     for (const pending of failures.slice(1)) pending.notStarted = !pending.cancelled;
     for (const pending of failures) {
       clearTimeout(pending.hung);
+      clearTimeout(pending.cancelKill);
       pending.resolve({
         type: "error",
         id: 0,
@@ -311,6 +329,7 @@ export class HostProcess {
         }),
       });
     }
+    this.#settled();
     if (!this.#stopping) {
       this.#log.warn("Worker host {pid} exited (code {code}, signal {signal}): {stderr}", {
         pid: child.pid,
@@ -335,10 +354,12 @@ export class HostProcess {
       case "ok":
       case "error": {
         const pending = this.#pending.get(message.id);
+        if (pending) pending.wasHead = this.#pending.keys().next().value === message.id;
         this.#pending.delete(message.id);
         clearTimeout(pending?.hung);
         pending?.resolve(message);
         this.#watchHead();
+        this.#settled();
         return;
       }
       default:

@@ -88,7 +88,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     }));
 
   const runJob = async (job: JobRunEvent): Promise<void> => {
-    const key = `${job.pipelineId}\u0000${job.jobId}`;
+    const key = `${job.pipelineId}\u0000${job.jobId}\u0000${job.attempt}`;
     const controller = new AbortController();
     running.set(key, controller);
     const started = performance.now();
@@ -151,7 +151,9 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
         void runJob(event);
         return;
       case "job-cancel":
-        running.get(`${event.pipelineId}\u0000${event.jobId}`)?.abort();
+        for (const [key, controller] of running) {
+          if (key.startsWith(`${event.pipelineId}\u0000${event.jobId}\u0000`)) controller.abort();
+        }
         return;
       case "hello-again":
         void session.join();

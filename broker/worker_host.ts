@@ -121,6 +121,18 @@ function pump(): void {
   }
 }
 
+let pumpScheduled = false;
+
+/** Pumps once, after the callbacks already queued in this turn. */
+function schedulePump(): void {
+  if (pumpScheduled) return;
+  pumpScheduled = true;
+  queueMicrotask(() => {
+    pumpScheduled = false;
+    pump();
+  });
+}
+
 /** Whether a warm worker can take this run: alive, same module version and permissions. */
 function fits(worker: SandboxWorker, request: HostRunRequest): boolean {
   return !worker.dead && worker.version === request.version &&
@@ -154,7 +166,9 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
         if (active === worker) active = undefined;
         if (forgotten.delete(fn)) drop(fn, worker);
       }
-      pump();
+      // Later: when a worker dies, the runs behind the failed one come back in their own
+      // callbacks, and must be in line again before anything else starts.
+      schedulePump();
     });
 }
 

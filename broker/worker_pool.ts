@@ -214,7 +214,8 @@ export class WorkerPool {
         if (result.ok) {
           return { ok: true, output: result.output, durationMs: performance.now() - started, logs };
         }
-        if (!result.notStarted || tries >= MAX_REQUEUES) return failed(result.error);
+        if (!result.notStarted) return failed(result.error);
+        if (tries >= MAX_REQUEUES) return failed(notStarted(request.jobId, tries));
       } finally {
         this.#release(host);
       }
@@ -312,8 +313,10 @@ export class WorkerPool {
     const restarting = this.#restarts.get(host);
     if (restarting) return await restarting;
     const stale = host.flags.join(" ") !== this.#flags.join(" ");
-    if (host.alive && (!stale || host.queued > 0)) return;
+    if (host.alive && !stale) return;
     const restart = this.#track((async () => {
+      // Out of date: the jobs already on it finish first; the ones waiting here run after.
+      await host.drained();
       await host.close();
       if (this.#state !== "running") throw new Error(poolNotRunning(this.#state).message);
       await host.start(this.#flags);
@@ -345,6 +348,15 @@ export class WorkerPool {
     if (this.#state === "running" && stale && this.#slots.holders(host) === 1) this.#refresh(host);
     else this.#slots.release(host);
   }
+}
+
+/** A job whose hosts kept dying under the jobs before it: retryable, and no crash of its own. */
+function notStarted(jobId: string, tries: number): ErrorData {
+  return {
+    name: "JobNotStartedError",
+    message: `Job "${jobId}" never began: ${tries} times the job before it took its host down`,
+    retryable: true,
+  };
 }
 
 function keep(logs: LogRecord[], record: LogRecord): void {

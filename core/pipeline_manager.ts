@@ -93,15 +93,21 @@ export class PipelineManager {
     const spec = "toSpec" in pipeline ? pipeline.toSpec() : pipeline;
     const idempotencyKey = options.idempotencyKey ?? uuidv7(); // Time-ordered: cheap to index.
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
-    const waitMs = Math.max(0, Math.min(WAIT_MS, deadline - Date.now()));
-    const record = await this.#link.request<PipelineRecord>(
-      { type: "submit", pipeline: spec, idempotencyKey, waitMs },
-      waitMs + REPLY_GRACE_MS,
-    ).catch((error) => {
-      if (error instanceof RequestTimeoutError) return undefined;
-      throw error;
-    });
-    if (!record) return await this.run(spec, { ...options, idempotencyKey });
+    let record: PipelineRecord | undefined;
+    while (!record) {
+      const waitMs = Math.max(0, Math.min(WAIT_MS, deadline - Date.now()));
+      record = await this.#link.request<PipelineRecord>(
+        { type: "submit", pipeline: spec, idempotencyKey, waitMs },
+        waitMs + REPLY_GRACE_MS,
+      ).catch((error) => {
+        if (error instanceof RequestTimeoutError) return undefined;
+        throw error;
+      });
+      // No answer (the Router restarted?): ask again; the key keeps it one pipeline.
+      if (!record && Date.now() >= deadline) {
+        throw new WaitTimeoutError(idempotencyKey, options.timeoutMs!);
+      }
+    }
     if (ENDED.has(record.status)) return result(record);
     const left = deadline - Date.now();
     if (left <= 0) throw new WaitTimeoutError(record.id, options.timeoutMs!);

@@ -52,6 +52,8 @@ export interface ServiceOptions {
  * down, and a broker holds prefetched jobs that never began.
  */
 const CRASHES = new Set(["OutOfMemoryError", "WorkerCrashedError"]);
+/** Lost brokers that weigh as much as one crash toward poison. */
+const LOST_PER_CRASH = 5;
 
 /** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
 export class ServiceError extends Error {
@@ -308,14 +310,20 @@ export class PipelineService {
 
   /** Fails a job that crashed its process too often; true when it did. */
   #poisoned(active: Active, job: JobRecord): boolean {
-    const crashes = (job.attemptErrors ?? []).filter((e) => CRASHES.has(e.name)).length;
+    const errors = job.attemptErrors ?? [];
+    const crashes = errors.filter((e) => CRASHES.has(e.name)).length;
+    const lost = errors.filter((e) => e.name === "BrokerLostError").length;
     const max = this.#options.maxCrashes ?? 3;
-    if (crashes < max) return false;
+    // A lost broker mostly held the job unstarted (prefetch), so it counts far less.
+    if (crashes < max && lost < max * LOST_PER_CRASH) return false;
     const last = job.attemptErrors?.at(-1);
     job.error = {
       name: "PoisonJobError",
-      message:
-        `Job "${job.jobId}" crashed its worker process ${crashes} times; giving up (last: ${last?.name}: ${last?.message})`,
+      message: `Job "${job.jobId}" ${
+        crashes >= max
+          ? `crashed its worker process ${crashes} times`
+          : `lost its broker ${lost} times`
+      }; giving up (last: ${last?.name}: ${last?.message})`,
       retryable: false,
     };
     job.status = "failed";

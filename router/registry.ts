@@ -83,6 +83,7 @@ export class Registry {
 
   /** A job ran on `broker` for `ms`: its prefetch follows its jobs' length. */
   recordRun(broker: BrokerEntry, ms: number): void {
+    if (!Number.isFinite(ms)) return; // A peer's bad figure must not unbound its capacity.
     broker.averageRunMs = 0.8 * broker.averageRunMs + 0.2 * Math.max(0, ms);
     this.#size(broker);
   }

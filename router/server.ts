@@ -218,12 +218,12 @@ export class ZmqServer {
         this.#log.error("Receive failed: {error}", { error: toErrorData(error).message });
         continue;
       }
-      for (let n = 0; frames && n < BATCH; n++) {
+      // Up to BATCH messages, then commit and send; the rest wait in the socket for the next round.
+      for (let n = 1; frames; n++) {
         this.#handle(frames);
-        frames = this.#api.tryReceive();
+        frames = n < BATCH ? this.#api.tryReceive() : undefined;
       }
       this.#afterBatch();
-      if (frames) this.#handle(frames); // The one read past the batch limit.
     }
   }
 

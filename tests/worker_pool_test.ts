@@ -254,6 +254,43 @@ export default async () => ({ secret: await Deno.readTextFile(${JSON.stringify(s
   }
 });
 
+Deno.test("a host busy with queued jobs when a function gains permissions restarts once they are done", async () => {
+  const secret = await Deno.makeTempFile({ prefix: "pipelinin-secret-" });
+  try {
+    await Deno.writeTextFile(secret, "s3cret");
+    await withPool({ size: 1, depth: 4 }, async (pool, dir) => {
+      const busy = [pool.run(job("slow", { ms: 400 })), pool.run(job("slow", { ms: 200 }))];
+      const changed = nextChange(pool, (change) => change.added.includes("reads_secret"));
+      await Deno.writeTextFile(
+        `${dir}/reads_secret.ts`,
+        `export const config = { permissions: { read: [${JSON.stringify(secret)}] } };
+export default async () => ({ secret: await Deno.readTextFile(${JSON.stringify(secret)}) });\n`,
+      );
+      await changed;
+      const [first, second, read] = await Promise.all([...busy, pool.run(job("reads_secret"))]);
+      assertEquals([output(first!).waited, output(second!).waited], [400, 200]);
+      assertEquals(output(read!), { secret: "s3cret" });
+    });
+  } finally {
+    await Deno.remove(secret);
+  }
+});
+
+Deno.test("cancelling a queued job does not kill the host under a running job that ignores signals", async () => {
+  await withPool({ size: 1, depth: 4 }, async (pool) => {
+    // Busy for 1.5 s without yielding: the worker cannot even read the cancel until then.
+    const running = pool.run(job("spin", { ms: 1_500 }));
+    const controller = new AbortController();
+    // Same function: it waits inside that very worker.
+    const queued = pool.run(job("spin", { ms: 10 }, { signal: controller.signal }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    controller.abort();
+    const error = failure(await queued);
+    assertEquals(error.name, "JobCancelledError");
+    assertEquals(output(await running).spun, 1_500, "the running job was not killed");
+  });
+});
+
 Deno.test("aborting a job's signal cancels it, whether it is running, ignoring the signal, or queued", async () => {
   await withPool({ size: 1 }, async (pool) => {
     const started = performance.now();
