@@ -23,7 +23,7 @@ await runDaemon("broker", {
       type: "string",
       description:
         "Most jobs per slot queued here ahead of time; the Router sends that many only for short jobs (0: none)",
-      default: "32",
+      default: "64",
     },
     "heap-mb": {
       type: "string",

@@ -24,7 +24,7 @@ export { FileStore, RouterStore } from "./store.ts";
 export type { Store, StoreJob } from "./store.ts";
 
 /** The most jobs per slot a broker queues ahead of time unless told otherwise. */
-export const DEFAULT_PREFETCH = 32;
+export const DEFAULT_PREFETCH = 64;
 
 /** Broker settings. */
 export interface BrokerConfig {
@@ -36,9 +36,9 @@ export interface BrokerConfig {
   workers?: number;
   /**
    * The most jobs per slot taken from the Router ahead of time and queued here, so a
-   * slot never waits for the Router between short jobs. The Router sends about 20 ms
-   * of work per slot ahead: the full amount for trivial jobs, none for jobs of 20 ms
-   * or more (which then spread over brokers). Default 32; 0 turns it off.
+   * slot never waits for the Router between short jobs. The Router sends about 50 ms
+   * of work per slot ahead: the full amount for trivial jobs, none for jobs of 50 ms
+   * or more (which then spread over brokers). Default 64; 0 turns it off.
    */
   prefetch?: number;
   /** Heap limit of each worker host, MiB. Default 256. */

@@ -55,7 +55,7 @@ export interface PipelinerEntry {
  * slot between them, fewer wake-ups everywhere); long ones one per slot, so they
  * spread over brokers.
  */
-export const PREFETCH_TARGET_MS = 20;
+export const PREFETCH_TARGET_MS = 50;
 
 /** The registry of peers. */
 export class Registry {
