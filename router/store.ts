@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 type Row = Record<string, string | number | null>;
 
+/** How often the background checkpoint runs. */
+const CHECKPOINT_INTERVAL_MS = 500;
+
 /** Pipelines and jobs on disk. Not thread-safe; one per Router. */
 export class PipelineStore {
   readonly #db: DatabaseSync;
@@ -62,6 +65,7 @@ export class PipelineStore {
   #inTransaction = false;
   #seq: number;
   #touched = new Set<string>();
+  #checkpointer: Worker | undefined;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -112,7 +116,32 @@ export class PipelineStore {
     db.exec(`PRAGMA synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec(SCHEMA);
-    return new PipelineStore(db);
+    const store = new PipelineStore(db);
+    store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
+    return store;
+  }
+
+  /**
+   * Moves WAL checkpoints to a worker thread with its own connection: done on this
+   * thread every ~1,000 pages, each one stalled the Router for milliseconds (the tail
+   * of a chain's latency). If the worker cannot start, SQLite checkpoints here again.
+   */
+  #checkpointInBackground(path: string): void {
+    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+    const worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
+      type: "module",
+    });
+    worker.onmessage = ({ data }: MessageEvent<{ type: string }>) => {
+      if (data.type === "error" && this.#checkpointer === worker) {
+        this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+      }
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      if (this.#checkpointer === worker) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+    };
+    worker.postMessage({ path, intervalMs: CHECKPOINT_INTERVAL_MS });
+    this.#checkpointer = worker;
   }
 
   #begin(): void {
@@ -232,8 +261,10 @@ export class PipelineStore {
     return ids.length;
   }
 
-  /** Commits and closes the database. */
+  /** Commits and closes the database (which checkpoints what is left). */
   close(): void {
+    this.#checkpointer?.terminate();
+    this.#checkpointer = undefined;
     this.commit();
     this.#db.close();
   }

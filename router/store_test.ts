@@ -45,3 +45,34 @@ Deno.test("the store keeps pipelines across reopening, pages newest first, and p
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the WAL is checkpointed off the Router's thread, so it is reused instead of growing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
+  const store = PipelineStore.open(dir);
+  let n = 0;
+  const write = () => {
+    for (let i = 0; i < 1500; i++) {
+      store.insertPipeline(record(`p${n++}`, "succeeded", Date.now()));
+      if (i % 50 === 49) store.commit();
+    }
+    store.commit();
+  };
+  const walBytes = async () => (await Deno.stat(`${dir}/pipelinin.db-wal`)).size;
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 1_200));
+  try {
+    write();
+    await settle();
+    const first = await walBytes();
+    for (let round = 0; round < 3; round++) {
+      write();
+      await settle();
+    }
+    const after = await walBytes();
+    // Without checkpoints (the Router turns SQLite's own off) it would be about 4x.
+    assertEquals(after <= first * 1.5, true, `WAL grew from ${first} to ${after} bytes`);
+    assertEquals(store.get("p0")?.status, "succeeded");
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
