@@ -57,6 +57,8 @@ type Row = Record<string, string | number | null>;
 
 /** How often the background checkpoint runs. */
 const CHECKPOINT_INTERVAL_MS = 500;
+/** WAL pages after which the Router's own connection checkpoints anyway. */
+const FALLBACK_CHECKPOINT_PAGES = 10_000;
 
 /** Pipelines and jobs on disk. Not thread-safe; one per Router. */
 export class PipelineStore {
@@ -124,10 +126,12 @@ export class PipelineStore {
   /**
    * Moves WAL checkpoints to a worker thread with its own connection: done on this
    * thread every ~1,000 pages, each one stalled the Router for milliseconds (the tail
-   * of a chain's latency). If the worker cannot start, SQLite checkpoints here again.
+   * of a chain's latency). If the worker cannot start, SQLite checkpoints here again
+   * every 1,000 pages; if it falls behind, every 10,000.
    */
   #checkpointInBackground(path: string): void {
-    this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+    // Only as a safety net, should the worker fall behind: ~40 MB of WAL.
+    this.#db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
     const worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
       type: "module",
     });

@@ -46,30 +46,25 @@ Deno.test("the store keeps pipelines across reopening, pages newest first, and p
   }
 });
 
-Deno.test("the WAL is checkpointed off the Router's thread, so it is reused instead of growing", async () => {
+Deno.test("the WAL is checkpointed off the Router's thread: pages reach the database file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
   const store = PipelineStore.open(dir);
-  let n = 0;
-  const write = () => {
+  const dbBytes = async () => (await Deno.stat(`${dir}/pipelinin.db`)).size;
+  try {
+    const before = await dbBytes();
     for (let i = 0; i < 1500; i++) {
-      store.insertPipeline(record(`p${n++}`, "succeeded", Date.now()));
+      store.insertPipeline(record(`p${i}`, "succeeded", Date.now()));
       if (i % 50 === 49) store.commit();
     }
     store.commit();
-  };
-  const walBytes = async () => (await Deno.stat(`${dir}/pipelinin.db-wal`)).size;
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 1_200));
-  try {
-    write();
-    await settle();
-    const first = await walBytes();
-    for (let round = 0; round < 3; round++) {
-      write();
-      await settle();
+    // ~500 pages: far below the Router's own fallback threshold, so only the worker can move
+    // them out of the WAL. No timing is assumed; it must happen eventually.
+    const deadline = Date.now() + 30_000;
+    while ((await dbBytes()) <= before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const after = await walBytes();
-    // Without checkpoints (the Router turns SQLite's own off) it would be about 4x.
-    assertEquals(after <= first * 1.5, true, `WAL grew from ${first} to ${after} bytes`);
+    const after = await dbBytes();
+    assertEquals(after > before, true, `the database file stayed at ${before} bytes`);
     assertEquals(store.get("p0")?.status, "succeeded");
   } finally {
     store.close();
