@@ -33,6 +33,8 @@ export type { LogLevel, LogRecord } from "./worker_protocol.ts";
 export const DEFAULT_HEAP_MB = 256;
 /** A job's time limit when neither the request nor the function's config sets one. */
 export const DEFAULT_TIMEOUT_MS = 300_000;
+/** How long the describe host stays up with nothing to describe. */
+const DESCRIBER_IDLE_MS = 10_000;
 /** Times a job that never began (its host died under the job before it) is queued again. */
 const MAX_REQUEUES = 3;
 /** Log records kept per job; later ones are counted, not kept. */
@@ -51,6 +53,8 @@ export interface WorkerPoolOptions {
    * without a round trip per job). Default 1.
    */
   depth?: number;
+  /** How long the describe host stays up with nothing to describe, ms. Default 10,000. */
+  describerIdleMs?: number;
 }
 
 /** One job for {@linkcode WorkerPool.run}. */
@@ -79,6 +83,7 @@ export class WorkerPool {
   readonly #size: number;
   readonly #heapMb: number;
   readonly #depth: number;
+  readonly #describerIdleMs: number;
   /** Host restarts in progress, so runs sharing a host restart it once. */
   readonly #restarts = new Map<HostProcess, Promise<void>>();
   readonly #log = getLogger("broker", "pool");
@@ -87,6 +92,10 @@ export class WorkerPool {
   #flags: string[] = [];
   #slots = new SlotQueue<HostProcess>([]);
   #describer: HostProcess | undefined;
+  /** Describes in progress; the describe host stops after a while with none. */
+  #describing = 0;
+  #describerIdle: ReturnType<typeof setTimeout> | undefined;
+  #describerStopping: Promise<void> | undefined;
   #registry: FunctionRegistry | undefined;
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -106,6 +115,7 @@ export class WorkerPool {
     this.#size = options.size;
     this.#heapMb = heapMb;
     this.#depth = options.depth ?? 1;
+    this.#describerIdleMs = options.describerIdleMs ?? DESCRIBER_IDLE_MS;
     if (!Number.isInteger(this.#depth) || this.#depth < 1) {
       throw new RangeError(`Host depth must be a whole number above 0, got ${options.depth}`);
     }
@@ -239,9 +249,11 @@ export class WorkerPool {
   async #shutdown(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closing";
+    clearTimeout(this.#describerIdle);
     this.#slots.close();
     await this.#registry?.close();
     await Promise.allSettled(this.#starts);
+    await this.#describerStopping;
     await Promise.all([...this.#slots.items, this.#describer].map((host) => host?.close()));
     this.#state = "closed";
   }
@@ -294,15 +306,33 @@ export class WorkerPool {
     );
   }
 
+  /**
+   * Describes a module in the describe host, started when needed and stopped after
+   * `describerIdleMs` without work: functions change rarely, and an idle Deno process
+   * holds ~55 MB.
+   */
   async #describe(host: HostProcess, fn: string, url: string, read: string[]): Promise<LoadResult> {
-    if (!host.alive) {
-      try {
-        await this.#track(host.start());
-      } catch (error) {
-        return { ok: false, error: workerCrashed((error as Error).message) };
+    clearTimeout(this.#describerIdle);
+    this.#describing++;
+    try {
+      await this.#describerStopping;
+      if (!host.alive) {
+        try {
+          await this.#track(host.start());
+        } catch (error) {
+          return { ok: false, error: workerCrashed((error as Error).message) };
+        }
+      }
+      return await host.describe(fn, url, read);
+    } finally {
+      if (--this.#describing === 0 && this.#state !== "closing" && this.#state !== "closed") {
+        this.#describerIdle = setTimeout(() => {
+          this.#describerStopping = host.close().finally(() => {
+            this.#describerStopping = undefined;
+          });
+        }, this.#describerIdleMs);
       }
     }
-    return await host.describe(fn, url, read);
   }
 
   /**

@@ -25,7 +25,7 @@ async function fixtureCopy(): Promise<string> {
 }
 
 async function withPool(
-  options: { size?: number; heapMb?: number; depth?: number },
+  options: { size?: number; heapMb?: number; depth?: number; describerIdleMs?: number },
   body: (pool: WorkerPool, dir: string) => Promise<void>,
 ): Promise<void> {
   const dir = await fixtureCopy();
@@ -34,6 +34,7 @@ async function withPool(
     size: options.size ?? 1,
     heapMb: options.heapMb ?? 64,
     depth: options.depth,
+    describerIdleMs: options.describerIdleMs,
   });
   try {
     await pool.start();
@@ -243,6 +244,20 @@ export default async () => ({ secret: await Deno.readTextFile(${JSON.stringify(s
   );
   await changed;
 }
+
+Deno.test("the describe host stops when idle and comes back for a new function file", async () => {
+  await withPool({ size: 1, describerIdleMs: 100 }, async (pool, dir) => {
+    const deadline = Date.now() + 20_000;
+    while (pool.pids.length > 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assertEquals(pool.pids.length, 1, "only the slot's host is left");
+    const changed = nextChange(pool, (change) => change.added.includes("late"));
+    await Deno.writeTextFile(`${dir}/late.ts`, "export default () => ({ late: true });\n");
+    await changed;
+    assertEquals(output(await pool.run(job("late"))), { late: true });
+  });
+});
 
 Deno.test("a new function that declares more permissions restarts the hosts with them", async () => {
   const secret = await Deno.makeTempFile({ prefix: "pipelinin-secret-" });
