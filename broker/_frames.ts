@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { TurnBatch } from "../core/turn_batch.ts";
 
 /** Frames above this are a corrupt stream (or a runaway output), not data. */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -93,8 +94,8 @@ export async function pumpFrames(
  */
 export class FrameWriter {
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #frames = new TurnBatch<Uint8Array>((frames) => this.#writer.write(concat(...frames)));
   #closed = false;
-  #pending: { frames: Uint8Array[]; written: PromiseWithResolvers<void> } | undefined;
 
   constructor(stream: WritableStream<Uint8Array>) {
     this.#writer = stream.getWriter();
@@ -109,31 +110,21 @@ export class FrameWriter {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.#pending) {
-      const pending = { frames: [] as Uint8Array[], written: Promise.withResolvers<void>() };
-      this.#pending = pending;
-      queueMicrotask(() => {
-        this.#pending = undefined;
-        const { frames } = pending;
-        this.#writer.write(frames.length === 1 ? frames[0]! : concat(...frames))
-          .then(() => pending.written.resolve(), (error) => pending.written.reject(error));
-      });
-    }
-    this.#pending.frames.push(frame);
-    return this.#pending.written.promise;
+    return this.#frames.add(frame);
   }
 
   /** Closes the stream; later writes throw. Never throws itself. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pending?.written.promise.catch(() => {}); // Frames already written go first.
+    await this.#frames.flushNow().catch(() => {}); // Frames already written go first.
     await this.#writer.close().catch(() => {});
   }
 }
 
-/** The bytes of several arrays, one after another. */
+/** The bytes of several arrays, one after another (one array comes back as it is). */
 export function concat(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -169,7 +169,7 @@ export class HostProcess {
       sentAt: performance.now(),
     };
     const reply = this.#request({ type: "run", id, ...job }, pending);
-    if (this.#pending.size === 1) this.#watchHead();
+    this.#watchHead();
     const onAbort = () => {
       pending.cancelled = true;
       this.#send({ type: "cancel", id });
@@ -217,7 +217,6 @@ export class HostProcess {
     };
   }
 
-  /** Drops the warm worker of `fn`, if any. */
   /** Runs sent and not answered yet. */
   get queued(): number {
     return this.#pending.size;
@@ -248,6 +247,7 @@ export class HostProcess {
     for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
+  /** Drops the warm worker of `fn`, if any. */
   forget(fn: string): void {
     if (this.#child) this.#send({ type: "forget", fn });
   }

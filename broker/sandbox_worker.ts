@@ -78,8 +78,7 @@ export class SandboxWorker {
   readonly permissionsKey: string;
   readonly #worker: Worker;
   readonly #onLog: LogSink;
-  /** Local request id -> reply resolver, and the outside id its logs belong to. */
-  /** Loads waiting for their answer. */
+  /** Loads waiting for their answer: local id -> resolver, and the outside id of their logs. */
   readonly #pending = new Map<number, { resolve: (reply: Reply) => void; logId: number }>();
   /** Runs handed over, in the order the worker runs them: the first is running. */
   readonly #runs = new Map<number, QueuedRun>();

@@ -11,6 +11,7 @@
  * @module
  */
 import { toErrorData } from "../core/errors.ts";
+import { TurnBatch } from "../core/turn_batch.ts";
 import type { ErrorData } from "../core/types.ts";
 import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
 import { readOnlyPermissions } from "./permissions.ts";
@@ -48,31 +49,23 @@ let loading = false;
 /** Describes, one at a time, in arrival order. */
 let queue = Promise.resolve();
 
-/** Frames written in this turn; they leave in one write at its end. */
-let unsent: Uint8Array[] = [];
+/** Frames written in one turn leave in one write at its end. */
+const replies = new TurnBatch<Uint8Array>((frames) => {
+  const out = concat(...frames);
+  for (let done = 0; done < out.length;) done += stdout.writeSync(out.subarray(done));
+});
 
 function send(message: HostMessage): void {
+  let frame: Uint8Array;
   try {
-    unsent.push(encodeFrame(message));
+    frame = encodeFrame(message);
   } catch (error) {
     fatal(`Cannot write to the broker: ${error}`, 3);
   }
-  if (unsent.length === 1) queueMicrotask(flush);
-}
-
-function flush(): void {
-  const frames = unsent;
-  unsent = [];
-  const out = frames.length === 1 ? frames[0]! : concat(...frames);
-  try {
-    for (let done = 0; done < out.length;) done += stdout.writeSync(out.subarray(done));
-  } catch (error) {
-    fatal(`Cannot write to the broker: ${error}`, 3);
-  }
+  replies.add(frame).catch((error) => fatal(`Cannot write to the broker: ${error}`, 3));
 }
 
 function fatal(message: string, code: number): never {
-  unsent = [];
   Deno.stderr.writeSync(encoder.encode(`worker host: ${message}\n`));
   for (const worker of warm.values()) worker.terminate();
   Deno.exit(code);
@@ -272,7 +265,7 @@ async function main(): Promise<never> {
   }
   // The broker closed our stdin: it is stopping, or gone.
   for (const worker of warm.values()) worker.terminate();
-  if (unsent.length > 0) flush();
+  await replies.flushNow().catch(() => {});
   Deno.exit(0);
 }
 

@@ -336,14 +336,13 @@ export class WorkerPool {
   }
 
   /**
-   * (Re)starts a host when it died, or when its permission flags are out of date and
-   * no other job is on it (one that is keeps it until it is done).
+   * (Re)starts a host when it died or its permission flags are out of date, once the
+   * jobs already on it are done; runs sharing the host wait for that one restart.
    */
   async #ensureHost(host: HostProcess): Promise<void> {
     const restarting = this.#restarts.get(host);
     if (restarting) return await restarting;
-    const stale = host.flags.join(" ") !== this.#flags.join(" ");
-    if (host.alive && !stale) return;
+    if (!this.#stale(host)) return;
     const restart = this.#track((async () => {
       // Out of date: the jobs already on it finish first; the ones waiting here run after.
       await host.drained();
@@ -374,9 +373,14 @@ export class WorkerPool {
    * once its last job is done.
    */
   #release(host: HostProcess): void {
-    const stale = !host.alive || host.flags.join(" ") !== this.#flags.join(" ");
-    if (this.#state === "running" && stale && this.#slots.holders(host) === 1) this.#refresh(host);
-    else this.#slots.release(host);
+    if (this.#state === "running" && this.#stale(host) && this.#slots.holders(host) === 1) {
+      this.#refresh(host);
+    } else this.#slots.release(host);
+  }
+
+  /** Whether a host must restart: it died, or its permission flags are out of date. */
+  #stale(host: HostProcess): boolean {
+    return !host.alive || host.flags.join(" ") !== this.#flags.join(" ");
   }
 }
 

@@ -8,6 +8,7 @@
  * @module
  */
 import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
+import { TurnBatch } from "./turn_batch.ts";
 import {
   encodeBatches,
   encodeBody,
@@ -70,12 +71,6 @@ interface Pending {
 
 let counter = 0;
 
-/** Messages queued in this turn, and the promise of their sending. */
-interface Outbox {
-  bodies: Uint8Array[];
-  sent: PromiseWithResolvers<void>;
-}
-
 /** A DEALER connected to the Router, with request/reply matching. */
 export class RouterLink {
   readonly #socket: Socket;
@@ -86,7 +81,10 @@ export class RouterLink {
   readonly #prefix = `${Date.now().toString(36)}-${(counter++).toString(36)}-`;
   #next = 0;
   #reading: Promise<void>;
-  #outbox: Outbox | undefined;
+  /** Messages sent in one turn leave together, as batches. */
+  readonly #outbox = new TurnBatch<Uint8Array>(async (bodies) => {
+    await Promise.all(encodeBatches(bodies).map((frames) => this.#socket.send(frames)));
+  });
 
   /** Connects (in the background) to `options.api`. */
   constructor(options: RouterLinkOptions) {
@@ -119,7 +117,7 @@ export class RouterLink {
         reject(new RequestTimeoutError(request.type, limit, this.#options.api));
       }, limit);
       this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject, timer });
-      this.#enqueue(encodeBody({ ...request, id } as Request)).catch((error) => {
+      this.#outbox.add(encodeBody({ ...request, id } as Request)).catch((error) => {
         const pending = this.#pending.get(id);
         if (!pending) return;
         clearTimeout(pending.timer);
@@ -131,24 +129,7 @@ export class RouterLink {
 
   /** Sends an event (no reply). Resolves once queued. */
   send(event: RouterEvent): Promise<void> {
-    return this.#enqueue(encodeBody(event));
-  }
-
-  /** Queues a message for the end of this turn, when everything queued leaves together. */
-  #enqueue(body: Uint8Array): Promise<void> {
-    if (!this.#outbox) {
-      const outbox: Outbox = { bodies: [], sent: Promise.withResolvers<void>() };
-      this.#outbox = outbox;
-      queueMicrotask(() => this.#flush(outbox));
-    }
-    this.#outbox.bodies.push(body);
-    return this.#outbox.sent.promise;
-  }
-
-  #flush(outbox: Outbox): void {
-    this.#outbox = undefined;
-    Promise.all(encodeBatches(outbox.bodies).map((frames) => this.#socket.send(frames)))
-      .then(() => outbox.sent.resolve(), (error) => outbox.sent.reject(error));
+    return this.#outbox.add(encodeBody(event));
   }
 
   /** Closes the link; pending requests reject. */

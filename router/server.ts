@@ -14,7 +14,6 @@ import {
   parseToRouter,
   type PeerEvent,
   type PipelineRecord,
-  PROTOCOL,
   ProtocolError,
   type Reply,
   type ReplyError,
@@ -31,7 +30,6 @@ import type { PipelineStore } from "./store.ts";
 import { ChangeFeed } from "./change_feed.ts";
 
 const decoder = new TextDecoder();
-const protocolFrame = new TextEncoder().encode(PROTOCOL);
 
 /** A routing id as a map key, one character per byte (binary ids stay distinct). */
 function peerKey(address: Uint8Array): string {
@@ -246,7 +244,7 @@ export class ZmqServer {
       const key = message.viaReq ? "" : peerKey(message.address);
       if (!key || !this.#batchPeers.has(key)) {
         const head = message.viaReq ? [message.address, EMPTY] : [message.address];
-        this.#send(this.#api, [...head, protocolFrame, message.body]);
+        this.#send(this.#api, [...head, ...encodeBatches([message.body])[0]!]);
         continue;
       }
       const batch = batches.get(key) ?? { address: message.address, bodies: [] };

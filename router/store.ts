@@ -135,14 +135,15 @@ export class PipelineStore {
     const worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
       type: "module",
     });
+    const checkpointHere = () => {
+      if (this.#checkpointer === worker) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+    };
     worker.onmessage = ({ data }: MessageEvent<{ type: string }>) => {
-      if (data.type === "error" && this.#checkpointer === worker) {
-        this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
-      }
+      if (data.type === "error") checkpointHere();
     };
     worker.onerror = (event) => {
       event.preventDefault();
-      if (this.#checkpointer === worker) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
+      checkpointHere();
     };
     worker.postMessage({ path, intervalMs: CHECKPOINT_INTERVAL_MS });
     this.#checkpointer = worker;

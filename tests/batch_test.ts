@@ -5,12 +5,23 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
-import { Context, type Socket } from "../core/zmq/mod.ts";
+import type { Socket } from "../core/zmq/mod.ts";
+import { withContext } from "./_helpers.ts";
 import { PROTOCOL } from "../core/protocol.ts";
 
 const encoder = new TextEncoder();
 const json = (value: unknown) => encoder.encode(JSON.stringify(value));
 const tag = encoder.encode(PROTOCOL);
+
+/** Runs `body` with a cluster and a plain DEALER connected to its Router, and stops both. */
+async function withPeer(body: (peer: Socket) => Promise<void>): Promise<void> {
+  await using cluster = await Cluster.start();
+  await withContext(async (context) => {
+    const peer = context.socket("dealer", { linger: 0 });
+    peer.connect(cluster.api);
+    await body(peer);
+  });
+}
 
 /** Reads messages until `count` JSON bodies arrived; returns each message's frame count and the bodies. */
 async function bodies(peer: Socket, count: number) {
@@ -26,11 +37,7 @@ async function bodies(peer: Socket, count: number) {
 }
 
 Deno.test("a batch of requests is answered request by request, a bad one alone failing, in a batch back", async () => {
-  await using cluster = await Cluster.start();
-  const context = new Context();
-  try {
-    const peer = context.socket("dealer", { linger: 0 });
-    peer.connect(cluster.api);
+  await withPeer(async (peer) => {
     await peer.send([
       tag,
       json({ type: "get-configuration", id: "a" }),
@@ -48,17 +55,11 @@ Deno.test("a batch of requests is answered request by request, a bad one alone f
       "the malformed part got an error event",
     );
     assert(frameCounts.some((n) => n > 2), `replies came batched: ${frameCounts}`);
-  } finally {
-    await context.close();
-  }
+  });
 });
 
 Deno.test("a peer that never sent a batch only ever gets two-frame messages", async () => {
-  await using cluster = await Cluster.start();
-  const context = new Context();
-  try {
-    const peer = context.socket("dealer", { linger: 0 });
-    peer.connect(cluster.api);
+  await withPeer(async (peer) => {
     // Sent back to back, so the Router reads them in one round and answers them together.
     await Promise.all(
       Array.from(
@@ -72,7 +73,5 @@ Deno.test("a peer that never sent a batch only ever gets two-frame messages", as
       Array.from({ length: 50 }, (_, n) => `r${n}`).sort(),
     );
     assertEquals(frameCounts.filter((n) => n !== 2), []);
-  } finally {
-    await context.close();
-  }
+  });
 });
