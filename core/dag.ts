@@ -468,7 +468,7 @@ export type DagCommand =
 export function initialState(dag: Dag, data: JsonObject): DagState {
   const status: Record<string, JobStatus> = {};
   for (const job of dag.jobs) _put(status, job.id, "pending");
-  return { data: _merge({}, data), status, outputs: {} };
+  return { data: mergeDocument({}, data), status, outputs: {} };
 }
 
 /**
@@ -484,18 +484,18 @@ export function inputOf(dag: Dag, state: DagState, jobId: string): JsonObject {
     for (const parent of dag.byId.get(id)?.parents ?? []) stack.push(parent);
   }
   const position = _positions(dag);
-  const document = _merge({}, state.data);
+  const document = mergeDocument({}, state.data);
   for (const id of [...mine].sort((a, b) => position.get(a)! - position.get(b)!)) {
-    if (Object.hasOwn(state.outputs, id)) _merge(document, state.outputs[id]!);
+    if (Object.hasOwn(state.outputs, id)) mergeDocument(document, state.outputs[id]!);
   }
   return document;
 }
 
 /** The pipeline's document: `data` merged with every succeeded job's output, in topological order. */
 export function documentOf(dag: Dag, state: DagState): JsonObject {
-  const document = _merge({}, state.data);
+  const document = mergeDocument({}, state.data);
   for (const job of dag.jobs) {
-    if (Object.hasOwn(state.outputs, job.id)) _merge(document, state.outputs[job.id]!);
+    if (Object.hasOwn(state.outputs, job.id)) mergeDocument(document, state.outputs[job.id]!);
   }
   return document;
 }
@@ -686,7 +686,7 @@ function _put<T>(target: Record<string, T>, key: string, value: T): void {
 }
 
 /** `Object.assign` for documents, safe for a `__proto__` key (see {@linkcode _put}). */
-function _merge(target: JsonObject, source: JsonObject): JsonObject {
+export function mergeDocument(target: JsonObject, source: JsonObject): JsonObject {
   for (const key of Object.keys(source)) _put<JsonValue>(target, key, source[key]!);
   return target;
 }

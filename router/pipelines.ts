@@ -1,12 +1,13 @@
 /**
  * The life of pipelines and jobs on the Router: accept, hand to a pipeliner, queue
  * ready jobs for brokers, record outcomes once, retry with back-off, finish, cancel,
- * and resume after a restart. All state changes go through the store; messages
+ * and resume after a restart. A pipeline of one job has no order to drive: the
+ * Router runs it and ends it itself, without a pipeliner. All state changes go through the store; messages
  * go out through an outbox that sends them only after the store has committed.
  *
  * @module
  */
-import { validatePipeline } from "../core/dag.ts";
+import { mergeDocument, validatePipeline } from "../core/dag.ts";
 import { uuidv7 } from "../core/ids.ts";
 import type { PipelineLimits } from "../core/dag.ts";
 import type { Logger } from "../core/log.ts";
@@ -74,6 +75,8 @@ interface Active {
   record: PipelineRecord;
   jobs: Map<string, JobRecord>;
   pipeliner?: string;
+  /** One job, nothing to drive: run and ended by the Router, never by a pipeliner. */
+  direct: boolean;
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
@@ -123,9 +126,10 @@ export class PipelineService {
         // Attempts in flight at the crash are run again (at-least-once).
         if (job.status === "running") job.status = "pending";
       }
-      const active = { record, jobs };
+      const active = { record, jobs, direct: jobs.size === 1 };
       this.#active.set(record.id, active);
       this.#watchDeadline(active);
+      if (active.direct) this.#runDirect(active);
     }
     return this.#active.size;
   }
@@ -156,18 +160,20 @@ export class PipelineService {
       limits: this.#options.limits,
     });
     const valid = spec as PipelineSpec;
+    const direct = dag.jobs.length === 1;
     const record: PipelineRecord = {
       id: uuidv7(), // Time-ordered: cheap to index.
       status: "queued",
       spec: valid,
-      document: { ...(valid.data ?? {}) },
+      document: mergeDocument({}, valid.data ?? {}),
       jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
       createdAt: Date.now(),
     };
     this.#store.insertPipeline(record, idempotencyKey);
-    const active: Active = { record, jobs: new Map(record.jobs.map((j) => [j.jobId, j])) };
+    const active: Active = { record, jobs: new Map(record.jobs.map((j) => [j.jobId, j])), direct };
     this.#active.set(record.id, active);
-    this.#assign(active);
+    if (direct) this.#runDirect(active);
+    else this.#assign(active);
     this.#watchDeadline(active);
     return { pipelineId: record.id, status: record.status };
   }
@@ -347,18 +353,36 @@ export class PipelineService {
       return;
     }
     if (job.status !== "pending") return;
-    if (active.record.status === "queued") {
-      active.record.status = "running";
-      active.record.startedAt = Date.now();
-      this.#store.savePipeline(active.record);
-    }
+    this.#started(active);
+    this.#enqueue(active, job, event.input);
+  }
+
+  /** A pipeline is running from its first job request (or, direct, its job's dispatch). */
+  #started(active: Active): void {
+    if (active.record.status !== "queued") return;
+    active.record.status = "running";
+    active.record.startedAt = Date.now();
+    this.#store.savePipeline(active.record);
+  }
+
+  /** Queues the next attempt of a pending job. */
+  #enqueue(active: Active, job: JobRecord, input: JsonObject): void {
     this.scheduler.enqueue({
-      pipelineId: event.pipelineId,
-      jobId: event.jobId,
+      pipelineId: active.record.id,
+      jobId: job.jobId,
       fn: job.fn,
-      input: event.input,
+      input,
       attempt: job.attempts + 1,
     });
+  }
+
+  /** Queues the job of a direct pipeline, with the pipeline's data as its input. */
+  #runDirect(active: Active): void {
+    for (const job of active.jobs.values()) {
+      if (job.status === "pending") {
+        this.#enqueue(active, job, mergeDocument({}, active.record.spec.data ?? {}));
+      }
+    }
   }
 
   /** A broker finished an attempt. Late, duplicate or unknown results are ignored. */
@@ -384,7 +408,7 @@ export class PipelineService {
       job.status = "succeeded";
       job.output = outcome.output;
       job.finishedAt = Date.now();
-      Object.assign(active.record.document, outcome.output);
+      mergeDocument(active.record.document, outcome.output);
       this.#store.saveJob(event.pipelineId, job);
       this.#result(active, job, outcome);
       return;
@@ -446,7 +470,8 @@ export class PipelineService {
     this.scheduler.dispatch(Date.now(), (attempt: Attempt, broker: BrokerEntry) => {
       const active = this.#active.get(attempt.pipelineId);
       const job = active?.jobs.get(attempt.jobId);
-      if (job) {
+      if (active && job) {
+        this.#started(active);
         job.status = "running";
         job.attempts = attempt.attempt;
         job.broker = broker.id;
@@ -470,6 +495,7 @@ export class PipelineService {
   }
 
   #assign(active: Active, to?: PipelinerEntry): void {
+    if (active.direct) return;
     const pipeliner = to ?? this.#registry.pickPipeliner();
     if (!pipeliner) return; // Stays queued until a pipeliner joins.
     active.pipeliner = pipeliner.id;
@@ -483,6 +509,7 @@ export class PipelineService {
   }
 
   #result(active: Active, job: JobRecord, outcome: JobOutcome): void {
+    if (active.direct) return this.#endDirect(active, job, outcome);
     const pipeliner = active.pipeliner
       ? this.#registry.pipeliners.get(active.pipeliner)
       : undefined;
@@ -493,6 +520,14 @@ export class PipelineService {
       jobId: job.jobId,
       outcome,
     });
+  }
+
+  /** Ends a direct pipeline with the final outcome of its job, as a pipeliner would. */
+  #endDirect(active: Active, job: JobRecord, outcome: JobOutcome): void {
+    if (outcome.ok) return this.#end(active, "succeeded", active.record.document);
+    const error = job.error ?? outcome.error;
+    active.record.error = { ...error, message: `Job "${job.jobId}" failed: ${error.message}` };
+    this.#end(active, "failed", active.record.document);
   }
 
   #end(active: Active, status: "succeeded" | "failed" | "cancelled", document: JsonObject): void {

@@ -40,6 +40,28 @@ Deno.test("run() submits and waits in one request; a repeat under its idempotenc
   );
 });
 
+Deno.test("a one-job pipeline needs no pipeliner; one with dependencies waits for one", async () => {
+  await using cluster = await Cluster.start({ pipeliners: 0, waitFor: ["ok", "throws"] });
+  const chain = await cluster.manager.start({
+    graph: { first: "second" },
+    jobs: { first: "ok", second: "ok" },
+    data: { n: 1 },
+  });
+  const alone = await cluster.manager.run({ graph: { ok: [] }, data: { n: 41 } }, WAIT);
+  assertEquals([alone.status, alone.document.n], ["succeeded", 42], cluster.logs());
+  assertEquals(alone.jobs.map((j) => [j.status, j.attempts]), [["succeeded", 1]]);
+  const failed = await cluster.manager.run({ graph: { throws: [] }, data: { n: 1 } }, WAIT);
+  assertEquals(failed.status, "failed");
+  assertEquals(failed.jobs[0]?.error?.name, "RangeError");
+  assertEquals(failed.error?.message, 'Job "throws" failed: Nothing to see here');
+  assertEquals(failed.document, { n: 1 });
+  // Two one-job pipelines ended while the chain, with nobody to drive it, never started.
+  assertEquals((await cluster.manager.status(chain)).status, "queued");
+  cluster.addPipeliner();
+  const result = await cluster.manager.wait(chain, WAIT);
+  assertEquals([result.status, result.document.n], ["succeeded", 3], cluster.logs());
+});
+
 Deno.test("a diamond merges documents: the fan-in job sees every ancestor, siblings do not see each other", async () => {
   await using cluster = await Cluster.start({ waitFor: ["tag"] });
   const id = await cluster.manager.start({

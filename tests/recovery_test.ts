@@ -18,15 +18,19 @@ async function waitUntilRunning(cluster: Cluster, id: string, jobIndex: number) 
 Deno.test("kill -9 the Router mid-pipeline and restart it: the pipeline resumes and wait() returns", async () => {
   await using cluster = await Cluster.start({ waitFor: ["slow", "ok"] });
   const id = await cluster.manager.start({ graph: { slow: ["ok"] }, data: { ms: 1500, n: 1 } });
+  // One job: the Router runs it without a pipeliner, and must resume it by itself.
+  const single = await cluster.manager.start({ graph: { slow: [] }, data: { ms: 1500 } });
   await waitUntilRunning(cluster, id, 0);
-  const waiting = cluster.manager.wait(id, WAIT);
+  await waitUntilRunning(cluster, single, 0);
+  const waiting = Promise.all([cluster.manager.wait(id, WAIT), cluster.manager.wait(single, WAIT)]);
   cluster.router.kill("SIGKILL");
   await cluster.router.status;
   cluster.restartRouter();
-  const result = await waiting;
+  const [result, alone] = await waiting;
   assertEquals(result.status, "succeeded", cluster.logs());
   assertEquals(result.document.n, 2);
   assertEquals(result.document.waited, 1500);
+  assertEquals([alone.status, alone.document.waited], ["succeeded", 1500], cluster.logs());
 });
 
 Deno.test("kill -9 a broker mid-job: the job runs again on another broker", async () => {
