@@ -239,7 +239,7 @@ export class PipelineService {
       if (job.status === "pending" || job.status === "running") {
         job.status = "cancelled";
         job.finishedAt = Date.now();
-        this.#store.saveJob(pipelineId, job);
+        this.#store.saveJob(active.record, job);
       }
     }
     const pipeliner = active.pipeliner
@@ -309,7 +309,7 @@ export class PipelineService {
         broker: entry.id,
       });
       job.status = "pending";
-      this.#store.saveJob(running.pipelineId, job);
+      this.#store.saveJob(active.record, job);
       this.scheduler.enqueue({ ...running, attempt: job.attempts + 1 });
     }
   }
@@ -334,7 +334,7 @@ export class PipelineService {
     };
     job.status = "failed";
     job.finishedAt = Date.now();
-    this.#store.saveJob(active.record.id, job);
+    this.#store.saveJob(active.record, job);
     this.#result(active, job, { ok: false, error: job.error, durationMs: job.durationMs ?? 0 });
     return true;
   }
@@ -409,7 +409,7 @@ export class PipelineService {
       job.output = outcome.output;
       job.finishedAt = Date.now();
       mergeDocument(active.record.document, outcome.output);
-      this.#store.saveJob(event.pipelineId, job);
+      this.#store.saveJob(active.record, job);
       this.#result(active, job, outcome);
       return;
     }
@@ -421,7 +421,7 @@ export class PipelineService {
     // A crash is retried whatever `retries` says (at-least-once), until it is poison.
     if (outcome.error.retryable && (crashed || job.attempts <= retries)) {
       job.status = "pending";
-      this.#store.saveJob(event.pipelineId, job);
+      this.#store.saveJob(active.record, job);
       const delay = this.#backoff(job.attempts);
       this.#log.info(
         "Retrying job {jobId} of {pipelineId} in {delay} ms (attempt {attempt} failed: {error})",
@@ -441,7 +441,7 @@ export class PipelineService {
     }
     job.status = "failed";
     job.finishedAt = Date.now();
-    this.#store.saveJob(event.pipelineId, job);
+    this.#store.saveJob(active.record, job);
     this.#result(active, job, outcome);
   }
 
@@ -453,7 +453,7 @@ export class PipelineService {
     for (const job of active.jobs.values()) {
       if (job.status === "pending") {
         job.status = "skipped";
-        this.#store.saveJob(active.record.id, job);
+        this.#store.saveJob(active.record, job);
       }
     }
     if (status === "failed") {
@@ -476,7 +476,7 @@ export class PipelineService {
         job.attempts = attempt.attempt;
         job.broker = broker.id;
         job.startedAt ??= Date.now();
-        this.#store.saveJob(attempt.pipelineId, job);
+        this.#store.saveJob(active.record, job);
       }
       this.#outbox.toPeer(broker.address, {
         type: "job-run",

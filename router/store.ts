@@ -3,6 +3,11 @@
  * WAL journal, group commit (all writes of one batch of messages in one transaction,
  * committed before any reply that depends on them is sent).
  *
+ * Changes are written at the commit, once per pipeline however often it changed in
+ * the batch. A pipeline of up to {@linkcode INLINE_JOBS} jobs is one row, its job
+ * records inline; a bigger one keeps a row per job, so one job's change does not
+ * rewrite thousands.
+ *
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
@@ -40,7 +45,8 @@ CREATE TABLE IF NOT EXISTS pipelines (
   created_at INTEGER NOT NULL,
   started_at INTEGER,
   finished_at INTEGER,
-  idempotency_key TEXT UNIQUE
+  idempotency_key TEXT UNIQUE,
+  jobs TEXT
 );
 CREATE INDEX IF NOT EXISTS pipelines_status ON pipelines (status, seq);
 CREATE INDEX IF NOT EXISTS pipelines_seq ON pipelines (seq);
@@ -55,6 +61,18 @@ CREATE TABLE IF NOT EXISTS jobs (
 
 type Row = Record<string, string | number | null>;
 
+/** Pipelines with at most this many jobs keep their job records in their own row. */
+export const INLINE_JOBS = 64;
+
+/** What changed in one pipeline since the last commit. */
+interface Dirty {
+  record: PipelineRecord;
+  /** Its row (status, document, error, times; and inline jobs). */
+  row: boolean;
+  /** Jobs with rows of their own (big pipelines) to write. */
+  jobs: Set<JobRecord>;
+}
+
 /** How often the background checkpoint runs. */
 const CHECKPOINT_INTERVAL_MS = 500;
 /** WAL pages after which the Router's own connection checkpoints anyway. */
@@ -67,6 +85,7 @@ export class PipelineStore {
   #inTransaction = false;
   #seq: number;
   #touched = new Set<string>();
+  readonly #dirty = new Map<string, Dirty>();
   #checkpointer: Worker | undefined;
 
   private constructor(db: DatabaseSync) {
@@ -75,11 +94,11 @@ export class PipelineStore {
     this.#statements = {
       insertPipeline: prepare(
         `INSERT INTO pipelines (id, seq, status, spec, document, error, created_at, started_at,
-         finished_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         finished_at, idempotency_key, jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       updatePipeline: prepare(
-        `UPDATE pipelines SET status = ?, document = ?, error = ?, started_at = ?, finished_at = ?
-         WHERE id = ?`,
+        `UPDATE pipelines SET status = ?, document = ?, error = ?, started_at = ?, finished_at = ?,
+         jobs = ? WHERE id = ?`,
       ),
       upsertJob: prepare(
         `INSERT INTO jobs (pipeline_id, job_id, position, record) VALUES (?, ?, ?, ?)
@@ -118,6 +137,11 @@ export class PipelineStore {
     db.exec(`PRAGMA synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec(SCHEMA);
+    // Stores made before inline jobs: add the column (their pipelines keep job rows).
+    const columns = db.prepare("PRAGMA table_info(pipelines)").all() as Row[];
+    if (!columns.some((column) => column.name === "jobs")) {
+      db.exec("ALTER TABLE pipelines ADD COLUMN jobs TEXT");
+    }
     const store = new PipelineStore(db);
     store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
     return store;
@@ -156,11 +180,47 @@ export class PipelineStore {
     }
   }
 
-  /** Commits every write since the last commit. Cheap when there were none. */
+  /** Writes what changed, then commits. Cheap when nothing did. */
   commit(): void {
     if (!this.#inTransaction) return;
+    this.#flush();
     this.#inTransaction = false;
     this.#db.exec("COMMIT");
+  }
+
+  /** Writes each changed pipeline once (reads on this connection see it before the commit). */
+  #flush(): void {
+    if (this.#dirty.size === 0) return;
+    for (const { record, row, jobs } of this.#dirty.values()) {
+      const inline = record.jobs.length <= INLINE_JOBS;
+      if (row || inline) {
+        this.#statements.updatePipeline!.run(
+          record.status,
+          JSON.stringify(record.document),
+          record.error ? JSON.stringify(record.error) : null,
+          record.startedAt ?? null,
+          record.finishedAt ?? null,
+          inline ? JSON.stringify(record.jobs) : null,
+          record.id,
+        );
+      }
+      if (inline) continue;
+      for (const job of jobs) {
+        this.#statements.upsertJob!.run(record.id, job.jobId, 0, JSON.stringify(job));
+      }
+    }
+    this.#dirty.clear();
+  }
+
+  #mark(record: PipelineRecord): Dirty {
+    this.#begin();
+    this.#touched.add(record.id);
+    let dirty = this.#dirty.get(record.id);
+    if (!dirty) {
+      dirty = { record, row: false, jobs: new Set() };
+      this.#dirty.set(record.id, dirty);
+    }
+    return dirty;
   }
 
   /** Ids of pipelines written since the last call (call after {@linkcode commit}). */
@@ -175,10 +235,11 @@ export class PipelineStore {
     return this.#inTransaction;
   }
 
-  /** Stores a new pipeline and its jobs. */
+  /** Stores a new pipeline and its jobs (at once: an idempotency key must be found at once). */
   insertPipeline(record: PipelineRecord, idempotencyKey?: string): void {
     this.#begin();
     this.#touched.add(record.id);
+    const inline = record.jobs.length <= INLINE_JOBS;
     this.#statements.insertPipeline!.run(
       record.id,
       ++this.#seq,
@@ -190,34 +251,31 @@ export class PipelineStore {
       record.startedAt ?? null,
       record.finishedAt ?? null,
       idempotencyKey ?? null,
+      inline ? JSON.stringify(record.jobs) : null,
     );
+    if (inline) return;
     // Jobs come in topological order; their position keeps it for reads.
-    record.jobs.forEach((job, position) => this.saveJob(record.id, job, position));
+    record.jobs.forEach((job, position) => {
+      this.#statements.upsertJob!.run(record.id, job.jobId, position, JSON.stringify(job));
+    });
   }
 
-  /** Stores a pipeline's status, document, error and times. */
+  /** Stores a pipeline's status, document, error and times at the next commit. */
   savePipeline(record: PipelineRecord): void {
-    this.#begin();
-    this.#touched.add(record.id);
-    this.#statements.updatePipeline!.run(
-      record.status,
-      JSON.stringify(record.document),
-      record.error ? JSON.stringify(record.error) : null,
-      record.startedAt ?? null,
-      record.finishedAt ?? null,
-      record.id,
-    );
+    this.#mark(record).row = true;
   }
 
-  /** Stores one job's record (`position` counts only on its first save). */
-  saveJob(pipelineId: string, job: JobRecord, position = 0): void {
-    this.#begin();
-    this.#touched.add(pipelineId);
-    this.#statements.upsertJob!.run(pipelineId, job.jobId, position, JSON.stringify(job));
+  /**
+   * Stores one job's record at the next commit. `job` must be one of `record.jobs`
+   * (the live objects): what is written is their state at the commit.
+   */
+  saveJob(record: PipelineRecord, job: JobRecord): void {
+    this.#mark(record).jobs.add(job);
   }
 
   /** A pipeline with its jobs, or undefined. */
   get(id: string): PipelineRecord | undefined {
+    this.#flush();
     const row = this.#statements.getPipeline!.get(id) as Row | undefined;
     return row ? this.#toRecord(row) : undefined;
   }
@@ -230,11 +288,13 @@ export class PipelineStore {
 
   /** Pipelines not yet ended, oldest first (to resume after a restart). */
   active(): PipelineRecord[] {
+    this.#flush();
     return (this.#statements.active!.all() as Row[]).map((row) => this.#toRecord(row));
   }
 
   /** Pipelines newest first, optionally of one status. */
   list(options: { status?: PipelineStatus; limit?: number; cursor?: string } = {}): PipelinePage {
+    this.#flush();
     const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
     const before = options.cursor ? Number(options.cursor) : Number.MAX_SAFE_INTEGER;
     const rows =
@@ -251,6 +311,7 @@ export class PipelineStore {
 
   /** How many pipelines there are of each status. */
   counts(): Record<string, number> {
+    this.#flush();
     const out: Record<string, number> = {};
     for (const row of this.#statements.counts!.all() as Row[]) {
       out[String(row.status)] = Number(row.n);
@@ -275,11 +336,13 @@ export class PipelineStore {
   }
 
   #toRecord(row: Row, withJobs = true): PipelineRecord {
-    const jobs = withJobs
-      ? (this.#statements.getJobs!.all(String(row.id)) as Row[]).map((job) =>
+    const jobs = !withJobs
+      ? []
+      : row.jobs !== null
+      ? JSON.parse(String(row.jobs)) as JobRecord[]
+      : (this.#statements.getJobs!.all(String(row.id)) as Row[]).map((job) =>
         JSON.parse(String(job.record)) as JobRecord
-      )
-      : [];
+      );
     const record: PipelineRecord = {
       id: String(row.id),
       status: String(row.status) as PipelineStatus,

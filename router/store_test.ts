@@ -1,6 +1,7 @@
 import { assertEquals } from "../tests/_assert.ts";
 import type { PipelineRecord } from "../core/protocol.ts";
-import { PipelineStore } from "./store.ts";
+import { DatabaseSync } from "node:sqlite";
+import { INLINE_JOBS, PipelineStore } from "./store.ts";
 
 function record(id: string, status: PipelineRecord["status"], finishedAt?: number): PipelineRecord {
   return {
@@ -68,6 +69,93 @@ Deno.test("the WAL is checkpointed off the Router's thread: pages reach the data
     assertEquals(store.get("p0")?.status, "succeeded");
   } finally {
     store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("changes are written once at the commit: small pipelines as one row, big ones with a row per job", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
+  try {
+    let store = PipelineStore.open(dir);
+    const small = record("small", "queued");
+    const big: PipelineRecord = {
+      ...record("big", "queued"),
+      jobs: Array.from({ length: INLINE_JOBS + 1 }, (_, i) => ({
+        jobId: `j${i}`,
+        fn: "a",
+        status: "pending",
+        attempts: 0,
+      })),
+    };
+    store.insertPipeline(small);
+    store.insertPipeline(big);
+    store.commit();
+
+    small.status = "running";
+    small.jobs[0]!.status = "running";
+    store.savePipeline(small);
+    store.saveJob(small, small.jobs[0]!);
+    small.jobs[0]!.attempts = 1; // Changed after the save: the commit writes it too.
+    big.jobs[3]!.status = "succeeded";
+    store.saveJob(big, big.jobs[3]!);
+    // Reads see the changes before the commit.
+    assertEquals(store.get("small")?.jobs[0]?.status, "running");
+    store.commit();
+    store.close();
+
+    store = PipelineStore.open(dir);
+    assertEquals(store.get("small")?.status, "running");
+    assertEquals(store.get("small")?.jobs[0], { ...small.jobs[0]!, attempts: 1 });
+    const stored = store.get("big")!;
+    assertEquals(stored.jobs.map((job) => job.jobId), big.jobs.map((job) => job.jobId));
+    assertEquals(stored.jobs[3]?.status, "succeeded");
+    store.close();
+
+    const db = new DatabaseSync(`${dir}/pipelinin.db`);
+    const rows = (id: string) =>
+      Number(
+        (db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE pipeline_id = ?").get(id) as {
+          n: number;
+        }).n,
+      );
+    assertEquals([rows("small"), rows("big")], [0, INLINE_JOBS + 1]);
+    db.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a store from before inline jobs opens, reads its job rows and takes new writes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
+  try {
+    const db = new DatabaseSync(`${dir}/pipelinin.db`);
+    db.exec(`
+      CREATE TABLE pipelines (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL,
+        spec TEXT NOT NULL, document TEXT NOT NULL, error TEXT, created_at INTEGER NOT NULL,
+        started_at INTEGER, finished_at INTEGER, idempotency_key TEXT UNIQUE);
+      CREATE TABLE jobs (pipeline_id TEXT NOT NULL, job_id TEXT NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL,
+        PRIMARY KEY (pipeline_id, job_id)) WITHOUT ROWID;
+      INSERT INTO pipelines VALUES ('old', 1, 'running', '{"graph":{"a":[]}}', '{}', NULL, 1, 1,
+        NULL, NULL);
+      INSERT INTO jobs VALUES ('old', 'a', 0, '{"jobId":"a","fn":"a","status":"running","attempts":1}');
+    `);
+    db.close();
+    const store = PipelineStore.open(dir);
+    try {
+      const [old] = store.active();
+      assertEquals(old?.jobs.map((job) => [job.jobId, job.status]), [["a", "running"]]);
+      old!.jobs[0]!.status = "succeeded";
+      old!.status = "succeeded";
+      store.saveJob(old!, old!.jobs[0]!);
+      store.savePipeline(old!);
+      store.commit();
+      assertEquals(store.get("old")?.jobs[0]?.status, "succeeded");
+      assertEquals(store.active(), []);
+    } finally {
+      store.close();
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
