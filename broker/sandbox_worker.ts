@@ -10,6 +10,7 @@
  * @module
  */
 import { JobTimeoutError, toErrorData } from "../core/errors.ts";
+import { TurnBatch } from "../core/turn_batch.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import { jobCancelled, workerCrashed } from "./sandbox_errors.ts";
@@ -22,6 +23,7 @@ import {
   type OkReply,
   parseWorkerMessage,
   type WorkerLoadRequest,
+  type WorkerRequest,
 } from "./worker_protocol.ts";
 
 /** How long an aborted job may take to settle before its worker is terminated. */
@@ -84,6 +86,10 @@ export class SandboxWorker {
   readonly #runs = new Map<number, QueuedRun>();
   #nextId = 1;
   #dead = false;
+  /** Requests of one turn go in one message (an array when more than one), in order. */
+  readonly #outbox = new TurnBatch<WorkerRequest>((requests) => {
+    if (!this.#dead) this.#worker.postMessage(requests.length === 1 ? requests[0] : requests);
+  });
 
   /** @throws {Deno.errors.NotCapable} when `permissions` exceed the host's. */
   constructor(
@@ -158,7 +164,7 @@ export class SandboxWorker {
       resolve,
     };
     this.#runs.set(id, queued);
-    this.#worker.postMessage({ type: "run", ...job, id });
+    this.#post({ type: "run", ...job, id });
     if (this.#runs.size === 1) this.#startClock(queued);
     const onAbort = () => this.#stop(queued, jobCancelled(job.jobId));
     if (cancel.aborted) onAbort();
@@ -183,7 +189,7 @@ export class SandboxWorker {
   #stop(queued: QueuedRun, reason: ErrorData): void {
     if (queued.stop || !this.#runs.has(queued.id)) return;
     queued.stop = reason;
-    this.#worker.postMessage({ type: "abort", id: queued.id, reason });
+    this.#post({ type: "abort", id: queued.id, reason });
     if (this.#runs.keys().next().value === queued.id) this.#startClock(queued);
   }
 
@@ -213,11 +219,11 @@ export class SandboxWorker {
     }
     const id = this.#nextId++;
     const reply = new Promise<Reply>((resolve) => this.#pending.set(id, { resolve, logId }));
-    this.#worker.postMessage({ ...message, id });
+    this.#post({ ...message, id });
     const stop = await settle(reply, limits);
     if (stop === undefined) return await reply;
     // Overran or cancelled: let `ctx.signal` end it gracefully, else terminate.
-    this.#worker.postMessage({ type: "abort", id, reason: stop });
+    this.#post({ type: "abort", id, reason: stop });
     if (
       await settle(reply, {
         ...limits,
@@ -228,6 +234,10 @@ export class SandboxWorker {
       this.terminate();
     }
     return { type: "error", id, error: stop };
+  }
+
+  #post(request: WorkerRequest): void {
+    void this.#outbox.add(request);
   }
 
   #receive(data: unknown): void {

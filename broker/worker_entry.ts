@@ -15,6 +15,7 @@ import {
   type ModuleDescription,
   parseWorkerRequest,
   type WorkerMessage,
+  type WorkerRequest,
   type WorkerRunRequest,
 } from "./worker_protocol.ts";
 
@@ -219,8 +220,14 @@ scope.addEventListener("unhandledrejection", (event) => {
   uncaught((event as PromiseRejectionEvent).reason);
 });
 
+// The host sends what it has for this worker in one turn as one message: an array
+// when there is more than one request.
 scope.addEventListener("message", (event) => {
-  const request = parseWorkerRequest((event as MessageEvent).data);
+  const data: unknown = (event as MessageEvent).data;
+  for (const item of Array.isArray(data) ? data : [data]) handle(parseWorkerRequest(item));
+});
+
+function handle(request: WorkerRequest): void {
   switch (request.type) {
     case "load":
       fn = request.fn;
@@ -256,6 +263,6 @@ scope.addEventListener("message", (event) => {
     default:
       assertNever(request);
   }
-});
+}
 
 isolateStdio();
