@@ -1,7 +1,10 @@
 /**
  * The Router's ZeroMQ side: the request socket (ROUTER) and the broadcast socket
  * (PUB). Messages are handled in batches: everything already waiting is handled,
- * the store commits once, and only then do replies and events go out.
+ * the store commits once, and only then do replies and broadcasts go out. Work for
+ * brokers and pipeliners goes out just before the commit, so it is under way while
+ * the commit writes: it acknowledges nothing to anyone outside, and should the
+ * Router die before the commit, what it was about is redone from the store.
  *
  * @module
  */
@@ -70,6 +73,8 @@ export class ZmqServer {
   readonly #log: Logger;
   /** Messages to send once the store has committed. */
   readonly #outgoing: Outgoing[] = [];
+  /** Events to brokers and pipeliners, sent before the commit. */
+  readonly #work: Outgoing[] = [];
   /** Peers (by routing id) that sent a batch, so they read batches: they get them too. */
   readonly #batchPeers = new Set<string>();
   readonly apiEndpoint: string;
@@ -136,9 +141,9 @@ export class ZmqServer {
     return result.value;
   }
 
-  /** Queues an event to a peer (sent after commit). */
+  /** Queues an event to a broker or pipeliner (sent at the end of the batch, before its commit). */
   toPeer(address: Uint8Array, event: PeerEvent): void {
-    this.#outgoing.push({ address, viaReq: false, body: encodeBody(event) });
+    this.#work.push({ address, viaReq: false, body: encodeBody(event) });
   }
 
   /** Queues the end's broadcast and the answers to `wait` requests (sent after commit). */
@@ -228,15 +233,20 @@ export class ZmqServer {
   #afterBatch(): void {
     try {
       this.service.dispatch();
+      this.#sendAll(this.#work.splice(0));
       this.#deps.store.commit();
       this.changes.publish(this.#deps.store.takeTouched());
     } catch (error) {
       this.#log.fatal("Store commit failed: {error}", { error: toErrorData(error).message });
       throw error;
     }
-    // A peer that reads batches gets all of its messages of this round in as few as can be.
+    this.#sendAll(this.#outgoing.splice(0));
+  }
+
+  /** Sends messages; a peer that reads batches gets its own in as few as can be. */
+  #sendAll(messages: Outgoing[]): void {
     const batches = new Map<string, { address: Uint8Array; bodies: Uint8Array[] }>();
-    for (const message of this.#outgoing.splice(0)) {
+    for (const message of messages) {
       if ("frames" in message) {
         this.#send(this.#pub, message.frames);
         continue;
