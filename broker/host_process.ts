@@ -11,6 +11,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../core/log.ts";
 import { FrameWriter, pumpFrames } from "./_frames.ts";
+import { HeadTimer } from "./_head_timer.ts";
 import { hostDeathError, lastLines, workerCrashed } from "./sandbox_errors.ts";
 import type { LoadResult, RunResult } from "./sandbox_worker.ts";
 import {
@@ -59,15 +60,18 @@ interface Pending {
   resolve: (reply: OkReply | ErrorReply) => void;
   onLog?: (record: LogRecord) => void;
   cancelled: boolean;
-  /** A run's time limit; its hung-host timer starts when the runs before it end. */
+  /** A run's time limit; its hung-host clock starts when the runs before it end. */
   timeoutMs?: number;
-  hung?: ReturnType<typeof setTimeout>;
+  /** When the host counts as hung if this run has not ended (`performance.now()` ms). */
+  hungAt?: number;
   /** Set when the host died before this run began: it may run again elsewhere. */
   notStarted?: boolean;
   /** `performance.now()` when it was sent. */
   sentAt?: number;
-  /** Kills the host if a cancelled run that is running does not end in time. */
-  cancelKill?: ReturnType<typeof setTimeout>;
+  /** When to kill the host if this cancelled, running run has not ended. */
+  cancelKillAt?: number;
+  /** The host was killed over this run. */
+  killed?: boolean;
   /** It was the oldest pending request when answered (so the one after it began then). */
   wasHead?: boolean;
 }
@@ -77,6 +81,16 @@ export class HostProcess {
   readonly #options: HostProcessOptions;
   readonly #log = getLogger("broker", "host");
   readonly #pending = new Map<number, Pending>();
+  /** Kills the host when the run at the head overruns (a host always answers, unless hung). */
+  readonly #headTimer = new HeadTimer(() => {
+    const head = this.#pending.values().next().value;
+    if (!head || head.killed || head.hungAt === undefined) return undefined;
+    return Math.min(head.hungAt, head.cancelKillAt ?? Infinity);
+  }, () => {
+    const head = this.#pending.values().next().value;
+    if (head) head.killed = true;
+    if (this.#child) this.#kill(this.#child);
+  });
   #flags: readonly string[];
   #child: Deno.ChildProcess | undefined;
   #input: FrameWriter | undefined;
@@ -182,8 +196,6 @@ export class HostProcess {
       // It began when it was sent or when the job before it ended, whichever was later.
       const startedAt = Math.max(pending.sentAt!, this.#lastAnswerAt);
       if (pending.wasHead) this.#lastAnswerAt = performance.now();
-      clearTimeout(pending.cancelKill);
-      clearTimeout(pending.hung);
       signal?.removeEventListener("abort", onAbort);
       if (pending.notStarted && message.type === "error") {
         return { ok: false, error: message.error, notStarted: true };
@@ -228,10 +240,12 @@ export class HostProcess {
    */
   #watchHead(): void {
     const head = this.#pending.values().next().value;
-    if (!head || head.timeoutMs === undefined) return;
-    const kill = () => this.#child && this.#kill(this.#child);
-    head.hung ??= setTimeout(kill, head.timeoutMs + HUNG_SLACK_MS);
-    if (head.cancelled) head.cancelKill ??= setTimeout(kill, CANCEL_KILL_MS);
+    if (head && head.timeoutMs !== undefined) {
+      const now = performance.now();
+      head.hungAt ??= now + head.timeoutMs + HUNG_SLACK_MS;
+      if (head.cancelled) head.cancelKillAt ??= now + CANCEL_KILL_MS;
+    }
+    this.#headTimer.update();
   }
 
   /** Resolves once no request is pending (at once if none is). */
@@ -312,9 +326,8 @@ export class HostProcess {
     this.#pending.clear();
     // The first was running; the ones behind it never began.
     for (const pending of failures.slice(1)) pending.notStarted = !pending.cancelled;
+    this.#headTimer.cancel();
     for (const pending of failures) {
-      clearTimeout(pending.hung);
-      clearTimeout(pending.cancelKill);
       pending.resolve({
         type: "error",
         id: 0,
@@ -356,7 +369,6 @@ export class HostProcess {
         const pending = this.#pending.get(message.id);
         if (pending) pending.wasHead = this.#pending.keys().next().value === message.id;
         this.#pending.delete(message.id);
-        clearTimeout(pending?.hung);
         pending?.resolve(message);
         this.#watchHead();
         this.#settled();

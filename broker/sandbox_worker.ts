@@ -11,6 +11,7 @@
  */
 import { JobTimeoutError, toErrorData } from "../core/errors.ts";
 import { TurnBatch } from "../core/turn_batch.ts";
+import { HeadTimer } from "./_head_timer.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import { jobCancelled, workerCrashed } from "./sandbox_errors.ts";
@@ -60,7 +61,8 @@ interface QueuedRun {
   readonly resolve: (result: RunResult) => void;
   /** Why it is being stopped (timeout or cancel), once it is. */
   stop?: ErrorData;
-  timer?: ReturnType<typeof setTimeout>;
+  /** When it overruns (or, stopped, its grace ends): `performance.now()` ms, once it is the head. */
+  deadline?: number;
 }
 
 interface Limits {
@@ -86,6 +88,16 @@ export class SandboxWorker {
   readonly #runs = new Map<number, QueuedRun>();
   #nextId = 1;
   #dead = false;
+  /** Times the run at the head: it overran, or its grace after a stop ended. */
+  readonly #clock = new HeadTimer(
+    () => this.#runs.values().next().value?.deadline,
+    () => {
+      const head = this.#runs.values().next().value;
+      if (!head) return;
+      if (head.stop) this.terminate();
+      else this.#stop(head, timeoutError(head));
+    },
+  );
   /** Requests of one turn go in one message (an array when more than one), in order. */
   readonly #outbox = new TurnBatch<WorkerRequest>((requests) => {
     if (!this.#dead) this.#worker.postMessage(requests.length === 1 ? requests[0] : requests);
@@ -179,10 +191,8 @@ export class SandboxWorker {
 
   /** The job at the head of the queue is running: time it (the grace only, once stopped). */
   #startClock(head: QueuedRun): void {
-    clearTimeout(head.timer);
-    head.timer = head.stop
-      ? setTimeout(() => this.terminate(), ABORT_GRACE_MS)
-      : setTimeout(() => this.#stop(head, timeoutError(head)), head.timeoutMs);
+    head.deadline = performance.now() + (head.stop ? ABORT_GRACE_MS : head.timeoutMs);
+    this.#clock.update();
   }
 
   /** Overran or cancelled: `ctx.signal` aborts (or a queued job is dropped), then the grace. */
@@ -199,13 +209,13 @@ export class SandboxWorker {
     if (!queued) return;
     const wasHead = this.#runs.keys().next().value === id;
     this.#runs.delete(id);
-    clearTimeout(queued.timer);
     if (queued.stop) queued.resolve({ ok: false, error: queued.stop });
     else if (reply.type === "error") queued.resolve({ ok: false, error: reply.error });
     else if (reply.result.kind !== "run") queued.resolve(protocolError("run", reply.result.kind));
     else queued.resolve({ ok: true, output: reply.result.output });
     const head = this.#runs.values().next().value;
     if (wasHead && head) this.#startClock(head);
+    else if (!head) this.#clock.cancel();
   }
 
   /** Stops the worker at once; pending requests fail. */
@@ -280,9 +290,9 @@ export class SandboxWorker {
     this.#worker.terminate();
     for (const [id, pending] of this.#pending) pending.resolve({ type: "error", id, error });
     this.#pending.clear();
+    this.#clock.cancel();
     let head = true;
     for (const queued of this.#runs.values()) {
-      clearTimeout(queued.timer);
       if (queued.stop) queued.resolve({ ok: false, error: queued.stop });
       else if (head) queued.resolve({ ok: false, error });
       else queued.resolve({ ok: false, error, notStarted: true });

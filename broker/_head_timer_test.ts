@@ -1,0 +1,44 @@
+import { assert, assertEquals } from "../tests/_assert.ts";
+import { HeadTimer } from "./_head_timer.ts";
+
+/** Waits (up to 10 s) until `done()` holds. */
+async function until(done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    assert(Date.now() < deadline, "timed out waiting");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+Deno.test("a head timer expires each head at its own deadline, never before, and re-arms for a sooner one", async () => {
+  const queue: { name: string; deadline: number }[] = [];
+  const expired: string[] = [];
+  const timer = new HeadTimer(() => queue[0]?.deadline, () => {
+    const head = queue.shift()!;
+    assert(performance.now() >= head.deadline, `${head.name} expired early`);
+    expired.push(head.name);
+  });
+  try {
+    const now = performance.now();
+    // The first head is answered long before its deadline: the one after it must not
+    // inherit it, nor wait for the first one's.
+    queue.push({ name: "answered", deadline: now + 60_000 });
+    timer.update();
+    queue.shift();
+    queue.push({ name: "soon", deadline: now + 30 }, { name: "later", deadline: now + 80 });
+    timer.update();
+    await until(() => expired.length === 2);
+    assertEquals(expired, ["soon", "later"]);
+
+    // Nothing to watch: nothing fires.
+    timer.update();
+    queue.push({ name: "gone", deadline: performance.now() + 20 });
+    timer.update();
+    queue.length = 0;
+    timer.update();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assertEquals(expired, ["soon", "later"]);
+  } finally {
+    timer.cancel();
+  }
+});
