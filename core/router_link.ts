@@ -9,6 +9,7 @@
  */
 import { Context, type Socket, SocketClosedError } from "./zmq/mod.ts";
 import { TurnBatch } from "./turn_batch.ts";
+import { Deadlines } from "./deadlines.ts";
 import {
   encodeBatches,
   encodeBody,
@@ -66,7 +67,6 @@ type RequestBody = Request extends infer R ? R extends Request ? Omit<R, "id"> :
 interface Pending {
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 let counter = 0;
@@ -77,6 +77,8 @@ export class RouterLink {
   readonly #context: Context;
   readonly #ownsContext: boolean;
   readonly #pending = new Map<string, Pending>();
+  /** When each pending request times out (one timer for all of them). */
+  readonly #deadlines = new Deadlines<string>();
   readonly #options: RouterLinkOptions;
   readonly #prefix = `${Date.now().toString(36)}-${(counter++).toString(36)}-`;
   #next = 0;
@@ -112,16 +114,14 @@ export class RouterLink {
     const id = this.#prefix + (this.#next++).toString(36);
     const limit = timeoutMs ?? this.#options.requestTimeoutMs ?? 10_000;
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      this.#deadlines.add(id, limit, () => {
         this.#pending.delete(id);
         reject(new RequestTimeoutError(request.type, limit, this.#options.api));
-      }, limit);
-      this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject, timer });
+      });
+      this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       this.#outbox.add(encodeBody({ ...request, id } as Request)).catch((error) => {
-        const pending = this.#pending.get(id);
-        if (!pending) return;
-        clearTimeout(pending.timer);
-        this.#pending.delete(id);
+        if (!this.#pending.delete(id)) return;
+        this.#deadlines.delete(id);
         reject(error);
       });
     });
@@ -135,8 +135,8 @@ export class RouterLink {
   /** Closes the link; pending requests reject. */
   async close(): Promise<void> {
     this.#socket.close();
+    this.#deadlines.clear();
     for (const [id, pending] of this.#pending) {
-      clearTimeout(pending.timer);
       pending.reject(new SocketClosedError("The link to the Router is closed"));
       this.#pending.delete(id);
     }
@@ -165,7 +165,7 @@ export class RouterLink {
     const pending = this.#pending.get(message.id);
     if (!pending) return; // Timed out already.
     this.#pending.delete(message.id);
-    clearTimeout(pending.timer);
+    this.#deadlines.delete(message.id);
     if (message.ok) {
       pending.resolve(message.result);
     } else if (message.error.name === "PipelineValidationError") {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { mergeDocument, validatePipeline } from "../core/dag.ts";
+import { type Dag, mergeDocument, validatePipeline } from "../core/dag.ts";
 import { uuidv7 } from "../core/ids.ts";
 import type { PipelineLimits } from "../core/dag.ts";
 import type { Logger } from "../core/log.ts";
@@ -140,25 +140,27 @@ export class PipelineService {
    * @throws {PipelineValidationError} listing every problem.
    */
   submit(spec: unknown, idempotencyKey?: string): { pipelineId: string; status: string } {
-    if (idempotencyKey) {
-      const existing = this.#store.idForKey(idempotencyKey);
-      if (existing) {
-        const status = this.#active.get(existing)?.record.status ??
-          this.#store.get(existing)?.status;
-        return { pipelineId: existing, status: status ?? "queued" };
-      }
-    }
+    // A repeated key answers with the first pipeline, whatever the limits and functions
+    // say now. It is looked up only when this submit would fail or its insert clashed:
+    // a first submit, the usual case, costs no lookup.
     const maxActive = this.#options.maxActive ?? 100_000;
-    if (this.#active.size >= maxActive) {
-      throw new ServiceError(
-        "TooManyPipelinesError",
-        `${this.#active.size} pipelines are running or queued, the limit is ${maxActive}: retry later`,
-      );
+    let dag: Dag;
+    try {
+      if (this.#active.size >= maxActive) {
+        throw new ServiceError(
+          "TooManyPipelinesError",
+          `${this.#active.size} pipelines are running or queued, the limit is ${maxActive}: retry later`,
+        );
+      }
+      dag = validatePipeline(spec, {
+        knownFunctions: this.#registry.runnable(),
+        limits: this.#options.limits,
+      });
+    } catch (error) {
+      const existing = idempotencyKey && this.#existing(idempotencyKey);
+      if (existing) return existing;
+      throw error;
     }
-    const dag = validatePipeline(spec, {
-      knownFunctions: this.#registry.runnable(),
-      limits: this.#options.limits,
-    });
     const valid = spec as PipelineSpec;
     const direct = dag.jobs.length === 1;
     const record: PipelineRecord = {
@@ -169,13 +171,23 @@ export class PipelineService {
       jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
       createdAt: Date.now(),
     };
-    this.#store.insertPipeline(record, idempotencyKey);
+    if (!this.#store.insertPipeline(record, idempotencyKey)) {
+      return this.#existing(idempotencyKey!)!;
+    }
     const active: Active = { record, jobs: new Map(record.jobs.map((j) => [j.jobId, j])), direct };
     this.#active.set(record.id, active);
     if (direct) this.#runDirect(active);
     else this.#assign(active);
     this.#watchDeadline(active);
     return { pipelineId: record.id, status: record.status };
+  }
+
+  /** The pipeline submitted under `idempotencyKey`, if any, and its status. */
+  #existing(idempotencyKey: string): { pipelineId: string; status: string } | undefined {
+    const existing = this.#store.idForKey(idempotencyKey);
+    if (!existing) return undefined;
+    const status = this.#active.get(existing)?.record.status ?? this.#store.get(existing)?.status;
+    return { pipelineId: existing, status: status ?? "queued" };
   }
 
   /**

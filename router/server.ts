@@ -31,6 +31,7 @@ import { PipelineService } from "./pipelines.ts";
 import type { Registry } from "./registry.ts";
 import type { PipelineStore } from "./store.ts";
 import { ChangeFeed } from "./change_feed.ts";
+import { Deadlines } from "../core/deadlines.ts";
 
 const decoder = new TextDecoder();
 
@@ -163,6 +164,8 @@ export class ZmqServer {
   }
 
   readonly #waiters = new Map<string, Set<(record: PipelineRecord) => void>>();
+  /** When each waiter gives up (one timer for all of them). */
+  readonly #waitDeadlines = new Deadlines<(record: PipelineRecord) => void>();
 
   /** Answers now if the pipeline ended, else when it ends or the wait times out. */
   #wait(request: WaitRequest, reply: (message: Reply) => void): void {
@@ -174,12 +177,10 @@ export class ZmqServer {
     const waiting = this.#waiters.get(request.pipelineId) ?? new Set();
     this.#waiters.set(request.pipelineId, waiting);
     const answer = (result: PipelineRecord) => {
-      clearTimeout(timer);
-      this.#timers.delete(timer);
+      this.#waitDeadlines.delete(answer);
       reply({ type: "reply", id: request.id, ok: true, result });
     };
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
+    this.#waitDeadlines.add(answer, timeoutMs, () => {
       waiting.delete(answer);
       if (waiting.size === 0 && this.#waiters.get(request.pipelineId) === waiting) {
         this.#waiters.delete(request.pipelineId);
@@ -192,8 +193,7 @@ export class ZmqServer {
           result: this.service.get(request.pipelineId),
         })
       );
-    }, timeoutMs);
-    this.#timers.add(timer);
+    });
     waiting.add(answer);
   }
 
@@ -207,6 +207,7 @@ export class ZmqServer {
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    this.#waitDeadlines.clear();
     await this.context.close();
     await this.#loop;
   }

@@ -94,7 +94,8 @@ export class PipelineStore {
     this.#statements = {
       insertPipeline: prepare(
         `INSERT INTO pipelines (id, seq, status, spec, document, error, created_at, started_at,
-         finished_at, idempotency_key, jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         finished_at, idempotency_key, jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (idempotency_key) DO NOTHING`,
       ),
       updatePipeline: prepare(
         `UPDATE pipelines SET status = ?, document = ?, error = ?, started_at = ?, finished_at = ?,
@@ -235,12 +236,14 @@ export class PipelineStore {
     return this.#inTransaction;
   }
 
-  /** Stores a new pipeline and its jobs (at once: an idempotency key must be found at once). */
-  insertPipeline(record: PipelineRecord, idempotencyKey?: string): void {
+  /**
+   * Stores a new pipeline and its jobs (at once: an idempotency key must be found at
+   * once). False, storing nothing, when a pipeline has `idempotencyKey` already.
+   */
+  insertPipeline(record: PipelineRecord, idempotencyKey?: string): boolean {
     this.#begin();
-    this.#touched.add(record.id);
     const inline = record.jobs.length <= INLINE_JOBS;
-    this.#statements.insertPipeline!.run(
+    const { changes } = this.#statements.insertPipeline!.run(
       record.id,
       ++this.#seq,
       record.status,
@@ -253,11 +256,14 @@ export class PipelineStore {
       idempotencyKey ?? null,
       inline ? JSON.stringify(record.jobs) : null,
     );
-    if (inline) return;
+    if (Number(changes) === 0) return false;
+    this.#touched.add(record.id);
+    if (inline) return true;
     // Jobs come in topological order; their position keeps it for reads.
     record.jobs.forEach((job, position) => {
       this.#statements.upsertJob!.run(record.id, job.jobId, position, JSON.stringify(job));
     });
+    return true;
   }
 
   /** Stores a pipeline's status, document, error and times at the next commit. */

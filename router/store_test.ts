@@ -19,7 +19,9 @@ Deno.test("the store keeps pipelines across reopening, pages newest first, and p
   const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
   try {
     let store = PipelineStore.open(dir);
-    store.insertPipeline(record("old", "succeeded", 1000), "key-1");
+    assertEquals(store.insertPipeline(record("old", "succeeded", 1000), "key-1"), true);
+    // A second pipeline under the same key is not stored.
+    assertEquals(store.insertPipeline(record("again", "queued"), "key-1"), false);
     store.insertPipeline(record("new", "failed", Date.now()));
     store.insertPipeline(record("live", "running"));
     store.commit();

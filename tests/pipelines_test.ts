@@ -34,6 +34,12 @@ Deno.test("run() submits and waits in one request; a repeat under its idempotenc
   const again = await cluster.manager.run(spec, { ...WAIT, idempotencyKey: "run-once" });
   assertEquals(again.id, result.id);
   assertEquals(again.jobs[0]?.attempts, 1);
+  // The key wins over a spec that would not validate now: it names the first pipeline.
+  const same = await cluster.manager.run({ graph: { nope: [] } }, {
+    ...WAIT,
+    idempotencyKey: "run-once",
+  });
+  assertEquals(same.id, result.id);
   await assertRejects(
     () => cluster.manager.run({ graph: { nope: [] } }, WAIT),
     PipelineValidationError,
