@@ -10,6 +10,7 @@
  */
 import { PipelineValidationError } from "./errors.ts";
 import type { ErrorData, JobStatus, JsonObject, JsonValue } from "./types.ts";
+import type { JobPlan, PlannedJob } from "./protocol.ts";
 
 /** Size limits a pipeline must stay within. */
 export interface PipelineLimits {
@@ -576,6 +577,41 @@ export function step(
     commands.push({ type: "finish", status: next.ended, document: documentOf(dag, next) });
   }
   return { state: next, commands };
+}
+
+/** How deep a {@linkcode planAfter} looks: a plan of a long chain stays small. */
+export const PLAN_DEPTH = 8;
+
+/**
+ * What may happen by itself once `jobId` succeeds: its children whose only parent it
+ * is start (input: its input merged with its output, exactly {@linkcode inputOf} for
+ * such a child), and so on down to {@linkcode PLAN_DEPTH} levels; and when every other
+ * job is its ancestor, the pipeline ends (the same merge is then {@linkcode documentOf}).
+ * Undefined when nothing can.
+ */
+export function planAfter(dag: Dag, jobId: string, depth = PLAN_DEPTH): JobPlan | undefined {
+  const job = dag.byId.get(jobId);
+  if (!job || depth <= 0) return undefined;
+  const run: PlannedJob[] = [];
+  for (const id of job.children) {
+    if (dag.byId.get(id)!.parents.length === 1) {
+      run.push({ jobId: id, ...planAfter(dag, id, depth - 1) });
+    }
+  }
+  const finish = job.children.length === 0 && _ancestorCount(dag, jobId) === dag.jobs.length - 1;
+  if (run.length === 0 && !finish) return undefined;
+  return { ...(run.length > 0 ? { run } : {}), ...(finish ? { finish } : {}) };
+}
+
+function _ancestorCount(dag: Dag, jobId: string): number {
+  const seen = new Set<string>();
+  const stack = [...(dag.byId.get(jobId)?.parents ?? [])];
+  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const parent of dag.byId.get(id)?.parents ?? []) stack.push(parent);
+  }
+  return seen.size;
 }
 
 const positions = new WeakMap<Dag, Map<string, number>>();

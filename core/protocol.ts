@@ -246,6 +246,27 @@ export interface JobRequestEvent {
   jobId: string;
   fn: string;
   input: JsonObject;
+  /** What the Router may do by itself once this job succeeds (decided ahead by the pipeliner). */
+  plan?: JobPlan;
+}
+
+/**
+ * Steps a pipeliner decides ahead, for the Router to take the moment a job succeeds
+ * without a round trip to the pipeliner: start jobs whose only parent it is, and end
+ * the pipeline when it is the last job. The input of a started job, and the document
+ * of the end, is the job's input merged with its output. A failure takes no step:
+ * the pipeliner decides.
+ */
+export interface JobPlan {
+  /** Jobs to start, each with its own plan. */
+  run?: PlannedJob[];
+  /** End the pipeline as succeeded. */
+  finish?: boolean;
+}
+
+/** A job of a {@linkcode JobPlan}. */
+export interface PlannedJob extends JobPlan {
+  jobId: string;
 }
 /** A pipeliner reports a pipeline ended. */
 export interface PipelineFinishEvent {
@@ -428,6 +449,16 @@ const isString: Check = (v) => typeof v === "string" && v.length > 0;
 const isObject: Check = (v) => typeof v === "object" && v !== null && !Array.isArray(v);
 const isInt: Check = (v) => Number.isInteger(v) && (v as number) >= 0;
 const isArray: Check = Array.isArray;
+/** Plans nest at most this deep; one nested deeper is malformed. */
+export const MAX_PLAN_DEPTH = 16;
+const isPlan = (v: unknown, depth = 0): boolean => {
+  if (!isObject(v) || depth > MAX_PLAN_DEPTH) return false;
+  const { run, finish } = v as Record<string, unknown>;
+  if (finish !== undefined && typeof finish !== "boolean") return false;
+  if (run === undefined) return true;
+  return Array.isArray(run) &&
+    run.every((job) => isObject(job) && isString(job.jobId) && isPlan(job, depth + 1));
+};
 const isOutcome: Check = (v) =>
   isObject(v) && typeof (v as JobOutcome).ok === "boolean" &&
   ((v as JobOutcome).ok ? isObject((v as { output: unknown }).output) : isObject(
@@ -501,6 +532,9 @@ export function parseToRouter(frames: readonly Uint8Array[]): Request | RouterEv
   }
   if (message.type in EVENT_FIELDS) {
     require(message, EVENT_FIELDS[message.type as RouterEvent["type"]]);
+    if (message.type === "job-request" && message.plan !== undefined && !isPlan(message.plan)) {
+      throw new ProtocolError('Message "job-request" has an invalid "plan"');
+    }
     return message as unknown as RouterEvent;
   }
   const id = typeof message.id === "string" ? message.id : undefined;

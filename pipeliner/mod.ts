@@ -1,6 +1,9 @@
 /**
  * The Pipeliner: drives DAGs. The Router hands it pipelines; it asks the Router to
- * run each job whose parents have succeeded, and reports each pipeline's end. It
+ * run each job whose parents have succeeded, and reports each pipeline's end. With
+ * each job it sends what follows its success when nothing else decides it (children
+ * whose only parent it is, or the end): the Router takes those steps at once, and the
+ * pipeliner, told of the success, does not ask again. It
  * keeps no durable state: after a crash the Router hands its pipelines to another
  * pipeliner, which replays them (finished jobs are answered from the Router's store).
  *
@@ -18,11 +21,12 @@ import {
   type DagEvent,
   type DagState,
   initialState,
+  planAfter,
   step,
   validatePipeline,
 } from "../core/dag.ts";
 import { getLogger } from "../core/log.ts";
-import type { PeerEvent } from "../core/protocol.ts";
+import type { JobPlan, PeerEvent } from "../core/protocol.ts";
 import { RouterLink } from "../core/router_link.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { toErrorData } from "../core/errors.ts";
@@ -48,6 +52,10 @@ export interface PipelinerHandle {
 interface Driven {
   dag: Dag;
   state: DagState;
+  /** Jobs the Router starts by itself (planned with a parent): not asked for again. */
+  planned: Set<string>;
+  /** The Router ends the pipeline by itself when its last job succeeds. */
+  plannedEnd: boolean;
 }
 
 /** Starts a pipeliner and joins the Router (retrying until it answers). */
@@ -65,19 +73,34 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
     for (const command of commands) execute(pipelineId, command);
   };
 
+  const remember = (driven: Driven, plan: JobPlan) => {
+    if (plan.finish) driven.plannedEnd = true;
+    for (const job of plan.run ?? []) {
+      driven.planned.add(job.jobId);
+      remember(driven, job);
+    }
+  };
+
   const execute = (pipelineId: string, command: DagCommand) => {
+    const driven = pipelines.get(pipelineId);
     switch (command.type) {
-      case "run":
+      case "run": {
+        if (!driven || driven.planned.delete(command.jobId)) return; // The Router started it.
+        const plan = planAfter(driven.dag, command.jobId);
+        if (plan) remember(driven, plan);
         send({
           type: "job-request",
           pipelineId,
           jobId: command.jobId,
           fn: command.fn,
           input: command.input,
+          ...(plan ? { plan } : {}),
         });
         return;
+      }
       case "finish":
         pipelines.delete(pipelineId);
+        if (command.status === "succeeded" && driven?.plannedEnd) return; // The Router ended it.
         send({
           type: "pipeline-finish",
           pipelineId,
@@ -98,7 +121,12 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
       case "pipeline-assign": {
         try {
           const dag = validatePipeline(event.spec, {});
-          pipelines.set(event.pipelineId, { dag, state: initialState(dag, event.spec.data ?? {}) });
+          pipelines.set(event.pipelineId, {
+            dag,
+            state: initialState(dag, event.spec.data ?? {}),
+            planned: new Set(),
+            plannedEnd: false,
+          });
           apply(event.pipelineId, { type: "start" });
         } catch (error) {
           log.error("Cannot drive pipeline {pipelineId}: {error}", {

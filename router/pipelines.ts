@@ -14,6 +14,7 @@ import type { Logger } from "../core/log.ts";
 import type {
   JobDoneEvent,
   JobOutcome,
+  JobPlan,
   JobRecord,
   JobRequestEvent,
   PeerEvent,
@@ -357,6 +358,8 @@ export class PipelineService {
     const job = active?.jobs.get(event.jobId);
     if (!active || !job || active.pipeliner !== from.id) return;
     if (job.status === "succeeded" && job.output) {
+      // Whoever is told of a success may count on its plan having been followed.
+      if (event.plan) this.#follow(active, event.input, job.output, event.plan);
       this.#result(active, job, { ok: true, output: job.output, durationMs: job.durationMs ?? 0 });
       return;
     }
@@ -366,7 +369,23 @@ export class PipelineService {
     }
     if (job.status !== "pending") return;
     this.#started(active);
-    this.#enqueue(active, job, event.input);
+    this.#enqueue(active, job, event.input, event.plan);
+  }
+
+  /**
+   * Takes the steps a pipeliner planned for a job's success: starts the planned jobs
+   * still pending and ends the pipeline if planned, with the job's input merged with
+   * its output as their input and as the document.
+   */
+  #follow(active: Active, input: JsonObject, output: JsonObject, plan: JobPlan): void {
+    const merged = mergeDocument(mergeDocument({}, input), output);
+    for (const step of plan.run ?? []) {
+      const job = active.jobs.get(step.jobId);
+      if (job?.status === "pending") this.#enqueue(active, job, merged, step);
+    }
+    if (plan.finish && this.#active.get(active.record.id) === active) {
+      this.#end(active, "succeeded", merged);
+    }
   }
 
   /** A pipeline is running from its first job request (or, direct, its job's dispatch). */
@@ -378,13 +397,16 @@ export class PipelineService {
   }
 
   /** Queues the next attempt of a pending job. */
-  #enqueue(active: Active, job: JobRecord, input: JsonObject): void {
+  #enqueue(active: Active, job: JobRecord, input: JsonObject, plan?: JobPlan): void {
     this.scheduler.enqueue({
       pipelineId: active.record.id,
       jobId: job.jobId,
       fn: job.fn,
       input,
       attempt: job.attempts + 1,
+      ...(plan && (plan.run || plan.finish)
+        ? { plan: { run: plan.run, finish: plan.finish } }
+        : {}),
     });
   }
 
@@ -422,6 +444,7 @@ export class PipelineService {
       job.finishedAt = Date.now();
       mergeDocument(active.record.document, outcome.output);
       this.#store.saveJob(active.record, job);
+      if (running.plan) this.#follow(active, running.input, outcome.output, running.plan);
       this.#result(active, job, outcome);
       return;
     }

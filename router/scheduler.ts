@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { JobPlan } from "../core/protocol.ts";
 import type { JsonObject } from "../core/types.ts";
 import type { BrokerEntry, Registry } from "./registry.ts";
 
@@ -15,6 +16,8 @@ export interface Attempt {
   readonly fn: string;
   readonly input: JsonObject;
   readonly attempt: number;
+  /** What the Router does by itself when it succeeds (from its pipeliner). */
+  readonly plan?: JobPlan;
 }
 
 /** An attempt on a broker. */

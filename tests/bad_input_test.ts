@@ -47,6 +47,21 @@ Deno.test("malformed frames and HTTP bodies get clear errors and the Router keep
         'no string "id"',
       ],
       [
+        "malformed plan",
+        [
+          new TextEncoder().encode(PROTOCOL),
+          text({
+            type: "job-request",
+            pipelineId: "p",
+            jobId: "a",
+            fn: "ok",
+            input: {},
+            plan: { run: [{ jobId: 7 }] },
+          }),
+        ],
+        'invalid "plan"',
+      ],
+      [
         "event from a stranger",
         [new TextEncoder().encode(PROTOCOL), text({ type: "goodbye" })],
         "",

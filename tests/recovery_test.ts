@@ -61,3 +61,18 @@ Deno.test("kill -9 the pipeliner mid-pipeline: another pipeliner takes over", as
     assertEquals(result.document.n, n + 1);
   }
 });
+
+Deno.test("a chain planned ahead ends even when its only pipeliner dies after planning it", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["slow", "ok"] });
+  const id = await cluster.manager.start({
+    graph: { slow: "ok" },
+    data: { ms: 1500, n: 1 },
+  });
+  await waitUntilRunning(cluster, id, 0);
+  // The pipeliner sent "slow" with its plan (then "ok", then the end): the Router needs it no more.
+  cluster.pipeliners[0]!.kill("SIGKILL");
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "succeeded", cluster.logs());
+  assertEquals([result.document.n, result.document.waited], [2, 1500]);
+  assertEquals(result.jobs.map((job) => job.status), ["succeeded", "succeeded"]);
+});
