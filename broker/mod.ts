@@ -174,8 +174,9 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const link = new RouterLink({
     api: config.router ?? "tcp://127.0.0.1:5555",
     routingId: id,
-    // Host replies arrive on pipes: never hold the event loop in a ZeroMQ wait.
-    hotWaitMs: 0,
+    // Host replies arrive on pipes: hold the event loop in a ZeroMQ wait only while no
+    // job is in hand, when the next message can only come from the Router.
+    hotWaitMs: () => running.size === 0 ? 1 : 0,
     onEvent,
     onProtocolError: (error) =>
       log.warn("Malformed message from the Router: {error}", { error: error.message }),

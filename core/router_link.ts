@@ -59,7 +59,7 @@ export interface RouterLinkOptions {
   /** Default request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
   /** For a context made here: its `hotWaitMs` (see `ContextOptions`). */
-  hotWaitMs?: number;
+  hotWaitMs?: number | (() => number);
 }
 
 type RequestBody = Request extends infer R ? R extends Request ? Omit<R, "id"> : never : never;

@@ -30,9 +30,11 @@ export interface ContextOptions {
    * After a poll that found work, wait up to this many ms on the JS thread before
    * handing the wait to a helper thread. Saves a thread hop each way (about 40 µs
    * here) when traffic is steady, at the price of holding other JS (timers, Web
-   * Worker messages) for at most this long. 0 turns it off. Default 1.
+   * Worker messages) for at most this long. 0 turns it off. Default 1. A function is
+   * asked each time: a process that also waits for other I/O (a broker's worker
+   * hosts) can wait hot only while nothing else is due.
    */
-  hotWaitMs?: number;
+  hotWaitMs?: number | (() => number);
 }
 
 /** `PIPELININ_HOT_WAIT_MS` when set and readable (a tuning knob for benchmarks), else 1. */
@@ -63,7 +65,7 @@ export class Context {
   #events: number[] = [];
   #wakeMsg = new Uint8Array(64);
   #host: SocketHost;
-  #hotWaitMs: number;
+  #hotWaitMs: number | (() => number);
   #hot = false;
 
   /** Makes a context, loading libzmq on first use. */
@@ -180,9 +182,10 @@ export class Context {
           continue;
         }
         yielded = false;
-        if (ready === 0 && this.#hot && this.#hotWaitMs > 0) {
-          ready = this.#lib.zmq_poll(this.#items, count, this.#hotWaitMs);
-        }
+        const hotWaitMs = ready === 0 && this.#hot
+          ? (typeof this.#hotWaitMs === "number" ? this.#hotWaitMs : this.#hotWaitMs())
+          : 0;
+        if (hotWaitMs > 0) ready = this.#lib.zmq_poll(this.#items, count, hotWaitMs);
         if (ready === 0) ready = await this.#blockingPoll(count);
         this.#hot = ready > 0;
         if (ready < 0) continue; // EINTR or ETERM: recompute the set.
