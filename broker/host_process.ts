@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../core/log.ts";
 import { FrameWriter, pumpFrames } from "./_frames.ts";
-import { HeadTimer } from "./_head_timer.ts";
+import { HeadTimer } from "../core/head_timer.ts";
 import { hostDeathError, lastLines, workerCrashed } from "./sandbox_errors.ts";
 import type { LoadResult, RunResult } from "./sandbox_worker.ts";
 import {

@@ -11,7 +11,7 @@
  */
 import { JobTimeoutError, toErrorData } from "../core/errors.ts";
 import { TurnBatch } from "../core/turn_batch.ts";
-import { HeadTimer } from "./_head_timer.ts";
+import { HeadTimer } from "../core/head_timer.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import { jobCancelled, workerCrashed } from "./sandbox_errors.ts";

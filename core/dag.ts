@@ -477,13 +477,7 @@ export function initialState(dag: Dag, data: JsonObject): DagState {
  * ancestors (not of unrelated jobs), in topological order, later keys winning.
  */
 export function inputOf(dag: Dag, state: DagState, jobId: string): JsonObject {
-  const mine = new Set<string>();
-  const stack = [...(dag.byId.get(jobId)?.parents ?? [])];
-  for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
-    if (mine.has(id)) continue;
-    mine.add(id);
-    for (const parent of dag.byId.get(id)?.parents ?? []) stack.push(parent);
-  }
+  const mine = _ancestors(dag, jobId);
   const position = _positions(dag);
   const document = mergeDocument({}, state.data);
   for (const id of [...mine].sort((a, b) => position.get(a)! - position.get(b)!)) {
@@ -598,12 +592,13 @@ export function planAfter(dag: Dag, jobId: string, depth = PLAN_DEPTH): JobPlan 
       run.push({ jobId: id, ...planAfter(dag, id, depth - 1) });
     }
   }
-  const finish = job.children.length === 0 && _ancestorCount(dag, jobId) === dag.jobs.length - 1;
+  const finish = job.children.length === 0 && _ancestors(dag, jobId).size === dag.jobs.length - 1;
   if (run.length === 0 && !finish) return undefined;
   return { ...(run.length > 0 ? { run } : {}), ...(finish ? { finish } : {}) };
 }
 
-function _ancestorCount(dag: Dag, jobId: string): number {
+/** The ids of a job's ancestors: its parents, theirs, and so on. */
+function _ancestors(dag: Dag, jobId: string): Set<string> {
   const seen = new Set<string>();
   const stack = [...(dag.byId.get(jobId)?.parents ?? [])];
   for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
@@ -611,7 +606,7 @@ function _ancestorCount(dag: Dag, jobId: string): number {
     seen.add(id);
     for (const parent of dag.byId.get(id)?.parents ?? []) stack.push(parent);
   }
-  return seen.size;
+  return seen;
 }
 
 const positions = new WeakMap<Dag, Map<string, number>>();

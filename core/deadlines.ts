@@ -11,24 +11,32 @@
  *
  * @module
  */
+import { HeadTimer } from "./head_timer.ts";
 
 /** Timeouts keyed by `K`, all on one timer. */
 export class Deadlines<K> {
   readonly #entries = new Map<K, { at: number; expire: () => void }>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #armedAt = Infinity;
+  /** No later than the soonest deadline (it may be earlier, after deletions: then it looks again). */
+  #soonest = Infinity;
+  readonly #timer = new HeadTimer(
+    () => (this.#entries.size > 0 ? this.#soonest : undefined),
+    () => this.#expire(),
+  );
 
   /** Calls `expire` in `ms` unless `key` is deleted first (a key added again replaces it). */
   add(key: K, ms: number, expire: () => void): void {
-    const at = Date.now() + Math.max(0, ms);
+    const at = performance.now() + Math.max(0, ms);
     this.#entries.set(key, { at, expire });
-    if (at < this.#armedAt) this.#arm(at);
+    if (at < this.#soonest) {
+      this.#soonest = at;
+      this.#timer.update();
+    }
   }
 
   /** Drops `key`'s timeout; false when it had none (it expired or was never added). */
   delete(key: K): boolean {
     const had = this.#entries.delete(key);
-    if (this.#entries.size === 0) this.#disarm();
+    if (this.#entries.size === 0) this.clear();
     return had;
   }
 
@@ -40,25 +48,12 @@ export class Deadlines<K> {
   /** Drops every timeout without calling it. */
   clear(): void {
     this.#entries.clear();
-    this.#disarm();
+    this.#soonest = Infinity;
+    this.#timer.cancel();
   }
 
-  #arm(at: number): void {
-    clearTimeout(this.#timer);
-    this.#armedAt = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - Date.now()));
-  }
-
-  #disarm(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#armedAt = Infinity;
-  }
-
-  #fire(): void {
-    this.#timer = undefined;
-    this.#armedAt = Infinity;
-    const now = Date.now();
+  #expire(): void {
+    const now = performance.now();
     const due: (() => void)[] = [];
     let next = Infinity;
     for (const [key, entry] of this.#entries) {
@@ -67,8 +62,8 @@ export class Deadlines<K> {
         due.push(entry.expire);
       } else if (entry.at < next) next = entry.at;
     }
-    if (next < Infinity) this.#arm(next);
-    // After re-arming: a callback may add (or delete) entries itself.
+    this.#soonest = next;
+    // The timer re-arms after this; a callback may add (or delete) entries itself.
     for (const expire of due) expire();
   }
 }

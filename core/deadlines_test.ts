@@ -1,21 +1,14 @@
 import { assert, assertEquals } from "../tests/_assert.ts";
+import { until } from "../tests/_helpers.ts";
 import { Deadlines } from "./deadlines.ts";
-
-async function until(done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!done()) {
-    assert(Date.now() < deadline, "timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 Deno.test("deadlines expire what was not deleted, soonest first, never early, on one timer", async () => {
   const deadlines = new Deadlines<string>();
   const expired: string[] = [];
-  const start = Date.now();
+  const start = performance.now();
   const at = (name: string, ms: number) =>
     deadlines.add(name, ms, () => {
-      assert(Date.now() - start >= ms, `${name} expired early`);
+      assert(performance.now() - start >= ms, `${name} expired early`);
       expired.push(name);
     });
   try {
@@ -29,7 +22,7 @@ Deno.test("deadlines expire what was not deleted, soonest first, never early, on
       expired.push("chained");
       at("after", 0);
     });
-    await until(() => expired.length === 4);
+    await until(() => expired.length === 4, "four expiries");
     assertEquals(expired, ["soon", "chained", "after", "late"]);
     assertEquals(deadlines.size, 1);
     assert(!deadlines.delete("soon"), "an expired entry is gone");

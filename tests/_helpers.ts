@@ -71,6 +71,15 @@ export async function repeatUntil<T>(
   return withTimeout(watched, Math.max(0, deadline - Date.now()) + 100, what);
 }
 
+/** Waits until `done()` holds, looking every 5 ms; fails after `timeoutMs`. */
+export async function until(done: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await delay(5);
+  }
+}
+
 /** A child process whose stdout is read as lines; killed and reaped on dispose. */
 export class ChildProcess implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;

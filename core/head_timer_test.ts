@@ -1,14 +1,6 @@
 import { assert, assertEquals } from "../tests/_assert.ts";
-import { HeadTimer } from "./_head_timer.ts";
-
-/** Waits (up to 10 s) until `done()` holds. */
-async function until(done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!done()) {
-    assert(Date.now() < deadline, "timed out waiting");
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { until } from "../tests/_helpers.ts";
+import { HeadTimer } from "./head_timer.ts";
 
 Deno.test("a head timer expires each head at its own deadline, never before, and re-arms for a sooner one", async () => {
   const queue: { name: string; deadline: number }[] = [];
@@ -27,7 +19,7 @@ Deno.test("a head timer expires each head at its own deadline, never before, and
     queue.shift();
     queue.push({ name: "soon", deadline: now + 30 }, { name: "later", deadline: now + 80 });
     timer.update();
-    await until(() => expired.length === 2);
+    await until(() => expired.length === 2, "two expiries");
     assertEquals(expired, ["soon", "later"]);
 
     // Nothing to watch: nothing fires.
