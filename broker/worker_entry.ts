@@ -224,7 +224,13 @@ scope.addEventListener("unhandledrejection", (event) => {
 // when there is more than one request.
 scope.addEventListener("message", (event) => {
   const data: unknown = (event as MessageEvent).data;
-  for (const item of Array.isArray(data) ? data : [data]) handle(parseWorkerRequest(item));
+  for (const item of Array.isArray(data) ? data : [data]) {
+    try {
+      handle(parseWorkerRequest(item));
+    } catch (error) {
+      uncaught(error); // One bad request (a host bug) must not drop the others.
+    }
+  }
 });
 
 function handle(request: WorkerRequest): void {

@@ -130,7 +130,7 @@ export class PipelineService {
       const active = { record, jobs, direct: jobs.size === 1 };
       this.#active.set(record.id, active);
       this.#watchDeadline(active);
-      if (active.direct) this.#runDirect(active);
+      if (active.direct) this.#resumeDirect(active);
     }
     return this.#active.size;
   }
@@ -359,8 +359,8 @@ export class PipelineService {
     if (!active || !job || active.pipeliner !== from.id) return;
     if (job.status === "succeeded" && job.output) {
       // Whoever is told of a success may count on its plan having been followed.
-      if (event.plan) this.#follow(active, event.input, job.output, event.plan);
       this.#result(active, job, { ok: true, output: job.output, durationMs: job.durationMs ?? 0 });
+      if (event.plan) this.#follow(active, event.input, job.output, event.plan);
       return;
     }
     if (job.status === "failed" && job.error) {
@@ -378,14 +378,28 @@ export class PipelineService {
    * its output as their input and as the document.
    */
   #follow(active: Active, input: JsonObject, output: JsonObject, plan: JobPlan): void {
+    if (this.#active.get(active.record.id) !== active) return;
+    // A final failure elsewhere: no new job starts (the pipeliner sees it the same way,
+    // since it gets results in this order).
+    if ([...active.jobs.values()].some((job) => job.status === "failed")) return;
     const merged = mergeDocument(mergeDocument({}, input), output);
     for (const step of plan.run ?? []) {
       const job = active.jobs.get(step.jobId);
       if (job?.status === "pending") this.#enqueue(active, job, merged, step);
+      // Planned jobs that already ended (a pipeliner replaying after a restart): it will
+      // not ask for them, so it is told their outcomes, and what followed them is followed.
+      else if (job?.status === "succeeded" && job.output) {
+        this.#result(active, job, {
+          ok: true,
+          output: job.output,
+          durationMs: job.durationMs ?? 0,
+        });
+        this.#follow(active, merged, job.output, step);
+      } else if (job?.status === "failed" && job.error) {
+        this.#result(active, job, { ok: false, error: job.error, durationMs: job.durationMs ?? 0 });
+      }
     }
-    if (plan.finish && this.#active.get(active.record.id) === active) {
-      this.#end(active, "succeeded", merged);
-    }
+    if (plan.finish) this.#end(active, "succeeded", merged);
   }
 
   /** A pipeline is running from its first job request (or, direct, its job's dispatch). */
@@ -408,6 +422,19 @@ export class PipelineService {
         ? { plan: { run: plan.run, finish: plan.finish } }
         : {}),
     });
+  }
+
+  /**
+   * A direct pipeline after a restart: its job runs again, or, when it had ended (a
+   * store from before direct pipelines, whose pipeliner had not ended it yet), ends it.
+   */
+  #resumeDirect(active: Active): void {
+    const [job] = active.jobs.values();
+    if (job?.status === "succeeded" && job.output) {
+      this.#endDirect(active, job, { ok: true, output: job.output, durationMs: 0 });
+    } else if (job?.status === "failed" && job.error) {
+      this.#endDirect(active, job, { ok: false, error: job.error, durationMs: 0 });
+    } else this.#runDirect(active);
   }
 
   /** Queues the job of a direct pipeline, with the pipeline's data as its input. */
@@ -444,8 +471,8 @@ export class PipelineService {
       job.finishedAt = Date.now();
       mergeDocument(active.record.document, outcome.output);
       this.#store.saveJob(active.record, job);
-      if (running.plan) this.#follow(active, running.input, outcome.output, running.plan);
       this.#result(active, job, outcome);
+      if (running.plan) this.#follow(active, running.input, outcome.output, running.plan);
       return;
     }
     job.error = outcome.error;
@@ -559,10 +586,11 @@ export class PipelineService {
 
   /** Ends a direct pipeline with the final outcome of its job, as a pipeliner would. */
   #endDirect(active: Active, job: JobRecord, outcome: JobOutcome): void {
-    if (outcome.ok) return this.#end(active, "succeeded", active.record.document);
+    const data = mergeDocument({}, active.record.spec.data ?? {});
+    if (outcome.ok) return this.#end(active, "succeeded", mergeDocument(data, outcome.output));
     const error = job.error ?? outcome.error;
     active.record.error = { ...error, message: `Job "${job.jobId}" failed: ${error.message}` };
-    this.#end(active, "failed", active.record.document);
+    this.#end(active, "failed", data);
   }
 
   #end(active: Active, status: "succeeded" | "failed" | "cancelled", document: JsonObject): void {

@@ -4,7 +4,8 @@
  * the store commits once, and only then do replies and broadcasts go out. Work for
  * brokers and pipeliners goes out just before the commit, so it is under way while
  * the commit writes: it acknowledges nothing to anyone outside, and should the
- * Router die before the commit, what it was about is redone from the store.
+ * Router die before the commit, what it was about is redone from the store (a job
+ * may then have run for a submit that was never answered: at-least-once).
  *
  * @module
  */

@@ -97,6 +97,19 @@ Deno.test("a function that throws fails its job and the pipeline, and skips the 
   assert(result.error?.message.includes("Nothing to see here"));
 });
 
+Deno.test("once a job has failed for good, no job starts, not even one planned to follow a success", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["slow", "ok", "throws"] });
+  const result = await cluster.manager.run({
+    graph: { a: "b", x: [] },
+    jobs: { a: "slow", b: "ok", x: "throws" },
+    data: { ms: 500, n: 1 },
+  }, WAIT);
+  assertEquals(result.status, "failed", cluster.logs());
+  const status = Object.fromEntries(result.jobs.map((job) => [job.jobId, job.status]));
+  assertEquals(status, { a: "succeeded", b: "skipped", x: "failed" });
+  assertEquals(result.jobs.find((job) => job.jobId === "b")?.attempts, 0);
+});
+
 Deno.test("a failed attempt is retried as the function's config allows", async () => {
   await using cluster = await Cluster.start({
     waitFor: ["flaky"],

@@ -3,7 +3,9 @@
  * mid-pipeline; every accepted pipeline still ends with the right document.
  */
 import { assertEquals } from "./_assert.ts";
-import { Cluster } from "./_cluster.ts";
+import { DatabaseSync } from "node:sqlite";
+import { Cluster, freePort } from "./_cluster.ts";
+import { start as startRouter } from "../router/mod.ts";
 
 const WAIT = { timeoutMs: 60_000 };
 
@@ -20,17 +22,31 @@ Deno.test("kill -9 the Router mid-pipeline and restart it: the pipeline resumes 
   const id = await cluster.manager.start({ graph: { slow: ["ok"] }, data: { ms: 1500, n: 1 } });
   // One job: the Router runs it without a pipeliner, and must resume it by itself.
   const single = await cluster.manager.start({ graph: { slow: [] }, data: { ms: 1500 } });
+  // Two jobs that succeed before the kill and a third that runs through it: on replay the
+  // pipeliner asks for the first job only (its plan holds the rest), so the Router must
+  // report the second one's success and start the third.
+  const planned = await cluster.manager.start({
+    graph: { first: "second", second: "slow" },
+    jobs: { first: "ok", second: "ok" },
+    data: { ms: 1500, n: 1 },
+  });
   await waitUntilRunning(cluster, id, 0);
   await waitUntilRunning(cluster, single, 0);
-  const waiting = Promise.all([cluster.manager.wait(id, WAIT), cluster.manager.wait(single, WAIT)]);
+  await waitUntilRunning(cluster, planned, 2);
+  const waiting = Promise.all([
+    cluster.manager.wait(id, WAIT),
+    cluster.manager.wait(single, WAIT),
+    cluster.manager.wait(planned, WAIT),
+  ]);
   cluster.router.kill("SIGKILL");
   await cluster.router.status;
   cluster.restartRouter();
-  const [result, alone] = await waiting;
+  const [result, alone, chain] = await waiting;
   assertEquals(result.status, "succeeded", cluster.logs());
   assertEquals(result.document.n, 2);
   assertEquals(result.document.waited, 1500);
   assertEquals([alone.status, alone.document.waited], ["succeeded", 1500], cluster.logs());
+  assertEquals([chain.status, chain.document.n, chain.document.waited], ["succeeded", 3, 1500]);
 });
 
 Deno.test("kill -9 a broker mid-job: the job runs again on another broker", async () => {
@@ -75,4 +91,37 @@ Deno.test("a chain planned ahead ends even when its only pipeliner dies after pl
   assertEquals(result.status, "succeeded", cluster.logs());
   assertEquals([result.document.n, result.document.waited], [2, 1500]);
   assertEquals(result.jobs.map((job) => job.status), ["succeeded", "succeeded"]);
+});
+
+Deno.test("a one-job pipeline whose job ended before an upgrade is ended on restart", async () => {
+  // A store written before one-job pipelines ran without a pipeliner: the job succeeded,
+  // the pipeliner had not reported the end yet when the Router stopped.
+  const dataDir = await Deno.makeTempDir({ prefix: "pipelinin-upgrade-" });
+  const db = new DatabaseSync(`${dataDir}/pipelinin.db`);
+  db.exec(`
+    CREATE TABLE pipelines (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL,
+      spec TEXT NOT NULL, document TEXT NOT NULL, error TEXT, created_at INTEGER NOT NULL,
+      started_at INTEGER, finished_at INTEGER, idempotency_key TEXT UNIQUE);
+    CREATE TABLE jobs (pipeline_id TEXT NOT NULL, job_id TEXT NOT NULL,
+      position INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL,
+      PRIMARY KEY (pipeline_id, job_id)) WITHOUT ROWID;
+    INSERT INTO pipelines VALUES ('old', 1, 'running', '{"graph":{"ok":[]},"data":{"n":1}}',
+      '{"n":1}', NULL, 1, 1, NULL, NULL);
+    INSERT INTO jobs VALUES ('old', 'ok', 0,
+      '{"jobId":"ok","fn":"ok","status":"succeeded","attempts":1,"output":{"n":2}}');
+  `);
+  db.close();
+  const router = startRouter({
+    api: `tcp://127.0.0.1:${freePort()}`,
+    broadcast: `tcp://127.0.0.1:${freePort()}`,
+    dataDir,
+    http: "off",
+  });
+  try {
+    const record = await (await router.app.request("/pipelines/old")).json();
+    assertEquals([record.status, record.document], ["succeeded", { n: 2 }]);
+  } finally {
+    await router.stop();
+    await Deno.remove(dataDir, { recursive: true });
+  }
 });
