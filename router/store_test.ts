@@ -2,6 +2,7 @@ import { assertEquals } from "../tests/_assert.ts";
 import type { PipelineRecord } from "../core/protocol.ts";
 import { DatabaseSync } from "node:sqlite";
 import { INLINE_JOBS, PipelineStore } from "./store.ts";
+import { writeOldStore } from "../tests/_helpers.ts";
 
 function record(id: string, status: PipelineRecord["status"], finishedAt?: number): PipelineRecord {
   return {
@@ -130,19 +131,12 @@ Deno.test("changes are written once at the commit: small pipelines as one row, b
 Deno.test("a store from before inline jobs opens, reads its job rows and takes new writes", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
   try {
-    const db = new DatabaseSync(`${dir}/pipelinin.db`);
-    db.exec(`
-      CREATE TABLE pipelines (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL,
-        spec TEXT NOT NULL, document TEXT NOT NULL, error TEXT, created_at INTEGER NOT NULL,
-        started_at INTEGER, finished_at INTEGER, idempotency_key TEXT UNIQUE);
-      CREATE TABLE jobs (pipeline_id TEXT NOT NULL, job_id TEXT NOT NULL,
-        position INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL,
-        PRIMARY KEY (pipeline_id, job_id)) WITHOUT ROWID;
-      INSERT INTO pipelines VALUES ('old', 1, 'running', '{"graph":{"a":[]}}', '{}', NULL, 1, 1,
+    writeOldStore(
+      dir,
+      `INSERT INTO pipelines VALUES ('old', 1, 'running', '{"graph":{"a":[]}}', '{}', NULL, 1, 1,
         NULL, NULL);
-      INSERT INTO jobs VALUES ('old', 'a', 0, '{"jobId":"a","fn":"a","status":"running","attempts":1}');
-    `);
-    db.close();
+      INSERT INTO jobs VALUES ('old', 'a', 0, '{"jobId":"a","fn":"a","status":"running","attempts":1}');`,
+    );
     const store = PipelineStore.open(dir);
     try {
       const [old] = store.active();

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { DatabaseSync } from "node:sqlite";
 import { Context } from "../core/zmq/mod.ts";
 
 /** Frames as text, for readable assertions. */
@@ -69,6 +70,27 @@ export async function repeatUntil<T>(
     await delay(everyMs);
   }
   return withTimeout(watched, Math.max(0, deadline - Date.now()) + 100, what);
+}
+
+/**
+ * Writes `<dir>/pipelinin.db` as the Router's store was before pipelines kept their
+ * jobs inline (no `jobs` column), then runs `rows` (SQL inserts) on it.
+ */
+export function writeOldStore(dir: string, rows: string): void {
+  const db = new DatabaseSync(`${dir}/pipelinin.db`);
+  try {
+    db.exec(`
+      CREATE TABLE pipelines (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL,
+        spec TEXT NOT NULL, document TEXT NOT NULL, error TEXT, created_at INTEGER NOT NULL,
+        started_at INTEGER, finished_at INTEGER, idempotency_key TEXT UNIQUE);
+      CREATE TABLE jobs (pipeline_id TEXT NOT NULL, job_id TEXT NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL,
+        PRIMARY KEY (pipeline_id, job_id)) WITHOUT ROWID;
+      ${rows}
+    `);
+  } finally {
+    db.close();
+  }
 }
 
 /** Waits until `done()` holds, looking every 5 ms; fails after `timeoutMs`. */

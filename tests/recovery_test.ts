@@ -3,8 +3,8 @@
  * mid-pipeline; every accepted pipeline still ends with the right document.
  */
 import { assertEquals } from "./_assert.ts";
-import { DatabaseSync } from "node:sqlite";
 import { Cluster, freePort } from "./_cluster.ts";
+import { writeOldStore } from "./_helpers.ts";
 import { start as startRouter } from "../router/mod.ts";
 
 const WAIT = { timeoutMs: 60_000 };
@@ -97,20 +97,13 @@ Deno.test("a one-job pipeline whose job ended before an upgrade is ended on rest
   // A store written before one-job pipelines ran without a pipeliner: the job succeeded,
   // the pipeliner had not reported the end yet when the Router stopped.
   const dataDir = await Deno.makeTempDir({ prefix: "pipelinin-upgrade-" });
-  const db = new DatabaseSync(`${dataDir}/pipelinin.db`);
-  db.exec(`
-    CREATE TABLE pipelines (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL,
-      spec TEXT NOT NULL, document TEXT NOT NULL, error TEXT, created_at INTEGER NOT NULL,
-      started_at INTEGER, finished_at INTEGER, idempotency_key TEXT UNIQUE);
-    CREATE TABLE jobs (pipeline_id TEXT NOT NULL, job_id TEXT NOT NULL,
-      position INTEGER NOT NULL DEFAULT 0, record TEXT NOT NULL,
-      PRIMARY KEY (pipeline_id, job_id)) WITHOUT ROWID;
-    INSERT INTO pipelines VALUES ('old', 1, 'running', '{"graph":{"ok":[]},"data":{"n":1}}',
+  writeOldStore(
+    dataDir,
+    `INSERT INTO pipelines VALUES ('old', 1, 'running', '{"graph":{"ok":[]},"data":{"n":1}}',
       '{"n":1}', NULL, 1, 1, NULL, NULL);
     INSERT INTO jobs VALUES ('old', 'ok', 0,
-      '{"jobId":"ok","fn":"ok","status":"succeeded","attempts":1,"output":{"n":2}}');
-  `);
-  db.close();
+      '{"jobId":"ok","fn":"ok","status":"succeeded","attempts":1,"output":{"n":2}}');`,
+  );
   const router = startRouter({
     api: `tcp://127.0.0.1:${freePort()}`,
     broadcast: `tcp://127.0.0.1:${freePort()}`,
