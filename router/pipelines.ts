@@ -2,8 +2,9 @@
  * The life of pipelines and jobs on the Router: accept, hand to a pipeliner, queue
  * ready jobs for brokers, record outcomes once, retry with back-off, finish, cancel,
  * and resume after a restart. A pipeline of one job has no order to drive: the
- * Router runs it and ends it itself, without a pipeliner. All state changes go through the store; messages
- * go out through an outbox that sends them only after the store has committed.
+ * Router runs it and ends it itself, without a pipeliner. All state changes go
+ * through the store; messages go out through an outbox, which sends replies only
+ * after the store has committed.
  *
  * @module
  */
@@ -348,7 +349,7 @@ export class PipelineService {
     job.status = "failed";
     job.finishedAt = Date.now();
     this.#store.saveJob(active.record, job);
-    this.#result(active, job, { ok: false, error: job.error, durationMs: job.durationMs ?? 0 });
+    this.#result(active, job, this.#recorded(job)!);
     return true;
   }
 
@@ -357,14 +358,11 @@ export class PipelineService {
     const active = this.#active.get(event.pipelineId);
     const job = active?.jobs.get(event.jobId);
     if (!active || !job || active.pipeliner !== from.id) return;
-    if (job.status === "succeeded" && job.output) {
+    const recorded = this.#recorded(job);
+    if (recorded) {
+      this.#result(active, job, recorded);
       // Whoever is told of a success may count on its plan having been followed.
-      this.#result(active, job, { ok: true, output: job.output, durationMs: job.durationMs ?? 0 });
-      if (event.plan) this.#follow(active, event.input, job.output, event.plan);
-      return;
-    }
-    if (job.status === "failed" && job.error) {
-      this.#result(active, job, { ok: false, error: job.error, durationMs: job.durationMs ?? 0 });
+      if (recorded.ok && event.plan) this.#follow(active, event.input, recorded.output, event.plan);
       return;
     }
     if (job.status !== "pending") return;
@@ -385,21 +383,29 @@ export class PipelineService {
     const merged = mergeDocument(mergeDocument({}, input), output);
     for (const step of plan.run ?? []) {
       const job = active.jobs.get(step.jobId);
-      if (job?.status === "pending") this.#enqueue(active, job, merged, step);
+      if (!job) continue;
+      if (job.status === "pending") {
+        this.#enqueue(active, job, merged, step);
+        continue;
+      }
       // Planned jobs that already ended (a pipeliner replaying after a restart): it will
       // not ask for them, so it is told their outcomes, and what followed them is followed.
-      else if (job?.status === "succeeded" && job.output) {
-        this.#result(active, job, {
-          ok: true,
-          output: job.output,
-          durationMs: job.durationMs ?? 0,
-        });
-        this.#follow(active, merged, job.output, step);
-      } else if (job?.status === "failed" && job.error) {
-        this.#result(active, job, { ok: false, error: job.error, durationMs: job.durationMs ?? 0 });
-      }
+      const recorded = this.#recorded(job);
+      if (!recorded) continue;
+      this.#result(active, job, recorded);
+      if (recorded.ok) this.#follow(active, merged, recorded.output, step);
     }
     if (plan.finish) this.#end(active, "succeeded", merged);
+  }
+
+  /** The final outcome on record of a job that ended (succeeded or failed), if it did. */
+  #recorded(job: JobRecord): JobOutcome | undefined {
+    const durationMs = job.durationMs ?? 0;
+    if (job.status === "succeeded" && job.output) {
+      return { ok: true, output: job.output, durationMs };
+    }
+    if (job.status === "failed" && job.error) return { ok: false, error: job.error, durationMs };
+    return undefined;
   }
 
   /** A pipeline is running from its first job request (or, direct, its job's dispatch). */
@@ -430,11 +436,9 @@ export class PipelineService {
    */
   #resumeDirect(active: Active): void {
     const [job] = active.jobs.values();
-    if (job?.status === "succeeded" && job.output) {
-      this.#endDirect(active, job, { ok: true, output: job.output, durationMs: 0 });
-    } else if (job?.status === "failed" && job.error) {
-      this.#endDirect(active, job, { ok: false, error: job.error, durationMs: 0 });
-    } else this.#runDirect(active);
+    const recorded = job && this.#recorded(job);
+    if (job && recorded) this.#endDirect(active, job, recorded);
+    else this.#runDirect(active);
   }
 
   /** Queues the job of a direct pipeline, with the pipeline's data as its input. */

@@ -41,7 +41,7 @@ function peerKey(address: Uint8Array): string {
   return String.fromCharCode(...address);
 }
 
-/** A message waiting for the commit: to one peer (its JSON frame), or a broadcast. */
+/** A message queued in a batch: to one peer (its JSON frame), or a broadcast. */
 type Outgoing =
   | { address: Uint8Array; viaReq: boolean; body: Uint8Array }
   | { frames: Uint8Array[] };
