@@ -17,6 +17,7 @@ import type { LoadResult, RunResult } from "./sandbox_worker.ts";
 import {
   assertNever,
   type ErrorReply,
+  type HostFollower,
   type HostMessage,
   type HostRequest,
   type HostRunRequest,
@@ -53,7 +54,17 @@ export interface HostProcessOptions {
 }
 
 /** A job for {@linkcode HostProcess.run}. */
-export type HostJob = Omit<HostRunRequest, "type" | "id">;
+export type HostJob = Omit<HostRunRequest, "type" | "id" | "then">;
+
+/** A job that follows another in {@linkcode HostProcess.runChain}. */
+export type HostFollowingJob = Omit<HostFollower, "id" | "then">;
+
+/** One job of a chain, with where its logs go and what cancels it. */
+export interface ChainStep<Job> {
+  job: Job;
+  onLog: (record: LogRecord) => void;
+  signal?: AbortSignal;
+}
 
 interface Pending {
   fn: string;
@@ -173,17 +184,57 @@ export class HostProcess {
    * `notStarted` results (the host died first) may simply run again.
    */
   run(job: HostJob, onLog: (record: LogRecord) => void, signal?: AbortSignal): Promise<RunResult> {
-    const id = this.#nextId++;
-    const pending: Pending = {
-      fn: job.fn,
-      resolve: () => {},
-      onLog,
-      cancelled: false,
-      timeoutMs: job.timeoutMs,
-      sentAt: performance.now(),
+    return this.runChain({ job, onLog, signal }, [])[0]!;
+  }
+
+  /**
+   * Runs `first`, then each of `rest` right after the one before it, in this host and
+   * before anything sent later, as long as they succeed; each follower's input is the
+   * document of the one before merged with its output, narrowed to its `requires`.
+   * One result per job, as {@linkcode run} gives; a follower whose predecessor did not
+   * succeed gets an error and never begins.
+   */
+  runChain(
+    first: ChainStep<HostJob>,
+    rest: readonly ChainStep<HostFollowingJob>[],
+  ): Promise<RunResult>[] {
+    const steps = [first, ...rest].map((step) => ({
+      step,
+      id: this.#nextId++,
+      pending: {
+        fn: step.job.fn,
+        resolve: () => {},
+        onLog: step.onLog,
+        cancelled: false,
+        timeoutMs: step.job.timeoutMs,
+        sentAt: performance.now(),
+      } as Pending,
+    }));
+    let then: HostFollower | undefined;
+    for (const { step, id } of steps.slice(1).reverse()) {
+      then = { ...(step.job as HostFollowingJob), id, ...(then ? { then } : {}) };
+    }
+    const replies = steps.map(({ id, pending }) => this.#expect(id, pending));
+    const request: HostRequest = {
+      type: "run",
+      id: steps[0]!.id,
+      ...first.job,
+      ...(then ? { then } : {}),
     };
-    const reply = this.#request({ type: "run", id, ...job }, pending);
+    if (this.#child) this.#send(request);
     this.#watchHead();
+    return steps.map(({ step, id, pending }, at) =>
+      this.#result(id, pending, replies[at]!, step.signal)
+    );
+  }
+
+  /** Cancels the run on abort, and reads its reply as a {@linkcode RunResult}. */
+  #result(
+    id: number,
+    pending: Pending,
+    reply: Promise<OkReply | ErrorReply>,
+    signal: AbortSignal | undefined,
+  ): Promise<RunResult> {
     const onAbort = () => {
       pending.cancelled = true;
       this.#send({ type: "cancel", id });
@@ -278,15 +329,19 @@ export class HostProcess {
     this.#stopping = false;
   }
 
-  #request(request: HostRequest, pending: Pending): Promise<OkReply | ErrorReply> {
+  #request(request: HostRequest & { id: number }, pending: Pending): Promise<OkReply | ErrorReply> {
+    const reply = this.#expect(request.id, pending);
+    if (this.#child) this.#send(request);
+    return reply;
+  }
+
+  /** The reply to request `id`, once it is sent; an error at once when the host is down. */
+  #expect(id: number, pending: Pending): Promise<OkReply | ErrorReply> {
     return new Promise((resolve) => {
       pending.resolve = resolve;
       if (!this.#child) {
         resolve({ type: "error", id: 0, error: workerCrashed("Worker host is not running") });
-        return;
-      }
-      if ("id" in request) this.#pending.set(request.id, pending);
-      this.#send(request);
+      } else this.#pending.set(id, pending);
     });
   }
 

@@ -13,12 +13,18 @@
 import { restrictInput } from "../core/dag.ts";
 import { toErrorData } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
-import type { FunctionInfo, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
+import type {
+  FunctionInfo,
+  JobFollower,
+  JobOutcome,
+  JobRunEvent,
+  PeerEvent,
+} from "../core/protocol.ts";
 import { RouterLink } from "../core/router_link.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { readLoad } from "./load.ts";
-import { RouterStore, type Store } from "./store.ts";
-import { WorkerPool } from "./worker_pool.ts";
+import { RouterStore, type Store, type StoreJob } from "./store.ts";
+import { type JobOutcome as PoolOutcome, WorkerPool } from "./worker_pool.ts";
 
 export { FileStore, RouterStore } from "./store.ts";
 export type { Store, StoreJob } from "./store.ts";
@@ -87,55 +93,124 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
       ...(fn.error ? { error: fn.error } : {}),
     }));
 
+  const keyOf = (pipelineId: string, job: { jobId: string; attempt: number }) =>
+    `${pipelineId}\u0000${job.jobId}\u0000${job.attempt}`;
+
+  /**
+   * The jobs of `job.then` this broker starts right after `job` in the same host:
+   * those it serves, in order. Only with the default store: another store may hold
+   * a different document, which the broker must fetch for each job.
+   */
+  const followersOf = (job: JobRunEvent): JobFollower[] => {
+    const chain: JobFollower[] = [];
+    if (!(store instanceof RouterStore)) return chain;
+    for (let next = job.then; next; next = next.then) {
+      const info = pool.registry.get(next.fn);
+      if (!info || info.error) break;
+      chain.push(next);
+    }
+    return chain;
+  };
+
   const runJob = async (job: JobRunEvent): Promise<void> => {
-    const key = `${job.pipelineId}\u0000${job.jobId}\u0000${job.attempt}`;
-    const controller = new AbortController();
-    running.set(key, controller);
-    const started = performance.now();
-    let outcome: JobOutcome;
+    const followers = followersOf(job);
+    const steps: { jobId: string; fn: string; attempt: number }[] = [job, ...followers];
+    const controllers = steps.map((step) => {
+      const controller = new AbortController();
+      running.set(keyOf(job.pipelineId, step), controller);
+      return controller;
+    });
     try {
-      const info = pool.registry.get(job.fn);
-      const document = await store.fetch(job);
-      const input = restrictInput(document, info?.config.requires);
-      const result = await pool.run({
-        fn: job.fn,
-        input,
+      const started = performance.now();
+      let outcomes: Promise<PoolOutcome | undefined>[];
+      try {
+        const info = pool.registry.get(job.fn);
+        const document = await store.fetch(job);
+        const input = restrictInput(document, info?.config.requires);
+        outcomes = pool.runChain(
+          {
+            fn: job.fn,
+            input,
+            ...(input === document ? {} : { document }),
+            jobId: job.jobId,
+            pipelineId: job.pipelineId,
+            attempt: job.attempt,
+            signal: controllers[0]!.signal,
+          },
+          followers.map((next, at) => ({
+            fn: next.fn,
+            jobId: next.jobId,
+            attempt: next.attempt,
+            signal: controllers[at + 1]!.signal,
+          })),
+        );
+      } catch (error) {
+        // A store error fails the job; it never hangs the pipeline.
+        const durationMs = performance.now() - started;
+        outcomes = [
+          Promise.resolve({ ok: false, error: toErrorData(error), durationMs, logs: [] }),
+        ];
+      }
+      // Reported in order: the Router learns a job succeeded before its follower's outcome.
+      for (let at = 0; at < outcomes.length; at++) {
+        const result = await outcomes[at];
+        if (!result) return; // It never began: the one before it did not succeed.
+        const step = steps[at]!;
+        const outcome = await settle({ ...job, ...step }, result);
+        running.delete(keyOf(job.pipelineId, step));
+        // A follower cancelled before this job ended never began (or is being stopped).
+        const next = outcome.ok && !controllers[at + 1]?.signal.aborted ? steps[at + 1] : undefined;
+        await report(job.pipelineId, step, outcome, next);
+        if (!next) return;
+      }
+    } finally {
+      for (const step of steps) running.delete(keyOf(job.pipelineId, step));
+    }
+  };
+
+  /** Logs what a job logged and saves its output; a store error fails the job. */
+  const settle = async (
+    job: StoreJob & { fn: string },
+    result: PoolOutcome,
+  ): Promise<JobOutcome> => {
+    for (const record of result.logs) {
+      log[record.level](`[${job.fn}] ${record.message}`, {
+        ...record.fields,
         jobId: job.jobId,
         pipelineId: job.pipelineId,
-        attempt: job.attempt,
-        signal: controller.signal,
       });
-      for (const record of result.logs) {
-        log[record.level](`[${job.fn}] ${record.message}`, {
-          ...record.fields,
-          jobId: job.jobId,
-          pipelineId: job.pipelineId,
-        });
-      }
-      if (result.ok) await store.save(job, result.output);
-      outcome = result.ok
-        ? { ok: true, output: result.output, durationMs: result.durationMs }
-        : { ok: false, error: result.error, durationMs: result.durationMs };
-    } catch (error) {
-      // A store error (or anything unexpected) fails the job; it never hangs the pipeline.
-      outcome = { ok: false, error: toErrorData(error), durationMs: performance.now() - started };
-    } finally {
-      running.delete(key);
     }
+    try {
+      if (result.ok) await store.save(job, result.output);
+    } catch (error) {
+      return { ok: false, error: toErrorData(error), durationMs: result.durationMs };
+    }
+    return result.ok
+      ? { ok: true, output: result.output, durationMs: result.durationMs }
+      : { ok: false, error: result.error, durationMs: result.durationMs };
+  };
+
+  const report = async (
+    pipelineId: string,
+    job: { jobId: string; fn: string; attempt: number },
+    outcome: JobOutcome,
+    followed: { jobId: string; attempt: number } | undefined,
+  ): Promise<void> => {
     if (!outcome.ok) {
       log.info("Job {jobId} of {pipelineId} ({fn}) failed: {error}", {
         jobId: job.jobId,
-        pipelineId: job.pipelineId,
+        pipelineId,
         fn: job.fn,
         error: outcome.error.message,
       });
     }
     await link.send({
       type: "job-done",
-      pipelineId: job.pipelineId,
+      pipelineId,
       jobId: job.jobId,
       attempt: job.attempt,
       outcome,
+      ...(followed ? { followed: { jobId: followed.jobId, attempt: followed.attempt } } : {}),
     }).catch((error) =>
       log.warn("Could not report job {jobId}: {error}", {
         jobId: job.jobId,

@@ -33,6 +33,15 @@ export function jobCancelled(jobId: string): ErrorData {
   return { name: "JobCancelledError", message: `Job "${jobId}" was cancelled`, retryable: false };
 }
 
+/** A follower whose predecessor did not succeed: it never began. */
+export function jobSkipped(jobId: string): ErrorData {
+  return {
+    name: "JobSkippedError",
+    message: `Job "${jobId}" did not run: the job before it did not succeed`,
+    retryable: false,
+  };
+}
+
 /** A job that could not run, or was cut short, because the pool is not running. */
 export function poolNotRunning(state: string): ErrorData {
   const why = state === "new" || state === "starting" ? "not started" : state;

@@ -10,16 +10,18 @@
  *
  * @module
  */
+import { mergeDocument, restrictInput } from "../core/dag.ts";
 import { toErrorData } from "../core/errors.ts";
 import { TurnBatch } from "../core/turn_batch.ts";
-import type { ErrorData } from "../core/types.ts";
+import type { ErrorData, JsonObject } from "../core/types.ts";
 import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
 import { readOnlyPermissions } from "./permissions.ts";
-import { functionLoadError, jobCancelled } from "./sandbox_errors.ts";
+import { functionLoadError, jobCancelled, jobSkipped } from "./sandbox_errors.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
 import {
   assertNever,
   type HostDescribeRequest,
+  type HostFollower,
   type HostMessage,
   type HostRunRequest,
   parseHostRequest,
@@ -42,6 +44,10 @@ const forgotten = new Set<string>();
 const waiting: HostRunRequest[] = [];
 /** Runs handed to a worker (or loading one), by request id. */
 const started = new Map<number, { fn: string; cancel: AbortController }>();
+/** Followers not begun yet, by request id, with whether they were cancelled meanwhile. */
+const followers = new Map<number, { jobId: string; cancelled: boolean }>();
+/** A run handed to a worker whose follower comes next: nothing else is handed until it ends. */
+let barrier: number | undefined;
 /** The worker the started runs are on; runs of another function wait until it is done. */
 let active: SandboxWorker | undefined;
 /** A worker is being loaded for the first waiting run. */
@@ -88,7 +94,7 @@ function enqueue(task: () => Promise<void>): void {
  * the host still runs one job at a time.
  */
 function pump(): void {
-  while (!loading && waiting.length > 0) {
+  while (!loading && barrier === undefined && waiting.length > 0) {
     const request = waiting[0]!;
     const worker = warm.get(request.fn);
     const ready = worker && fits(worker, request);
@@ -105,9 +111,11 @@ function pump(): void {
     warmWorker(request, cancel.signal).then((loaded) => {
       loading = false;
       started.delete(request.id);
-      if (!loaded.ok) fail(request.id, loaded.error);
-      else if (cancel.signal.aborted) fail(request.id, jobCancelled(request.jobId));
-      else hand(request, loaded.worker);
+      if (loaded.ok && !cancel.signal.aborted) hand(request, loaded.worker);
+      else {
+        fail(request.id, loaded.ok ? jobCancelled(request.jobId) : loaded.error);
+        skip(request.then);
+      }
       pump();
     }).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
     return;
@@ -136,6 +144,7 @@ function fits(worker: SandboxWorker, request: HostRunRequest): boolean {
 function hand(request: HostRunRequest, worker: SandboxWorker): void {
   const cancel = new AbortController();
   started.set(request.id, { fn: request.fn, cancel });
+  if (request.then) barrier = request.id;
   active = worker;
   warm.delete(request.fn); // Re-insert: most recently used last.
   warm.set(request.fn, worker);
@@ -148,13 +157,18 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
   )
     .then((result) => {
       started.delete(request.id);
+      if (barrier === request.id) barrier = undefined;
       if (result.ok) {
         send({ type: "ok", id: request.id, result: { kind: "run", output: result.output } });
+        if (request.then) follow(request, request.then, result.output);
       } else if (result.notStarted) {
         // Its worker died under the job before it: run it again, in its place in line.
         waiting.push(request);
         waiting.sort((a, b) => a.id - b.id);
-      } else fail(request.id, result.error);
+      } else {
+        fail(request.id, result.error);
+        skip(request.then);
+      }
       if (worker.queued === 0) {
         if (active === worker) active = undefined;
         if (forgotten.delete(fn)) drop(fn, worker);
@@ -163,6 +177,35 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
       // callbacks, and must be in line again before anything else starts.
       schedulePump();
     });
+}
+
+/** Puts a succeeded run's follower first in line, with its input from that run. */
+function follow(request: HostRunRequest, next: HostFollower, output: JsonObject): void {
+  const state = followers.get(next.id);
+  followers.delete(next.id);
+  if (state?.cancelled) {
+    fail(next.id, jobCancelled(next.jobId));
+    return skip(next.then);
+  }
+  const document = mergeDocument(mergeDocument({}, request.document ?? request.input), output);
+  const input = restrictInput(document, next.requires);
+  const { requires: _, then, ...fields } = next;
+  waiting.unshift({
+    type: "run",
+    ...fields,
+    input,
+    pipelineId: request.pipelineId,
+    ...(input === document ? {} : { document }),
+    ...(then ? { then } : {}),
+  });
+}
+
+/** Answers the followers of a run that did not succeed: they never begin. */
+function skip(next: HostFollower | undefined): void {
+  for (; next; next = next.then) {
+    followers.delete(next.id);
+    fail(next.id, jobSkipped(next.jobId));
+  }
 }
 
 /** The function's warm worker, created and loaded when missing, dead or out of date. */
@@ -237,6 +280,9 @@ async function main(): Promise<never> {
       const request = parseHostRequest(frame);
       switch (request.type) {
         case "run":
+          for (let next = request.then; next; next = next.then) {
+            followers.set(next.id, { jobId: next.jobId, cancelled: false });
+          }
           waiting.push(request);
           pump();
           break;
@@ -245,9 +291,12 @@ async function main(): Promise<never> {
           break;
         case "cancel": {
           const at = waiting.findIndex((run) => run.id === request.id);
-          if (at >= 0) {
+          const follower = followers.get(request.id);
+          if (follower) follower.cancelled = true;
+          else if (at >= 0) {
             const [run] = waiting.splice(at, 1);
             fail(request.id, jobCancelled(run!.jobId));
+            skip(run!.then);
           } else started.get(request.id)?.cancel.abort();
           break;
         }

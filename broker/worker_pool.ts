@@ -21,10 +21,10 @@ import { getLogger } from "../core/log.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { SlotQueue } from "./_slot_queue.ts";
 import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";
-import { hostBaseRead, type HostJob, HostProcess } from "./host_process.ts";
+import { hostBaseRead, type HostFollowingJob, type HostJob, HostProcess } from "./host_process.ts";
 import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
 import { functionNotFound, jobCancelled, poolNotRunning, workerCrashed } from "./sandbox_errors.ts";
-import type { LoadResult } from "./sandbox_worker.ts";
+import type { LoadResult, RunResult } from "./sandbox_worker.ts";
 import type { LogRecord } from "./worker_protocol.ts";
 
 export type { LogLevel, LogRecord } from "./worker_protocol.ts";
@@ -71,6 +71,15 @@ export interface JobRequest {
   /** Aborting it cancels the job (queued or running). */
   signal?: AbortSignal;
 }
+
+/** The first job of a {@linkcode WorkerPool.runChain}. */
+export interface ChainStart extends JobRequest {
+  /** The document `input` was narrowed from, when it differs; followers read it. */
+  document?: JsonObject;
+}
+
+/** A job that follows another in {@linkcode WorkerPool.runChain}; its input comes from that one. */
+export type FollowingRequest = Omit<JobRequest, "input" | "pipelineId">;
 
 /** How a job ended, with what it logged. `durationMs` is its run time, without queueing. */
 export type JobOutcome =
@@ -185,51 +194,118 @@ export class WorkerPool {
   }
 
   /** Runs one job. Never throws: every failure is an outcome with `ok: false`. */
-  async run(request: JobRequest): Promise<JobOutcome> {
-    const logs: LogRecord[] = [];
+  run(request: JobRequest): Promise<JobOutcome> {
+    return this.runChain(request, [])[0] as Promise<JobOutcome>;
+  }
+
+  /**
+   * Runs `first`, then each of `rest` right after the one before it on the same
+   * host, without a round trip through the broker, as long as they succeed. A
+   * follower's input is the document of the job before it (`document`, or its
+   * input) merged with that job's output, narrowed to the follower's `requires`.
+   * Never throws: each job's outcome, or `undefined` for a job that never began
+   * because one before it did not succeed.
+   */
+  runChain(
+    first: ChainStart,
+    rest: readonly FollowingRequest[],
+  ): Promise<JobOutcome | undefined>[] {
+    const outcomes: Promise<JobOutcome | undefined>[] = [];
+    let before: Promise<JobOutcome | undefined> | undefined;
+    for (const own of this.#chain(first, rest)) {
+      const previous = before;
+      before = previous
+        ? Promise.all([previous, own]).then(([prior, mine]) => prior?.ok ? mine : undefined)
+        : own;
+      outcomes.push(before);
+    }
+    return outcomes;
+  }
+
+  /** Each job's outcome, whether or not the one before it succeeded. */
+  #chain(first: ChainStart, rest: readonly FollowingRequest[]): Promise<JobOutcome>[] {
+    const steps: readonly (JobRequest | FollowingRequest)[] = [first, ...rest];
+    const logs = steps.map((): LogRecord[] => []);
+    const done = steps.map(() => Promise.withResolvers<JobOutcome>());
     let started = performance.now();
-    const failed = (error: ErrorData): JobOutcome => ({
+    const failed = (at: number, error: ErrorData): JobOutcome => ({
       ok: false,
       error,
       durationMs: performance.now() - started,
-      logs,
+      logs: logs[at]!,
     });
-    if (this.#state !== "running") return failed(poolNotRunning(this.#state));
-    if (request.signal?.aborted) return failed(jobCancelled(request.jobId));
-    if (!this.#registry?.get(request.fn)) return failed(functionNotFound(request.fn));
-    // A job queued behind one that killed its host never began: it goes again (bounded).
-    for (let tries = 1;; tries++) {
-      const host = await this.#slots.acquire(request.signal);
-      if (!host) {
-        return failed(
-          this.#state === "running" ? jobCancelled(request.jobId) : poolNotRunning(this.#state),
-        );
-      }
-      try {
-        const entry = this.#registry.get(request.fn);
-        if (!entry) return failed(functionNotFound(request.fn));
-        if (entry.error) return failed(entry.error);
+    const settle = (at: number, result: RunResult) => {
+      started = Math.max(started, result.startedAt ?? started); // Not the wait in the host.
+      done[at]!.resolve(
+        result.ok
+          ? {
+            ok: true,
+            output: result.output,
+            durationMs: performance.now() - started,
+            logs: logs[at]!,
+          }
+          : failed(at, result.error),
+      );
+    };
+    const failAll = (error: ErrorData) =>
+      steps.forEach((_, at) => done[at]!.resolve(failed(at, error)));
+    const run = async (): Promise<void> => {
+      if (this.#state !== "running") return failAll(poolNotRunning(this.#state));
+      if (first.signal?.aborted) return failAll(jobCancelled(first.jobId));
+      if (!this.#registry?.get(first.fn)) return failAll(functionNotFound(first.fn));
+      // A job queued behind one that killed its host never began: it goes again (bounded).
+      for (let tries = 1;; tries++) {
+        const host = await this.#slots.acquire(first.signal);
+        if (!host) {
+          return failAll(
+            this.#state === "running" ? jobCancelled(first.jobId) : poolNotRunning(this.#state),
+          );
+        }
         try {
-          await this.#ensureHost(host);
-        } catch (error) {
-          return failed(workerCrashed((error as Error).message));
+          const entries = steps.map((step) => this.#registry!.get(step.fn));
+          const entry = entries[0];
+          if (!entry) return failAll(functionNotFound(first.fn));
+          if (entry.error) return failAll(entry.error);
+          // A follower this pool cannot run ends the chain: it fails when its turn comes.
+          const cut = entries.findIndex((e, at) => at > 0 && (!e || e.error));
+          const count = cut === -1 ? steps.length : cut;
+          for (let at = count; at < steps.length; at++) {
+            done[at]!.resolve(failed(at, entries[at]?.error ?? functionNotFound(steps[at]!.fn)));
+          }
+          try {
+            await this.#ensureHost(host);
+          } catch (error) {
+            return failAll(workerCrashed((error as Error).message));
+          }
+          started = performance.now();
+          const results = host.runChain(
+            {
+              job: this.#hostJob(entry, first),
+              onLog: (record) => keep(logs[0]!, record),
+              signal: first.signal,
+            },
+            rest.slice(0, count - 1).map((step, at) => ({
+              job: this.#followingJob(entries[at + 1]!, step),
+              onLog: (record) => keep(logs[at + 1]!, record),
+              signal: step.signal,
+            })),
+          );
+          const head = await results[0]!;
+          if (!head.ok && head.notStarted) {
+            await Promise.all(results); // The followers never began either.
+            if (tries < MAX_REQUEUES) continue;
+            return failAll(notStarted(first.jobId, tries));
+          }
+          settle(0, head);
+          for (let at = 1; at < count; at++) settle(at, await results[at]!);
+          return;
+        } finally {
+          this.#release(host);
         }
-        started = performance.now();
-        const result = await host.run(
-          this.#hostJob(entry, request),
-          (record) => keep(logs, record),
-          request.signal,
-        );
-        started = Math.max(started, result.startedAt ?? started); // Not the wait in the host.
-        if (result.ok) {
-          return { ok: true, output: result.output, durationMs: performance.now() - started, logs };
-        }
-        if (!result.notStarted) return failed(result.error);
-        if (tries >= MAX_REQUEUES) return failed(notStarted(request.jobId, tries));
-      } finally {
-        this.#release(host);
       }
-    }
+    };
+    run().catch((error) => failAll(workerCrashed(`Unexpected: ${(error as Error).message}`)));
+    return done.map(({ promise }) => promise);
   }
 
   /** Stops every host (running jobs fail with `JobCancelledError`) and the folder watch. */
@@ -269,17 +345,26 @@ export class WorkerPool {
     for (const host of this.#slots.items) if (this.#slots.take(host)) this.#refresh(host);
   }
 
-  #hostJob(entry: FunctionEntry, request: JobRequest): HostJob {
+  #hostJob(entry: FunctionEntry, request: ChainStart): HostJob {
+    return {
+      ...this.#followingJob(entry, request),
+      input: request.input,
+      pipelineId: request.pipelineId,
+      ...(request.document ? { document: request.document } : {}),
+    };
+  }
+
+  #followingJob(entry: FunctionEntry, request: FollowingRequest): HostFollowingJob {
+    const requires = entry.config.requires;
     return {
       fn: entry.name,
       url: entry.url,
       version: entry.version,
       permissions: workerPermissions(entry.config, this.registry.moduleRead(entry.name), this.#dir),
       timeoutMs: request.timeoutMs ?? entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      input: request.input,
       jobId: request.jobId,
-      pipelineId: request.pipelineId,
       attempt: request.attempt,
+      ...(requires ? { requires: [...requires] } : {}),
     };
   }
 

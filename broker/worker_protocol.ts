@@ -62,7 +62,28 @@ export interface HostRunRequest extends JobFields {
   version: number;
   permissions: WorkerPermissions;
   timeoutMs: number;
+  /** The document `input` was narrowed from (by the function's `requires`), when it differs. */
+  document?: JsonObject;
+  /** The job to run right after this one, if this one succeeds. */
+  then?: HostFollower;
 }
+
+/**
+ * A job that runs in the same host right after the one it follows, before anything
+ * sent later, and only if that one succeeded: its input is that job's document
+ * merged with its output, narrowed to `requires`. It has its own `id` (its reply,
+ * logs and cancel). One whose predecessor did not succeed is answered with an
+ * error and never begins.
+ */
+export interface HostFollower
+  extends Omit<HostRunRequest, "type" | "input" | "pipelineId" | "document" | "then"> {
+  /** Document keys it reads; absent: all. */
+  requires?: string[];
+  then?: HostFollower;
+}
+
+/** Followers nest at most this deep. */
+export const MAX_FOLLOWERS = 64;
 
 /** Load a module in a throwaway worker without permissions and describe it. */
 export interface HostDescribeRequest {
@@ -190,13 +211,11 @@ export function parseHostRequest(value: unknown): HostRequest {
     case "run":
       return {
         type: "run",
-        id: num(m, "id"),
-        ...jobFields(m),
-        url: str(m, "url"),
-        version: num(m, "version"),
-        // The broker built these from validated configs; the worker constructor re-checks them.
-        permissions: record(m.permissions, "permissions") as unknown as WorkerPermissions,
-        timeoutMs: num(m, "timeoutMs"),
+        ...runFields(m),
+        input: object(m.input, "input"),
+        pipelineId: str(m, "pipelineId"),
+        ...(m.document === undefined ? {} : { document: object(m.document, "document") }),
+        ...(m.then === undefined ? {} : { then: parseFollower(m.then, 1) }),
       };
     case "describe":
       return {
@@ -213,6 +232,31 @@ export function parseHostRequest(value: unknown): HostRequest {
     default:
       throw new TypeError(`Unknown host request type ${JSON.stringify(m.type)}`);
   }
+}
+
+/** The fields of a run that a follower has too. */
+function runFields(m: Fields): Omit<HostFollower, "requires" | "then"> {
+  return {
+    id: num(m, "id"),
+    fn: str(m, "fn"),
+    jobId: str(m, "jobId"),
+    attempt: num(m, "attempt"),
+    url: str(m, "url"),
+    version: num(m, "version"),
+    // The broker built these from validated configs; the worker constructor re-checks them.
+    permissions: record(m.permissions, "permissions") as unknown as WorkerPermissions,
+    timeoutMs: num(m, "timeoutMs"),
+  };
+}
+
+function parseFollower(value: unknown, depth: number): HostFollower {
+  if (depth > MAX_FOLLOWERS) throw new TypeError(`Followers nest deeper than ${MAX_FOLLOWERS}`);
+  const m = record(value, "then");
+  return {
+    ...runFields(m),
+    ...(m.requires === undefined ? {} : { requires: strings(m, "requires") }),
+    ...(m.then === undefined ? {} : { then: parseFollower(m.then, depth + 1) }),
+  };
 }
 
 /** Parses a message from a host. @throws {TypeError} when it is not a {@linkcode WorkerRequest}. */

@@ -229,6 +229,8 @@ export interface JobDoneEvent {
   jobId: string;
   attempt: number;
   outcome: JobOutcome;
+  /** The job of `job-run.then` this broker started right after this one succeeded. */
+  followed?: { jobId: string; attempt: number };
 }
 /** A broker is leaving; the Router stops sending it jobs. */
 export interface GoodbyeEvent {
@@ -296,6 +298,20 @@ export interface JobRunEvent {
   fn: string;
   attempt: number;
   input: JsonObject;
+  /**
+   * The job to start, on this broker, the moment this one succeeds, if the broker
+   * can (else the Router starts it when told of the success): its input is this
+   * job's input merged with its output. The broker says so in `job-done.followed`.
+   */
+  then?: JobFollower;
+}
+
+/** A job a broker may start by itself after another; see {@linkcode JobRunEvent.then}. */
+export interface JobFollower {
+  jobId: string;
+  fn: string;
+  attempt: number;
+  then?: JobFollower;
 }
 /** Stop a running job (to a broker). */
 export interface JobCancelEvent {
@@ -459,6 +475,15 @@ const isPlan = (v: unknown, depth = 0): boolean => {
   return Array.isArray(run) &&
     run.every((job) => isObject(job) && isString(job.jobId) && isPlan(job, depth + 1));
 };
+const isFollower = (v: unknown, depth = 1): boolean => {
+  if (!isObject(v) || depth > MAX_PLAN_DEPTH) return false;
+  const { jobId, fn, attempt, then } = v as Record<string, unknown>;
+  return isString(jobId) && isString(fn) && isInt(attempt) &&
+    (then === undefined || isFollower(then, depth + 1));
+};
+const isFollowed: Check = (v) =>
+  isObject(v) && isString((v as Record<string, unknown>).jobId) &&
+  isInt((v as Record<string, unknown>).attempt);
 const isOutcome: Check = (v) =>
   isObject(v) && typeof (v as JobOutcome).ok === "boolean" &&
   ((v as JobOutcome).ok ? isObject((v as { output: unknown }).output) : isObject(
@@ -535,6 +560,11 @@ export function parseToRouter(frames: readonly Uint8Array[]): Request | RouterEv
     if (message.type === "job-request" && message.plan !== undefined && !isPlan(message.plan)) {
       throw new ProtocolError('Message "job-request" has an invalid "plan"');
     }
+    if (message.type === "job-done" && message.followed !== undefined) {
+      if (!isFollowed(message.followed)) {
+        throw new ProtocolError('Message "job-done" has an invalid "followed"');
+      }
+    }
     return message as unknown as RouterEvent;
   }
   const id = typeof message.id === "string" ? message.id : undefined;
@@ -556,6 +586,9 @@ export function parseFromRouter(frames: readonly Uint8Array[]): Reply | PeerEven
   }
   if (message.type in PEER_FIELDS) {
     require(message, PEER_FIELDS[message.type as PeerEvent["type"]]);
+    if (message.type === "job-run" && message.then !== undefined && !isFollower(message.then)) {
+      throw new ProtocolError('Message "job-run" has an invalid "then"');
+    }
     return message as unknown as PeerEvent;
   }
   throw new ProtocolError(`Unknown message type "${message.type.slice(0, 60)}"`);

@@ -14,6 +14,7 @@ import type { PipelineLimits } from "../core/dag.ts";
 import type { Logger } from "../core/log.ts";
 import type {
   JobDoneEvent,
+  JobFollower,
   JobOutcome,
   JobPlan,
   JobRecord,
@@ -22,6 +23,7 @@ import type {
   PipelineFinishEvent,
   PipelineRecord,
 } from "../core/protocol.ts";
+import { MAX_PLAN_DEPTH } from "../core/protocol.ts";
 import type { JsonObject, PipelineSpec } from "../core/types.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "./registry.ts";
 import { type Attempt, executionKey, Scheduler } from "./scheduler.ts";
@@ -71,6 +73,13 @@ export class ServiceError extends Error {
 
   /** Whether the same request may succeed later. */
   readonly retryable: boolean;
+}
+
+/** A job a broker started by itself after another (`job-done.followed`). */
+interface Followed {
+  jobId: string;
+  attempt: number;
+  broker: BrokerEntry;
 }
 
 interface Active {
@@ -349,6 +358,7 @@ export class PipelineService {
     job.status = "failed";
     job.finishedAt = Date.now();
     this.#store.saveJob(active.record, job);
+    this.#cancelFollowers(active);
     this.#result(active, job, this.#recorded(job)!);
     return true;
   }
@@ -375,17 +385,26 @@ export class PipelineService {
    * still pending and ends the pipeline if planned, with the job's input merged with
    * its output as their input and as the document.
    */
-  #follow(active: Active, input: JsonObject, output: JsonObject, plan: JobPlan): void {
-    if (this.#active.get(active.record.id) !== active) return;
+  #follow(
+    active: Active,
+    input: JsonObject,
+    output: JsonObject,
+    plan: JobPlan,
+    followed?: Followed,
+  ): boolean {
+    if (this.#active.get(active.record.id) !== active) return false;
     // A final failure elsewhere: no new job starts (the pipeliner sees it the same way,
     // since it gets results in this order).
-    if ([...active.jobs.values()].some((job) => job.status === "failed")) return;
+    if ([...active.jobs.values()].some((job) => job.status === "failed")) return false;
     const merged = mergeDocument(mergeDocument({}, input), output);
+    let adopted = false;
     for (const step of plan.run ?? []) {
       const job = active.jobs.get(step.jobId);
       if (!job) continue;
       if (job.status === "pending") {
-        this.#enqueue(active, job, merged, step);
+        if (followed?.jobId === step.jobId && this.#adopt(active, job, merged, step, followed)) {
+          adopted = true;
+        } else this.#enqueue(active, job, merged, step);
         continue;
       }
       // Planned jobs that already ended (a pipeliner replaying after a restart): it will
@@ -396,6 +415,40 @@ export class PipelineService {
       if (recorded.ok) this.#follow(active, merged, recorded.output, step);
     }
     if (plan.finish) this.#end(active, "succeeded", merged);
+    return adopted;
+  }
+
+  /**
+   * After a final failure no planned job starts: the jobs brokers would start by
+   * themselves after this pipeline's running jobs are called off.
+   */
+  #cancelFollowers(active: Active): void {
+    const pipelineId = active.record.id;
+    for (const job of active.jobs.values()) {
+      if (job.status !== "running") continue;
+      const running = this.scheduler.running.get(executionKey(pipelineId, job.jobId));
+      const broker = running && this.#registry.brokers.get(running.broker);
+      if (!broker) continue;
+      for (let next = this.#followers(active, running.plan, broker); next; next = next.then) {
+        this.#outbox.toPeer(broker.address, { type: "job-cancel", pipelineId, jobId: next.jobId });
+      }
+    }
+  }
+
+  /** Takes a job its broker started by itself as the running attempt, if it is the next one. */
+  #adopt(
+    active: Active,
+    job: JobRecord,
+    input: JsonObject,
+    plan: JobPlan,
+    followed: Followed,
+  ): boolean {
+    const key = executionKey(active.record.id, job.jobId);
+    if (followed.attempt !== job.attempts + 1 || this.scheduler.has(key)) return false;
+    const attempt = this.#attempt(active, job, input, plan);
+    this.scheduler.adopt(attempt, followed.broker, Date.now());
+    this.#running(active, job, attempt, followed.broker);
+    return true;
   }
 
   /** The final outcome on record of a job that ended (succeeded or failed), if it did. */
@@ -418,7 +471,12 @@ export class PipelineService {
 
   /** Queues the next attempt of a pending job. */
   #enqueue(active: Active, job: JobRecord, input: JsonObject, plan?: JobPlan): void {
-    this.scheduler.enqueue({
+    this.scheduler.enqueue(this.#attempt(active, job, input, plan));
+  }
+
+  /** The next attempt of a pending job. */
+  #attempt(active: Active, job: JobRecord, input: JsonObject, plan?: JobPlan): Attempt {
+    return {
       pipelineId: active.record.id,
       jobId: job.jobId,
       fn: job.fn,
@@ -427,7 +485,38 @@ export class PipelineService {
       ...(plan && (plan.run || plan.finish)
         ? { plan: { run: plan.run, finish: plan.finish } }
         : {}),
-    });
+    };
+  }
+
+  /** Marks a job as running its attempt on a broker. */
+  #running(active: Active, job: JobRecord, attempt: Attempt, broker: BrokerEntry): void {
+    this.#started(active);
+    job.status = "running";
+    job.attempts = attempt.attempt;
+    job.broker = broker.id;
+    job.startedAt ??= Date.now();
+    this.#store.saveJob(active.record, job);
+  }
+
+  /**
+   * What a broker may start by itself after a job: while a plan starts exactly one
+   * job and does not end the pipeline, that job, if it is pending and the broker
+   * serves its function.
+   */
+  #followers(
+    active: Active,
+    plan: JobPlan | undefined,
+    broker: BrokerEntry,
+    depth = 1,
+  ): JobFollower | undefined {
+    if (!plan || plan.finish || plan.run?.length !== 1 || depth > MAX_PLAN_DEPTH) return undefined;
+    const step = plan.run[0]!;
+    const job = active.jobs.get(step.jobId);
+    const info = job && broker.functions.get(job.fn);
+    if (!job || job.status !== "pending" || !info || info.error) return undefined;
+    if (this.scheduler.has(executionKey(active.record.id, job.jobId))) return undefined;
+    const then = this.#followers(active, step, broker, depth + 1);
+    return { jobId: job.jobId, fn: job.fn, attempt: job.attempts + 1, ...(then ? { then } : {}) };
   }
 
   /**
@@ -450,8 +539,26 @@ export class PipelineService {
     }
   }
 
-  /** A broker finished an attempt. Late, duplicate or unknown results are ignored. */
+  /**
+   * A broker finished an attempt. Late, duplicate or unknown results are ignored. A
+   * job the broker started by itself after it (`followed`) runs on as planned, or is
+   * stopped when the plan is not taken.
+   */
   jobDone(from: BrokerEntry, event: JobDoneEvent): void {
+    const followed = event.followed;
+    if (this.#jobDone(from, event) || !followed) return;
+    this.#outbox.toPeer(from.address, {
+      type: "job-cancel",
+      pipelineId: event.pipelineId,
+      jobId: followed.jobId,
+    });
+    // Its attempt number is spent: a later attempt must not be mistaken for it.
+    const job = this.#active.get(event.pipelineId)?.jobs.get(followed.jobId);
+    if (job?.status === "pending") job.attempts = Math.max(job.attempts, followed.attempt);
+  }
+
+  /** Records a broker's result; true when the job it followed with is taken as running. */
+  #jobDone(from: BrokerEntry, event: JobDoneEvent): boolean {
     const key = executionKey(event.pipelineId, event.jobId);
     const running = this.scheduler.running.get(key);
     if (!running || running.broker !== from.id || running.attempt !== event.attempt) {
@@ -459,7 +566,7 @@ export class PipelineService {
         jobId: event.jobId,
         pipelineId: event.pipelineId,
       });
-      return;
+      return false;
     }
     this.scheduler.finish(key);
     const outcome = event.outcome;
@@ -467,7 +574,7 @@ export class PipelineService {
     this.onJobFinished?.(running.fn, outcome.ok ? "succeeded" : "failed", outcome.durationMs);
     const active = this.#active.get(event.pipelineId);
     const job = active?.jobs.get(event.jobId);
-    if (!active || !job || running.cancelled || job.status !== "running") return;
+    if (!active || !job || running.cancelled || job.status !== "running") return false;
     job.durationMs = outcome.durationMs;
     if (outcome.ok) {
       job.status = "succeeded";
@@ -476,13 +583,14 @@ export class PipelineService {
       mergeDocument(active.record.document, outcome.output);
       this.#store.saveJob(active.record, job);
       this.#result(active, job, outcome);
-      if (running.plan) this.#follow(active, running.input, outcome.output, running.plan);
-      return;
+      if (!running.plan) return false;
+      const follower = event.followed && { ...event.followed, broker: from };
+      return this.#follow(active, running.input, outcome.output, running.plan, follower);
     }
     job.error = outcome.error;
     job.attemptErrors = [...(job.attemptErrors ?? []), outcome.error];
     const crashed = CRASHES.has(outcome.error.name);
-    if (crashed && this.#poisoned(active, job)) return;
+    if (crashed && this.#poisoned(active, job)) return false;
     const retries = this.#registry.config(job.fn)?.retries ?? 0;
     // A crash is retried whatever `retries` says (at-least-once), until it is poison.
     if (outcome.error.retryable && (crashed || job.attempts <= retries)) {
@@ -503,12 +611,14 @@ export class PipelineService {
         if (this.#active.get(event.pipelineId) !== active || job.status !== "pending") return;
         this.scheduler.enqueue({ ...running, attempt: job.attempts + 1 });
       });
-      return;
+      return false;
     }
     job.status = "failed";
     job.finishedAt = Date.now();
     this.#store.saveJob(active.record, job);
+    this.#cancelFollowers(active);
     this.#result(active, job, outcome);
+    return false;
   }
 
   /** A pipeliner reports the end of a pipeline. */
@@ -536,14 +646,8 @@ export class PipelineService {
     this.scheduler.dispatch(Date.now(), (attempt: Attempt, broker: BrokerEntry) => {
       const active = this.#active.get(attempt.pipelineId);
       const job = active?.jobs.get(attempt.jobId);
-      if (active && job) {
-        this.#started(active);
-        job.status = "running";
-        job.attempts = attempt.attempt;
-        job.broker = broker.id;
-        job.startedAt ??= Date.now();
-        this.#store.saveJob(active.record, job);
-      }
+      if (active && job) this.#running(active, job, attempt, broker);
+      const then = active && this.#followers(active, attempt.plan, broker);
       this.#outbox.toPeer(broker.address, {
         type: "job-run",
         pipelineId: attempt.pipelineId,
@@ -551,6 +655,7 @@ export class PipelineService {
         fn: attempt.fn,
         attempt: attempt.attempt,
         input: attempt.input,
+        ...(then ? { then } : {}),
       });
     });
   }

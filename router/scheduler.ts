@@ -109,6 +109,13 @@ export class Scheduler {
     return started;
   }
 
+  /** Records an attempt a broker started by itself as running there. */
+  adopt(attempt: Attempt, broker: BrokerEntry, now: number): void {
+    const key = executionKey(attempt.pipelineId, attempt.jobId);
+    broker.running.add(key);
+    this.running.set(key, { ...attempt, broker: broker.id, startedAt: now });
+  }
+
   /** Ends a running attempt (its slot is free again) and returns it. */
   finish(key: string): RunningAttempt | undefined {
     const running = this.running.get(key);

@@ -62,6 +62,21 @@ Deno.test("malformed frames and HTTP bodies get clear errors and the Router keep
         'invalid "plan"',
       ],
       [
+        "malformed followed",
+        [
+          new TextEncoder().encode(PROTOCOL),
+          text({
+            type: "job-done",
+            pipelineId: "p",
+            jobId: "a",
+            attempt: 1,
+            outcome: { ok: true, output: {} },
+            followed: { jobId: "b" },
+          }),
+        ],
+        'invalid "followed"',
+      ],
+      [
         "event from a stranger",
         [new TextEncoder().encode(PROTOCOL), text({ type: "goodbye" })],
         "",

@@ -475,3 +475,49 @@ async function processesIn(dir: string): Promise<number[]> {
   }
   return pids;
 }
+
+Deno.test("a chain runs each job after the one before on one host, with that one's document and output as input", async () => {
+  await withPool({}, async (pool) => {
+    const [a, b, c] = pool.runChain(
+      { ...job("ok", { n: 1 }), document: { n: 1, wide: true } },
+      [{ fn: "tag_n", jobId: "narrow", attempt: 1 }, { fn: "tag", jobId: "wide", attempt: 1 }],
+    );
+    assertEquals(output((await a)!), { n: 2 });
+    assertEquals(output((await b)!), { narrow: ["n"] }, "narrowed to its requires");
+    assertEquals(
+      output((await c)!),
+      { wide: ["n", "narrow", "wide"] },
+      "the whole document: the first job's, merged with each output",
+    );
+  });
+});
+
+Deno.test("a chain stops at a job that does not succeed: the jobs after it never begin", async () => {
+  await withPool({}, async (pool) => {
+    const [a, b, c] = pool.runChain(job("throws"), [
+      { fn: "ok", jobId: "b", attempt: 1 },
+      { fn: "ok", jobId: "c", attempt: 1 },
+    ]);
+    assertEquals(failure((await a)!).name, "RangeError");
+    assertEquals([await b, await c], [undefined, undefined]);
+    // A follower the pool does not know fails in its turn; the slot serves on.
+    const [d, e] = pool.runChain(job("ok", { n: 1 }), [{ fn: "nope", jobId: "e", attempt: 1 }]);
+    assertEquals(output((await d)!), { n: 2 });
+    assertEquals(failure((await e)!).name, "FunctionNotFoundError");
+    assertEquals(output(await pool.run(job("ok", { n: 5 }))), { n: 6 });
+  });
+});
+
+Deno.test("a follower cancelled before its turn never begins; the job before it still ends", async () => {
+  await withPool({}, async (pool) => {
+    const cancel = new AbortController();
+    const [a, b, c] = pool.runChain(job("slow", { ms: 300 }), [
+      { fn: "tag", jobId: "b", attempt: 1, signal: cancel.signal },
+      { fn: "tag", jobId: "c", attempt: 1 },
+    ]);
+    cancel.abort();
+    assertEquals(output((await a)!).waited, 300);
+    assertEquals(failure((await b)!).name, "JobCancelledError");
+    assertEquals(await c, undefined);
+  });
+});
