@@ -647,7 +647,11 @@ export class PipelineService {
       const active = this.#active.get(attempt.pipelineId);
       const job = active?.jobs.get(attempt.jobId);
       if (active && job) this.#running(active, job, attempt, broker);
-      const then = active && this.#followers(active, attempt.plan, broker);
+      // Only into a free slot: a queued job gains nothing from skipping the Router (the
+      // slot has other work meanwhile), and a host runs its queue back to back only
+      // where no job waits on its follower.
+      const then = active && broker.running.size <= broker.slots &&
+        this.#followers(active, attempt.plan, broker);
       this.#outbox.toPeer(broker.address, {
         type: "job-run",
         pipelineId: attempt.pipelineId,
