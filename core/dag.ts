@@ -573,6 +573,13 @@ export function step(
   return { state: next, commands };
 }
 
+/** Whether the DAG is one line of jobs, each after the one before: nothing to decide. */
+export function isChain(dag: Dag): boolean {
+  return dag.jobs.every((job, at) =>
+    job.parents.length === (at === 0 ? 0 : 1) && job.children.length <= 1
+  );
+}
+
 /** How deep a {@linkcode planAfter} looks: a plan of a long chain stays small. */
 export const PLAN_DEPTH = 8;
 

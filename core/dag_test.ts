@@ -6,6 +6,7 @@ import {
   type DagState,
   initialState,
   inputOf,
+  isChain,
   type PipelineLimits,
   PLAN_DEPTH,
   planAfter,
@@ -615,4 +616,14 @@ Deno.test("planAfter plans the children whose only parent a job is, and the end 
   let depth = 0;
   for (let plan = planAfter(long, "j0"); plan?.run; plan = plan.run[0]) depth++;
   assertEquals(depth, PLAN_DEPTH);
+});
+
+Deno.test("isChain holds for one job and a line of jobs, not for a fork, a fan-in or two lines", () => {
+  const chain = (graph: Record<string, string | string[]>) => isChain(validatePipeline({ graph }));
+  assertEquals(chain({ a: [] }), true);
+  assertEquals(chain({ a: "b", b: "c", c: "d" }), true);
+  assertEquals(chain({ a: ["b", "c"] }), false);
+  assertEquals(chain({ a: "c", b: "c" }), false);
+  assertEquals(chain({ a: "b", c: "d" }), false);
+  assertEquals(chain({ a: [], b: [] }), false);
 });

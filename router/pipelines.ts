@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type Dag, mergeDocument, validatePipeline } from "../core/dag.ts";
+import { type Dag, isChain, mergeDocument, planAfter, validatePipeline } from "../core/dag.ts";
 import { uuidv7 } from "../core/ids.ts";
 import type { PipelineLimits } from "../core/dag.ts";
 import type { Logger } from "../core/log.ts";
@@ -86,8 +86,14 @@ interface Active {
   record: PipelineRecord;
   jobs: Map<string, JobRecord>;
   pipeliner?: string;
-  /** One job, nothing to drive: run and ended by the Router, never by a pipeliner. */
+  /**
+   * One job, or a chain: nothing to decide, so the Router runs and ends it itself,
+   * never a pipeliner. A chain is direct only from its submit: after a restart a
+   * pipeliner replays it from the store.
+   */
   direct: boolean;
+  /** A direct chain's DAG, for the plan of each of its jobs. */
+  chain?: Dag;
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
@@ -173,7 +179,7 @@ export class PipelineService {
       throw error;
     }
     const valid = spec as PipelineSpec;
-    const direct = dag.jobs.length === 1;
+    const direct = isChain(dag);
     const record: PipelineRecord = {
       id: uuidv7(), // Time-ordered: cheap to index.
       status: "queued",
@@ -185,7 +191,12 @@ export class PipelineService {
     if (!this.#store.insertPipeline(record, idempotencyKey)) {
       return this.#existing(idempotencyKey!)!;
     }
-    const active: Active = { record, jobs: new Map(record.jobs.map((j) => [j.jobId, j])), direct };
+    const active: Active = {
+      record,
+      jobs: new Map(record.jobs.map((j) => [j.jobId, j])),
+      direct,
+      ...(direct && dag.jobs.length > 1 ? { chain: dag } : {}),
+    };
     this.#active.set(record.id, active);
     if (direct) this.#runDirect(active);
     else this.#assign(active);
@@ -402,9 +413,11 @@ export class PipelineService {
       const job = active.jobs.get(step.jobId);
       if (!job) continue;
       if (job.status === "pending") {
-        if (followed?.jobId === step.jobId && this.#adopt(active, job, merged, step, followed)) {
+        // A direct chain plans each job afresh: a plan reaches only PLAN_DEPTH jobs ahead.
+        const next = active.chain ? planAfter(active.chain, job.jobId) ?? {} : step;
+        if (followed?.jobId === step.jobId && this.#adopt(active, job, merged, next, followed)) {
           adopted = true;
-        } else this.#enqueue(active, job, merged, step);
+        } else this.#enqueue(active, job, merged, next);
         continue;
       }
       // Planned jobs that already ended (a pipeliner replaying after a restart): it will
@@ -530,13 +543,15 @@ export class PipelineService {
     else this.#runDirect(active);
   }
 
-  /** Queues the job of a direct pipeline, with the pipeline's data as its input. */
+  /**
+   * Queues the first job of a direct pipeline, with the pipeline's data as its input;
+   * in a chain, with a plan that starts the next job and ends the pipeline after the last.
+   */
   #runDirect(active: Active): void {
-    for (const job of active.jobs.values()) {
-      if (job.status === "pending") {
-        this.#enqueue(active, job, mergeDocument({}, active.record.spec.data ?? {}));
-      }
-    }
+    const [job] = active.jobs.values();
+    if (job?.status !== "pending") return;
+    const plan = active.chain && planAfter(active.chain, job.jobId);
+    this.#enqueue(active, job, mergeDocument({}, active.record.spec.data ?? {}), plan);
   }
 
   /**
@@ -697,13 +712,29 @@ export class PipelineService {
     });
   }
 
-  /** Ends a direct pipeline with the final outcome of its job, as a pipeliner would. */
+  /**
+   * Ends a direct pipeline as a pipeliner would: a one-job pipeline with its job's final
+   * outcome; a chain when a job fails for good (its last job's plan ends it on success),
+   * the jobs after it skipped and the data merged with the outputs so far as document.
+   */
   #endDirect(active: Active, job: JobRecord, outcome: JobOutcome): void {
-    const data = mergeDocument({}, active.record.spec.data ?? {});
-    if (outcome.ok) return this.#end(active, "succeeded", mergeDocument(data, outcome.output));
+    const document = mergeDocument({}, active.record.spec.data ?? {});
+    if (outcome.ok) {
+      if (active.jobs.size === 1) {
+        this.#end(active, "succeeded", mergeDocument(document, outcome.output));
+      }
+      return;
+    }
+    for (const other of active.jobs.values()) {
+      if (other.status === "succeeded" && other.output) mergeDocument(document, other.output);
+      if (other.status === "pending") {
+        other.status = "skipped";
+        this.#store.saveJob(active.record, other);
+      }
+    }
     const error = job.error ?? outcome.error;
     active.record.error = { ...error, message: `Job "${job.jobId}" failed: ${error.message}` };
-    this.#end(active, "failed", data);
+    this.#end(active, "failed", document);
   }
 
   #end(active: Active, status: "succeeded" | "failed" | "cancelled", document: JsonObject): void {

@@ -46,11 +46,11 @@ Deno.test("run() submits and waits in one request; a repeat under its idempotenc
   );
 });
 
-Deno.test("a one-job pipeline needs no pipeliner; one with dependencies waits for one", async () => {
-  await using cluster = await Cluster.start({ pipeliners: 0, waitFor: ["ok", "throws"] });
-  const chain = await cluster.manager.start({
-    graph: { first: "second" },
-    jobs: { first: "ok", second: "ok" },
+Deno.test("one-job pipelines and chains need no pipeliner; a pipeline with a fork waits for one", async () => {
+  await using cluster = await Cluster.start({ pipeliners: 0, waitFor: ["ok", "throws", "tag"] });
+  const fork = await cluster.manager.start({
+    graph: { first: ["second", "third"] },
+    jobs: { first: "ok", second: "ok", third: "ok" },
     data: { n: 1 },
   });
   const alone = await cluster.manager.run({ graph: { ok: [] }, data: { n: 41 } }, WAIT);
@@ -61,10 +61,29 @@ Deno.test("a one-job pipeline needs no pipeliner; one with dependencies waits fo
   assertEquals(failed.jobs[0]?.error?.name, "RangeError");
   assertEquals(failed.error?.message, 'Job "throws" failed: Nothing to see here');
   assertEquals(failed.document, { n: 1 });
-  // Two one-job pipelines ended while the chain, with nobody to drive it, never started.
-  assertEquals((await cluster.manager.status(chain)).status, "queued");
+  // A chain longer than a plan reaches (PLAN_DEPTH), each job after the one before.
+  const ids = Array.from({ length: 12 }, (_, i) => `j${i}`);
+  const long = await cluster.manager.run({
+    graph: Object.fromEntries(ids.slice(0, -1).map((id, i) => [id, ids[i + 1]!])),
+    jobs: Object.fromEntries(ids.map((id) => [id, "ok"])),
+    data: { n: 0 },
+  }, WAIT);
+  assertEquals([long.status, long.document.n], ["succeeded", 12], cluster.logs());
+  assertEquals(long.jobs.map((j) => j.status), ids.map(() => "succeeded"));
+  // A chain that fails half way: the rest is skipped, the document holds what succeeded.
+  const broken = await cluster.manager.run({
+    graph: { a: "b", b: "c", c: "d" },
+    jobs: { a: "ok", b: "tag", c: "throws", d: "ok" },
+    data: { n: 1 },
+  }, WAIT);
+  assertEquals(broken.status, "failed");
+  assertEquals(broken.jobs.map((j) => j.status), ["succeeded", "succeeded", "failed", "skipped"]);
+  assertEquals(broken.document, { n: 2, b: ["n"] });
+  assertEquals(broken.error?.message, 'Job "c" failed: Nothing to see here');
+  // All that ended while the fork, with nobody to drive it, never started.
+  assertEquals((await cluster.manager.status(fork)).status, "queued");
   cluster.addPipeliner();
-  const result = await cluster.manager.wait(chain, WAIT);
+  const result = await cluster.manager.wait(fork, WAIT);
   assertEquals([result.status, result.document.n], ["succeeded", 3], cluster.logs());
 });
 
