@@ -103,8 +103,8 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
    */
   const followersOf = (job: JobRunEvent): JobFollower[] => {
     const chain: JobFollower[] = [];
-    if (!(store instanceof RouterStore)) return chain;
-    for (let next = job.then; next; next = next.then) {
+    if (!job.then || !(store instanceof RouterStore)) return chain;
+    for (let next: JobFollower | undefined = job.then; next; next = next.then) {
       const info = pool.registry.get(next.fn);
       if (!info || info.error) break;
       chain.push(next);

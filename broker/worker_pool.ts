@@ -347,7 +347,7 @@ export class WorkerPool {
 
   #hostJob(entry: FunctionEntry, request: ChainStart): HostJob {
     return {
-      ...this.#followingJob(entry, request),
+      ...this.#runFields(entry, request),
       input: request.input,
       pipelineId: request.pipelineId,
       ...(request.document ? { document: request.document } : {}),
@@ -356,6 +356,11 @@ export class WorkerPool {
 
   #followingJob(entry: FunctionEntry, request: FollowingRequest): HostFollowingJob {
     const requires = entry.config.requires;
+    return { ...this.#runFields(entry, request), ...(requires ? { requires: [...requires] } : {}) };
+  }
+
+  /** What a host needs to run any job of `entry`. */
+  #runFields(entry: FunctionEntry, request: FollowingRequest) {
     return {
       fn: entry.name,
       url: entry.url,
@@ -364,7 +369,6 @@ export class WorkerPool {
       timeoutMs: request.timeoutMs ?? entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       jobId: request.jobId,
       attempt: request.attempt,
-      ...(requires ? { requires: [...requires] } : {}),
     };
   }
 
