@@ -83,6 +83,8 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     depth: 1 + prefetch,
   });
   const running = new Map<string, AbortController>();
+  /** Followers that have not begun: called off when the broker stops. */
+  const unbegun = new Set<AbortController>();
   let draining = false;
 
   await pool.start();
@@ -115,9 +117,10 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const runJob = async (job: JobRunEvent): Promise<void> => {
     const followers = followersOf(job);
     const steps: { jobId: string; fn: string; attempt: number }[] = [job, ...followers];
-    const controllers = steps.map((step) => {
+    const controllers = steps.map((step, at) => {
       const controller = new AbortController();
       running.set(keyOf(job.pipelineId, step), controller);
+      if (at > 0) unbegun.add(controller);
       return controller;
     });
     try {
@@ -158,13 +161,23 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
         const step = steps[at]!;
         const outcome = await settle({ ...job, ...step }, result);
         running.delete(keyOf(job.pipelineId, step));
-        // A follower cancelled before this job ended never began (or is being stopped).
-        const next = outcome.ok && !controllers[at + 1]?.signal.aborted ? steps[at + 1] : undefined;
+        // A follower cancelled before this job ended never began (or is being stopped), and
+        // one whose function went meanwhile is left to the Router, which finds a broker for it.
+        const following = steps[at + 1];
+        const info = following && pool.registry.get(following.fn);
+        const next = outcome.ok && info && !info.error && !controllers[at + 1]!.signal.aborted
+          ? following
+          : undefined;
+        if (next) unbegun.delete(controllers[at + 1]!);
         await report(job.pipelineId, step, outcome, next);
-        if (!next) return;
+        if (!next) {
+          for (const controller of controllers.slice(at + 1)) controller.abort();
+          return;
+        }
       }
     } finally {
       for (const step of steps) running.delete(keyOf(job.pipelineId, step));
+      for (const controller of controllers) unbegun.delete(controller);
     }
   };
 
@@ -225,11 +238,17 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
         if (draining) return; // The Router requeues it when we say goodbye.
         void runJob(event);
         return;
-      case "job-cancel":
+      case "job-cancel": {
+        if (event.attempt !== undefined) {
+          running.get(keyOf(event.pipelineId, { jobId: event.jobId, attempt: event.attempt }))
+            ?.abort();
+          return;
+        }
         for (const [key, controller] of running) {
           if (key.startsWith(`${event.pipelineId}\u0000${event.jobId}\u0000`)) controller.abort();
         }
         return;
+      }
       case "hello-again":
         void session.join();
         return;
@@ -281,6 +300,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     async stop(graceMs = 5000) {
       if (draining) return;
       draining = true; // Take no new jobs; keep heartbeats while running ones finish.
+      for (const controller of unbegun) controller.abort(); // Followers are new jobs too.
       const deadline = Date.now() + graceMs;
       while (running.size > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -313,11 +313,12 @@ export interface JobFollower {
   attempt: number;
   then?: JobFollower;
 }
-/** Stop a running job (to a broker). */
+/** Stop a running job (to a broker): only that attempt when `attempt` is given. */
 export interface JobCancelEvent {
   type: "job-cancel";
   pipelineId: string;
   jobId: string;
+  attempt?: number;
 }
 /** Drive this pipeline (to a pipeliner). `jobs` holds what already happened, for resuming. */
 export interface PipelineAssignEvent {
@@ -588,6 +589,9 @@ export function parseFromRouter(frames: readonly Uint8Array[]): Reply | PeerEven
     require(message, PEER_FIELDS[message.type as PeerEvent["type"]]);
     if (message.type === "job-run" && message.then !== undefined && !isFollower(message.then)) {
       throw new ProtocolError('Message "job-run" has an invalid "then"');
+    }
+    if (message.type === "job-cancel" && message.attempt !== undefined && !isInt(message.attempt)) {
+      throw new ProtocolError('Message "job-cancel" has an invalid "attempt"');
     }
     return message as unknown as PeerEvent;
   }

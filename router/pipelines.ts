@@ -94,6 +94,11 @@ interface Active {
   direct: boolean;
   /** A direct chain's DAG, for the plan of each of its jobs. */
   chain?: Dag;
+  /**
+   * The highest attempt number offered to a broker as a follower, by job: spent
+   * whether or not the broker starts it, so no two runs ever share a number.
+   */
+  offered?: Map<string, number>;
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
@@ -344,7 +349,7 @@ export class PipelineService {
       });
       job.status = "pending";
       this.#store.saveJob(active.record, job);
-      this.scheduler.enqueue({ ...running, attempt: job.attempts + 1 });
+      this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(active, job) });
     }
   }
 
@@ -442,8 +447,11 @@ export class PipelineService {
       const running = this.scheduler.running.get(executionKey(pipelineId, job.jobId));
       const broker = running && this.#registry.brokers.get(running.broker);
       if (!broker) continue;
-      for (let next = this.#followers(active, running.plan, broker); next; next = next.then) {
-        this.#outbox.toPeer(broker.address, { type: "job-cancel", pipelineId, jobId: next.jobId });
+      for (let plan = running.plan; plan?.run?.length === 1; plan = plan.run[0]) {
+        const jobId = plan.run[0]!.jobId;
+        const attempt = active.offered?.get(jobId);
+        if (attempt === undefined || active.jobs.get(jobId)?.status !== "pending") break;
+        this.#outbox.toPeer(broker.address, { type: "job-cancel", pipelineId, jobId, attempt });
       }
     }
   }
@@ -457,8 +465,10 @@ export class PipelineService {
     followed: Followed,
   ): boolean {
     const key = executionKey(active.record.id, job.jobId);
-    if (followed.attempt !== job.attempts + 1 || this.scheduler.has(key)) return false;
-    const attempt = this.#attempt(active, job, input, plan);
+    // Only the latest offer: an older one's run may still report, and is stopped.
+    const latest = active.offered?.get(job.jobId);
+    if (followed.attempt !== latest || this.scheduler.has(key)) return false;
+    const attempt = { ...this.#attempt(active, job, input, plan), attempt: followed.attempt };
     this.scheduler.adopt(attempt, followed.broker, Date.now());
     this.#running(active, job, attempt, followed.broker);
     return true;
@@ -494,11 +504,16 @@ export class PipelineService {
       jobId: job.jobId,
       fn: job.fn,
       input,
-      attempt: job.attempts + 1,
+      attempt: this.#nextAttempt(active, job),
       ...(plan && (plan.run || plan.finish)
         ? { plan: { run: plan.run, finish: plan.finish } }
         : {}),
     };
+  }
+
+  /** The number of a job's next attempt: never one already run or offered. */
+  #nextAttempt(active: Active, job: JobRecord): number {
+    return Math.max(job.attempts, active.offered?.get(job.jobId) ?? 0) + 1;
   }
 
   /** Marks a job as running its attempt on a broker. */
@@ -529,7 +544,9 @@ export class PipelineService {
     if (!job || job.status !== "pending" || !info || info.error) return undefined;
     if (this.scheduler.has(executionKey(active.record.id, job.jobId))) return undefined;
     const then = this.#followers(active, step, broker, depth + 1);
-    return { jobId: job.jobId, fn: job.fn, attempt: job.attempts + 1, ...(then ? { then } : {}) };
+    const attempt = this.#nextAttempt(active, job);
+    (active.offered ??= new Map()).set(job.jobId, attempt);
+    return { jobId: job.jobId, fn: job.fn, attempt, ...(then ? { then } : {}) };
   }
 
   /**
@@ -566,10 +583,8 @@ export class PipelineService {
       type: "job-cancel",
       pipelineId: event.pipelineId,
       jobId: followed.jobId,
+      attempt: followed.attempt,
     });
-    // Its attempt number is spent: a later attempt must not be mistaken for it.
-    const job = this.#active.get(event.pipelineId)?.jobs.get(followed.jobId);
-    if (job?.status === "pending") job.attempts = Math.max(job.attempts, followed.attempt);
   }
 
   /** Records a broker's result; true when the job it followed with is taken as running. */
@@ -624,7 +639,7 @@ export class PipelineService {
       );
       this.#later(delay, () => {
         if (this.#active.get(event.pipelineId) !== active || job.status !== "pending") return;
-        this.scheduler.enqueue({ ...running, attempt: job.attempts + 1 });
+        this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(active, job) });
       });
       return false;
     }

@@ -5,7 +5,7 @@
  * protocol would.
  */
 import { assertEquals } from "./_assert.ts";
-import { Daemon } from "./_cluster.ts";
+import { Cluster, Daemon } from "./_cluster.ts";
 import { withContext, withTimeout } from "./_helpers.ts";
 import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
 import { PROTOCOL } from "../core/protocol.ts";
@@ -110,5 +110,137 @@ Deno.test("a follower never starts after a failure, nor once it is cancelled, an
     assertEquals(s!.slice(0, 3), ["s", true, undefined]);
     assertEquals((s![3] as Message).waited, 300);
     assertEquals(z, ["z", true, undefined, { n: 1 }]);
+  });
+});
+
+/**
+ * A cluster without brokers and a plain DEALER that joins its Router as one, for the
+ * test to play the broker; both stopped at the end.
+ */
+async function withFakeBroker(
+  body: (
+    cluster: Cluster,
+    send: (message: Message) => Promise<void>,
+    next: (type: string) => Promise<Message>,
+    drain: () => Promise<Message[]>,
+  ) => Promise<void>,
+): Promise<void> {
+  await using cluster = await Cluster.start({ brokers: 0, waitFor: [] });
+  await withContext(async (context) => {
+    const peer = context.socket("dealer", { linger: 0, routingId: "fake-broker" });
+    peer.connect(cluster.api);
+    const send = (message: Message) => peer.send([tag, encoder.encode(JSON.stringify(message))]);
+    const seen: Message[] = [];
+    const receive = async () => {
+      const [, json] = await withTimeout(peer.receive(), 30_000, cluster.logs());
+      seen.push(JSON.parse(decoder.decode(json)) as Message);
+    };
+    /** The first message of `type` not taken yet. */
+    const next = async (type: string): Promise<Message> => {
+      while (true) {
+        const at = seen.findIndex((message) => message.type === type);
+        if (at >= 0) return seen.splice(at, 1)[0]!;
+        await receive();
+      }
+    };
+    /** Every message not taken yet, up to the answer to a request sent now. */
+    const drain = async (): Promise<Message[]> => {
+      await send({ type: "list-functions", id: "drain" });
+      await next("reply");
+      return seen.splice(0);
+    };
+    const functions = ["ok", "throws"].map((name) => ({ name, config: {} }));
+    await send({
+      type: "broker-hello",
+      id: "hello",
+      broker: { id: "fake-broker", host: "test", pid: 1, slots: 2, prefetch: 0 },
+      functions,
+    });
+    assertEquals((await next("reply")).ok, true);
+    await body(cluster, send, next, drain);
+  });
+}
+
+const doneEvent = (run: Message, output: Message, followed?: Message) => ({
+  type: "job-done",
+  pipelineId: run.pipelineId,
+  jobId: run.jobId,
+  attempt: run.attempt,
+  outcome: { ok: true, output, durationMs: 1 },
+  ...(followed ? { followed } : {}),
+});
+
+Deno.test("the Router lets a broker follow a chain's jobs, counts them as running there, and sends them no job-run", async () => {
+  await withFakeBroker(async (cluster, send, next, drain) => {
+    const id = await cluster.manager.start({
+      graph: { a: "b", b: "c" },
+      jobs: { a: "ok", b: "ok", c: "ok" },
+      data: { n: 1 },
+    });
+    const a = await next("job-run");
+    assertEquals([a.jobId, a.then], ["a", {
+      jobId: "b",
+      fn: "ok",
+      attempt: 1,
+      then: { jobId: "c", fn: "ok", attempt: 1 },
+    }]);
+    await send(doneEvent(a, { n: 2 }, { jobId: "b", attempt: 1 }));
+    const running = await cluster.manager.status(id);
+    assertEquals(running.jobs.map((job) => [job.jobId, job.status]), [
+      ["a", "succeeded"],
+      ["b", "running"],
+      ["c", "pending"],
+    ]);
+    await send(doneEvent({ ...a, jobId: "b" }, { n: 3 }, { jobId: "c", attempt: 1 }));
+    await send(doneEvent({ ...a, jobId: "c" }, { n: 4 }));
+    const result = await cluster.manager.wait(id, { timeoutMs: 30_000 });
+    assertEquals([result.status, result.document.n], ["succeeded", 4]);
+    assertEquals(result.jobs.map((job) => [job.attempts, job.broker]), [
+      [1, "fake-broker"],
+      [1, "fake-broker"],
+      [1, "fake-broker"],
+    ]);
+    assertEquals((await drain()).filter((message) => message.type === "job-run"), []);
+  });
+});
+
+Deno.test("the Router stops a follower it cannot take, and the followers of a pipeline whose job failed for good", async () => {
+  await withFakeBroker(async (cluster, send, next) => {
+    // Cancelled while its first job ran: the follower reported with its success is stopped.
+    const chain = await cluster.manager.start({
+      graph: { a: "b" },
+      jobs: { a: "ok", b: "ok" },
+      data: { n: 1 },
+    });
+    const a = await next("job-run");
+    await cluster.manager.cancel(chain);
+    assertEquals((await next("job-cancel")).jobId, "a");
+    await send(doneEvent(a, { n: 2 }, { jobId: "b", attempt: 1 }));
+    const refused = await next("job-cancel");
+    assertEquals([refused.jobId, refused.attempt], ["b", 1]);
+    // A job fails for good while another runs: that one's follower is called off at once.
+    const dag = await cluster.manager.start({
+      graph: { a: "b", x: [] },
+      jobs: { a: "ok", b: "ok", x: "throws" },
+      data: { n: 1 },
+    });
+    const runs = [await next("job-run"), await next("job-run")];
+    const first = runs.find((run) => run.jobId === "a")!;
+    const failing = runs.find((run) => run.jobId === "x")!;
+    assertEquals((first.then as Message).jobId, "b");
+    await send({
+      ...doneEvent(failing, {}),
+      outcome: { ok: false, error: { name: "RangeError", message: "no", retryable: false } },
+    });
+    const calledOff = await next("job-cancel");
+    assertEquals([calledOff.jobId, calledOff.attempt], ["b", 1]);
+    await send(doneEvent(first, { n: 2 }));
+    const result = await cluster.manager.wait(dag, { timeoutMs: 30_000 });
+    assertEquals(result.status, "failed");
+    assertEquals(result.jobs.map((job) => [job.jobId, job.status, job.attempts]), [
+      ["a", "succeeded", 1],
+      ["b", "skipped", 0],
+      ["x", "failed", 1],
+    ]);
   });
 });
