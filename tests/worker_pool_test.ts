@@ -494,12 +494,16 @@ Deno.test("a chain runs each job after the one before on one host, with that one
 
 Deno.test("a chain stops at a job that does not succeed: the jobs after it never begin", async () => {
   await withPool({}, async (pool) => {
+    const pids = pool.pids;
+    // Had the host begun the follower, running out of memory would have replaced it.
     const [a, b, c] = pool.runChain(job("throws"), [
-      { fn: "ok", jobId: "b", attempt: 1 },
+      { fn: "oom", jobId: "b", attempt: 1 },
       { fn: "ok", jobId: "c", attempt: 1 },
     ]);
     assertEquals(failure((await a)!).name, "RangeError");
     assertEquals([await b, await c], [undefined, undefined]);
+    assertEquals(output(await pool.run(job("ok", { n: 0 }))), { n: 1 });
+    assertEquals(pool.pids, pids, "the host never ran the follower");
     // A follower the pool does not know fails in its turn; the slot serves on.
     const [d, e] = pool.runChain(job("ok", { n: 1 }), [{ fn: "nope", jobId: "e", attempt: 1 }]);
     assertEquals(output((await d)!), { n: 2 });
@@ -511,13 +515,16 @@ Deno.test("a chain stops at a job that does not succeed: the jobs after it never
 Deno.test("a follower cancelled before its turn never begins; the job before it still ends", async () => {
   await withPool({}, async (pool) => {
     const cancel = new AbortController();
+    const pids = pool.pids;
     const [a, b, c] = pool.runChain(job("slow", { ms: 300 }), [
-      { fn: "tag", jobId: "b", attempt: 1, signal: cancel.signal },
+      { fn: "oom", jobId: "b", attempt: 1, signal: cancel.signal },
       { fn: "tag", jobId: "c", attempt: 1 },
     ]);
     cancel.abort();
     assertEquals(output((await a)!).waited, 300);
     assertEquals(failure((await b)!).name, "JobCancelledError");
     assertEquals(await c, undefined);
+    assertEquals(output(await pool.run(job("ok", { n: 0 }))), { n: 1 });
+    assertEquals(pool.pids, pids, "the host never ran the follower");
   });
 });
