@@ -6,7 +6,7 @@
  */
 import { assertEquals } from "./_assert.ts";
 import { Cluster, Daemon } from "./_cluster.ts";
-import { withContext, withTimeout } from "./_helpers.ts";
+import { delay, withContext, withTimeout } from "./_helpers.ts";
 import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
 import { PROTOCOL } from "../core/protocol.ts";
 import type { Socket } from "../core/zmq/mod.ts";
@@ -185,7 +185,13 @@ Deno.test("the Router lets a broker follow a chain's jobs, counts them as runnin
       then: { jobId: "c", fn: "ok", attempt: 1 },
     }]);
     await send(doneEvent(a, { n: 2 }, { jobId: "b", attempt: 1 }));
-    const running = await cluster.manager.status(id);
+    // The report and the status request travel on different sockets: wait for the first.
+    let running = await cluster.manager.status(id);
+    for (const deadline = Date.now() + 10_000; running.jobs[0]?.status === "running";) {
+      if (Date.now() > deadline) break;
+      await delay(5);
+      running = await cluster.manager.status(id);
+    }
     assertEquals(running.jobs.map((job) => [job.jobId, job.status]), [
       ["a", "succeeded"],
       ["b", "running"],
