@@ -134,7 +134,8 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
           {
             fn: job.fn,
             input,
-            ...(input === document ? {} : { document }),
+            // Followers read the whole document; a job alone needs none.
+            ...(input === document || followers.length === 0 ? {} : { document }),
             jobId: job.jobId,
             pipelineId: job.pipelineId,
             attempt: job.attempt,
