@@ -7,7 +7,7 @@
 //     line `ready` on stdout once the worker is connected; on SIGTERM (or SIGINT) it closes the
 //     worker and exits 0.
 //   node e2e.mjs client <redisPort> <workload> <count> <runTag>
-//     Runs one workload against that worker after a short unmeasured warm-up, checks every
+//     Runs one workload against that worker after an unmeasured warm-up, checks every
 //     result and prints ONE JSON line on stdout; exits non-zero with a message on stderr if a
 //     result is wrong or missing (or nothing finishes within 300 s).
 //     w1  <count> single "inc" jobs, added at once (addBulk, chunks of 500), then wait for all:
@@ -229,11 +229,11 @@ async function runClient() {
     return await done;
   }
 
-  // Unmeasured warm-up: every function, every path.
+  // Unmeasured warm-up: every function, every path, long enough for the steady state.
   await Promise.all([
-    singles("warm1", Array.from({ length: 20 }, (_, n) => n)),
-    chains("warm2", [0, 1, 2]),
-    fanOuts("warm4", [0]),
+    singles("warm1", Array.from({ length: 1000 }, (_, n) => n)),
+    chains("warm2", Array.from({ length: 30 }, (_, n) => n)),
+    fanOuts("warm4", [0, 1, 2]),
   ]);
 
   const ns = Array.from({ length: count }, (_, n) => n);

@@ -10,7 +10,7 @@ Contract (the same as bench/peers/bullmq/e2e.mjs):
     one is killed (PR_SET_PDEATHSIG). Everything else Celery prints (banner, WARNING logs) goes
     to stderr.
   python3 e2e.py client <redisPort> <workload> <count> <runTag>
-    Runs one workload against that worker after a short unmeasured warm-up, checks every result
+    Runs one workload against that worker after an unmeasured warm-up, checks every result
     and prints ONE JSON line on stdout; exits non-zero with a message on stderr if a result is
     wrong or missing (or nothing finishes within 300 s).
     w1  <count> `inc.apply_async` in a loop, then wait for all:
@@ -203,10 +203,10 @@ def run_client(port, workload, count, run_tag):
     def wait_all(results):  # in order; interval=0: see the module docstring
         return ResultSet(results).join_native(timeout=TIMEOUT_S, interval=0)
 
-    # Unmeasured warm-up: every task, every path.
-    warm = [inc.apply_async(({"n": n},), task_id=ids("warm1", n)) for n in range(20)]
-    warm += [chain_of("warm2", i, i).apply_async() for i in range(3)]
-    warm.append(fan_out("warm4", 0, 0).apply_async())
+    # Unmeasured warm-up: every task, every path, long enough for the steady state.
+    warm = [inc.apply_async(({"n": n},), task_id=ids("warm1", n)) for n in range(1000)]
+    warm += [chain_of("warm2", i, i).apply_async() for i in range(30)]
+    warm += [fan_out("warm4", i, i).apply_async() for i in range(3)]
     wait_all(warm)
 
     if workload == "w1":
