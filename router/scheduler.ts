@@ -97,10 +97,8 @@ export class Scheduler {
         const broker = this.#registry.pickBroker(fn);
         if (!broker) break;
         const attempt = queue.shift()!;
-        const key = executionKey(attempt.pipelineId, attempt.jobId);
-        this.#queued.delete(key);
-        broker.running.add(key);
-        this.running.set(key, { ...attempt, broker: broker.id, startedAt: now });
+        this.#queued.delete(executionKey(attempt.pipelineId, attempt.jobId));
+        this.markRunning(attempt, broker, now);
         start(attempt, broker);
         started++;
       }
@@ -109,8 +107,8 @@ export class Scheduler {
     return started;
   }
 
-  /** Records an attempt a broker started by itself as running there. */
-  adopt(attempt: Attempt, broker: BrokerEntry, now: number): void {
+  /** Records an attempt as running on a broker (dispatched, or started by the broker itself). */
+  markRunning(attempt: Attempt, broker: BrokerEntry, now: number): void {
     const key = executionKey(attempt.pipelineId, attempt.jobId);
     broker.running.add(key);
     this.running.set(key, { ...attempt, broker: broker.id, startedAt: now });
