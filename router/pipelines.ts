@@ -1,8 +1,8 @@
 /**
  * The life of pipelines and jobs on the Router: accept, hand to a pipeliner, queue
  * ready jobs for brokers, record outcomes once, retry with back-off, finish, cancel,
- * and resume after a restart. A pipeline of one job has no order to drive: the
- * Router runs it and ends it itself, without a pipeliner. All state changes go
+ * and resume after a restart. A pipeline of one job, or a chain, has no order to
+ * decide: the Router runs it and ends it itself, without a pipeliner. All state changes go
  * through the store; messages go out through an outbox, which sends replies only
  * after the store has committed.
  *
@@ -24,7 +24,7 @@ import type {
   PipelineRecord,
 } from "../core/protocol.ts";
 import { MAX_PLAN_DEPTH } from "../core/protocol.ts";
-import type { JsonObject, PipelineSpec } from "../core/types.ts";
+import type { ErrorData, JsonObject, PipelineSpec } from "../core/types.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "./registry.ts";
 import { type Attempt, executionKey, Scheduler } from "./scheduler.ts";
 import type { PipelineStore } from "./store.ts";
@@ -102,6 +102,11 @@ interface Active {
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
+
+/** A pipeline's error for a job that failed for good. */
+function jobFailure(jobId: string, error: ErrorData): ErrorData {
+  return { ...error, message: `Job "${jobId}" failed: ${error.message}` };
+}
 
 /** Pipelines and jobs, as the Router drives them. */
 export class PipelineService {
@@ -469,7 +474,7 @@ export class PipelineService {
     const latest = active.offered?.get(job.jobId);
     if (followed.attempt !== latest || this.scheduler.has(key)) return false;
     const attempt = { ...this.#attempt(active, job, input, plan), attempt: followed.attempt };
-    this.scheduler.adopt(attempt, followed.broker, Date.now());
+    this.scheduler.markRunning(attempt, followed.broker, Date.now());
     this.#running(active, job, attempt, followed.broker);
     return true;
   }
@@ -656,16 +661,11 @@ export class PipelineService {
     const active = this.#active.get(event.pipelineId);
     if (!active || active.pipeliner !== from.id) return;
     const status = event.status === "succeeded" ? "succeeded" : "failed";
-    for (const job of active.jobs.values()) {
-      if (job.status === "pending") {
-        job.status = "skipped";
-        this.#store.saveJob(active.record, job);
-      }
-    }
+    this.#skipPending(active);
     if (status === "failed") {
       const failed = [...active.jobs.values()].find((job) => job.status === "failed");
       active.record.error = failed?.error
-        ? { ...failed.error, message: `Job "${failed.jobId}" failed: ${failed.error.message}` }
+        ? jobFailure(failed.jobId, failed.error)
         : { name: "PipelineFailedError", message: "A job failed", retryable: false };
     }
     this.#end(active, status, event.document);
@@ -742,14 +742,20 @@ export class PipelineService {
     }
     for (const other of active.jobs.values()) {
       if (other.status === "succeeded" && other.output) mergeDocument(document, other.output);
-      if (other.status === "pending") {
-        other.status = "skipped";
-        this.#store.saveJob(active.record, other);
+    }
+    this.#skipPending(active);
+    active.record.error = jobFailure(job.jobId, job.error ?? outcome.error);
+    this.#end(active, "failed", document);
+  }
+
+  /** Marks the jobs that never started as skipped: the pipeline ends without them. */
+  #skipPending(active: Active): void {
+    for (const job of active.jobs.values()) {
+      if (job.status === "pending") {
+        job.status = "skipped";
+        this.#store.saveJob(active.record, job);
       }
     }
-    const error = job.error ?? outcome.error;
-    active.record.error = { ...error, message: `Job "${job.jobId}" failed: ${error.message}` };
-    this.#end(active, "failed", document);
   }
 
   #end(active: Active, status: "succeeded" | "failed" | "cancelled", document: JsonObject): void {
