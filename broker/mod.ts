@@ -117,9 +117,10 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const runJob = async (job: JobRunEvent): Promise<void> => {
     const followers = followersOf(job);
     const steps: { jobId: string; fn: string; attempt: number }[] = [job, ...followers];
-    const controllers = steps.map((step, at) => {
+    const keys = steps.map((step) => keyOf(job.pipelineId, step));
+    const controllers = keys.map((key, at) => {
       const controller = new AbortController();
-      running.set(keyOf(job.pipelineId, step), controller);
+      running.set(key, controller);
       if (at > 0) unbegun.add(controller);
       return controller;
     });
@@ -161,7 +162,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
         if (!result) return; // It never began: the one before it did not succeed.
         const step = steps[at]!;
         const outcome = await settle({ ...job, ...step }, result);
-        running.delete(keyOf(job.pipelineId, step));
+        running.delete(keys[at]!);
         // A follower cancelled before this job ended never began (or is being stopped), and
         // one whose function went meanwhile is left to the Router, which finds a broker for it.
         const following = steps[at + 1];
@@ -177,7 +178,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
         }
       }
     } finally {
-      for (const step of steps) running.delete(keyOf(job.pipelineId, step));
+      for (const key of keys) running.delete(key);
       for (const controller of controllers) unbegun.delete(controller);
     }
   };
