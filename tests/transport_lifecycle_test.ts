@@ -74,6 +74,28 @@ Deno.test("concurrent receive() calls get messages in the order they were called
     assertEquals(got.map((frames) => text(frames)[0]), ["1", "2"]);
   }));
 
+Deno.test("a waiting receive() gets its message though JS touched the socket first", () =>
+  withContext(async (ctx) => {
+    // The helper thread waits on the socket's descriptor; reading ZMQ_EVENTS (as a send
+    // may, too) takes the signal it waits for. The receive must be served all the same.
+    const pull = ctx.socket("pull");
+    const push = ctx.socket("push");
+    push.connect(pull.bind(LOCAL));
+    await push.send("warm-up");
+    assertEquals(text(await withTimeout(pull.receive(), 10_000, "warm-up")), ["warm-up"]);
+    for (let round = 0; round < 20; round++) {
+      const waiting = pull.receive();
+      await delay(5); // The loop hands the wait to the helper thread.
+      await push.send(String(round));
+      const until = Date.now() + 5_000;
+      while ((pull.getIntOption(ZMQ_EVENTS) & ZMQ_POLLIN) === 0 && Date.now() < until) {
+        // Spin: each read of ZMQ_EVENTS may take the signal.
+      }
+      const got = await withTimeout(waiting, 5_000, `message ${round} (a missed signal hangs)`);
+      assertEquals(text(got), [String(round)]);
+    }
+  }));
+
 Deno.test("a pending receive() rejects with SocketClosedError when its socket closes", () =>
   withContext(async (ctx) => {
     // Closed while the poll loop waits on it on the helper thread.

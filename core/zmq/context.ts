@@ -2,9 +2,13 @@
  * A ZeroMQ context and the one poll loop that drives all of its sockets.
  *
  * The loop first polls on the JS thread with a zero timeout, so a busy loop pays
- * no thread hop; only when nothing is ready does it run a blocking `zmq_poll` on
- * a helper thread, with an inproc PAIR "waker" in the set so that new work from
- * JS can interrupt it. No socket in that set is touched until the poll returns.
+ * no thread hop; only when nothing is ready does a helper thread wait, in a plain
+ * `poll` on the sockets' `ZMQ_FD` descriptors, never on the sockets themselves
+ * (libzmq sockets are not thread-safe). So JS goes on sending and receiving while
+ * the helper waits: a reply never first stops a wait. After JS touched a socket the
+ * loop looks at its `ZMQ_EVENTS` again, since that may have consumed the signal the
+ * helper waits for. An inproc PAIR "waker" in the set interrupts the helper when the
+ * set of sockets or the next retry time changes, and at close.
  *
  * @module
  */
@@ -15,6 +19,7 @@ import { type Libzmq, loadLibzmq } from "./loader.ts";
 import { Socket, type SocketHost, type SocketOptions } from "./socket.ts";
 
 const ITEM_SIZE = 16; // sizeof(zmq_pollitem_t) on 64-bit POSIX: ptr, int fd, short, short
+const OPT_FD = 14; // ZMQ_FD
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 let wakerCount = 0;
 /**
@@ -56,8 +61,18 @@ export class Context {
   #sockets = new Set<Socket>();
   #wakerIn: Deno.PointerValue;
   #wakerOut: Deno.PointerValue;
+  #wakerFd: number;
   #wakeSent = false;
-  #polling = false;
+  /** The helper thread's wait, while one is in flight. */
+  #helper: Promise<void> | undefined;
+  /** The sockets whose descriptors the helper waits on. */
+  #helperSockets: Socket[] = [];
+  #helperItems = new Uint8Array(ITEM_SIZE * 16);
+  /** When the helper's wait times out (ms timestamp), or 0 for never. */
+  #helperDeadline = 0;
+  /** Bumped when a socket is made, so a helper waiting on an older set is interrupted. */
+  #generation = 0;
+  #helperGeneration = 0;
   #running = false;
   #closing: Promise<void> | undefined;
   #items = new Uint8Array(ITEM_SIZE * 16);
@@ -88,6 +103,7 @@ export class Context {
     const zero = new Uint8Array(new Int32Array([0]).buffer);
     this.#lib.zmq_setsockopt(this.#wakerIn, 17, zero, 4n);
     this.#lib.zmq_setsockopt(this.#wakerOut, 17, zero, 4n);
+    this.#wakerFd = this.#descriptor(this.#wakerIn);
     this.#host = {
       lib: this.#lib,
       kick: () => this.#kick(),
@@ -106,8 +122,9 @@ export class Context {
     if (this.#closing) throw new SocketClosedError("Context is closed");
     const handle = this.#lib.zmq_socket(this.#handle, SOCKET_TYPES[type]);
     if (handle === null) throw this.#error(`zmq_socket(${type})`);
-    const socket = new Socket(this.#host, handle, type);
+    const socket = new Socket(this.#host, handle, type, this.#descriptor(handle));
     this.#sockets.add(socket);
+    this.#generation++;
     try {
       socket.configure(options);
     } catch (error) {
@@ -133,8 +150,8 @@ export class Context {
 
   async #shutdown(): Promise<void> {
     for (const socket of [...this.#sockets]) socket.close();
-    // Sockets in a poll in flight are closed by the loop once it returns.
-    while (this.#polling || this.#running) {
+    // Sockets the helper waits on are closed once its wait returns.
+    while (this.#helper || this.#running) {
       this.#kick();
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
@@ -151,13 +168,16 @@ export class Context {
     return new ZmqError(operation, errno, detail);
   }
 
+  /** `ZMQ_FD`: the descriptor that becomes readable when a socket may have events. */
+  #descriptor(handle: Deno.PointerValue): number {
+    const out = new Int32Array(1);
+    const size = new BigUint64Array([4n]);
+    if (this.#lib.zmq_getsockopt(handle, OPT_FD, out, size) !== 0) throw this.#error("ZMQ_FD");
+    return out[0]!;
+  }
+
   #kick(): void {
-    if (this.#polling) {
-      if (!this.#wakeSent) {
-        this.#wakeSent = true;
-        this.#lib.zmq_send(this.#wakerOut, new Uint8Array(1), 1n, DONTWAIT);
-      }
-    } else if (!this.#running) {
+    if (!this.#running) {
       this.#running = true;
       queueMicrotask(() => this.#loop());
     }
@@ -170,7 +190,7 @@ export class Context {
         await null; // Let resolved receives run their handlers.
         const count = this.#fillPollSet(Date.now());
         if (count === 0) {
-          if (this.#nextRetry() === 0) return; // Nothing to wait for: park until a kick.
+          if (this.#nextRetry() === 0) return this.#park(false); // Until a kick.
           await new Promise((resolve) => setTimeout(resolve, 1));
           continue;
         }
@@ -186,8 +206,8 @@ export class Context {
           ? (typeof this.#hotWaitMs === "number" ? this.#hotWaitMs : this.#hotWaitMs())
           : 0;
         if (hotWaitMs > 0) ready = this.#lib.zmq_poll(this.#items, count, hotWaitMs);
-        if (ready === 0) ready = await this.#blockingPoll(count);
         this.#hot = ready > 0;
+        if (ready === 0) return this.#park(true); // The helper's wait (or a kick) runs the loop again.
         if (ready < 0) continue; // EINTR or ETERM: recompute the set.
         this.#dispatch(count);
       }
@@ -196,29 +216,63 @@ export class Context {
     }
   }
 
-  async #blockingPoll(count: number): Promise<number> {
-    const view = new DataView(this.#items.buffer);
-    const offset = count * ITEM_SIZE;
-    view.setBigUint64(offset, BigInt(Deno.UnsafePointer.value(this.#wakerIn)), littleEndian);
-    view.setInt32(offset + 8, 0, littleEndian);
-    view.setInt16(offset + 12, POLLIN, littleEndian);
-    view.setInt16(offset + 14, 0, littleEndian);
+  /**
+   * Leaves the waiting to the helper: interrupts its wait when that is out of date, or
+   * starts one when `wait` (something is awaited) and none is in flight.
+   */
+  #park(wait: boolean): void {
     const retry = this.#nextRetry();
+    if (this.#helper) {
+      const stale = this.#helperGeneration !== this.#generation ||
+        this.#helperSockets.some((socket) => socket.closed) ||
+        (retry !== 0 && (this.#helperDeadline === 0 || retry < this.#helperDeadline));
+      if (stale) this.#interrupt();
+      return;
+    }
+    const open = [...this.#sockets].filter((socket) => !socket.closed);
+    if (!wait || open.length === 0) return;
+    this.#helperSockets = open;
+    const count = open.length;
+    const needed = (count + 1) * ITEM_SIZE;
+    if (this.#helperItems.length < needed) this.#helperItems = new Uint8Array(needed * 2);
+    const view = new DataView(this.#helperItems.buffer);
+    const fds = [...this.#helperSockets.map((socket) => socket.fd), this.#wakerFd];
+    fds.forEach((fd, index) => {
+      const offset = index * ITEM_SIZE;
+      view.setBigUint64(offset, 0n, littleEndian); // No socket: a plain descriptor.
+      view.setInt32(offset + 8, fd, littleEndian);
+      view.setInt16(offset + 12, POLLIN, littleEndian);
+      view.setInt16(offset + 14, 0, littleEndian);
+    });
+    for (const socket of this.#helperSockets) socket.waitedOn = true;
+    this.#helperGeneration = this.#generation;
+    this.#helperDeadline = retry;
     const timeout = retry === 0 ? -1 : Math.max(0, retry - Date.now());
-    for (const socket of this.#polled) socket.polled = true;
-    this.#polling = true;
-    let ready: number;
-    try {
-      ready = await this.#lib.zmq_poll_blocking(this.#items, count + 1, timeout);
-    } finally {
-      this.#polling = false;
-      for (const socket of this.#polled) socket.polled = false;
+    this.#helper = this.#lib.zmq_poll_blocking(this.#helperItems, count + 1, timeout).then(
+      () => this.#helperReturned(),
+      () => this.#helperReturned(),
+    );
+  }
+
+  #interrupt(): void {
+    if (this.#wakeSent) return;
+    this.#wakeSent = true;
+    this.#lib.zmq_send(this.#wakerOut, new Uint8Array(1), 1n, DONTWAIT);
+  }
+
+  #helperReturned(): void {
+    this.#helper = undefined;
+    for (const socket of this.#helperSockets) {
+      socket.waitedOn = false;
+      // Reading ZMQ_EVENTS takes the signal, so a socket nobody reads cannot wake the
+      // helper again and again; what it reports is polled for again in the loop.
+      if (!socket.closed) socket.takeSignal();
     }
-    if (this.#wakeSent) {
-      while (this.#drainWaker()) { /* until EAGAIN */ }
-      this.#wakeSent = false;
-    }
-    return ready;
+    this.#helperSockets = [];
+    // Always: the waker's descriptor also signals commands of its own (its connection).
+    while (this.#drainWaker()) { /* until EAGAIN */ }
+    this.#wakeSent = false;
+    this.#kick();
   }
 
   /** Reads one wake-up byte; false when none is left. */
@@ -235,7 +289,7 @@ export class Context {
     this.#events.length = 0;
     for (const socket of this.#sockets) {
       if (socket.closed) {
-        socket.destroy();
+        if (!socket.waitedOn) socket.destroy();
         continue;
       }
       const events = socket.interest(now);
@@ -273,8 +327,9 @@ export class Context {
     for (let index = 0; index < count; index++) {
       const revents = view.getInt16(index * ITEM_SIZE + 14, littleEndian);
       const socket = this.#polled[index]!;
-      if (socket.closed) socket.destroy();
-      else if (revents !== 0) socket.service(revents, now);
+      if (socket.closed) {
+        if (!socket.waitedOn) socket.destroy();
+      } else if (revents !== 0) socket.service(revents, now);
     }
   }
 }

@@ -6,7 +6,8 @@
  */
 import { DONTWAIT, EAGAIN, EINTR, OPT, POLLIN, POLLOUT, SNDMORE } from "./constants.ts";
 import type { SocketType } from "./constants.ts";
-import { SocketClosedError, ZmqError } from "./errors.ts";
+import { SocketClosedError } from "./errors.ts";
+import type { ZmqError } from "./errors.ts";
 import type { ZmqSymbols } from "./_ffi.ts";
 import { Queue } from "./_queue.ts";
 import { SendLanes } from "./_send_lanes.ts";
@@ -68,7 +69,7 @@ function cString(value: string): Uint8Array {
 /** What the owning context gives a socket. */
 export interface SocketHost {
   readonly lib: ZmqSymbols;
-  /** Something changed: run the loop (and wake a poll in flight). */
+  /** Something changed: run the loop. */
   kick(): void;
   /** Forget a socket that has been closed. */
   release(socket: Socket): void;
@@ -97,19 +98,22 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   #receives = new Queue<PendingReceive>();
   #inbox = new Queue<Uint8Array[]>();
   #closed = false;
-  #polled = false;
-  #deferred: Array<() => void> = [];
+  #waitedOn = false;
   #retryAt = 0;
   #retryDelay = RETRY_MIN_MS;
   #msg = new Uint8Array(64);
   #int = new Int32Array(1);
   #size = new BigUint64Array(1);
 
+  /** @internal The `ZMQ_FD` descriptor the context's helper thread waits on. */
+  readonly fd: number;
+
   /** @internal Made by {@linkcode Context.socket}. */
-  constructor(host: SocketHost, handle: Deno.PointerValue, type: SocketType) {
+  constructor(host: SocketHost, handle: Deno.PointerValue, type: SocketType, fd: number) {
     this.#host = host;
     this.#handle = handle;
     this.type = type;
+    this.fd = fd;
     this.#sends = new SendLanes(type === "router");
     host.lib.zmq_msg_init(this.#msg);
   }
@@ -119,9 +123,21 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     return this.#closed;
   }
 
-  /** @internal Set by the context while this socket is in a poll on another thread. */
-  set polled(value: boolean) {
-    this.#polled = value;
+  /**
+   * @internal Set by the context while its helper thread waits on this socket's
+   * descriptor: the handle is then closed only once the wait returns.
+   */
+  get waitedOn(): boolean {
+    return this.#waitedOn;
+  }
+  set waitedOn(value: boolean) {
+    this.#waitedOn = value;
+  }
+
+  /** @internal Reads `ZMQ_EVENTS`, which also resets the descriptor's signal. */
+  takeSignal(): void {
+    this.#size[0] = 4n;
+    this.#host.lib.zmq_getsockopt(this.#handle, OPT.EVENTS, this.#int, this.#size);
   }
 
   /** @internal The native handle, for the context's poll set. */
@@ -148,20 +164,18 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
 
   /** Connects to an endpoint (the connection completes in the background). */
   connect(endpoint: string): void {
-    this.#soon("connect", () => {
-      if (this.#host.lib.zmq_connect(this.#handle, cString(endpoint)) !== 0) {
-        throw this.#host.error(`connect to "${endpoint}"`);
-      }
-    });
+    this.#idle("connect");
+    if (this.#host.lib.zmq_connect(this.#handle, cString(endpoint)) !== 0) {
+      throw this.#host.error(`connect to "${endpoint}"`);
+    }
   }
 
   /** Drops a connection made by {@linkcode connect}. */
   disconnect(endpoint: string): void {
-    this.#soon("disconnect", () => {
-      if (this.#host.lib.zmq_disconnect(this.#handle, cString(endpoint)) !== 0) {
-        throw this.#host.error(`disconnect from "${endpoint}"`);
-      }
-    });
+    this.#idle("disconnect");
+    if (this.#host.lib.zmq_disconnect(this.#handle, cString(endpoint)) !== 0) {
+      throw this.#host.error(`disconnect from "${endpoint}"`);
+    }
   }
 
   /** The last endpoint bound, as libzmq resolved it (e.g. `tcp://127.0.0.1:41234`). */
@@ -173,14 +187,12 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
 
   /** SUB: starts receiving messages that begin with `prefix` (`""` for all). */
   subscribe(prefix: Uint8Array | string = ""): void {
-    const value = bytes(prefix);
-    this.#soon("subscribe", () => this.#setsockopt(OPT.SUBSCRIBE, value));
+    this.setBytesOption(OPT.SUBSCRIBE, bytes(prefix));
   }
 
   /** SUB: stops a subscription made by {@linkcode subscribe}. */
   unsubscribe(prefix: Uint8Array | string = ""): void {
-    const value = bytes(prefix);
-    this.#soon("unsubscribe", () => this.#setsockopt(OPT.UNSUBSCRIBE, value));
+    this.setBytesOption(OPT.UNSUBSCRIBE, bytes(prefix));
   }
 
   /** Sets an integer option (`ZMQ_*` number). */
@@ -280,9 +292,12 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     if (frames.length === 0) {
       return Promise.reject(new TypeError("A message needs at least one frame"));
     }
-    if (!this.#polled && this.#sends.isClear(frames)) {
+    if (this.#sends.isClear(frames)) {
       try {
-        if (this.#write(frames)) return Promise.resolve();
+        if (this.#write(frames)) {
+          this.#touched();
+          return Promise.resolve();
+        }
       } catch (error) {
         return Promise.reject(error);
       }
@@ -303,7 +318,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     if (ready) return Promise.resolve(ready);
     if (this.#closed) return Promise.reject(new SocketClosedError());
     // Reading here while earlier calls still wait would hand them later messages.
-    if (!this.#polled && this.#receives.length === 0) {
+    if (this.#receives.length === 0) {
       try {
         const frames = this.#read();
         if (frames) return Promise.resolve(frames);
@@ -323,7 +338,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
    */
   tryReceive(): Uint8Array[] | undefined {
     const ready = this.#inbox.shift();
-    if (ready || this.#closed || this.#polled || this.#receives.length > 0) return ready;
+    if (ready || this.#closed || this.#receives.length > 0) return ready;
     return this.#read();
   }
 
@@ -350,14 +365,14 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     for (const pending of this.#sends.drain()) pending.reject(error);
     for (const pending of this.#receives.drain()) pending.reject(error);
     this.#inbox.drain();
-    if (this.#polled) {
-      this.#host.kick(); // The loop closes the handle once the poll returns.
+    if (this.#waitedOn) {
+      this.#host.kick(); // The loop closes the handle once the helper's wait returns.
     } else {
       this.destroy();
     }
   }
 
-  /** @internal Closes the native handle; only when no poll is in flight. */
+  /** @internal Closes the native handle; never while the helper waits on it. */
   destroy(): void {
     if (this.#handle === null) return;
     this.#host.lib.zmq_msg_close(this.#msg);
@@ -369,7 +384,6 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   /** @internal The poll events this socket waits for now (0 for none). */
   interest(now: number): number {
     if (this.#closed) return 0;
-    if (this.#deferred.length > 0) this.#runDeferred();
     let events = 0;
     if (this.#receives.length > 0) events |= POLLIN;
     if (this.#sends.length > 0 && this.#retryAt <= now) events |= POLLOUT;
@@ -381,10 +395,9 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     return this.#sends.length > 0 ? this.#retryAt : 0;
   }
 
-  /** @internal Does the work that `revents` allows; only when no poll is in flight. */
+  /** @internal Does the work that `revents` allows. */
   service(revents: number, now: number): void {
     if (this.#closed) return;
-    if (this.#deferred.length > 0) this.#runDeferred();
     if (revents & POLLOUT) this.#flush(now);
     if (revents & POLLIN) this.#deliver();
   }
@@ -463,32 +476,16 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     if (this.#closed || this.#handle === null) {
       throw new SocketClosedError(`Cannot ${operation}: socket is closed`);
     }
-    if (this.#polled) {
-      // The poll thread holds this socket and libzmq sockets are not thread-safe.
-      throw new ZmqError(operation, EAGAIN, "the socket is being polled; call it before receiving");
-    }
+    // Whatever libzmq does with the socket now may take the signal the helper waits for.
+    this.#touched();
   }
 
-  /** Runs `operation` now, or right after the poll in flight returns. */
-  #soon(name: string, operation: () => void): void {
-    if (this.#closed || this.#handle === null) {
-      throw new SocketClosedError(`Cannot ${name}: socket is closed`);
-    }
-    if (!this.#polled) return operation();
-    this.#deferred.push(operation);
-    this.#host.kick();
-  }
-
-  /** Runs deferred operations; a failure rejects what is waiting on this socket. */
-  #runDeferred(): void {
-    for (const operation of this.#deferred.splice(0)) {
-      try {
-        operation();
-      } catch (error) {
-        const reason = error instanceof Error ? error : new Error(String(error));
-        for (const pending of this.#receives.drain()) pending.reject(reason);
-        for (const pending of this.#sends.drain()) pending.reject(reason);
-      }
-    }
+  /**
+   * After JS called libzmq on this socket: libzmq may have taken the descriptor's
+   * signal of a message that came in meanwhile, so the helper thread would sleep
+   * through it; a waiting receive has the loop look again.
+   */
+  #touched(): void {
+    if (this.#receives.length > 0) this.#host.kick();
   }
 }
