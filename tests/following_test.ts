@@ -39,13 +39,20 @@ async function withBroker(
     ]);
     try {
       let peer: Uint8Array | undefined;
-      /** The next message from the broker other than a heartbeat. */
+      const queued: Message[] = [];
+      /** The next message from the broker other than a heartbeat (batches are split). */
       const next = async (): Promise<Message> => {
+        const deadline = Date.now() + 30_000;
         while (true) {
-          const [from, , json] = await withTimeout(router.receive(), 30_000, broker.output);
+          const message = queued.shift();
+          if (message) {
+            if (message.type !== "broker-status") return message;
+            continue;
+          }
+          const left = Math.max(1, deadline - Date.now());
+          const [from, , ...bodies] = await withTimeout(router.receive(), left, broker.output);
           peer = from;
-          const message = JSON.parse(decoder.decode(json)) as Message;
-          if (message.type !== "broker-status") return message;
+          for (const json of bodies) queued.push(JSON.parse(decoder.decode(json)) as Message);
         }
       };
       const send = (event: Message) =>
