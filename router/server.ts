@@ -237,12 +237,13 @@ export class ZmqServer {
       this.service.dispatch();
       this.#sendAll(this.#work.splice(0));
       this.#deps.store.commit();
-      this.changes.publish(this.#deps.store.takeTouched());
     } catch (error) {
       this.#log.fatal("Store commit failed: {error}", { error: toErrorData(error).message });
       throw error;
     }
+    // Answers first: live views (the dashboard's SSE) can wait for them, the callers not.
     this.#sendAll(this.#outgoing.splice(0));
+    this.changes.publish(this.#deps.store.takeTouched());
   }
 
   /** Sends messages; a peer that reads batches gets its own in as few as can be. */

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { delay, text, withContext, withTimeout } from "./_helpers.ts";
-import { Context, SocketClosedError } from "../core/zmq/mod.ts";
+import { Context, type Socket, SocketClosedError } from "../core/zmq/mod.ts";
 
 const LOCAL = "tcp://127.0.0.1:0";
 const ZMQ_EVENTS = 15;
@@ -52,20 +52,33 @@ Deno.test("100,000 messages DEALER -> ROUTER echo -> DEALER with HWM 100 arrive 
     assertEquals(dealer.tryReceive(), undefined);
   }));
 
+/** A PUSH connected to a PULL, one message through already. */
+async function connectedPair(ctx: Context): Promise<{ pull: Socket; push: Socket }> {
+  const pull = ctx.socket("pull");
+  const push = ctx.socket("push");
+  push.connect(pull.bind(LOCAL));
+  await push.send("warm-up");
+  assertEquals(text(await withTimeout(pull.receive(), 10_000, "warm-up")), ["warm-up"]);
+  return { pull, push };
+}
+
+/**
+ * Holds the thread (no await, so the poll loop cannot run) until a message waits in
+ * libzmq; each read of ZMQ_EVENTS may take the signal the helper thread waits for.
+ */
+function spinUntilReadable(socket: Socket): void {
+  const until = Date.now() + 5_000;
+  while ((socket.getIntOption(ZMQ_EVENTS) & ZMQ_POLLIN) === 0 && Date.now() < until) {
+    // Spin.
+  }
+}
+
 Deno.test("concurrent receive() calls get messages in the order they were called", () =>
   withContext(async (ctx) => {
-    const pull = ctx.socket("pull");
-    const push = ctx.socket("push");
-    push.connect(pull.bind(LOCAL));
-    await push.send("warm-up");
-    assertEquals(text(await withTimeout(pull.receive(), 10_000, "warm-up")), ["warm-up"]);
+    const { pull, push } = await connectedPair(ctx);
     const first = pull.receive(); // Nothing there yet: this one waits.
     const sent = push.send("1");
-    // Hold the thread (no await, so the poll loop cannot run) until "1" waits in libzmq.
-    const until = Date.now() + 5_000;
-    while ((pull.getIntOption(ZMQ_EVENTS) & ZMQ_POLLIN) === 0 && Date.now() < until) {
-      // Spin.
-    }
+    spinUntilReadable(pull);
     assertEquals(pull.tryReceive(), undefined, "tryReceive() took a message owed to receive()");
     const second = pull.receive();
     await sent;
@@ -78,19 +91,12 @@ Deno.test("a waiting receive() gets its message though JS touched the socket fir
   withContext(async (ctx) => {
     // The helper thread waits on the socket's descriptor; reading ZMQ_EVENTS (as a send
     // may, too) takes the signal it waits for. The receive must be served all the same.
-    const pull = ctx.socket("pull");
-    const push = ctx.socket("push");
-    push.connect(pull.bind(LOCAL));
-    await push.send("warm-up");
-    assertEquals(text(await withTimeout(pull.receive(), 10_000, "warm-up")), ["warm-up"]);
+    const { pull, push } = await connectedPair(ctx);
     for (let round = 0; round < 20; round++) {
       const waiting = pull.receive();
       await delay(5); // The loop hands the wait to the helper thread.
       await push.send(String(round));
-      const until = Date.now() + 5_000;
-      while ((pull.getIntOption(ZMQ_EVENTS) & ZMQ_POLLIN) === 0 && Date.now() < until) {
-        // Spin: each read of ZMQ_EVENTS may take the signal.
-      }
+      spinUntilReadable(pull);
       const got = await withTimeout(waiting, 5_000, `message ${round} (a missed signal hangs)`);
       assertEquals(text(got), [String(round)]);
     }
