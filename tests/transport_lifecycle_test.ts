@@ -10,6 +10,7 @@ import { Context, type Socket, SocketClosedError } from "../core/zmq/mod.ts";
 const LOCAL = "tcp://127.0.0.1:0";
 const ZMQ_EVENTS = 15;
 const ZMQ_POLLIN = 1;
+const ZMQ_POLLOUT = 2;
 
 Deno.test("100,000 messages DEALER -> ROUTER echo -> DEALER with HWM 100 arrive all, in order", () =>
   withContext(async (ctx) => {
@@ -99,6 +100,31 @@ Deno.test("a waiting receive() gets its message though JS touched the socket fir
       spinUntilReadable(pull);
       const got = await withTimeout(waiting, 5_000, `message ${round} (a missed signal hangs)`);
       assertEquals(text(got), [String(round)]);
+    }
+  }));
+
+Deno.test("a waiting send() goes out though JS touched the socket when its peer made room", () =>
+  withContext(async (ctx) => {
+    // inproc has no kernel buffer: with high-water marks of 1 a third message waits.
+    const pull = ctx.socket("pull", { receiveHwm: 1 });
+    const push = ctx.socket("push", { sendHwm: 1 });
+    pull.bind("inproc://touched-send");
+    push.connect("inproc://touched-send");
+    for (let round = 0; round < 10; round++) {
+      const sends = Array.from({ length: 4 }, (_, n) => push.send(`${round}.${n}`));
+      await delay(5); // The loop hands the wait for room to the helper thread.
+      const got: string[] = [];
+      for (let frames = pull.tryReceive(); frames; frames = pull.tryReceive()) {
+        got.push(text(frames)[0]!);
+      }
+      // The room just made signals the PUSH's descriptor; reading ZMQ_EVENTS takes that.
+      const until = Date.now() + 5_000;
+      while ((push.getIntOption(ZMQ_EVENTS) & ZMQ_POLLOUT) === 0 && Date.now() < until) {
+        // Spin.
+      }
+      await withTimeout(Promise.all(sends), 5_000, `round ${round} (a missed signal hangs)`);
+      while (got.length < 4) got.push(text(await withTimeout(pull.receive(), 5_000, "rest"))[0]!);
+      assertEquals(got, [0, 1, 2, 3].map((n) => `${round}.${n}`));
     }
   }));
 

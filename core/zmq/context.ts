@@ -188,9 +188,10 @@ export class Context {
     try {
       while (true) {
         await null; // Let resolved receives run their handlers.
-        const count = this.#fillPollSet(Date.now());
+        const now = Date.now();
+        const count = this.#fillPollSet(now);
         if (count === 0) {
-          if (this.#nextRetry() === 0) return this.#park(false); // Until a kick.
+          if (this.#nextRetry(now) === 0) return this.#park(false); // Until a kick.
           await new Promise((resolve) => setTimeout(resolve, 1));
           continue;
         }
@@ -221,7 +222,7 @@ export class Context {
    * starts one when `wait` (something is awaited) and none is in flight.
    */
   #park(wait: boolean): void {
-    const retry = this.#nextRetry();
+    const retry = this.#nextRetry(Date.now());
     if (this.#helper) {
       const stale = this.#helperGeneration !== this.#generation ||
         this.#helperSockets.some((socket) => socket.closed) ||
@@ -311,12 +312,16 @@ export class Context {
     return this.#polled.length;
   }
 
-  /** The earliest retry time of a blocked send, or 0. */
-  #nextRetry(): number {
+  /**
+   * The earliest retry time of a blocked send still to come, or 0. One that has
+   * passed is polled for POLLOUT; if that is not ready, the descriptor signals when
+   * a full peer takes some, so waiting for it again would only spin.
+   */
+  #nextRetry(now: number): number {
     let next = 0;
     for (const socket of this.#sockets) {
       const at = socket.retryAt;
-      if (at !== 0 && (next === 0 || at < next)) next = at;
+      if (at > now && (next === 0 || at < next)) next = at;
     }
     return next;
   }

@@ -294,12 +294,11 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     }
     if (this.#sends.isClear(frames)) {
       try {
-        if (this.#write(frames)) {
-          this.#touched();
-          return Promise.resolve();
-        }
+        if (this.#write(frames)) return Promise.resolve();
       } catch (error) {
         return Promise.reject(error);
+      } finally {
+        this.#touched(); // Sent or not: zmq_send processed the socket's commands first.
       }
     }
     return new Promise<void>((resolve, reject) => {
@@ -324,6 +323,8 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
         if (frames) return Promise.resolve(frames);
       } catch (error) {
         return Promise.reject(error);
+      } finally {
+        this.#touched();
       }
     }
     return new Promise<Uint8Array[]>((resolve, reject) => {
@@ -339,7 +340,11 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   tryReceive(): Uint8Array[] | undefined {
     const ready = this.#inbox.shift();
     if (ready || this.#closed || this.#receives.length > 0) return ready;
-    return this.#read();
+    try {
+      return this.#read();
+    } finally {
+      this.#touched();
+    }
   }
 
   /** Yields each message received until the socket closes. */
@@ -482,10 +487,10 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
 
   /**
    * After JS called libzmq on this socket: libzmq may have taken the descriptor's
-   * signal of a message that came in meanwhile, so the helper thread would sleep
-   * through it; a waiting receive has the loop look again.
+   * signal (a message came in, or a full peer took some), so the helper thread would
+   * sleep through it; a waiting receive or send has the loop look again.
    */
   #touched(): void {
-    if (this.#receives.length > 0) this.#host.kick();
+    if (this.#receives.length > 0 || this.#sends.length > 0) this.#host.kick();
   }
 }
