@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { DONTWAIT, POLLIN, SOCKET_TYPES } from "./constants.ts";
+import { DONTWAIT, OPT, POLLIN, SOCKET_TYPES } from "./constants.ts";
 import type { SocketType } from "./constants.ts";
 import { SocketClosedError, ZmqError } from "./errors.ts";
 import { type Libzmq, loadLibzmq } from "./loader.ts";
@@ -20,6 +20,27 @@ import { Socket, type SocketHost, type SocketOptions } from "./socket.ts";
 
 const ITEM_SIZE = 16; // sizeof(zmq_pollitem_t) on 64-bit POSIX: ptr, int fd, short, short
 const OPT_FD = 14; // ZMQ_FD
+
+/** One `zmq_pollitem_t`: a socket handle (or null for a plain descriptor), a descriptor, events. */
+type PollItem = [handle: Deno.PointerValue, fd: number, events: number];
+
+/** Writes `items` as `zmq_pollitem_t`s into `buffer`, or into a bigger one it returns. */
+function writePollItems(
+  buffer: Uint8Array<ArrayBuffer>,
+  items: readonly PollItem[],
+): Uint8Array<ArrayBuffer> {
+  const needed = items.length * ITEM_SIZE;
+  const out = buffer.length < needed ? new Uint8Array(needed * 2) : buffer;
+  const view = new DataView(out.buffer);
+  items.forEach(([handle, fd, events], index) => {
+    const offset = index * ITEM_SIZE;
+    view.setBigUint64(offset, BigInt(Deno.UnsafePointer.value(handle)), littleEndian);
+    view.setInt32(offset + 8, fd, littleEndian);
+    view.setInt16(offset + 12, events, littleEndian);
+    view.setInt16(offset + 14, 0, littleEndian);
+  });
+  return out;
+}
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 let wakerCount = 0;
 /**
@@ -233,23 +254,17 @@ export class Context {
     const open = [...this.#sockets].filter((socket) => !socket.closed);
     if (!wait || open.length === 0) return;
     this.#helperSockets = open;
-    const count = open.length;
-    const needed = (count + 1) * ITEM_SIZE;
-    if (this.#helperItems.length < needed) this.#helperItems = new Uint8Array(needed * 2);
-    const view = new DataView(this.#helperItems.buffer);
-    const fds = [...this.#helperSockets.map((socket) => socket.fd), this.#wakerFd];
-    fds.forEach((fd, index) => {
-      const offset = index * ITEM_SIZE;
-      view.setBigUint64(offset, 0n, littleEndian); // No socket: a plain descriptor.
-      view.setInt32(offset + 8, fd, littleEndian);
-      view.setInt16(offset + 12, POLLIN, littleEndian);
-      view.setInt16(offset + 14, 0, littleEndian);
-    });
-    for (const socket of this.#helperSockets) socket.waitedOn = true;
+    // Plain descriptors only (no socket handle): the helper never touches a socket.
+    const fds = [...open.map((socket) => socket.fd), this.#wakerFd];
+    this.#helperItems = writePollItems(
+      this.#helperItems,
+      fds.map((fd): PollItem => [null, fd, POLLIN]),
+    );
+    for (const socket of open) socket.waitedOn = true;
     this.#helperGeneration = this.#generation;
     this.#helperDeadline = retry;
     const timeout = retry === 0 ? -1 : Math.max(0, retry - Date.now());
-    this.#helper = this.#lib.zmq_poll_blocking(this.#helperItems, count + 1, timeout).then(
+    this.#helper = this.#lib.zmq_poll_blocking(this.#helperItems, fds.length, timeout).then(
       () => this.#helperReturned(),
       () => this.#helperReturned(),
     );
@@ -267,7 +282,7 @@ export class Context {
       socket.waitedOn = false;
       // Reading ZMQ_EVENTS takes the signal, so a socket nobody reads cannot wake the
       // helper again and again; what it reports is polled for again in the loop.
-      if (!socket.closed) socket.takeSignal();
+      if (!socket.closed) socket.getIntOption(OPT.EVENTS);
     }
     this.#helperSockets = [];
     // Always: the waker's descriptor also signals commands of its own (its connection).
@@ -299,16 +314,10 @@ export class Context {
         this.#events.push(events);
       }
     }
-    const needed = (this.#polled.length + 1) * ITEM_SIZE;
-    if (this.#items.length < needed) this.#items = new Uint8Array(needed * 2);
-    const view = new DataView(this.#items.buffer);
-    this.#polled.forEach((socket, index) => {
-      const offset = index * ITEM_SIZE;
-      view.setBigUint64(offset, BigInt(Deno.UnsafePointer.value(socket.handle)), littleEndian);
-      view.setInt32(offset + 8, 0, littleEndian);
-      view.setInt16(offset + 12, this.#events[index]!, littleEndian);
-      view.setInt16(offset + 14, 0, littleEndian);
-    });
+    this.#items = writePollItems(
+      this.#items,
+      this.#polled.map((socket, index): PollItem => [socket.handle, 0, this.#events[index]!]),
+    );
     return this.#polled.length;
   }
 

@@ -98,7 +98,6 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   #receives = new Queue<PendingReceive>();
   #inbox = new Queue<Uint8Array[]>();
   #closed = false;
-  #waitedOn = false;
   #retryAt = 0;
   #retryDelay = RETRY_MIN_MS;
   #msg = new Uint8Array(64);
@@ -127,18 +126,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
    * @internal Set by the context while its helper thread waits on this socket's
    * descriptor: the handle is then closed only once the wait returns.
    */
-  get waitedOn(): boolean {
-    return this.#waitedOn;
-  }
-  set waitedOn(value: boolean) {
-    this.#waitedOn = value;
-  }
-
-  /** @internal Reads `ZMQ_EVENTS`, which also resets the descriptor's signal. */
-  takeSignal(): void {
-    this.#size[0] = 4n;
-    this.#host.lib.zmq_getsockopt(this.#handle, OPT.EVENTS, this.#int, this.#size);
-  }
+  waitedOn = false;
 
   /** @internal The native handle, for the context's poll set. */
   get handle(): Deno.PointerValue {
@@ -370,7 +358,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     for (const pending of this.#sends.drain()) pending.reject(error);
     for (const pending of this.#receives.drain()) pending.reject(error);
     this.#inbox.drain();
-    if (this.#waitedOn) {
+    if (this.waitedOn) {
       this.#host.kick(); // The loop closes the handle once the helper's wait returns.
     } else {
       this.destroy();
