@@ -5,7 +5,9 @@
  * round trip per job; each job's clock starts when the one before it ends. A job
  * that overruns its time or is cancelled gets `ctx.signal` aborted, a short grace
  * to settle, and then the worker is terminated (which stops even a `while (true)`);
- * the jobs queued behind it come back as not started, to run elsewhere.
+ * the jobs queued behind it come back as not started, to run elsewhere. A job may
+ * bring followers of the same function, which the worker starts the moment the one
+ * before succeeds, with no round trip through the host.
  *
  * @module
  */
@@ -14,7 +16,7 @@ import { TurnBatch } from "../core/turn_batch.ts";
 import { HeadTimer } from "../core/head_timer.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import type { WorkerPermissions } from "./permissions.ts";
-import { jobCancelled, workerCrashed } from "./sandbox_errors.ts";
+import { jobCancelled, jobSkipped, workerCrashed } from "./sandbox_errors.ts";
 import {
   assertNever,
   type ErrorReply,
@@ -23,6 +25,7 @@ import {
   type ModuleDescription,
   type OkReply,
   parseWorkerMessage,
+  type WorkerFollower,
   type WorkerLoadRequest,
   type WorkerRequest,
 } from "./worker_protocol.ts";
@@ -63,6 +66,25 @@ interface QueuedRun {
   stop?: ErrorData;
   /** When it overruns (or, stopped, its grace ends): `performance.now()` ms, once it is the head. */
   deadline?: number;
+  /** The follower the worker starts when this one succeeds. */
+  next?: QueuedRun;
+  /** Whether it is a follower: it begins only if the one before it succeeds. */
+  follows?: true;
+}
+
+/** One job of a {@linkcode SandboxWorker.runChain}. */
+export interface ChainedRun {
+  logId: number;
+  timeoutMs: number;
+  cancel: AbortSignal;
+}
+
+/** A follower of a {@linkcode SandboxWorker.runChain}: its input comes from the run before it. */
+export interface FollowingRun extends ChainedRun {
+  jobId: string;
+  attempt: number;
+  /** Document keys it reads; absent: all. */
+  requires?: string[];
 }
 
 interface Limits {
@@ -159,29 +181,82 @@ export class SandboxWorker {
    * counts from when the job before it ends. Never throws.
    */
   run(job: JobFields, logId: number, timeoutMs: number, cancel: AbortSignal): Promise<RunResult> {
+    return this.runChain({ ...job, logId, timeoutMs, cancel }, [])[0]!;
+  }
+
+  /**
+   * Queues `first` as {@linkcode run} does, and `followers` to run right after it in
+   * the worker, each only if the one before it succeeds: a follower's input is the
+   * document before it (`first.document ?? first.input`, then merged with each
+   * output) narrowed to its `requires`. One result per job, in order; a follower
+   * whose predecessor did not succeed gets a `JobSkippedError`, or `notStarted` when
+   * its predecessor did not start. Never throws.
+   */
+  runChain(
+    first: JobFields & ChainedRun & { document?: JsonObject },
+    followers: readonly FollowingRun[],
+  ): Promise<RunResult>[] {
     if (this.#dead) {
-      return Promise.resolve({
-        ok: false,
-        error: workerCrashed("Worker is dead"),
-        notStarted: true,
-      });
+      const error = workerCrashed("Worker is dead");
+      return [first, ...followers].map(() =>
+        Promise.resolve({ ok: false, error, notStarted: true })
+      );
     }
-    const id = this.#nextId++;
+    const steps = [first, ...followers].map((step, at) => this.#queue(step, at > 0));
+    steps.forEach(({ queued }, at) => queued.next = steps[at + 1]?.queued);
+    let then: WorkerFollower | undefined;
+    for (let at = followers.length - 1; at >= 0; at--) {
+      const { jobId, attempt, requires } = followers[at]!;
+      then = {
+        id: steps[at + 1]!.queued.id,
+        jobId,
+        attempt,
+        ...(requires ? { requires } : {}),
+        ...(then ? { then } : {}),
+      };
+    }
+    const { fn, input, jobId, pipelineId, attempt, document } = first;
+    this.#post({
+      type: "run",
+      fn,
+      input,
+      jobId,
+      pipelineId,
+      attempt,
+      id: steps[0]!.queued.id,
+      ...(then && document ? { document } : {}),
+      ...(then ? { then } : {}),
+    });
+    return steps.map(({ queued, promise }) => {
+      const head = this.#runs.keys().next().value === queued.id;
+      if (head) this.#startClock(queued);
+      return promise;
+    });
+  }
+
+  /** Registers one run (the worker hears of it separately) with its cancel signal. */
+  #queue(
+    step: ChainedRun & { jobId: string },
+    follows: boolean,
+  ): { queued: QueuedRun; promise: Promise<RunResult> } {
     const { promise, resolve } = Promise.withResolvers<RunResult>();
     const queued: QueuedRun = {
-      id,
-      logId,
-      timeoutMs,
-      jobId: job.jobId,
+      id: this.#nextId++,
+      logId: step.logId,
+      timeoutMs: step.timeoutMs,
+      jobId: step.jobId,
       resolve,
+      ...(follows ? { follows: true } : {}),
     };
-    this.#runs.set(id, queued);
-    this.#post({ type: "run", ...job, id });
-    if (this.#runs.size === 1) this.#startClock(queued);
-    const onAbort = () => this.#stop(queued, jobCancelled(job.jobId));
-    if (cancel.aborted) onAbort();
+    this.#runs.set(queued.id, queued);
+    const onAbort = () => this.#stop(queued, jobCancelled(step.jobId));
+    const { cancel } = step;
+    if (cancel.aborted) queueMicrotask(onAbort);
     else cancel.addEventListener("abort", onAbort, { once: true });
-    return promise.finally(() => cancel.removeEventListener("abort", onAbort));
+    return {
+      queued,
+      promise: promise.finally(() => cancel.removeEventListener("abort", onAbort)),
+    };
   }
 
   /** Jobs handed over and not answered yet. */
@@ -209,13 +284,29 @@ export class SandboxWorker {
     if (!queued) return;
     const wasHead = this.#runs.keys().next().value === id;
     this.#runs.delete(id);
-    if (queued.stop) queued.resolve({ ok: false, error: queued.stop });
-    else if (reply.type === "error") queued.resolve({ ok: false, error: reply.error });
-    else if (reply.result.kind !== "run") queued.resolve(protocolError("run", reply.result.kind));
-    else queued.resolve({ ok: true, output: reply.result.output });
+    let result: RunResult;
+    if (queued.stop) result = { ok: false, error: queued.stop };
+    else if (reply.type === "error") result = { ok: false, error: reply.error };
+    else if (reply.result.kind !== "run") result = protocolError("run", reply.result.kind);
+    else result = { ok: true, output: reply.result.output };
+    queued.resolve(result);
+    if (!result.ok) this.#skipFollowers(queued, reply.type === "ok");
     const head = this.#runs.values().next().value;
     if (wasHead && head) this.#startClock(head);
     else if (!head) this.#clock.cancel();
+  }
+
+  /**
+   * The followers of a run that did not succeed never begin. When the worker saw it
+   * succeed (it was stopped here meanwhile) it starts them, so they are stopped there.
+   */
+  #skipFollowers(queued: QueuedRun, begun: boolean): void {
+    for (let next = queued.next; next; next = next.next) {
+      if (!this.#runs.delete(next.id)) break;
+      const error = jobSkipped(next.jobId);
+      if (begun) this.#post({ type: "abort", id: next.id, reason: error });
+      next.resolve({ ok: false, error });
+    }
   }
 
   /** Stops the worker at once; pending requests fail. */
@@ -291,11 +382,21 @@ export class SandboxWorker {
     for (const [id, pending] of this.#pending) pending.resolve({ type: "error", id, error });
     this.#pending.clear();
     this.#clock.cancel();
+    // A follower comes back with the run before it if that one did not start, and is
+    // skipped if that one failed.
     let head = true;
+    let before: RunResult | undefined;
     for (const queued of this.#runs.values()) {
-      if (queued.stop) queued.resolve({ ok: false, error: queued.stop });
-      else if (head) queued.resolve({ ok: false, error });
-      else queued.resolve({ ok: false, error, notStarted: true });
+      let result: RunResult;
+      if (queued.follows && before && !before.ok) {
+        result = before.notStarted
+          ? { ok: false, error, notStarted: true }
+          : { ok: false, error: jobSkipped(queued.jobId) };
+      } else if (queued.stop) result = { ok: false, error: queued.stop };
+      else if (head) result = { ok: false, error };
+      else result = { ok: false, error, notStarted: true };
+      queued.resolve(result);
+      before = result;
       head = false;
     }
     this.#runs.clear();

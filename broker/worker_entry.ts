@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { mergeDocument, restrictInput } from "../core/dag.ts";
 import { fromErrorData, toErrorData } from "../core/errors.ts";
 import type { ErrorData, FunctionContext, JsonObject } from "../core/types.ts";
 import { validateConfig } from "./function_config.ts";
@@ -14,6 +15,7 @@ import {
   type LogLevel,
   type ModuleDescription,
   parseWorkerRequest,
+  type WorkerFollower,
   type WorkerMessage,
   type WorkerRequest,
   type WorkerRunRequest,
@@ -33,12 +35,57 @@ const MAX_MESSAGE_CHARS = 16_384;
 let fn = "";
 let module: FunctionModule | undefined;
 /** The job running now; cleared once it has its reply, so only one reply is sent. */
-let current: { id: number; controller: AbortController } | undefined;
+let current: { id: number; controller: AbortController; then?: WorkerFollower } | undefined;
 /**
  * Runs waiting their turn. The host may hand over several at once; they run one at a
  * time, in order, back to back (no round trip to the host between them).
  */
 const waiting: WorkerRunRequest[] = [];
+/**
+ * Followers that have not begun, by id, with the reason they were stopped once they
+ * are: a stopped one is answered with it instead of running.
+ */
+const unbegun = new Map<number, ErrorData | undefined>();
+
+/** Followers that will not begin (the run before them did not succeed): the host answers them. */
+function forget(follower: WorkerFollower | undefined): void {
+  for (; follower; follower = follower.then) unbegun.delete(follower.id);
+}
+
+/**
+ * After `request` ended with `reply`: starts its follower at once if it succeeded
+ * (with no round trip to the host), else the next waiting run.
+ */
+function after(request: WorkerRunRequest, reply: WorkerMessage): void {
+  const follower = request.then;
+  if (!follower || reply.type !== "ok" || reply.result.kind !== "run") {
+    forget(follower);
+    return next();
+  }
+  const stopped = unbegun.get(follower.id);
+  unbegun.delete(follower.id);
+  if (stopped) {
+    post({ type: "error", id: follower.id, error: stopped });
+    forget(follower.then);
+    return next();
+  }
+  const document = mergeDocument(
+    mergeDocument({}, request.document ?? request.input),
+    reply.result.output,
+  );
+  const input = restrictInput(document, follower.requires);
+  void run({
+    type: "run",
+    id: follower.id,
+    fn: request.fn,
+    input,
+    jobId: follower.jobId,
+    pipelineId: request.pipelineId,
+    attempt: follower.attempt,
+    ...(input === document ? {} : { document }),
+    ...(follower.then ? { then: follower.then } : {}),
+  });
+}
 
 /** Starts the next waiting run unless one is running. */
 function next(): void {
@@ -119,7 +166,7 @@ function describe(loaded: FunctionModule): ModuleDescription {
 
 async function run(request: WorkerRunRequest): Promise<void> {
   const controller = new AbortController();
-  current = { id: request.id, controller };
+  current = { id: request.id, controller, ...(request.then ? { then: request.then } : {}) };
   let reply: WorkerMessage;
   try {
     if (typeof module?.default !== "function") {
@@ -146,7 +193,7 @@ async function run(request: WorkerRunRequest): Promise<void> {
   if (current?.id !== request.id) return;
   current = undefined;
   post(reply);
-  next();
+  after(request, reply);
 }
 
 function toJsonObject(output: unknown): JsonObject {
@@ -194,8 +241,9 @@ function errorData(error: unknown): ErrorData {
 function uncaught(error: unknown): void {
   const data = errorData(error);
   if (current) {
-    const { id } = current;
+    const { id, then } = current;
     current = undefined;
+    forget(then);
     post({
       type: "error",
       id,
@@ -251,6 +299,9 @@ function handle(request: WorkerRequest): void {
       );
       return;
     case "run":
+      for (let follower = request.then; follower; follower = follower.then) {
+        unbegun.set(follower.id, undefined);
+      }
       waiting.push(request);
       next();
       return;
@@ -261,9 +312,10 @@ function handle(request: WorkerRequest): void {
       }
       const at = waiting.findIndex((run) => run.id === request.id);
       if (at >= 0) {
-        waiting.splice(at, 1);
+        const [run] = waiting.splice(at, 1);
+        forget(run!.then);
         post({ type: "error", id: request.id, error: request.reason });
-      }
+      } else if (unbegun.has(request.id)) unbegun.set(request.id, request.reason);
       return;
     }
     default:

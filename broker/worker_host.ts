@@ -135,39 +135,87 @@ function schedulePump(): void {
 }
 
 /** Whether a warm worker can take this run: alive, same module version and permissions. */
-function fits(worker: SandboxWorker, request: HostRunRequest): boolean {
+function fits(
+  worker: SandboxWorker,
+  request: Pick<HostRunRequest, "version" | "permissions">,
+): boolean {
   return !worker.dead && worker.version === request.version &&
     worker.permissionsKey === JSON.stringify(request.permissions);
 }
 
-/** Gives one run to a worker; answers the broker when it ends. */
+/**
+ * Gives one run to a worker, with the followers of the same function that come right
+ * after it (the worker starts each the moment the one before succeeds, with no round
+ * trip through the host); answers the broker as each ends. A follower of another
+ * function goes first in line when the last of them succeeds.
+ */
 function hand(request: HostRunRequest, worker: SandboxWorker): void {
-  const cancel = new AbortController();
-  started.set(request.id, { fn: request.fn, cancel });
-  if (request.then) barrier = request.id;
+  const inWorker: HostFollower[] = [];
+  let rest = request.then;
+  for (; rest && rest.fn === request.fn && fits(worker, rest); rest = rest.then) {
+    inWorker.push(rest);
+  }
+  const steps = [request, ...inWorker].map((step) => {
+    const cancel = new AbortController();
+    // A follower cancelled before now is stopped in the worker before it begins.
+    if (followers.get(step.id)?.cancelled) cancel.abort();
+    followers.delete(step.id);
+    started.set(step.id, { fn: step.fn, cancel });
+    return { step, cancel };
+  });
+  const last = steps[steps.length - 1]!.step;
+  if (rest) barrier = last.id;
   active = worker;
   warm.delete(request.fn); // Re-insert: most recently used last.
   warm.set(request.fn, worker);
-  const { fn, input, jobId, pipelineId, attempt } = request;
-  worker.run(
-    { fn, input, jobId, pipelineId, attempt },
-    request.id,
-    request.timeoutMs,
-    cancel.signal,
-  )
-    .then((result) => {
-      started.delete(request.id);
-      if (barrier === request.id) barrier = undefined;
+  const { fn, input, jobId, pipelineId, attempt, document } = request;
+  const results = worker.runChain(
+    {
+      fn,
+      input,
+      jobId,
+      pipelineId,
+      attempt,
+      ...(document ? { document } : {}),
+      logId: request.id,
+      timeoutMs: request.timeoutMs,
+      cancel: steps[0]!.cancel.signal,
+    },
+    inWorker.map((next, at) => ({
+      jobId: next.jobId,
+      attempt: next.attempt,
+      ...(next.requires ? { requires: next.requires } : {}),
+      logId: next.id,
+      timeoutMs: next.timeoutMs,
+      cancel: steps[at + 1]!.cancel.signal,
+    })),
+  );
+  // The document before each step, kept only for a follower of another function.
+  let before = rest ? (document ?? input) : undefined;
+  results.forEach((promise, at) =>
+    promise.then((result) => {
+      const { step } = steps[at]!;
+      started.delete(step.id);
+      if (barrier === step.id) barrier = undefined;
       if (result.ok) {
-        send({ type: "ok", id: request.id, result: { kind: "run", output: result.output } });
-        if (request.then) follow(request, request.then, result.output);
+        send({ type: "ok", id: step.id, result: { kind: "run", output: result.output } });
+        if (rest && step === last) follow(pipelineId, before!, rest, result.output);
+        else if (before) before = mergeDocument(mergeDocument({}, before), result.output);
       } else if (result.notStarted) {
         // Its worker died under the job before it: run it again, in its place in line.
-        waiting.push(request);
-        waiting.sort((a, b) => a.id - b.id);
+        // Its followers come back with it; until then they are followers again.
+        if (at === 0) {
+          waiting.push(request);
+          waiting.sort((a, b) => a.id - b.id);
+        } else {
+          followers.set(step.id, {
+            jobId: step.jobId,
+            cancelled: steps[at]!.cancel.signal.aborted,
+          });
+        }
       } else {
-        fail(request.id, result.error);
-        skip(request.then);
+        fail(step.id, result.error);
+        if (step === last) skip(rest);
       }
       if (worker.queued === 0) {
         if (active === worker) active = undefined;
@@ -176,25 +224,34 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
       // Later: when a worker dies, the runs behind the failed one come back in their own
       // callbacks, and must be in line again before anything else starts.
       schedulePump();
-    });
+    })
+  );
 }
 
-/** Puts a succeeded run's follower first in line, with its input from that run. */
-function follow(request: HostRunRequest, next: HostFollower, output: JsonObject): void {
+/**
+ * Puts a succeeded run's follower first in line, with its input from that run's
+ * document (`before`, the document it ran on) merged with its output.
+ */
+function follow(
+  pipelineId: string,
+  before: JsonObject,
+  next: HostFollower,
+  output: JsonObject,
+): void {
   const state = followers.get(next.id);
   followers.delete(next.id);
   if (state?.cancelled) {
     fail(next.id, jobCancelled(next.jobId));
     return skip(next.then);
   }
-  const document = mergeDocument(mergeDocument({}, request.document ?? request.input), output);
+  const document = mergeDocument(mergeDocument({}, before), output);
   const input = restrictInput(document, next.requires);
   const { requires: _, then, ...fields } = next;
   waiting.unshift({
     type: "run",
     ...fields,
     input,
-    pipelineId: request.pipelineId,
+    pipelineId,
     ...(input === document ? {} : { document }),
     ...(then ? { then } : {}),
   });

@@ -165,6 +165,25 @@ export interface WorkerLoadRequest {
 export interface WorkerRunRequest extends JobFields {
   type: "run";
   id: number;
+  /** The document `input` was narrowed from, when it differs and a follower reads it. */
+  document?: JsonObject;
+  /** The job of the same function to run right after this one, if this one succeeds. */
+  then?: WorkerFollower;
+}
+
+/**
+ * A job the worker runs the moment the run it follows succeeds, before anything
+ * else: its input is that run's document merged with its output, narrowed to
+ * `requires`. One whose predecessor did not succeed never begins and gets no
+ * reply (its host answers it); one stopped before it began gets an error reply.
+ */
+export interface WorkerFollower {
+  id: number;
+  jobId: string;
+  attempt: number;
+  /** Document keys it reads; absent: all. */
+  requires?: string[];
+  then?: WorkerFollower;
 }
 
 /** Abort `ctx.signal` of the run with this id, with `reason`. */
@@ -259,6 +278,18 @@ function parseFollower(value: unknown, depth: number): HostFollower {
   };
 }
 
+function parseWorkerFollower(value: unknown, depth: number): WorkerFollower {
+  if (depth > MAX_FOLLOWERS) throw new TypeError(`Followers nest deeper than ${MAX_FOLLOWERS}`);
+  const m = record(value, "then");
+  return {
+    id: num(m, "id"),
+    jobId: str(m, "jobId"),
+    attempt: num(m, "attempt"),
+    ...(m.requires === undefined ? {} : { requires: strings(m, "requires") }),
+    ...(m.then === undefined ? {} : { then: parseWorkerFollower(m.then, depth + 1) }),
+  };
+}
+
 /** Parses a message from a host. @throws {TypeError} when it is not a {@linkcode WorkerRequest}. */
 export function parseWorkerRequest(value: unknown): WorkerRequest {
   const m = record(value, "request");
@@ -266,7 +297,13 @@ export function parseWorkerRequest(value: unknown): WorkerRequest {
     case "load":
       return { type: "load", id: num(m, "id"), fn: str(m, "fn"), url: str(m, "url") };
     case "run":
-      return { type: "run", id: num(m, "id"), ...jobFields(m) };
+      return {
+        type: "run",
+        id: num(m, "id"),
+        ...jobFields(m),
+        ...(m.document === undefined ? {} : { document: object(m.document, "document") }),
+        ...(m.then === undefined ? {} : { then: parseWorkerFollower(m.then, 1) }),
+      };
     case "abort":
       return { type: "abort", id: num(m, "id"), reason: parseErrorData(m.reason) };
     default:

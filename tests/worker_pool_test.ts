@@ -528,3 +528,63 @@ Deno.test("a follower cancelled before its turn never begins; the job before it 
     assertEquals(pool.pids, pids, "the host never ran the follower");
   });
 });
+
+Deno.test("followers of the same function run on in its Web Worker, each with the document before it; another function's follower comes after", async () => {
+  await withPool({}, async (pool) => {
+    const steps = pool.runChain(
+      { ...job("tag", { n: 1 }, { jobId: "a" }), document: { n: 1, wide: true } },
+      [
+        { fn: "tag", jobId: "b", attempt: 1 },
+        { fn: "tag_n", jobId: "c", attempt: 1 },
+        { fn: "tag", jobId: "d", attempt: 1 },
+      ],
+    );
+    const [a, b, c, d] = await Promise.all(steps);
+    assertEquals(output(a!), { a: ["n"] });
+    assertEquals(output(b!), { b: ["a", "n", "wide"] }, "the first job's document and output");
+    assertEquals(output(c!), { c: ["n"] }, "narrowed to its requires");
+    assertEquals(output(d!), { d: ["a", "b", "c", "n", "wide"] });
+  });
+});
+
+Deno.test("a chain of one function stops at a failure, and a follower cancelled before its turn never begins", async () => {
+  await withPool({}, async (pool) => {
+    const [a, b, c] = pool.runChain(job("throws"), [
+      { fn: "throws", jobId: "b", attempt: 1 },
+      { fn: "throws", jobId: "c", attempt: 1 },
+    ]);
+    assertEquals(failure((await a)!).name, "RangeError");
+    assertEquals([await b, await c], [undefined, undefined]);
+    const cancel = new AbortController();
+    const [d, e, f] = pool.runChain(job("slow", { ms: 300 }), [
+      { fn: "slow", jobId: "e", attempt: 1, signal: cancel.signal },
+      { fn: "slow", jobId: "f", attempt: 1 },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    cancel.abort();
+    assertEquals(output((await d)!).waited, 300);
+    assertEquals(failure((await e)!).name, "JobCancelledError");
+    assertEquals(await f, undefined);
+    assertEquals(output(await pool.run(job("ok", { n: 0 }))), { n: 1 });
+  });
+});
+
+Deno.test("a chain of one function queued behind a job whose worker is terminated runs again, followers and all", async () => {
+  await withPool({ size: 1, depth: 4 }, async (pool) => {
+    // The first job overruns and ignores its signal: its host terminates the Web Worker
+    // under the chain queued behind it in that worker.
+    const hung = pool.run(job("hangs_when", { hang: true }));
+    const [a, b, c] = pool.runChain(job("hangs_when"), [
+      { fn: "hangs_when", jobId: "b", attempt: 1 },
+      { fn: "hangs_when", jobId: "c", attempt: 1 },
+    ]);
+    assertEquals(failure(await hung).name, "JobTimeoutError");
+    assertEquals(output((await a)!), { steps: 1 });
+    assertEquals(
+      output((await b)!),
+      { steps: 2 },
+      "its input: the first one's document and output",
+    );
+    assertEquals(output((await c)!), { steps: 3 });
+  });
+});
