@@ -228,7 +228,7 @@ await report(
 Date: ${new Date().toISOString()}  
 Machine: ${await machine()}  
 Versions: ${versions}  
-Setup: 2 worker slots per system (pipelinin: one broker \`--workers 2\` with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client (1,000 single jobs, 30 chains, 3 fan-outs: the steady state is measured, not the JIT compiling it). Peak RSS sums each system's processes (for the peers, Redis included).`,
+Setup: 2 worker slots per system (pipelinin: one broker \`--workers 2\` with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client (1,000 single jobs, 30 chains, 3 fan-outs, and before W3 500 chains one after another: the steady state is measured, not the JIT compiling it; pipelinin's daemons need a few hundred sequential chains after a start before V8 has optimized that path: docs/architecture.md, _Speed_). Peak RSS sums each system's processes (for the peers, Redis included).`,
   table,
   line,
 );
