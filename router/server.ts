@@ -46,8 +46,14 @@ type Outgoing =
   | { address: Uint8Array; viaReq: boolean; body: Uint8Array }
   | { frames: Uint8Array[] };
 const EMPTY = new Uint8Array(0);
-/** Messages handled per batch at most, so timers and HTTP get their turn. */
-const BATCH = 512;
+/**
+ * Messages handled per batch, about: the batch ends after the ZeroMQ message that
+ * reaches it. Small enough that a flood of submits (a client sends up to 256 in one
+ * ZeroMQ message) does not keep brokers idle while all of it is validated and stored:
+ * each batch's jobs go out before the next batch is read. Timers and HTTP get their
+ * turn between batches too.
+ */
+const BATCH = 256;
 /** Error replies (and log lines) per peer per second for malformed messages. */
 const ERROR_REPLIES = 100;
 /** The most jobs per slot a broker may ask to queue ahead. */
@@ -223,9 +229,9 @@ export class ZmqServer {
         this.#log.error("Receive failed: {error}", { error: toErrorData(error).message });
         continue;
       }
-      // Up to BATCH messages, then commit and send; the rest wait in the socket for the next round.
-      for (let n = 1; frames; n++) {
-        this.#handle(frames);
+      // About BATCH messages, then commit and send; the rest wait in the socket for the next round.
+      for (let n = 0; frames;) {
+        n += this.#handle(frames);
         frames = n < BATCH ? this.#api.tryReceive() : undefined;
       }
       this.#afterBatch();
@@ -277,13 +283,15 @@ export class ZmqServer {
     });
   }
 
-  #handle(frames: Uint8Array[]): void {
+  /** Handles one ZeroMQ message; returns how many messages it held. */
+  #handle(frames: Uint8Array[]): number {
     const address = frames[0]!;
     // REQ peers put an empty delimiter frame first; answer them in kind.
     const viaReq = frames.length > 2 && frames[1]!.length === 0;
     const messages = splitBatch(frames.slice(viaReq ? 2 : 1));
     if (messages.length > 1 && !viaReq) this.#learnBatchPeer(address);
     for (const body of messages) this.#handleOne(address, viaReq, body);
+    return Math.max(1, messages.length);
   }
 
   #learnBatchPeer(address: Uint8Array): void {
