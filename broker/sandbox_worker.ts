@@ -185,15 +185,15 @@ export class SandboxWorker {
   }
 
   /**
-   * Queues `first` as {@linkcode run} does, and `followers` to run right after it in
-   * the worker, each only if the one before it succeeds: a follower's input is the
-   * document before it (`first.document ?? first.input`, then merged with each
-   * output) narrowed to its `requires`. One result per job, in order; a follower
-   * whose predecessor did not succeed gets a `JobSkippedError`, or `notStarted` when
-   * its predecessor did not start. Never throws.
+   * Queues `first` as {@linkcode run} does, and `followers` of the same function to
+   * run right after it in the worker, each only if the one before it succeeds: a
+   * follower's input is the input before it merged with that job's output, narrowed
+   * to `requires` (the same for all: one function). One result per job, in order; a
+   * follower whose predecessor did not succeed gets a `JobSkippedError`, or
+   * `notStarted` when its predecessor did not start. Never throws.
    */
   runChain(
-    first: JobFields & ChainedRun & { document?: JsonObject },
+    first: JobFields & ChainedRun,
     followers: readonly FollowingRun[],
   ): Promise<RunResult>[] {
     if (this.#dead) {
@@ -215,7 +215,7 @@ export class SandboxWorker {
         ...(then ? { then } : {}),
       };
     }
-    const { fn, input, jobId, pipelineId, attempt, document } = first;
+    const { fn, input, jobId, pipelineId, attempt } = first;
     this.#post({
       type: "run",
       fn,
@@ -224,12 +224,12 @@ export class SandboxWorker {
       pipelineId,
       attempt,
       id: steps[0]!.queued.id,
-      ...(then && document ? { document } : {}),
       ...(then ? { then } : {}),
     });
-    return steps.map(({ queued, promise }) => {
-      const head = this.#runs.keys().next().value === queued.id;
-      if (head) this.#startClock(queued);
+    return steps.map(({ queued, promise, cancel }) => {
+      if (this.#runs.keys().next().value === queued.id) this.#startClock(queued);
+      // Cancelled already: the worker hears so in the same message, before it could begin.
+      if (cancel.aborted) this.#stop(queued, jobCancelled(queued.jobId));
       return promise;
     });
   }
@@ -238,7 +238,7 @@ export class SandboxWorker {
   #queue(
     step: ChainedRun & { jobId: string },
     follows: boolean,
-  ): { queued: QueuedRun; promise: Promise<RunResult> } {
+  ): { queued: QueuedRun; promise: Promise<RunResult>; cancel: AbortSignal } {
     const { promise, resolve } = Promise.withResolvers<RunResult>();
     const queued: QueuedRun = {
       id: this.#nextId++,
@@ -251,11 +251,11 @@ export class SandboxWorker {
     this.#runs.set(queued.id, queued);
     const onAbort = () => this.#stop(queued, jobCancelled(step.jobId));
     const { cancel } = step;
-    if (cancel.aborted) queueMicrotask(onAbort);
-    else cancel.addEventListener("abort", onAbort, { once: true });
+    if (!cancel.aborted) cancel.addEventListener("abort", onAbort, { once: true });
     return {
       queued,
       promise: promise.finally(() => cancel.removeEventListener("abort", onAbort)),
+      cancel,
     };
   }
 
@@ -298,14 +298,19 @@ export class SandboxWorker {
 
   /**
    * The followers of a run that did not succeed never begin. When the worker saw it
-   * succeed (it was stopped here meanwhile) it starts them, so they are stopped there.
+   * succeed (it was stopped here meanwhile), the worker may have begun the next one
+   * already: they are stopped there and stay until it answers, timed by the grace of
+   * a stopped run, so one that does not settle gets the worker terminated.
    */
   #skipFollowers(queued: QueuedRun, begun: boolean): void {
     for (let next = queued.next; next; next = next.next) {
-      if (!this.#runs.delete(next.id)) break;
-      const error = jobSkipped(next.jobId);
-      if (begun) this.#post({ type: "abort", id: next.id, reason: error });
-      next.resolve({ ok: false, error });
+      if (!this.#runs.has(next.id)) break;
+      if (begun) {
+        this.#stop(next, jobSkipped(next.jobId));
+        continue;
+      }
+      this.#runs.delete(next.id);
+      next.resolve({ ok: false, error: jobSkipped(next.jobId) });
     }
   }
 

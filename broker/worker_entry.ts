@@ -8,6 +8,7 @@
  */
 import { mergeDocument, restrictInput } from "../core/dag.ts";
 import { fromErrorData, toErrorData } from "../core/errors.ts";
+import { jobSkipped } from "./sandbox_errors.ts";
 import type { ErrorData, FunctionContext, JsonObject } from "../core/types.ts";
 import { validateConfig } from "./function_config.ts";
 import {
@@ -54,26 +55,35 @@ function forget(follower: WorkerFollower | undefined): void {
 
 /**
  * After `request` ended with `reply`: starts its follower at once if it succeeded
- * (with no round trip to the host), else the next waiting run.
+ * (with no round trip to the host), else the next waiting run. A run stopped by the
+ * host (`stop`: its timeout or cancel) did not succeed, whatever it returned.
  */
-function after(request: WorkerRunRequest, reply: WorkerMessage): void {
+function after(request: WorkerRunRequest, reply: WorkerMessage, stop: AbortSignal): void {
   const follower = request.then;
   if (!follower || reply.type !== "ok" || reply.result.kind !== "run") {
     forget(follower);
     return next();
   }
-  const stopped = unbegun.get(follower.id);
+  const stopped = stop.aborted ? jobSkipped(follower.jobId) : unbegun.get(follower.id);
   unbegun.delete(follower.id);
   if (stopped) {
     post({ type: "error", id: follower.id, error: stopped });
     forget(follower.then);
     return next();
   }
-  const document = mergeDocument(
-    mergeDocument({}, request.document ?? request.input),
-    reply.result.output,
-  );
-  const input = restrictInput(document, follower.requires);
+  let input: JsonObject;
+  try {
+    // Same function, same `requires`: narrowing the input merged with the output is
+    // narrowing the whole document so, and the worker never holds more than its input.
+    input = restrictInput(
+      mergeDocument(mergeDocument({}, request.input), reply.result.output),
+      follower.requires,
+    );
+  } catch (error) {
+    post({ type: "error", id: follower.id, error: errorData(error) });
+    forget(follower.then);
+    return next();
+  }
   void run({
     type: "run",
     id: follower.id,
@@ -82,7 +92,6 @@ function after(request: WorkerRunRequest, reply: WorkerMessage): void {
     jobId: follower.jobId,
     pipelineId: request.pipelineId,
     attempt: follower.attempt,
-    ...(input === document ? {} : { document }),
     ...(follower.then ? { then: follower.then } : {}),
   });
 }
@@ -193,7 +202,7 @@ async function run(request: WorkerRunRequest): Promise<void> {
   if (current?.id !== request.id) return;
   current = undefined;
   post(reply);
-  after(request, reply);
+  after(request, reply, controller.signal);
 }
 
 function toJsonObject(output: unknown): JsonObject {

@@ -176,7 +176,6 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
       jobId,
       pipelineId,
       attempt,
-      ...(document ? { document } : {}),
       logId: request.id,
       timeoutMs: request.timeoutMs,
       cancel: steps[0]!.cancel.signal,

@@ -165,17 +165,16 @@ export interface WorkerLoadRequest {
 export interface WorkerRunRequest extends JobFields {
   type: "run";
   id: number;
-  /** The document `input` was narrowed from, when it differs and a follower reads it. */
-  document?: JsonObject;
   /** The job of the same function to run right after this one, if this one succeeds. */
   then?: WorkerFollower;
 }
 
 /**
  * A job the worker runs the moment the run it follows succeeds, before anything
- * else: its input is that run's document merged with its output, narrowed to
- * `requires`. One whose predecessor did not succeed never begins and gets no
- * reply (its host answers it); one stopped before it began gets an error reply.
+ * else: its input is that run's input merged with its output, narrowed to
+ * `requires` (the same function's, so this is the document narrowed so). One whose
+ * predecessor failed never begins and gets no reply (its host answers it); one
+ * stopped before it began, or whose predecessor was stopped, gets an error reply.
  */
 export interface WorkerFollower {
   id: number;
@@ -301,7 +300,6 @@ export function parseWorkerRequest(value: unknown): WorkerRequest {
         type: "run",
         id: num(m, "id"),
         ...jobFields(m),
-        ...(m.document === undefined ? {} : { document: object(m.document, "document") }),
         ...(m.then === undefined ? {} : { then: parseWorkerFollower(m.then, 1) }),
       };
     case "abort":

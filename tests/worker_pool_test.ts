@@ -532,7 +532,7 @@ Deno.test("a follower cancelled before its turn never begins; the job before it 
 Deno.test("followers of the same function run on in its Web Worker, each with the document before it; another function's follower comes after", async () => {
   await withPool({}, async (pool) => {
     const steps = pool.runChain(
-      { ...job("tag", { n: 1 }, { jobId: "a" }), document: { n: 1, wide: true } },
+      job("tag", { n: 1, wide: true }, { jobId: "a" }),
       [
         { fn: "tag", jobId: "b", attempt: 1 },
         { fn: "tag_n", jobId: "c", attempt: 1 },
@@ -540,7 +540,7 @@ Deno.test("followers of the same function run on in its Web Worker, each with th
       ],
     );
     const [a, b, c, d] = await Promise.all(steps);
-    assertEquals(output(a!), { a: ["n"] });
+    assertEquals(output(a!), { a: ["n", "wide"] });
     assertEquals(output(b!), { b: ["a", "n", "wide"] }, "the first job's document and output");
     assertEquals(output(c!), { c: ["n"] }, "narrowed to its requires");
     assertEquals(output(d!), { d: ["a", "b", "c", "n", "wide"] });
@@ -586,5 +586,37 @@ Deno.test("a chain of one function queued behind a job whose worker is terminate
       "its input: the first one's document and output",
     );
     assertEquals(output((await c)!), { steps: 3 });
+  });
+});
+
+Deno.test("the followers of a job stopped for its time never run, though it ended well after all", async () => {
+  await withPool({ size: 1, depth: 4 }, async (pool) => {
+    // 400 ms against a limit of 300 and a grace of 200: it ends, but too late. Had its
+    // follower run (another 400 ms), the next job would have waited behind it and timed out.
+    const [a, b] = pool.runChain(job("hangs_when", { ms: 400 }), [
+      { fn: "hangs_when", jobId: "b", attempt: 1 },
+    ]);
+    assertEquals(failure((await a)!).name, "JobTimeoutError");
+    assertEquals(await b, undefined);
+    assertEquals(output(await pool.run(job("hangs_when"))), { steps: 1 });
+  });
+});
+
+Deno.test("a follower cancelled while its chain waits in the host never begins", async () => {
+  await withPool({ size: 1, depth: 4 }, async (pool) => {
+    assertEquals(output(await pool.run(job("ok", { n: 0 }))), { n: 1 }); // Its worker is warm.
+    const busy = pool.run(job("slow", { ms: 300 })); // Another function: the rest waits.
+    // A job of the chain's function ahead of it: both go to that worker in one message.
+    const before = pool.run(job("ok", { n: 0 }));
+    const cancel = new AbortController();
+    const [a, b] = pool.runChain(job("ok", { n: 1 }), [
+      { fn: "ok", jobId: "b", attempt: 1, signal: cancel.signal },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    cancel.abort();
+    assertEquals(output(await busy).waited, 300);
+    assertEquals(output(await before), { n: 1 });
+    assertEquals(output((await a)!), { n: 2 });
+    assertEquals(failure((await b)!).name, "JobCancelledError");
   });
 });
