@@ -75,6 +75,12 @@ export interface JobRecord {
   status: JobStatus;
   /** Attempts started so far. */
   attempts: number;
+  /**
+   * The highest attempt number given out, when above `attempts`: a number offered to a
+   * broker to start the job by itself is spent whether or not it does, so attempt
+   * numbers are unique per job but may skip.
+   */
+  lastAttempt?: number;
   /** The broker of the last attempt. */
   broker?: string;
   /** Its output once succeeded. */

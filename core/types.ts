@@ -84,7 +84,10 @@ export interface FunctionContext {
   readonly jobId: string;
   /** The pipeline's id. */
   readonly pipelineId: string;
-  /** This attempt's number, from 1. */
+  /**
+   * This attempt's number, from 1: unique for the job, and growing, but it may skip
+   * (a number offered to a broker to start the job by itself is spent either way).
+   */
   readonly attempt: number;
   /** Aborted when the job is cancelled or times out. */
   readonly signal: AbortSignal;

@@ -68,6 +68,7 @@ export function openApi(): Record<string, unknown> {
               enum: ["pending", "running", "succeeded", "failed", "skipped", "cancelled"],
             },
             attempts: { type: "integer" },
+            lastAttempt: { type: "integer" },
             broker: { type: "string" },
             output: { type: "object" },
             error: { type: "object" },

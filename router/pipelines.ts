@@ -518,14 +518,18 @@ export class PipelineService {
 
   /** The number of a job's next attempt: never one already run or offered. */
   #nextAttempt(active: Active, job: JobRecord): number {
-    return Math.max(job.attempts, active.offered?.get(job.jobId) ?? 0) + 1;
+    const offered = active.offered?.get(job.jobId) ?? 0;
+    return Math.max(job.attempts, job.lastAttempt ?? 0, offered) + 1;
   }
 
   /** Marks a job as running its attempt on a broker. */
   #running(active: Active, job: JobRecord, attempt: Attempt, broker: BrokerEntry): void {
     this.#started(active);
     job.status = "running";
-    job.attempts = attempt.attempt;
+    job.attempts += 1; // A count: retries are counted with it, whatever the numbers skipped.
+    const last = Math.max(job.lastAttempt ?? 0, attempt.attempt);
+    if (last > job.attempts) job.lastAttempt = last;
+    else delete job.lastAttempt;
     job.broker = broker.id;
     job.startedAt ??= Date.now();
     this.#store.saveJob(active.record, job);
@@ -551,6 +555,9 @@ export class PipelineService {
     const then = this.#followers(active, step, broker, depth + 1);
     const attempt = this.#nextAttempt(active, job);
     (active.offered ??= new Map()).set(job.jobId, attempt);
+    // Spent whether or not the broker starts it, after a Router restart too.
+    job.lastAttempt = attempt;
+    this.#store.saveJob(active.record, job);
     return { jobId: job.jobId, fn: job.fn, attempt, ...(then ? { then } : {}) };
   }
 

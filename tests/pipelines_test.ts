@@ -142,6 +142,21 @@ Deno.test("a failed attempt is retried as the function's config allows", async (
   assertEquals(result.jobs[0]?.attemptErrors?.length, 1);
 });
 
+Deno.test("a job gets its retries, whatever attempt numbers the jobs before it spent", async () => {
+  await using cluster = await Cluster.start({
+    waitFor: ["flaky", "always_fails"],
+    routerArgs: ["--retry-base-ms", "10"],
+  });
+  // Each run of `flaky` offers the broker the next job to start after it, and each offer
+  // spends an attempt number of that job, run or not.
+  const id = await cluster.manager.start({ graph: { flaky: "always_fails" } });
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "failed", cluster.logs());
+  const failing = result.jobs.find((job) => job.jobId === "always_fails")!;
+  assertEquals(failing.attempts, 2, "one run and its one retry");
+  assertEquals(failing.attemptErrors?.length, 2);
+});
+
 Deno.test("a function that never returns times out and the broker keeps serving", async () => {
   await using cluster = await Cluster.start({ waitFor: ["ok", "hangs"] });
   const hung = await cluster.manager.start({ graph: { hangs: [] } });
