@@ -450,8 +450,18 @@ export class ZmqServer {
         else unknown();
         return;
       case "job-done":
-        if (broker) this.service.jobDone(broker, event);
-        else unknown();
+        if (broker) return this.service.jobDone(broker, event);
+        unknown();
+        // A broker counted as gone: its jobs run elsewhere, so what it started by itself
+        // after this one is stopped.
+        if (event.followed) {
+          this.toPeer(address, {
+            type: "job-cancel",
+            pipelineId: event.pipelineId,
+            jobId: event.followed.jobId,
+            attempt: event.followed.attempt,
+          });
+        }
         return;
       case "goodbye":
         if (broker) this.service.brokerGone(broker);

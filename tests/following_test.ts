@@ -257,3 +257,15 @@ Deno.test("the Router stops a follower it cannot take, and the followers of a pi
     ]);
   });
 });
+
+Deno.test("a broker counted as gone that reports a job it followed is told to stop the follower", async () => {
+  await withFakeBroker(async (cluster, send, next) => {
+    await cluster.manager.start({ graph: { a: "b" }, jobs: { a: "ok", b: "ok" }, data: { n: 1 } });
+    const a = await next("job-run");
+    await send({ type: "goodbye" }); // Its jobs go back in line, for another broker.
+    await send(doneEvent(a, { n: 2 }, { jobId: "b", attempt: 1 }));
+    await next("hello-again");
+    const stop = await next("job-cancel");
+    assertEquals([stop.jobId, stop.attempt], ["b", 1]);
+  });
+});
