@@ -298,15 +298,17 @@ export class PipelineService {
     const deadlineMs = active.record.spec.deadlineMs;
     if (deadlineMs === undefined) return;
     const at = active.record.createdAt + deadlineMs;
+    // Holds the id only: a pipeline that ended is not kept in memory until its deadline.
+    const id = active.record.id;
     this.#later(Math.max(0, at - Date.now()), () => {
-      if (this.#active.get(active.record.id) !== active) return;
-      active.record.error = {
+      const current = this.#active.get(id);
+      if (!current) return;
+      current.record.error = {
         name: "PipelineDeadlineError",
-        message:
-          `Pipeline "${active.record.id}" did not end within its deadline of ${deadlineMs} ms`,
+        message: `Pipeline "${id}" did not end within its deadline of ${deadlineMs} ms`,
         retryable: false,
       };
-      this.#stop(active, "failed");
+      this.#stop(current, "failed");
     });
   }
 
