@@ -118,8 +118,6 @@ export class PipelineService {
   readonly #options: ServiceOptions;
   readonly #later: (ms: number, task: () => void) => void;
   readonly #active = new Map<string, Active>();
-  /** Finished attempts per function and status, for metrics. */
-  readonly jobCounts = new Map<string, number>();
   /** Durations of finished attempts, ms, for the metrics histogram. */
   onJobFinished?: (fn: string, status: string, durationMs: number) => void;
 
