@@ -76,9 +76,9 @@ export interface JobRecord {
   /** Attempts started so far. */
   attempts: number;
   /**
-   * The highest attempt number given out, when above `attempts`: a number offered to a
-   * broker to start the job by itself is spent whether or not it does, so attempt
-   * numbers are unique per job but may skip.
+   * The highest attempt number given out, once one was offered to a broker to start
+   * the job by itself (spent whether or not it does): attempt numbers are unique per
+   * job but may skip, and `attempts` counts runs.
    */
   lastAttempt?: number;
   /** The broker of the last attempt. */

@@ -527,9 +527,10 @@ export class PipelineService {
     this.#started(active);
     job.status = "running";
     job.attempts += 1; // A count: retries are counted with it, whatever the numbers skipped.
-    const last = Math.max(job.lastAttempt ?? 0, attempt.attempt);
-    if (last > job.attempts) job.lastAttempt = last;
-    else delete job.lastAttempt;
+    // Never deleted: a deleted property turns the record into a slow dictionary object.
+    if (job.lastAttempt !== undefined || attempt.attempt > job.attempts) {
+      job.lastAttempt = Math.max(job.lastAttempt ?? 0, attempt.attempt);
+    }
     job.broker = broker.id;
     job.startedAt ??= Date.now();
     this.#store.saveJob(active.record, job);
