@@ -94,11 +94,6 @@ interface Active {
   direct: boolean;
   /** A direct chain's DAG, for the plan of each of its jobs. */
   chain?: Dag;
-  /**
-   * The highest attempt number offered to a broker as a follower, by job: spent
-   * whether or not the broker starts it, so no two runs ever share a number.
-   */
-  offered?: Map<string, number>;
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
@@ -354,7 +349,7 @@ export class PipelineService {
       });
       job.status = "pending";
       this.#store.saveJob(active.record, job);
-      this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(active, job) });
+      this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(job) });
     }
   }
 
@@ -454,8 +449,10 @@ export class PipelineService {
       if (!broker) continue;
       for (let plan = running.plan; plan?.run?.length === 1; plan = plan.run[0]) {
         const jobId = plan.run[0]!.jobId;
-        const attempt = active.offered?.get(jobId);
-        if (attempt === undefined || active.jobs.get(jobId)?.status !== "pending") break;
+        const follower = active.jobs.get(jobId);
+        // A pending job's last number is its latest offer, if it had one.
+        const attempt = follower?.status === "pending" ? follower.lastAttempt : undefined;
+        if (attempt === undefined) break;
         this.#outbox.toPeer(broker.address, { type: "job-cancel", pipelineId, jobId, attempt });
       }
     }
@@ -471,8 +468,7 @@ export class PipelineService {
   ): boolean {
     const key = executionKey(active.record.id, job.jobId);
     // Only the latest offer: an older one's run may still report, and is stopped.
-    const latest = active.offered?.get(job.jobId);
-    if (followed.attempt !== latest || this.scheduler.has(key)) return false;
+    if (followed.attempt !== job.lastAttempt || this.scheduler.has(key)) return false;
     const attempt = { ...this.#attempt(active, job, input, plan), attempt: followed.attempt };
     this.scheduler.markRunning(attempt, followed.broker, Date.now());
     this.#running(active, job, attempt, followed.broker);
@@ -509,7 +505,7 @@ export class PipelineService {
       jobId: job.jobId,
       fn: job.fn,
       input,
-      attempt: this.#nextAttempt(active, job),
+      attempt: this.#nextAttempt(job),
       ...(plan && (plan.run || plan.finish)
         ? { plan: { run: plan.run, finish: plan.finish } }
         : {}),
@@ -517,9 +513,8 @@ export class PipelineService {
   }
 
   /** The number of a job's next attempt: never one already run or offered. */
-  #nextAttempt(active: Active, job: JobRecord): number {
-    const offered = active.offered?.get(job.jobId) ?? 0;
-    return Math.max(job.attempts, job.lastAttempt ?? 0, offered) + 1;
+  #nextAttempt(job: JobRecord): number {
+    return Math.max(job.attempts, job.lastAttempt ?? 0) + 1;
   }
 
   /** Marks a job as running its attempt on a broker. */
@@ -554,9 +549,8 @@ export class PipelineService {
     if (!job || job.status !== "pending" || !info || info.error) return undefined;
     if (this.scheduler.has(executionKey(active.record.id, job.jobId))) return undefined;
     const then = this.#followers(active, step, broker, depth + 1);
-    const attempt = this.#nextAttempt(active, job);
-    (active.offered ??= new Map()).set(job.jobId, attempt);
-    // Spent whether or not the broker starts it, after a Router restart too.
+    const attempt = this.#nextAttempt(job);
+    // Spent whether or not the broker starts it, so no two runs share a number.
     job.lastAttempt = attempt;
     this.#store.saveJob(active.record, job);
     return { jobId: job.jobId, fn: job.fn, attempt, ...(then ? { then } : {}) };
@@ -652,7 +646,7 @@ export class PipelineService {
       );
       this.#later(delay, () => {
         if (this.#active.get(event.pipelineId) !== active || job.status !== "pending") return;
-        this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(active, job) });
+        this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(job) });
       });
       return false;
     }
