@@ -233,7 +233,7 @@ export function parseHostRequest(value: unknown): HostRequest {
         input: object(m.input, "input"),
         pipelineId: str(m, "pipelineId"),
         ...(m.document === undefined ? {} : { document: object(m.document, "document") }),
-        ...(m.then === undefined ? {} : { then: parseFollower(m.then, 1) }),
+        ...(m.then === undefined ? {} : { then: parseChain<HostFollower>(m.then, runFields) }),
       };
     case "describe":
       return {
@@ -267,26 +267,22 @@ function runFields(m: Fields): Omit<HostFollower, "requires" | "then"> {
   };
 }
 
-function parseFollower(value: unknown, depth: number): HostFollower {
+/**
+ * A chain of followers, each read by `fields` plus `requires` and `then`, at most
+ * {@linkcode MAX_FOLLOWERS} deep.
+ */
+function parseChain<T extends { requires?: string[]; then?: T }>(
+  value: unknown,
+  fields: (m: Fields) => Omit<T, "requires" | "then">,
+  depth = 1,
+): T {
   if (depth > MAX_FOLLOWERS) throw new TypeError(`Followers nest deeper than ${MAX_FOLLOWERS}`);
   const m = record(value, "then");
   return {
-    ...runFields(m),
+    ...fields(m),
     ...(m.requires === undefined ? {} : { requires: strings(m, "requires") }),
-    ...(m.then === undefined ? {} : { then: parseFollower(m.then, depth + 1) }),
-  };
-}
-
-function parseWorkerFollower(value: unknown, depth: number): WorkerFollower {
-  if (depth > MAX_FOLLOWERS) throw new TypeError(`Followers nest deeper than ${MAX_FOLLOWERS}`);
-  const m = record(value, "then");
-  return {
-    id: num(m, "id"),
-    jobId: str(m, "jobId"),
-    attempt: num(m, "attempt"),
-    ...(m.requires === undefined ? {} : { requires: strings(m, "requires") }),
-    ...(m.then === undefined ? {} : { then: parseWorkerFollower(m.then, depth + 1) }),
-  };
+    ...(m.then === undefined ? {} : { then: parseChain(m.then, fields, depth + 1) }),
+  } as T; // `fields` gives the rest of a T; TypeScript cannot see through the Omit.
 }
 
 /** Parses a message from a host. @throws {TypeError} when it is not a {@linkcode WorkerRequest}. */
@@ -300,7 +296,13 @@ export function parseWorkerRequest(value: unknown): WorkerRequest {
         type: "run",
         id: num(m, "id"),
         ...jobFields(m),
-        ...(m.then === undefined ? {} : { then: parseWorkerFollower(m.then, 1) }),
+        ...(m.then === undefined ? {} : {
+          then: parseChain<WorkerFollower>(m.then, (f) => ({
+            id: num(f, "id"),
+            jobId: str(f, "jobId"),
+            attempt: num(f, "attempt"),
+          })),
+        }),
       };
     case "abort":
       return { type: "abort", id: num(m, "id"), reason: parseErrorData(m.reason) };
