@@ -64,13 +64,15 @@ function after(request: WorkerRunRequest, reply: WorkerMessage, stop: AbortSigna
     forget(follower);
     return next();
   }
+  /** The follower does not begin: it is answered with `error`, and the rest forgotten. */
+  const decline = (error: ErrorData) => {
+    post({ type: "error", id: follower.id, error });
+    forget(follower.then);
+    next();
+  };
   const stopped = stop.aborted ? jobSkipped(follower.jobId) : unbegun.get(follower.id);
   unbegun.delete(follower.id);
-  if (stopped) {
-    post({ type: "error", id: follower.id, error: stopped });
-    forget(follower.then);
-    return next();
-  }
+  if (stopped) return decline(stopped);
   let input: JsonObject;
   try {
     // Same function, same `requires`: narrowing the input merged with the output is
@@ -80,9 +82,7 @@ function after(request: WorkerRunRequest, reply: WorkerMessage, stop: AbortSigna
       follower.requires,
     );
   } catch (error) {
-    post({ type: "error", id: follower.id, error: errorData(error) });
-    forget(follower.then);
-    return next();
+    return decline(errorData(error));
   }
   void run({
     type: "run",
