@@ -95,6 +95,8 @@ export interface JobRecord {
   finishedAt?: number;
   /** Run time of the last attempt, ms. */
   durationMs?: number;
+  /** Epoch ms before which its next attempt does not start, once an attempt failed and is retried. */
+  retryAt?: number;
 }
 
 /** A pipeline as the Router records it. */

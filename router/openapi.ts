@@ -76,6 +76,7 @@ export function openApi(): Record<string, unknown> {
             startedAt: { type: "integer" },
             finishedAt: { type: "integer" },
             durationMs: { type: "number" },
+            retryAt: { type: "integer" },
           },
         },
         Pipeline: {

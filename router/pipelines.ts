@@ -113,6 +113,8 @@ export class PipelineService {
   readonly #options: ServiceOptions;
   readonly #later: (ms: number, task: () => void) => void;
   readonly #active = new Map<string, Active>();
+  /** Jobs waiting out a retry's back-off with a timer to queue them (execution keys). */
+  readonly #backingOff = new Set<string>();
   /** Durations of finished attempts, ms, for the metrics histogram. */
   onJobFinished?: (fn: string, status: string, durationMs: number) => void;
 
@@ -493,9 +495,21 @@ export class PipelineService {
     this.#store.savePipeline(active.record);
   }
 
-  /** Queues the next attempt of a pending job. */
+  /**
+   * Queues the next attempt of a pending job, or, while it waits out a retry's back-off
+   * (whoever asks: a replaying pipeliner, a plan, a restart), at `retryAt`.
+   */
   #enqueue(active: Active, job: JobRecord, input: JsonObject, plan?: JobPlan): void {
-    this.scheduler.enqueue(this.#attempt(active, job, input, plan));
+    const wait = (job.retryAt ?? 0) - Date.now();
+    if (wait <= 0) return this.scheduler.enqueue(this.#attempt(active, job, input, plan));
+    const key = executionKey(active.record.id, job.jobId);
+    if (this.#backingOff.has(key)) return; // Its timer queues it.
+    this.#backingOff.add(key);
+    this.#later(wait, () => {
+      this.#backingOff.delete(key);
+      if (this.#active.get(active.record.id) !== active || job.status !== "pending") return;
+      this.#enqueue(active, job, input, plan);
+    });
   }
 
   /** The next attempt of a pending job. */
@@ -547,6 +561,7 @@ export class PipelineService {
     const job = active.jobs.get(step.jobId);
     const info = job && broker.functions.get(job.fn);
     if (!job || job.status !== "pending" || !info || info.error) return undefined;
+    if ((job.retryAt ?? 0) > Date.now()) return undefined; // It waits out a back-off.
     if (this.scheduler.has(executionKey(active.record.id, job.jobId))) return undefined;
     const then = this.#followers(active, step, broker, depth + 1);
     const attempt = this.#nextAttempt(job);
@@ -632,8 +647,9 @@ export class PipelineService {
     // A crash is retried whatever `retries` says (at-least-once), until it is poison.
     if (outcome.error.retryable && (crashed || job.attempts <= retries)) {
       job.status = "pending";
-      this.#store.saveJob(active.record, job);
       const delay = this.#backoff(job.attempts);
+      job.retryAt = Date.now() + delay;
+      this.#store.saveJob(active.record, job);
       this.#log.info(
         "Retrying job {jobId} of {pipelineId} in {delay} ms (attempt {attempt} failed: {error})",
         {
@@ -644,10 +660,7 @@ export class PipelineService {
           error: outcome.error.message,
         },
       );
-      this.#later(delay, () => {
-        if (this.#active.get(event.pipelineId) !== active || job.status !== "pending") return;
-        this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(job) });
-      });
+      this.#enqueue(active, job, running.input, running.plan);
       return false;
     }
     job.status = "failed";

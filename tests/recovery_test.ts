@@ -78,6 +78,32 @@ Deno.test("kill -9 the pipeliner mid-pipeline: another pipeliner takes over", as
   }
 });
 
+Deno.test("a retry's back-off holds when another pipeliner takes the pipeline over and replays it", async () => {
+  await using cluster = await Cluster.start({
+    // A back-off far longer than the takeover (the Router declares the pipeliner dead
+    // after a second of silence, the new one replays at once).
+    routerArgs: ["--retry-base-ms", "6000", "--heartbeat-ms", "200", "--peer-timeout-ms", "1000"],
+    waitFor: ["flaky", "ok"],
+  });
+  // Two roots: a pipeliner drives it. "flaky" fails its first attempt and is retried.
+  const id = await cluster.manager.start({ graph: { flaky: [], ok: [] }, data: { n: 1 } });
+  const deadline = Date.now() + 20_000;
+  let waiting;
+  while (!(waiting = (await cluster.manager.status(id)).jobs[0])?.retryAt) {
+    if (Date.now() > deadline) throw new Error(`flaky never failed\n${cluster.logs()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assertEquals([waiting.jobId, waiting.status, waiting.attempts], ["flaky", "pending", 1]);
+  cluster.pipeliners[0]!.kill("SIGKILL");
+  cluster.addPipeliner(); // Asks again for every job not ended, "flaky" included.
+  const result = await cluster.manager.wait(id, WAIT);
+  assertEquals(result.status, "succeeded", cluster.logs());
+  const flaky = result.jobs[0]!;
+  assertEquals([flaky.jobId, flaky.attempts, flaky.retryAt], ["flaky", 2, waiting.retryAt]);
+  // Its second attempt waited out the back-off; the replay did not start it early.
+  assertEquals(flaky.finishedAt! >= waiting.retryAt!, true, cluster.logs());
+});
+
 Deno.test("a chain planned ahead ends even when its only pipeliner dies after planning it", async () => {
   await using cluster = await Cluster.start({ waitFor: ["slow", "ok"] });
   const id = await cluster.manager.start({
