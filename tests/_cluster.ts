@@ -6,46 +6,11 @@
  */
 import { PipelineManager } from "../mod.ts";
 import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
+import { freePort } from "./_ports.ts";
+
+export { freePort };
 
 const root = new URL("..", import.meta.url).pathname;
-
-/** Ports this process handed out: never twice. */
-const handedOut = new Set<number>();
-
-/**
- * A free TCP port on 127.0.0.1, for a daemon to bind a moment later. Picked below
- * the kernel's range for the local ports of outgoing connections: a port from that
- * range (as `port: 0` gives) could be taken meanwhile by any connection's local end,
- * and the daemon's bind then failed with EADDRINUSE, now and then.
- */
-export function freePort(): number {
-  const below = ephemeralLow();
-  for (let tries = 0; below > 11_000 && tries < 1_000; tries++) {
-    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
-    if (handedOut.has(port)) continue;
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-    } catch {
-      continue; // In use.
-    }
-    handedOut.add(port);
-    return port;
-  }
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/** The lowest port the kernel gives to outgoing connections (Linux; 32768 elsewhere). */
-function ephemeralLow(): number {
-  try {
-    const range = Deno.readTextFileSync("/proc/sys/net/ipv4/ip_local_port_range");
-    return Number(range.trim().split(/\s+/)[0]) || 32_768;
-  } catch {
-    return 32_768;
-  }
-}
 
 /** One daemon subprocess; its output is kept for failure messages. */
 export class Daemon {

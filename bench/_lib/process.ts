@@ -5,13 +5,7 @@
  * @module
  */
 
-/** A free TCP port on 127.0.0.1 (bound then released). */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
+export { freePort } from "../../tests/_ports.ts";
 
 /** A started child process whose stdout is read line by line. */
 export class Child implements AsyncDisposable {
