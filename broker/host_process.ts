@@ -21,9 +21,12 @@ import {
   type HostMessage,
   type HostRequest,
   type HostRunRequest,
+  type HostServeRequest,
+  type JobLogMessage,
   type LogRecord,
   type OkReply,
   parseHostMessage,
+  type ServedFunction,
 } from "./worker_protocol.ts";
 
 const HOST_PATH = fileURLToPath(new URL("./worker_host.ts", import.meta.url));
@@ -51,6 +54,16 @@ export interface HostProcessOptions {
   cwd: string;
   /** Receives log records that belong to no job (e.g. an error in a stray timer). */
   onStrayLog?: (record: LogRecord) => void;
+  /** Receives log records of the jobs the host takes from the Router while serving it. */
+  onJobLog?: (message: JobLogMessage) => void;
+  /** Called when the process ended by itself (not by `close()`). */
+  onExit?: () => void;
+  /**
+   * The libzmq file a serving host loads (its path goes in `PIPELININ_LIBZMQ`). Such a
+   * host runs with `--allow-ffi`: the ZeroMQ transport reads native pointers, which a
+   * path-scoped FFI permission does not allow. Its Web Workers never get FFI.
+   */
+  libzmq?: string;
 }
 
 /** A job for {@linkcode HostProcess.run}. */
@@ -112,6 +125,8 @@ export class HostProcess {
   /** `performance.now()` of the last answer to a run. */
   #lastAnswerAt = 0;
   readonly #drainWaiters: Array<() => void> = [];
+  /** Callers of `drain()`, until the host says `drained`. */
+  readonly #drainedWaiters: Array<() => void> = [];
 
   constructor(options: HostProcessOptions) {
     this.#options = options;
@@ -147,13 +162,17 @@ export class HostProcess {
       `--v8-flags=--max-old-space-size=${this.#options.heapMb}`,
       "--no-prompt",
       "--no-lock",
+      ...(this.#options.libzmq ? ["--allow-ffi", "--allow-env=PIPELININ_LIBZMQ"] : []),
       ...this.#flags,
       HOST_PATH,
     ];
     const child = new Deno.Command(Deno.execPath(), {
       args,
       cwd: this.#options.cwd,
-      env: { NO_COLOR: "1" },
+      env: {
+        NO_COLOR: "1",
+        ...(this.#options.libzmq ? { PIPELININ_LIBZMQ: this.#options.libzmq } : {}),
+      },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
@@ -312,6 +331,28 @@ export class HostProcess {
     for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
+  /** Has the host serve the Router itself (see `host_service.ts`). */
+  serve(request: HostServeRequest): void {
+    if (this.#child) this.#send(request);
+  }
+
+  /** Hands a serving host its new function table. */
+  functions(functions: ServedFunction[]): void {
+    if (this.#child) this.#send({ type: "functions", functions });
+  }
+
+  /**
+   * Has a serving host finish the jobs it took (up to `graceMs`) and leave the Router;
+   * resolves when it did, or when it is gone.
+   */
+  async drain(graceMs: number): Promise<void> {
+    if (!this.#child) return;
+    const drained = Promise.withResolvers<void>();
+    this.#drainedWaiters.push(drained.resolve);
+    this.#send({ type: "drain", graceMs });
+    await Promise.race([drained.promise, this.#exited]);
+  }
+
   /** Drops the warm worker of `fn`, if any. */
   forget(fn: string): void {
     if (this.#child) this.#send({ type: "forget", fn });
@@ -398,6 +439,8 @@ export class HostProcess {
       });
     }
     this.#settled();
+    for (const resolve of this.#drainedWaiters.splice(0)) resolve();
+    if (!this.#stopping) this.#options.onExit?.();
     if (!this.#stopping) {
       this.#log.warn("Worker host {pid} exited (code {code}, signal {signal}): {stderr}", {
         pid: child.pid,
@@ -419,6 +462,12 @@ export class HostProcess {
         else this.#options.onStrayLog?.(message.record);
         return;
       }
+      case "job-log":
+        this.#options.onJobLog?.(message);
+        return;
+      case "drained":
+        for (const resolve of this.#drainedWaiters.splice(0)) resolve();
+        return;
       case "ok":
       case "error": {
         const pending = this.#pending.get(message.id);

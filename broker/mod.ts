@@ -21,10 +21,12 @@ import type {
   PeerEvent,
 } from "../core/protocol.ts";
 import { RouterLink } from "../core/router_link.ts";
+import { libzmqFile, loadLibzmq } from "../core/zmq/mod.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { readLoad } from "./load.ts";
 import { RouterStore, type Store, type StoreJob } from "./store.ts";
 import { type JobOutcome as PoolOutcome, WorkerPool } from "./worker_pool.ts";
+import type { JobLogMessage } from "./worker_protocol.ts";
 
 export { FileStore, RouterStore } from "./store.ts";
 export type { Store, StoreJob } from "./store.ts";
@@ -75,12 +77,20 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     throw new RangeError(`Prefetch must be a whole number from 0, got ${prefetch}`);
   }
   const store = config.store ?? new RouterStore();
+  /**
+   * With the default store the hosts serve the Router themselves, one slot each: no job
+   * passes through this process. Another store may hold a different document, which
+   * the broker must fetch for each job: then the broker runs the jobs in its hosts.
+   */
+  const libzmq = libzmqFile(loadLibzmq());
+  const direct = store instanceof RouterStore && libzmq !== undefined;
   // Each host gets its share of the prefetched jobs and runs them back to back.
   const pool = new WorkerPool({
     functionsDir,
     size: slots,
     heapMb: config.heapMb,
     depth: 1 + prefetch,
+    ...(direct ? { libzmq, onJobLog: (message) => logJob(message) } : {}),
   });
   const running = new Map<string, AbortController>();
   /** Followers that have not begun: called off when the broker stops. */
@@ -183,6 +193,10 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     }
   };
 
+  /** Logs what a job a serving host took logged. */
+  const logJob = ({ fn, jobId, pipelineId, record }: JobLogMessage) =>
+    log[record.level](`[${fn}] ${record.message}`, { ...record.fields, jobId, pipelineId });
+
   /** Logs what a job logged and saves its output; a store error fails the job. */
   const settle = async (
     job: StoreJob & { fn: string },
@@ -281,12 +295,17 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const session = new RouterSession({
     link,
     log,
+    // Serving hosts are the slots; the broker itself announces the functions it keeps
+    // them running (so they count as served while a host restarts), with no slot.
     hello: () => ({
       type: "broker-hello",
-      broker: { id, host: Deno.hostname(), pid: Deno.pid, slots, prefetch },
+      broker: { id, host: Deno.hostname(), pid: Deno.pid, slots: direct ? 0 : slots, prefetch },
       functions: functions(),
     }),
-    status: () => ({ type: "broker-status", load: readLoad(pool.busy, slots, pool.pids) }),
+    status: () => ({
+      type: "broker-status",
+      load: readLoad(direct ? 0 : pool.busy, direct ? 0 : slots, pool.pids),
+    }),
     joined: `Broker ${id} joined the Router with ${slots} slots`,
   });
 
@@ -297,11 +316,20 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   });
 
   await session.join();
+  if (direct) {
+    pool.serve({
+      router: config.router ?? "tcp://127.0.0.1:5555",
+      id,
+      hostname: Deno.hostname(),
+      prefetch,
+    });
+  }
   return {
     id,
     async stop(graceMs = 5000) {
       if (draining) return;
       draining = true; // Take no new jobs; keep heartbeats while running ones finish.
+      await pool.drain(graceMs); // Serving hosts finish theirs and leave the Router.
       for (const controller of unbegun) controller.abort(); // Followers are new jobs too.
       const deadline = Date.now() + graceMs;
       while (running.size > 0 && Date.now() < deadline) {

@@ -15,6 +15,7 @@ import { toErrorData } from "../core/errors.ts";
 import { TurnBatch } from "../core/turn_batch.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
+import { HostService } from "./host_service.ts";
 import { readOnlyPermissions } from "./permissions.ts";
 import { functionLoadError, jobCancelled, jobSkipped } from "./sandbox_errors.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
@@ -61,7 +62,35 @@ const replies = new TurnBatch<Uint8Array>((frames) => {
   for (let done = 0; done < out.length;) done += stdout.writeSync(out.subarray(done));
 });
 
+/** Set once the broker says `serve`: then jobs come from the Router directly. */
+let service: HostService | undefined;
+
+/** What the service uses of this host. */
+const runs = {
+  run: accept,
+  cancel,
+  idle: () => waiting.length === 0 && started.size === 0 && !loading,
+  tell: (message: HostMessage) => send(message),
+};
+
+/** Answers and logs of the service's own runs go to the service, the rest to the broker. */
+function taken(message: HostMessage): boolean {
+  if (!service) return false;
+  switch (message.type) {
+    case "ok":
+      return message.result.kind === "run" &&
+        service.answer(message.id, { ok: true, output: message.result.output });
+    case "error":
+      return service.answer(message.id, { ok: false, error: message.error });
+    case "log":
+      return service.log(message.id, message.record);
+    default:
+      return false;
+  }
+}
+
 function send(message: HostMessage): void {
+  if (taken(message)) return;
   let frame: Uint8Array;
   try {
     frame = encodeFrame(message);
@@ -163,6 +192,7 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
     started.set(step.id, { fn: step.fn, cancel });
     return { step, cancel };
   });
+  if (service) { for (const { step } of steps) service.handed(step.id); }
   const last = steps[steps.length - 1]!.step;
   if (rest) barrier = last.id;
   active = worker;
@@ -329,6 +359,27 @@ function drop(fn: string, worker = warm.get(fn)): void {
   warm.delete(fn);
 }
 
+/** Takes a run and its followers, in arrival order. */
+function accept(request: HostRunRequest): void {
+  for (let next = request.then; next; next = next.then) {
+    followers.set(next.id, { jobId: next.jobId, cancelled: false });
+  }
+  waiting.push(request);
+  pump();
+}
+
+/** Stops a run: a follower before it begins, a waiting run at once, a started one in its worker. */
+function cancel(id: number): void {
+  const at = waiting.findIndex((run) => run.id === id);
+  const follower = followers.get(id);
+  if (follower) follower.cancelled = true;
+  else if (at >= 0) {
+    const [run] = waiting.splice(at, 1);
+    fail(id, jobCancelled(run!.jobId));
+    skip(run!.then);
+  } else started.get(id)?.cancel.abort();
+}
+
 async function main(): Promise<never> {
   send({ type: "ready", pid: Deno.pid });
   try {
@@ -336,26 +387,25 @@ async function main(): Promise<never> {
       const request = parseHostRequest(frame);
       switch (request.type) {
         case "run":
-          for (let next = request.then; next; next = next.then) {
-            followers.set(next.id, { jobId: next.jobId, cancelled: false });
-          }
-          waiting.push(request);
-          pump();
+          accept(request);
           break;
         case "describe":
           enqueue(() => describe(request));
           break;
-        case "cancel": {
-          const at = waiting.findIndex((run) => run.id === request.id);
-          const follower = followers.get(request.id);
-          if (follower) follower.cancelled = true;
-          else if (at >= 0) {
-            const [run] = waiting.splice(at, 1);
-            fail(request.id, jobCancelled(run!.jobId));
-            skip(run!.then);
-          } else started.get(request.id)?.cancel.abort();
+        case "cancel":
+          cancel(request.id);
           break;
-        }
+        case "serve":
+          service ??= new HostService(request, runs);
+          break;
+        case "functions":
+          service?.update(request.functions);
+          break;
+        case "drain":
+          (service?.drain(request.graceMs) ?? Promise.resolve())
+            .then(() => send({ type: "drained" }))
+            .catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
+          break;
         case "forget":
           if ([...started.values()].some((run) => run.fn === request.fn)) {
             forgotten.add(request.fn);

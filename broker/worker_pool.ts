@@ -21,11 +21,17 @@ import { getLogger } from "../core/log.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { SlotQueue } from "./_slot_queue.ts";
 import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";
-import { hostBaseRead, type HostFollowingJob, type HostJob, HostProcess } from "./host_process.ts";
+import {
+  hostBaseRead,
+  type HostFollowingJob,
+  type HostJob,
+  HostProcess,
+  type HostProcessOptions,
+} from "./host_process.ts";
 import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
 import { functionNotFound, jobCancelled, poolNotRunning, workerCrashed } from "./sandbox_errors.ts";
 import type { LoadResult, RunResult } from "./sandbox_worker.ts";
-import type { LogRecord } from "./worker_protocol.ts";
+import type { JobLogMessage, LogRecord, ServedFunction } from "./worker_protocol.ts";
 
 export type { LogLevel, LogRecord } from "./worker_protocol.ts";
 
@@ -55,7 +61,29 @@ export interface WorkerPoolOptions {
   depth?: number;
   /** How long the describe host stays up with nothing to describe, ms. Default 10,000. */
   describerIdleMs?: number;
+  /** The libzmq file for hosts that serve the Router themselves (see {@linkcode WorkerPool.serve}). */
+  libzmq?: string;
+  /** Receives the log records of jobs that serving hosts take from the Router. */
+  onJobLog?: (message: JobLogMessage) => void;
 }
+
+/** Where serving hosts join: see {@linkcode WorkerPool.serve}. */
+export interface ServeTarget {
+  /** The Router's request endpoint. */
+  router: string;
+  /** The broker's id: host `k` joins as `<id>/host-<k>`. */
+  id: string;
+  /** The broker's host name. */
+  hostname: string;
+  /** Jobs per host taken ahead of time. */
+  prefetch: number;
+}
+
+/** How long after a serving host died it is started again, ms (doubling while it keeps dying). */
+const RESERVE_MIN_MS = 100;
+const RESERVE_MAX_MS = 5_000;
+/** How long a serving host whose permissions changed may finish its jobs before it restarts, ms. */
+const RESTART_GRACE_MS = 60_000;
 
 /** One job for {@linkcode WorkerPool.run}. */
 export interface JobRequest {
@@ -110,6 +138,12 @@ export class WorkerPool {
   #closing: Promise<void> | undefined;
   /** Host (re)starts in progress; `close()` waits for them so none is left behind. */
   #starts = new Set<Promise<void>>();
+  /** Set by `serve()`: the hosts take their jobs from the Router themselves. */
+  #serving: ServeTarget | undefined;
+  /** Delay before a serving host that died is started again, per host. */
+  readonly #reserveDelay = new Map<HostProcess, number>();
+  readonly #libzmq: string | undefined;
+  readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
 
   /** @throws {RangeError} when `size` or `heapMb` is not a positive whole number. */
   constructor(options: WorkerPoolOptions) {
@@ -125,6 +159,8 @@ export class WorkerPool {
     this.#heapMb = heapMb;
     this.#depth = options.depth ?? 1;
     this.#describerIdleMs = options.describerIdleMs ?? DESCRIBER_IDLE_MS;
+    this.#libzmq = options.libzmq;
+    this.#onJobLog = options.onJobLog;
     if (!Number.isInteger(this.#depth) || this.#depth < 1) {
       throw new RangeError(`Host depth must be a whole number above 0, got ${options.depth}`);
     }
@@ -180,7 +216,7 @@ export class WorkerPool {
       await this.#registry.start();
       this.#flags = this.#permissionFlags();
       this.#slots = new SlotQueue(
-        Array.from({ length: this.#size }, () => this.#newHost(this.#flags)),
+        Array.from({ length: this.#size }, () => this.#newSlotHost()),
         this.#depth,
       );
       await Promise.all(this.#slots.items.map((host) => this.#track(host.start())));
@@ -191,6 +227,81 @@ export class WorkerPool {
       await this.#shutdown();
       throw error;
     }
+  }
+
+  /**
+   * Has every host serve the Router itself, as a broker of one slot (see
+   * `host_service.ts`): jobs then go from the Router to the hosts with no hop through
+   * this process. The pool keeps the hosts going: it hands them the function table
+   * when it changes, and starts a host that died (or whose permissions changed) again.
+   * `run()` is not for a serving pool.
+   */
+  serve(target: ServeTarget): void {
+    if (this.#state !== "running") throw new Error(`WorkerPool cannot serve: it is ${this.#state}`);
+    this.#serving = target;
+    for (const host of this.#slots.items) this.#serveHost(host);
+  }
+
+  /** Has serving hosts finish what they took (up to `graceMs`) and leave the Router. */
+  async drain(graceMs: number): Promise<void> {
+    const target = this.#serving;
+    this.#serving = undefined; // No restarts from now on.
+    if (target) await Promise.all(this.#slots.items.map((host) => host.drain(graceMs)));
+  }
+
+  #serveHost(host: HostProcess): void {
+    const target = this.#serving;
+    if (!target || !host.alive) return;
+    const k = this.#slots.items.indexOf(host);
+    host.serve({
+      type: "serve",
+      router: target.router,
+      id: `${target.id}/host-${k}`,
+      hostname: target.hostname,
+      prefetch: target.prefetch,
+      functions: this.#served(),
+    });
+  }
+
+  /** What serving hosts run: every function that loaded. */
+  #served(): ServedFunction[] {
+    return this.registry.list().filter((entry) => !entry.error).map((entry) => ({
+      name: entry.name,
+      config: entry.config,
+      url: entry.url,
+      version: entry.version,
+      permissions: workerPermissions(entry.config, this.registry.moduleRead(entry.name), this.#dir),
+      timeoutMs: entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    }));
+  }
+
+  /** A serving host died: start it again, a little later each time it keeps dying. */
+  #hostExited(host: HostProcess): void {
+    if (!this.#serving || this.#state !== "running") return;
+    const delay = this.#reserveDelay.get(host) ?? RESERVE_MIN_MS;
+    this.#reserveDelay.set(host, Math.min(delay * 2, RESERVE_MAX_MS));
+    setTimeout(() => {
+      if (!this.#serving || this.#state !== "running" || host.alive) return;
+      this.#track(host.start(this.#flags)).then(
+        () => {
+          setTimeout(() => this.#reserveDelay.delete(host), RESERVE_MAX_MS);
+          this.#serveHost(host);
+        },
+        (error) => {
+          this.#log.warn("Cannot restart a worker host: {error}", { error: String(error) });
+          this.#hostExited(host);
+        },
+      );
+    }, delay);
+  }
+
+  /** A serving host whose permission flags are out of date: drain, restart, serve again. */
+  async #reserve(host: HostProcess): Promise<void> {
+    await host.drain(RESTART_GRACE_MS); // Its jobs finish first, as in a broker's restart.
+    await host.close();
+    if (!this.#serving || this.#state !== "running") return;
+    await this.#track(host.start(this.#flags));
+    this.#serveHost(host);
   }
 
   /** Runs one job. Never throws: every failure is an outcome with `ok: false`. */
@@ -339,8 +450,20 @@ export class WorkerPool {
       for (const host of this.#slots.items) host.forget(fn);
     }
     const flags = this.#permissionFlags();
-    if (flags.join(" ") === this.#flags.join(" ")) return;
+    const same = flags.join(" ") === this.#flags.join(" ");
     this.#flags = flags;
+    if (this.#serving) {
+      for (const host of this.#slots.items) {
+        if (same) host.functions(this.#served());
+        else {
+          this.#reserve(host).catch((error) =>
+            this.#log.warn("Cannot restart a worker host: {error}", { error: String(error) })
+          );
+        }
+      }
+      return;
+    }
+    if (same) return;
     // Idle hosts restart now; busy ones when their job ends.
     for (const host of this.#slots.items) if (this.#slots.take(host)) this.#refresh(host);
   }
@@ -372,8 +495,22 @@ export class WorkerPool {
     };
   }
 
-  #newHost(flags: readonly string[]): HostProcess {
+  /** A host of a slot: one that can serve the Router, and is started again when it dies then. */
+  #newSlotHost(): HostProcess {
+    const host: HostProcess = this.#newHost(this.#flags, {
+      libzmq: this.#libzmq,
+      onJobLog: this.#onJobLog,
+      onExit: () => this.#hostExited(host),
+    });
+    return host;
+  }
+
+  #newHost(
+    flags: readonly string[],
+    serving: Pick<HostProcessOptions, "libzmq" | "onJobLog" | "onExit"> = {},
+  ): HostProcess {
     return new HostProcess({
+      ...serving,
       flags,
       heapMb: this.#heapMb,
       cwd: this.#dir,

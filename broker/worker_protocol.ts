@@ -107,12 +107,56 @@ export interface HostForgetRequest {
   fn: string;
 }
 
+/** What a host serving the Router needs to run any job of one function. */
+export interface ServedFunction {
+  name: string;
+  config: FunctionConfig;
+  /** `file:` URL of the module with a `?v=` version. */
+  url: string;
+  version: number;
+  permissions: WorkerPermissions;
+  /** Its time limit when a job sets none. */
+  timeoutMs: number;
+}
+
+/**
+ * Join the Router at `router` as a broker of one slot with routing id `id`, and take
+ * jobs from it directly (no broker in between); `functions` is what it serves.
+ */
+export interface HostServeRequest {
+  type: "serve";
+  router: string;
+  id: string;
+  /** The broker's host name, for the Router's registry. */
+  hostname: string;
+  prefetch: number;
+  functions: ServedFunction[];
+}
+
+/** The functions a serving host offers changed: this is the whole new table. */
+export interface HostFunctionsRequest {
+  type: "functions";
+  functions: ServedFunction[];
+}
+
+/**
+ * Stop taking jobs: finish those taken (for up to `graceMs`, then cancel them), leave
+ * the Router, then answer `drained`.
+ */
+export interface HostDrainRequest {
+  type: "drain";
+  graceMs: number;
+}
+
 /** Everything the broker sends a host. */
 export type HostRequest =
   | HostRunRequest
   | HostDescribeRequest
   | HostCancelRequest
-  | HostForgetRequest;
+  | HostForgetRequest
+  | HostServeRequest
+  | HostFunctionsRequest
+  | HostDrainRequest;
 
 // --- host -> broker and worker -> host ---------------------------------------------------
 
@@ -148,8 +192,28 @@ export interface ReadyMessage {
   pid: number;
 }
 
+/** A log record of a job a serving host took from the Router, for the broker's log. */
+export interface JobLogMessage {
+  type: "job-log";
+  fn: string;
+  jobId: string;
+  pipelineId: string;
+  record: LogRecord;
+}
+
+/** A serving host finished draining and left the Router. */
+export interface DrainedMessage {
+  type: "drained";
+}
+
 /** Everything a host sends the broker. */
-export type HostMessage = ReadyMessage | OkReply | ErrorReply | LogMessage;
+export type HostMessage =
+  | ReadyMessage
+  | OkReply
+  | ErrorReply
+  | LogMessage
+  | JobLogMessage
+  | DrainedMessage;
 
 // --- host -> worker --------------------------------------------------------------------
 
@@ -210,6 +274,16 @@ export function parseHostMessage(value: unknown): HostMessage {
     case "error":
     case "log":
       return parseReply(m);
+    case "job-log":
+      return {
+        type: "job-log",
+        fn: str(m, "fn"),
+        jobId: str(m, "jobId"),
+        pipelineId: str(m, "pipelineId"),
+        record: parseLogRecord(m.record),
+      };
+    case "drained":
+      return { type: "drained" };
     default:
       throw new TypeError(`Unknown host message type ${JSON.stringify(m.type)}`);
   }
@@ -247,9 +321,38 @@ export function parseHostRequest(value: unknown): HostRequest {
       return { type: "cancel", id: num(m, "id") };
     case "forget":
       return { type: "forget", fn: str(m, "fn") };
+    case "serve":
+      return {
+        type: "serve",
+        router: str(m, "router"),
+        id: str(m, "id"),
+        hostname: str(m, "hostname"),
+        prefetch: num(m, "prefetch"),
+        functions: servedFunctions(m.functions),
+      };
+    case "functions":
+      return { type: "functions", functions: servedFunctions(m.functions) };
+    case "drain":
+      return { type: "drain", graceMs: num(m, "graceMs") };
     default:
       throw new TypeError(`Unknown host request type ${JSON.stringify(m.type)}`);
   }
+}
+
+function servedFunctions(value: unknown): ServedFunction[] {
+  if (!Array.isArray(value)) throw new TypeError("functions must be an array");
+  return value.map((item) => {
+    const f = record(item, "function");
+    return {
+      name: str(f, "name"),
+      // The broker validated these; the worker constructor re-checks the permissions.
+      config: validateConfig(f.config).config,
+      url: str(f, "url"),
+      version: num(f, "version"),
+      permissions: record(f.permissions, "permissions") as unknown as WorkerPermissions,
+      timeoutMs: num(f, "timeoutMs"),
+    };
+  });
 }
 
 /** The fields of a run that a follower has too. */

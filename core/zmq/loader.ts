@@ -138,3 +138,41 @@ export function loadLibzmq(): Libzmq {
   }
   throw new LibzmqNotFoundError(tried);
 }
+
+/**
+ * The file of the libzmq this process loaded, as an absolute path, so that another
+ * process can load the same one and be allowed FFI to that one file only. A system
+ * library loaded by its name (`libzmq.so.5`) is looked for where the dynamic loader
+ * looks (`LD_LIBRARY_PATH`, then the usual folders). Undefined when not found.
+ */
+export function libzmqFile(lib: Libzmq): string | undefined {
+  if (lib.path.includes("/")) return lib.path;
+  let extra: string[] = [];
+  try {
+    extra = (Deno.env.get("LD_LIBRARY_PATH") ?? "").split(":").filter(Boolean);
+  } catch {
+    // No env permission.
+  }
+  const multiarch = `${Deno.build.arch}-linux-gnu`;
+  const dirs = [
+    ...extra,
+    `/usr/local/lib/${multiarch}`,
+    "/usr/local/lib",
+    `/lib/${multiarch}`,
+    `/usr/lib/${multiarch}`,
+    "/usr/lib64",
+    "/lib64",
+    "/usr/lib",
+    "/lib",
+    "/opt/homebrew/lib",
+  ];
+  for (const dir of dirs) {
+    const path = `${dir}/${lib.path}`;
+    try {
+      if (Deno.statSync(path).isFile) return path;
+    } catch {
+      // Not there (or not readable).
+    }
+  }
+  return undefined;
+}

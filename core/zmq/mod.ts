@@ -22,5 +22,5 @@ export { Socket } from "./socket.ts";
 export type { Frames, SocketOptions } from "./socket.ts";
 export type { SocketType } from "./constants.ts";
 export { SocketClosedError, ZmqError } from "./errors.ts";
-export { type Libzmq, LibzmqNotFoundError, loadLibzmq } from "./loader.ts";
+export { type Libzmq, libzmqFile, LibzmqNotFoundError, loadLibzmq } from "./loader.ts";
 export { curveKeyPair } from "./curve.ts";

@@ -1,0 +1,332 @@
+/**
+ * A worker host's own link to the Router. Told to `serve`, a host joins the Router as
+ * a broker of one slot and takes its jobs from it directly: no broker relays each job
+ * (a hop, a process wake-up and about 90 µs of CPU per job). The broker that started
+ * the host still supervises it: it hands over the function table, restarts the host
+ * when it dies, and gets the jobs' logs.
+ *
+ * @module
+ */
+import { restrictInput } from "../core/dag.ts";
+import { getLogger } from "../core/log.ts";
+import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
+import { MAX_BATCH } from "../core/protocol.ts";
+import { RouterLink } from "../core/router_link.ts";
+import { RouterSession } from "../core/router_session.ts";
+import type { ErrorData, JsonObject } from "../core/types.ts";
+import { readLoad } from "./load.ts";
+import { functionNotFound } from "./sandbox_errors.ts";
+import type {
+  HostFollower,
+  HostMessage,
+  HostRunRequest,
+  HostServeRequest,
+  LogRecord,
+  ServedFunction,
+} from "./worker_protocol.ts";
+
+/**
+ * Longest a finished job's report waits for the ones after it on the same host, ms:
+ * reports of jobs that run back to back leave together (one message, one wake-up of
+ * the Router), and a job that then hangs holds them this long at most.
+ */
+const HOLD_MS = 2;
+/** Ids of runs taken from the Router, apart from those the broker sends. */
+const FIRST_ID = 2 ** 40;
+/** While draining, how often to look whether the jobs taken are done, ms. */
+const DRAIN_POLL_MS = 10;
+
+/** What the service needs from its host. */
+export interface HostRuns {
+  /** Takes a run and its followers, as if the broker had sent it. */
+  run(request: HostRunRequest): void;
+  /** Cancels a run (queued, a follower, or running). */
+  cancel(id: number): void;
+  /** Whether no run is waiting, loading or on a worker. */
+  idle(): boolean;
+  /** Sends the broker a message on stdout. */
+  tell(message: HostMessage): void;
+}
+
+interface Taken {
+  fn: string;
+  pipelineId: string;
+  jobId: string;
+  attempt: number;
+  /** When it was handed to its worker (`performance.now()`), once it was. */
+  handedAt: number;
+  /** The job of its chain that the host starts right after it, if it succeeds. */
+  next?: { jobId: string; attempt: number };
+}
+
+/** A host's jobs from the Router: taken, run through `runs`, reported. */
+export class HostService {
+  readonly #runs: HostRuns;
+  readonly #link: RouterLink;
+  readonly #session: RouterSession;
+  #functions: Map<string, ServedFunction>;
+  readonly #taken = new Map<number, Taken>();
+  /** Taken runs by execution key (pipeline, job, attempt), for cancels. */
+  readonly #byKey = new Map<string, number>();
+  #nextId = FIRST_ID;
+  /** When the job before the next one ended: a host runs one job at a time. */
+  #lastEnded = 0;
+  /** Taken runs the Router (or a drain) called off: no follower report for them. */
+  readonly #cancelled = new Set<number>();
+  readonly #held: PeerReport[] = [];
+  #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  #draining = false;
+
+  /** Joins the Router (in the background, retrying until it answers). */
+  constructor(serve: HostServeRequest, runs: HostRuns) {
+    this.#runs = runs;
+    this.#functions = table(serve.functions);
+    this.#link = new RouterLink({
+      api: serve.router,
+      routingId: serve.id,
+      // Worker replies need the event loop: wait in ZeroMQ only with nothing in hand.
+      hotWaitMs: () => this.#taken.size === 0 && runs.idle() ? 1 : 0,
+      onEvent: (event) => this.#onEvent(event),
+    });
+    this.#session = new RouterSession({
+      link: this.#link,
+      log: getLogger("host"),
+      hello: () => ({
+        type: "broker-hello",
+        broker: {
+          id: serve.id,
+          host: serve.hostname,
+          pid: Deno.pid,
+          slots: 1,
+          prefetch: serve.prefetch,
+        },
+        functions: this.#served(),
+      }),
+      status: () => ({
+        type: "broker-status",
+        load: readLoad(this.#taken.size > 0 ? 1 : 0, 1, []),
+      }),
+      joined: `Worker host ${serve.id} joined the Router`,
+    });
+    void this.#session.join();
+  }
+
+  /** Replaces the function table and tells the Router. */
+  update(functions: ServedFunction[]): void {
+    this.#functions = table(functions);
+    if (!this.#draining) {
+      this.#link.send({ type: "broker-functions", functions: this.#served() }).catch(() => {});
+    }
+  }
+
+  /** Whether the run with this id is one of ours. */
+  owns(id: number): boolean {
+    return this.#taken.has(id);
+  }
+
+  /** A run of ours was handed to its worker now. */
+  handed(id: number): void {
+    const taken = this.#taken.get(id);
+    if (taken) taken.handedAt = performance.now();
+  }
+
+  /** Logs of our runs go to the broker with the job they belong to; false for others. */
+  log(id: number | null, record: LogRecord): boolean {
+    const taken = id === null ? undefined : this.#taken.get(id);
+    if (!taken) return false;
+    const { fn, jobId, pipelineId } = taken;
+    this.#runs.tell({ type: "job-log", fn, jobId, pipelineId, record });
+    return true;
+  }
+
+  /** Reports how a run of ours ended; false for a run that is not ours. */
+  answer(id: number, result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData }) {
+    const taken = this.#taken.get(id);
+    if (!taken) return false;
+    this.#taken.delete(id);
+    this.#cancelled.delete(id);
+    this.#byKey.delete(keyOf(taken.pipelineId, taken));
+    const now = performance.now();
+    // It began when it was handed over or when the job before it ended, whichever was later.
+    const durationMs = now - Math.max(taken.handedAt, this.#lastEnded);
+    this.#lastEnded = now;
+    const outcome: JobOutcome = result.ok
+      ? { ok: true, output: result.output, durationMs }
+      : { ok: false, error: result.error, durationMs };
+    if (!result.ok) {
+      this.log(id, { time: Date.now(), level: "info", message: `failed: ${result.error.message}` });
+    }
+    // The host starts the next job of its chain the moment this one succeeds, unless
+    // that one was called off before.
+    const nextId = taken.next && this.#byKey.get(keyOf(taken.pipelineId, taken.next));
+    const followed = result.ok && nextId !== undefined && !this.#cancelled.has(nextId)
+      ? taken.next
+      : undefined;
+    this.#held.push({
+      type: "job-done",
+      pipelineId: taken.pipelineId,
+      jobId: taken.jobId,
+      attempt: taken.attempt,
+      outcome,
+      ...(followed ? { followed } : {}),
+    });
+    if (this.#held.length >= MAX_BATCH) this.#flush();
+    else queueMicrotask(() => this.#release());
+    return true;
+  }
+
+  /**
+   * Takes no more jobs, lets those taken finish for up to `graceMs` (then cancels
+   * them), reports them, and leaves the Router.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.#draining = true;
+    const deadline = Date.now() + graceMs;
+    while (this.#taken.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+    for (const id of [...this.#taken.keys()]) this.#cancel(id);
+    const cancelled = Date.now() + 1000;
+    while (this.#taken.size > 0 && Date.now() < cancelled) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+    this.#flush();
+    await this.#session.stop();
+    await this.#link.close();
+  }
+
+  #cancel(id: number): void {
+    this.#cancelled.add(id);
+    this.#runs.cancel(id);
+  }
+
+  #served() {
+    return [...this.#functions.values()].map(({ name, config }) => ({ name, config }));
+  }
+
+  #onEvent(event: PeerEvent): void {
+    switch (event.type) {
+      case "job-run":
+        // While draining, the Router requeues it when we say goodbye.
+        if (!this.#draining) this.#take(event);
+        return;
+      case "job-cancel": {
+        const prefix = `${event.pipelineId}\u0000${event.jobId}\u0000`;
+        for (const [key, id] of this.#byKey) {
+          if (
+            event.attempt === undefined ? key.startsWith(prefix) : key === prefix + event.attempt
+          ) {
+            this.#cancel(id);
+          }
+        }
+        return;
+      }
+      case "hello-again":
+        void this.#session.join();
+        return;
+      default:
+        return; // Errors and pipeliner events are not for a broker.
+    }
+  }
+
+  /** Turns a job-run (and the chain it names) into a host run. */
+  #take(job: JobRunEvent): void {
+    const head = this.#functions.get(job.fn);
+    if (!head) {
+      this.#held.push({
+        type: "job-done",
+        pipelineId: job.pipelineId,
+        jobId: job.jobId,
+        attempt: job.attempt,
+        outcome: { ok: false, error: functionNotFound(job.fn), durationMs: 0 },
+      });
+      queueMicrotask(() => this.#release());
+      return;
+    }
+    const chain: { step: JobFollower; fn: ServedFunction }[] = [];
+    for (let next = job.then; next; next = next.then) {
+      const fn = this.#functions.get(next.fn);
+      if (!fn) break; // The Router finds a broker for the rest.
+      chain.push({ step: next, fn });
+    }
+    const steps = [{ step: job as JobFollower, fn: head }, ...chain];
+    const ids = steps.map(({ step, fn }, at) => {
+      const id = this.#nextId++;
+      const next = steps[at + 1]?.step;
+      this.#taken.set(id, {
+        fn: fn.name,
+        pipelineId: job.pipelineId,
+        jobId: step.jobId,
+        attempt: step.attempt,
+        handedAt: performance.now(),
+        ...(next ? { next: { jobId: next.jobId, attempt: next.attempt } } : {}),
+      });
+      this.#byKey.set(keyOf(job.pipelineId, step), id);
+      return id;
+    });
+    let then: HostFollower | undefined;
+    for (let at = chain.length - 1; at >= 0; at--) {
+      const { step, fn } = chain[at]!;
+      const requires = fn.config.requires;
+      then = {
+        ...runFields(ids[at + 1]!, fn, step),
+        ...(requires ? { requires: [...requires] } : {}),
+        ...(then ? { then } : {}),
+      };
+    }
+    // The job came with its input: the document, narrowed here to what it reads.
+    const document = job.input;
+    const input = restrictInput(document, head.config.requires);
+    this.#runs.run({
+      type: "run",
+      ...runFields(ids[0]!, head, job),
+      input,
+      pipelineId: job.pipelineId,
+      // Followers read the whole document; a job alone needs none.
+      ...(input === document || !then ? {} : { document }),
+      ...(then ? { then } : {}),
+    });
+  }
+
+  /** Sends the held reports once the host has nothing left to run, else soon. */
+  #release(): void {
+    if (this.#held.length === 0) return;
+    if (this.#runs.idle()) return this.#flush();
+    this.#holdTimer ??= setTimeout(() => this.#flush(), HOLD_MS);
+  }
+
+  #flush(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    for (const report of this.#held.splice(0)) {
+      this.#link.send(report).catch(() => {}); // One turn: one message.
+    }
+  }
+}
+
+type PeerReport = Extract<Parameters<RouterLink["send"]>[0], { type: "job-done" }>;
+
+function table(functions: ServedFunction[]): Map<string, ServedFunction> {
+  return new Map(functions.map((fn) => [fn.name, fn]));
+}
+
+function keyOf(pipelineId: string, job: { jobId: string; attempt: number }): string {
+  return `${pipelineId}\u0000${job.jobId}\u0000${job.attempt}`;
+}
+
+function runFields(
+  id: number,
+  fn: ServedFunction,
+  job: { jobId: string; attempt: number; timeoutMs?: number },
+) {
+  return {
+    id,
+    fn: fn.name,
+    jobId: job.jobId,
+    attempt: job.attempt,
+    url: fn.url,
+    version: fn.version,
+    permissions: fn.permissions,
+    timeoutMs: job.timeoutMs ?? fn.timeoutMs,
+  };
+}
