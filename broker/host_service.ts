@@ -57,6 +57,11 @@ interface Taken {
   handedAt: number;
   /** The job of its chain that the host starts right after it, if it succeeds. */
   next?: { jobId: string; attempt: number };
+  /**
+   * A follower: the Router counts it as running only once told it followed. Until
+   * then it never began, as far as the Router knows, and nothing is said of it.
+   */
+  follower: boolean;
 }
 
 /** A host's jobs from the Router: taken, run through `runs`, reported. */
@@ -73,6 +78,8 @@ export class HostService {
   #lastEnded = 0;
   /** Taken runs the Router (or a drain) called off: no follower report for them. */
   readonly #cancelled = new Set<number>();
+  /** Followers the Router was told began (`followed`): their outcome is reported. */
+  readonly #followed = new Set<number>();
   readonly #held: PeerReport[] = [];
   #holdTimer: ReturnType<typeof setTimeout> | undefined;
   #draining = false;
@@ -99,6 +106,7 @@ export class HostService {
           pid: Deno.pid,
           slots: 1,
           prefetch: serve.prefetch,
+          of: serve.of,
         },
         functions: this.#served(),
       }),
@@ -146,6 +154,8 @@ export class HostService {
     this.#taken.delete(id);
     this.#cancelled.delete(id);
     this.#byKey.delete(keyOf(taken.pipelineId, taken));
+    // A follower that never began as far as the Router knows is left to the Router.
+    if (taken.follower && !this.#followed.delete(id)) return true;
     const now = performance.now();
     // It began when it was handed over or when the job before it ended, whichever was later.
     const durationMs = now - Math.max(taken.handedAt, this.#lastEnded);
@@ -162,6 +172,7 @@ export class HostService {
     const followed = result.ok && nextId !== undefined && !this.#cancelled.has(nextId)
       ? taken.next
       : undefined;
+    if (followed) this.#followed.add(nextId!);
     this.#held.push({
       type: "job-done",
       pipelineId: taken.pipelineId,
@@ -260,6 +271,7 @@ export class HostService {
         attempt: step.attempt,
         handedAt: performance.now(),
         ...(next ? { next: { jobId: next.jobId, attempt: next.attempt } } : {}),
+        follower: at > 0,
       });
       this.#byKey.set(keyOf(job.pipelineId, step), id);
       return id;

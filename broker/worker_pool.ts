@@ -257,6 +257,7 @@ export class WorkerPool {
       type: "serve",
       router: target.router,
       id: `${target.id}/host-${k}`,
+      of: target.id,
       hostname: target.hostname,
       prefetch: target.prefetch,
       functions: this.#served(),

@@ -127,6 +127,8 @@ export interface HostServeRequest {
   type: "serve";
   router: string;
   id: string;
+  /** The broker's id: the Router counts the host as one of its slots. */
+  of: string;
   /** The broker's host name, for the Router's registry. */
   hostname: string;
   prefetch: number;
@@ -326,6 +328,7 @@ export function parseHostRequest(value: unknown): HostRequest {
         type: "serve",
         router: str(m, "router"),
         id: str(m, "id"),
+        of: str(m, "of"),
         hostname: str(m, "hostname"),
         prefetch: num(m, "prefetch"),
         functions: servedFunctions(m.functions),

@@ -190,9 +190,18 @@ export interface BrokerHelloRequest {
   id: string;
   /**
    * `prefetch`: jobs per slot it takes ahead of time and queues itself, so a slot
-   * never waits for the Router between jobs (absent: 0).
+   * never waits for the Router between jobs (absent: 0). `of`: set by a broker's worker
+   * host that takes jobs itself (one slot), the id of that broker; it counts as that
+   * broker's slot, not as a broker of its own.
    */
-  broker: { id: string; host: string; pid: number; slots: number; prefetch?: number };
+  broker: {
+    id: string;
+    host: string;
+    pid: number;
+    slots: number;
+    prefetch?: number;
+    of?: string;
+  };
   functions: FunctionInfo[];
 }
 /** A pipeliner joins (or rejoins); replies {@linkcode ClusterConfig}. */

@@ -102,7 +102,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.get("/health", (c) =>
     c.json({
       status: "ok",
-      brokers: registry.brokers.size,
+      brokers: registry.brokerCount,
       pipeliners: registry.pipeliners.size,
       active: service.activeCount,
     }));
@@ -187,27 +187,46 @@ export function createApp(deps: HttpDeps): Hono {
 
   app.get("/functions", (c) => c.json({ functions: registry.functions() }));
 
-  app.get("/brokers", (c) =>
-    c.json({
-      brokers: [...registry.brokers.values()].map((b) => ({
-        id: b.id,
-        host: b.host,
-        pid: b.pid,
-        slots: b.slots,
-        busy: b.running.size,
-        lastSeen: b.lastSeen,
-        since: b.since,
-        functions: [...b.functions.keys()].sort(),
-        ...(b.load ? { load: b.load } : {}),
-      })),
-    }));
+  app.get("/brokers", (c) => {
+    // A broker's worker hosts that take jobs themselves are its slots.
+    const all = [...registry.brokers.values()];
+    const hostsOf = (id: string) => all.filter((b) => b.of === id);
+    return c.json({
+      brokers: all.filter((b) => b.of === undefined).map((b) => {
+        const hosts = hostsOf(b.id);
+        return {
+          id: b.id,
+          host: b.host,
+          pid: b.pid,
+          slots: hosts.reduce((n, h) => n + h.slots, b.slots),
+          busy: hosts.reduce((n, h) => n + h.running.size, b.running.size),
+          lastSeen: b.lastSeen,
+          since: b.since,
+          functions: [...b.functions.keys()].sort(),
+          ...(b.load ? { load: b.load } : {}),
+          ...(hosts.length > 0
+            ? {
+              hosts: hosts.map((h) => ({
+                id: h.id,
+                pid: h.pid,
+                slots: h.slots,
+                busy: h.running.size,
+                lastSeen: h.lastSeen,
+                ...(h.load ? { load: h.load } : {}),
+              })),
+            }
+            : {}),
+        };
+      }),
+    });
+  });
 
   app.get("/stats", (c) =>
     c.json({
       jobsPerSecond: metrics.jobsPerSecond(),
       pipelines: store.counts(),
       queueDepth: service.scheduler.depth,
-      brokers: registry.brokers.size,
+      brokers: registry.brokerCount,
     }));
 
   app.get("/metrics", (c) => {
@@ -219,7 +238,7 @@ export function createApp(deps: HttpDeps): Hono {
     const text = metrics.prometheus({
       pipelinesByStatus: store.counts(),
       queueDepth: service.scheduler.depth,
-      brokers: registry.brokers.size,
+      brokers: registry.brokerCount,
       pipeliners: registry.pipeliners.size,
       slots,
       busySlots: busy,

@@ -15,6 +15,8 @@ export interface BrokerEntry {
   readonly address: Uint8Array;
   readonly host: string;
   readonly pid: number;
+  /** For a worker host that takes jobs itself: the broker it belongs to. */
+  readonly of?: string;
   /** Slots it has. */
   slots: number;
   /** The most jobs per slot it will queue ahead of time (it says so when it joins). */
@@ -122,6 +124,7 @@ export class Registry {
   functions(): FunctionView[] {
     const views = new Map<string, FunctionView>();
     for (const broker of this.brokers.values()) {
+      if (broker.of !== undefined) continue; // Its broker announces the same functions.
       for (const fn of broker.functions.values()) {
         const view = views.get(fn.name) ??
           { name: fn.name, config: fn.config, brokers: [], errors: [] };
@@ -164,6 +167,13 @@ export class Registry {
       if (!best || p.pipelines.size < best.pipelines.size) best = p;
     }
     return best;
+  }
+
+  /** Brokers connected, not counting their worker hosts that take jobs themselves. */
+  get brokerCount(): number {
+    let count = 0;
+    for (const broker of this.brokers.values()) if (broker.of === undefined) count++;
+    return count;
   }
 
   /** Peers not heard from since `before` (epoch ms). */

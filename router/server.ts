@@ -388,6 +388,7 @@ export class ZmqServer {
           address,
           host: String(request.broker.host),
           pid: Number(request.broker.pid),
+          ...(typeof request.broker.of === "string" ? { of: request.broker.of } : {}),
           slots,
           prefetch,
           lastSeen: now,

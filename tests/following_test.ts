@@ -38,28 +38,43 @@ async function withBroker(
       "64",
     ]);
     try {
+      /** The peer that takes jobs: the broker's worker host, which joins as a broker of one slot. */
       let peer: Uint8Array | undefined;
       const queued: Message[] = [];
-      /** The next message from the broker other than a heartbeat (batches are split). */
-      const next = async (): Promise<Message> => {
-        const deadline = Date.now() + 30_000;
-        while (true) {
-          const message = queued.shift();
-          if (message) {
-            if (message.type !== "broker-status") return message;
+      const deadline = Date.now() + 30_000;
+      /** Reads one ZeroMQ message; answers hellos (the broker's and its host's). */
+      const pump = async () => {
+        const left = Math.max(1, deadline - Date.now());
+        const [from, , ...bodies] = await withTimeout(router.receive(), left, broker.output);
+        for (const json of bodies) {
+          const message = JSON.parse(decoder.decode(json)) as Message;
+          if (message.type !== "broker-hello") {
+            queued.push(message);
             continue;
           }
-          const left = Math.max(1, deadline - Date.now());
-          const [from, , ...bodies] = await withTimeout(router.receive(), left, broker.output);
-          peer = from;
-          for (const json of bodies) queued.push(JSON.parse(decoder.decode(json)) as Message);
+          const reply = {
+            type: "reply",
+            id: message.id,
+            ok: true,
+            result: { heartbeatMs: 10_000 },
+          };
+          await router.send([from!, tag, encoder.encode(JSON.stringify(reply))]);
+          if (Number((message.broker as Message).slots) > 0) peer = from;
+        }
+      };
+      /** The next message from the peers other than a heartbeat (batches are split). */
+      const next = async (): Promise<Message> => {
+        while (true) {
+          const message = queued.shift();
+          if (!message) await pump();
+          else if (message.type !== "broker-status" && message.type !== "broker-functions") {
+            return message;
+          }
         }
       };
       const send = (event: Message) =>
         router.send([peer!, tag, encoder.encode(JSON.stringify(event))]);
-      const hello = await next();
-      assertEquals(hello.type, "broker-hello");
-      await send({ type: "reply", id: hello.id, ok: true, result: { heartbeatMs: 10_000 } });
+      while (!peer) await pump();
       await body(send, next);
     } finally {
       await broker.stop();
