@@ -56,8 +56,8 @@ export interface HostProcessOptions {
   onStrayLog?: (record: LogRecord) => void;
   /** Receives log records of the jobs the host takes from the Router while serving it. */
   onJobLog?: (message: JobLogMessage) => void;
-  /** Called when the process ended by itself (not by `close()`). */
-  onExit?: () => void;
+  /** Called when the process ended by itself (not by `close()`), with how. */
+  onExit?: (death: { status: Deno.CommandStatus; stderr: string; malformed?: string }) => void;
   /**
    * The libzmq file a serving host loads (its path goes in `PIPELININ_LIBZMQ`). Such a
    * host runs with `--allow-ffi`: the ZeroMQ transport reads native pointers, which a
@@ -440,7 +440,13 @@ export class HostProcess {
     }
     this.#settled();
     for (const resolve of this.#drainedWaiters.splice(0)) resolve();
-    if (!this.#stopping) this.#options.onExit?.();
+    if (!this.#stopping) {
+      this.#options.onExit?.({
+        status,
+        stderr: stderr.tail,
+        ...(malformed ? { malformed } : {}),
+      });
+    }
     if (!this.#stopping) {
       this.#log.warn("Worker host {pid} exited (code {code}, signal {signal}): {stderr}", {
         pid: child.pid,

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { restrictInput } from "../core/dag.ts";
 import { getLogger } from "../core/log.ts";
 import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
@@ -35,6 +36,32 @@ const HOLD_MS = 2;
 const FIRST_ID = 2 ** 40;
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
+/** The black box's record size: a line of the running job's ids, padded. */
+const BLACK_BOX_BYTES = 1024;
+
+/** What a serving host's black box holds: the job it was running, if any. */
+export interface BlackBoxRecord {
+  fn: string;
+  pipelineId: string;
+  jobId: string;
+  attempt: number;
+}
+
+/** Reads a black box left by a host that died; undefined when it held no job. */
+export function readBlackBox(path: string): BlackBoxRecord | undefined {
+  try {
+    const line = Deno.readTextFileSync(path).split("\n")[0] ?? "";
+    const record = JSON.parse(line) as Partial<BlackBoxRecord>;
+    const { fn, pipelineId, jobId, attempt } = record;
+    if (
+      typeof fn === "string" && typeof pipelineId === "string" && typeof jobId === "string" &&
+      Number.isInteger(attempt)
+    ) return { fn, pipelineId, jobId, attempt: attempt! };
+  } catch {
+    // Missing or half written: no job in particular.
+  }
+  return undefined;
+}
 
 /** What the service needs from its host. */
 export interface HostRuns {
@@ -83,11 +110,28 @@ export class HostService {
   readonly #held: PeerReport[] = [];
   #holdTimer: ReturnType<typeof setTimeout> | undefined;
   #draining = false;
+  /** Runs handed to a worker and not answered yet, in the order they run. */
+  readonly #order: number[] = [];
+  readonly #blackBox: Deno.FsFile | undefined;
+  #blackBoxPath: string | undefined;
 
   /** Joins the Router (in the background, retrying until it answers). */
   constructor(serve: HostServeRequest, runs: HostRuns) {
     this.#runs = runs;
     this.#functions = table(serve.functions);
+    if (serve.blackBox) {
+      try {
+        Deno.mkdirSync(dirname(serve.blackBox), { recursive: true });
+        this.#blackBox = Deno.openSync(serve.blackBox, {
+          write: true,
+          create: true,
+          truncate: true,
+        });
+        this.#blackBoxPath = serve.blackBox;
+      } catch {
+        // No black box: a crash is then put down to no job in particular.
+      }
+    }
     this.#link = new RouterLink({
       api: serve.router,
       routingId: serve.id,
@@ -135,7 +179,10 @@ export class HostService {
   /** A run of ours was handed to its worker now. */
   handed(id: number): void {
     const taken = this.#taken.get(id);
-    if (taken) taken.handedAt = performance.now();
+    if (!taken) return;
+    taken.handedAt = performance.now();
+    this.#order.push(id);
+    if (this.#order.length === 1) this.#record();
   }
 
   /** Logs of our runs go to the broker with the job they belong to; false for others. */
@@ -153,6 +200,9 @@ export class HostService {
     if (!taken) return false;
     this.#taken.delete(id);
     this.#cancelled.delete(id);
+    const at = this.#order.indexOf(id);
+    if (at >= 0) this.#order.splice(at, 1);
+    if (at === 0) this.#record(); // The next one runs now.
     this.#byKey.delete(keyOf(taken.pipelineId, taken));
     // A follower that never began as far as the Router knows is left to the Router.
     if (taken.follower && !this.#followed.delete(id)) return true;
@@ -204,6 +254,54 @@ export class HostService {
     this.#flush();
     await this.#session.stop();
     await this.#link.close();
+    this.close();
+  }
+
+  /** Removes the black box (and its folder, once no other host's is in it). */
+  close(): void {
+    if (!this.#blackBoxPath) return;
+    const path = this.#blackBoxPath;
+    this.#blackBoxPath = undefined;
+    for (const remove of [() => this.#blackBox?.close(), () => Deno.removeSync(path)]) {
+      try {
+        remove();
+      } catch {
+        // Gone already.
+      }
+    }
+    try {
+      Deno.removeSync(dirname(path)); // Fails while another host's box is there.
+    } catch {
+      // Not empty, or gone.
+    }
+  }
+
+  /**
+   * Writes the job running now (the oldest handed over and not answered) to the black
+   * box, or nothing: one write per job, read only if the host dies.
+   */
+  #record(): void {
+    if (!this.#blackBox) return;
+    const head = this.#order[0];
+    const taken = head === undefined ? undefined : this.#taken.get(head);
+    const text = taken
+      ? JSON.stringify({
+        fn: taken.fn,
+        pipelineId: taken.pipelineId,
+        jobId: taken.jobId,
+        attempt: taken.attempt,
+      })
+      : "{}";
+    // One line, padded: what an earlier, longer line left after it is not read.
+    const bytes = new TextEncoder().encode(`${text}\n`.padEnd(BLACK_BOX_BYTES));
+    try {
+      this.#blackBox.seekSync(0, Deno.SeekMode.Start);
+      for (let done = 0; done < bytes.length;) {
+        done += this.#blackBox.writeSync(bytes.subarray(done));
+      }
+    } catch {
+      // Disk full or the like: the crash is put down to no job in particular.
+    }
   }
 
   #cancel(id: number): void {

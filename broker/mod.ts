@@ -90,7 +90,19 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     size: slots,
     heapMb: config.heapMb,
     depth: 1 + prefetch,
-    ...(direct ? { libzmq, onJobLog: (message) => logJob(message) } : {}),
+    ...(direct
+      ? {
+        libzmq,
+        onJobLog: (message) => logJob(message),
+        onHostLost: (lost) => {
+          log.warn("Worker host {host} died: {error}", {
+            host: lost.host,
+            error: lost.error.message,
+          });
+          link.send({ type: "host-lost", ...lost }).catch(() => {});
+        },
+      }
+      : {}),
   });
   const running = new Map<string, AbortController>();
   /** Followers that have not begun: called off when the broker stops. */

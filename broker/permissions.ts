@@ -71,16 +71,18 @@ export function workerPermissions(
 
 /**
  * The permission flags of a worker host: `baseRead` (its own code and the functions)
- * plus the union of what `configs` declare. Sorted, so equal sets give equal flags.
+ * and `baseWrite` (a serving host's black box) plus the union of what `configs`
+ * declare. Sorted, so equal sets give equal flags.
  */
 export function hostPermissionFlags(
   configs: readonly FunctionConfig[],
   baseRead: readonly string[],
   functionsDir: string,
+  baseWrite: readonly string[] = [],
 ): string[] {
   const flags: string[] = [];
   for (const kind of PERMISSION_KINDS) {
-    const union = new Set(kind === "read" ? baseRead : []);
+    const union = new Set(kind === "read" ? baseRead : kind === "write" ? baseWrite : []);
     let all = false;
     for (const config of configs) {
       const value = config.permissions?.[kind];

@@ -419,6 +419,7 @@ async function main(): Promise<never> {
     fatal(`Bad request from the broker: ${(error as Error).message}`, 2);
   }
   // The broker closed our stdin: it is stopping, or gone.
+  service?.close();
   for (const worker of warm.values()) worker.terminate();
   await replies.flushNow().catch(() => {});
   Deno.exit(0);

@@ -29,7 +29,14 @@ import {
   type HostProcessOptions,
 } from "./host_process.ts";
 import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
-import { functionNotFound, jobCancelled, poolNotRunning, workerCrashed } from "./sandbox_errors.ts";
+import {
+  functionNotFound,
+  hostDeathError,
+  jobCancelled,
+  poolNotRunning,
+  workerCrashed,
+} from "./sandbox_errors.ts";
+import { readBlackBox } from "./host_service.ts";
 import type { LoadResult, RunResult } from "./sandbox_worker.ts";
 import type { JobLogMessage, LogRecord, ServedFunction } from "./worker_protocol.ts";
 
@@ -65,6 +72,15 @@ export interface WorkerPoolOptions {
   libzmq?: string;
   /** Receives the log records of jobs that serving hosts take from the Router. */
   onJobLog?: (message: JobLogMessage) => void;
+  /** Told when a serving host died, with the job it took down, if any. */
+  onHostLost?: (lost: HostLost) => void;
+}
+
+/** A serving host died: its id, the error of the job it was running, and that job. */
+export interface HostLost {
+  host: string;
+  error: ErrorData;
+  running?: { pipelineId: string; jobId: string; attempt: number };
 }
 
 /** Where serving hosts join: see {@linkcode WorkerPool.serve}. */
@@ -144,6 +160,9 @@ export class WorkerPool {
   readonly #reserveDelay = new Map<HostProcess, number>();
   readonly #libzmq: string | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
+  readonly #onHostLost: ((lost: HostLost) => void) | undefined;
+  /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
+  readonly #boxes = `${tempDir()}/pipelinin-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 
   /** @throws {RangeError} when `size` or `heapMb` is not a positive whole number. */
   constructor(options: WorkerPoolOptions) {
@@ -161,6 +180,7 @@ export class WorkerPool {
     this.#describerIdleMs = options.describerIdleMs ?? DESCRIBER_IDLE_MS;
     this.#libzmq = options.libzmq;
     this.#onJobLog = options.onJobLog;
+    this.#onHostLost = options.onHostLost;
     if (!Number.isInteger(this.#depth) || this.#depth < 1) {
       throw new RangeError(`Host depth must be a whole number above 0, got ${options.depth}`);
     }
@@ -258,6 +278,7 @@ export class WorkerPool {
       router: target.router,
       id: `${target.id}/host-${k}`,
       of: target.id,
+      blackBox: this.#blackBox(host),
       hostname: target.hostname,
       prefetch: target.prefetch,
       functions: this.#served(),
@@ -276,9 +297,43 @@ export class WorkerPool {
     }));
   }
 
-  /** A serving host died: start it again, a little later each time it keeps dying. */
-  #hostExited(host: HostProcess): void {
-    if (!this.#serving || this.#state !== "running") return;
+  #blackBox(host: HostProcess): string {
+    return `${this.#boxes}/host-${this.#slots.items.indexOf(host)}`;
+  }
+
+  /** A serving host died: tell the Router which job took it down (from its black box). */
+  #hostExited(
+    host: HostProcess,
+    death: { status: Deno.CommandStatus; stderr: string; malformed?: string },
+  ): void {
+    const target = this.#serving;
+    if (!target || this.#state !== "running") return;
+    const running = readBlackBox(this.#blackBox(host));
+    const error = hostDeathError({
+      fn: running?.fn ?? "(none)",
+      cancelled: false,
+      stopping: false,
+      ...death,
+      heapMb: this.#heapMb,
+    });
+    this.#onHostLost?.({
+      host: `${target.id}/host-${this.#slots.items.indexOf(host)}`,
+      error,
+      ...(running
+        ? {
+          running: {
+            pipelineId: running.pipelineId,
+            jobId: running.jobId,
+            attempt: running.attempt,
+          },
+        }
+        : {}),
+    });
+    this.#restartLater(host);
+  }
+
+  /** Starts a serving host that died again, a little later each time it keeps dying. */
+  #restartLater(host: HostProcess): void {
     const delay = this.#reserveDelay.get(host) ?? RESERVE_MIN_MS;
     this.#reserveDelay.set(host, Math.min(delay * 2, RESERVE_MAX_MS));
     setTimeout(() => {
@@ -290,7 +345,7 @@ export class WorkerPool {
         },
         (error) => {
           this.#log.warn("Cannot restart a worker host: {error}", { error: String(error) });
-          this.#hostExited(host);
+          this.#restartLater(host);
         },
       );
     }, delay);
@@ -501,7 +556,7 @@ export class WorkerPool {
     const host: HostProcess = this.#newHost(this.#flags, {
       libzmq: this.#libzmq,
       onJobLog: this.#onJobLog,
-      onExit: () => this.#hostExited(host),
+      onExit: (death) => this.#hostExited(host, death),
     });
     return host;
   }
@@ -523,13 +578,14 @@ export class WorkerPool {
     });
   }
 
-  /** The union of the permissions of the functions that loaded. */
+  /** The union of the permissions of the functions that loaded (and the black boxes). */
   #permissionFlags(): string[] {
     const loaded = this.registry.list().filter((entry) => !entry.error);
     return hostPermissionFlags(
       loaded.map((entry) => entry.config),
       hostBaseRead(this.#dir),
       this.#dir,
+      this.#libzmq ? [this.#boxes] : [],
     );
   }
 
@@ -628,5 +684,14 @@ function keep(logs: LogRecord[], record: LogRecord): void {
       level: "warn",
       message: `Log records after the first ${MAX_LOGS_PER_JOB} were dropped`,
     });
+  }
+}
+
+/** Where temporary files go: `TMPDIR`, else `/tmp`. */
+function tempDir(): string {
+  try {
+    return Deno.env.get("TMPDIR") ?? "/tmp";
+  } catch {
+    return "/tmp"; // No env permission.
   }
 }

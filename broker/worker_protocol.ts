@@ -133,6 +133,11 @@ export interface HostServeRequest {
   hostname: string;
   prefetch: number;
   functions: ServedFunction[];
+  /**
+   * A file the host keeps the job it is running in (its only write permission), so
+   * that the broker can tell the Router which job took it down when it dies.
+   */
+  blackBox?: string;
 }
 
 /** The functions a serving host offers changed: this is the whole new table. */
@@ -332,6 +337,7 @@ export function parseHostRequest(value: unknown): HostRequest {
         hostname: str(m, "hostname"),
         prefetch: num(m, "prefetch"),
         functions: servedFunctions(m.functions),
+        ...(m.blackBox === undefined ? {} : { blackBox: str(m, "blackBox") }),
       };
     case "functions":
       return { type: "functions", functions: servedFunctions(m.functions) };

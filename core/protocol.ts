@@ -253,6 +253,19 @@ export interface JobDoneEvent {
 export interface GoodbyeEvent {
   type: "goodbye";
 }
+/**
+ * One of the sender's worker hosts (a broker whose `of` is the sender) died. The job it
+ * was running, if any, failed with `error`; the jobs it held behind that one never
+ * began and run again. A host started again joins anew.
+ */
+export interface HostLostEvent {
+  type: "host-lost";
+  /** The host's broker id. */
+  host: string;
+  error: ErrorData;
+  /** The job it was running when it died. */
+  running?: { pipelineId: string; jobId: string; attempt: number };
+}
 /** A pipeliner's heartbeat. */
 export interface PipelinerStatusEvent {
   type: "pipeliner-status";
@@ -301,6 +314,7 @@ export type RouterEvent =
   | BrokerFunctionsEvent
   | JobDoneEvent
   | GoodbyeEvent
+  | HostLostEvent
   | PipelinerStatusEvent
   | JobRequestEvent
   | PipelineFinishEvent;
@@ -502,6 +516,11 @@ const isFollower = (v: unknown, depth = 1): boolean => {
 const isFollowed: Check = (v) =>
   isObject(v) && isString((v as Record<string, unknown>).jobId) &&
   isInt((v as Record<string, unknown>).attempt);
+const isErrorData: Check = (v) =>
+  isObject(v) && isString((v as Record<string, unknown>).name) &&
+  isString((v as Record<string, unknown>).message);
+const isRunningJob: Check = (v) =>
+  isObject(v) && isString((v as Record<string, unknown>).pipelineId) && isFollowed(v);
 const isOutcome: Check = (v) =>
   isObject(v) && typeof (v as JobOutcome).ok === "boolean" &&
   ((v as JobOutcome).ok ? isObject((v as { output: unknown }).output) : isObject(
@@ -539,6 +558,7 @@ const EVENT_FIELDS: Record<RouterEvent["type"], Record<string, Check>> = {
   "broker-functions": { functions: isArray },
   "job-done": { pipelineId: isString, jobId: isString, attempt: isInt, outcome: isOutcome },
   "goodbye": {},
+  "host-lost": { host: isString, error: isErrorData },
   "pipeliner-status": { active: isInt },
   "job-request": { pipelineId: isString, jobId: isString, fn: isString, input: isObject },
   "pipeline-finish": { pipelineId: isString, status: isString, document: isObject },
@@ -577,6 +597,11 @@ export function parseToRouter(frames: readonly Uint8Array[]): Request | RouterEv
     require(message, EVENT_FIELDS[message.type as RouterEvent["type"]]);
     if (message.type === "job-request" && message.plan !== undefined && !isPlan(message.plan)) {
       throw new ProtocolError('Message "job-request" has an invalid "plan"');
+    }
+    if (message.type === "host-lost" && message.running !== undefined) {
+      if (!isRunningJob(message.running)) {
+        throw new ProtocolError('Message "host-lost" has an invalid "running"');
+      }
     }
     if (message.type === "job-done" && message.followed !== undefined) {
       if (!isFollowed(message.followed)) {

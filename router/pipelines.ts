@@ -13,6 +13,7 @@ import { uuidv7 } from "../core/ids.ts";
 import type { PipelineLimits } from "../core/dag.ts";
 import type { Logger } from "../core/log.ts";
 import type {
+  HostLostEvent,
   JobDoneEvent,
   JobFollower,
   JobOutcome,
@@ -352,6 +353,36 @@ export class PipelineService {
       job.status = "pending";
       this.#store.saveJob(active.record, job);
       this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(job) });
+    }
+  }
+
+  /**
+   * A broker's worker host died: the job it was running failed with the broker's
+   * error (a crash: retried until poison); the jobs it held behind that one never
+   * began, and are queued again without counting a run.
+   */
+  hostLost(entry: BrokerEntry, event: HostLostEvent): void {
+    const { running, error } = event;
+    if (running) {
+      this.#jobDone(entry, {
+        type: "job-done",
+        pipelineId: running.pipelineId,
+        jobId: running.jobId,
+        attempt: running.attempt,
+        outcome: { ok: false, error, durationMs: 0 },
+      });
+    }
+    this.#registry.brokers.delete(entry.id);
+    for (const held of this.scheduler.runningOn(entry.id)) {
+      const key = executionKey(held.pipelineId, held.jobId);
+      this.scheduler.finish(key);
+      const active = this.#active.get(held.pipelineId);
+      const job = active?.jobs.get(held.jobId);
+      if (!active || !job || held.cancelled || job.status !== "running") continue;
+      job.status = "pending";
+      job.attempts = Math.max(0, job.attempts - 1); // It never ran.
+      this.#store.saveJob(active.record, job);
+      this.scheduler.enqueue({ ...held, attempt: this.#nextAttempt(job) });
     }
   }
 

@@ -468,6 +468,13 @@ export class ZmqServer {
         if (broker) this.service.brokerGone(broker);
         if (pipeliner) this.service.pipelinerGone(pipeliner);
         return;
+      case "host-lost": {
+        // Only a host's own broker can say it died.
+        const host = this.#deps.registry.brokers.get(event.host);
+        if (broker && host?.of === broker.id) this.service.hostLost(host, event);
+        else if (!broker) unknown();
+        return;
+      }
       case "pipeliner-status":
         if (!pipeliner) unknown();
         return;
