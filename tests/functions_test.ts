@@ -85,3 +85,28 @@ Deno.test("a function file added or changed while the cluster runs takes effect 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a function added with more permissions restarts the worker hosts with them; jobs go on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-functions-" });
+  try {
+    await Deno.copyFile(new URL("./fixtures/functions/ok.ts", import.meta.url), `${dir}/ok.ts`);
+    await Deno.writeTextFile(`${dir}/data.txt`, "granted");
+    await using cluster = await Cluster.start({ functionsDir: dir, waitFor: ["ok"] });
+    assertEquals((await runOnce(cluster, "ok")).status, "succeeded");
+    // The hosts ran without read access to data.txt: they restart with it.
+    await Deno.writeTextFile(
+      `${dir}/reads.ts`,
+      `export const config = { permissions: { read: ["./data.txt"] } };
+export default async () => ({ text: await Deno.readTextFile(${
+        JSON.stringify(`${dir}/data.txt`)
+      }) });
+`,
+    );
+    await cluster.waitForFunctions(["reads"]);
+    const read = await runOnce(cluster, "reads");
+    assertEquals([read.status, read.document.text], ["succeeded", "granted"], cluster.logs());
+    assertEquals((await runOnce(cluster, "ok")).status, "succeeded");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -194,6 +194,23 @@ Deno.test("a function that exhausts memory fails alone, as poison after 3 crashe
   }
 });
 
+Deno.test("jobs a worker host held behind one that took it down run again, without counting a run", async () => {
+  // One host: the jobs sent after the hog wait in it, behind the hog, when it dies.
+  await using cluster = await Cluster.start({ workers: 1, waitFor: ["ok", "oom"] });
+  const hog = await cluster.manager.start({ graph: { oom: [] } });
+  const held = await Promise.all(
+    [1, 2, 3].map((n) => cluster.manager.start({ graph: { ok: [] }, data: { n } })),
+  );
+  const hogged = await cluster.manager.wait(hog, WAIT);
+  assertEquals(hogged.jobs[0]?.attemptErrors?.[0]?.name, "OutOfMemoryError", cluster.logs());
+  for (const [index, id] of held.entries()) {
+    const result = await cluster.manager.wait(id, WAIT);
+    assertEquals(result.status, "succeeded", cluster.logs());
+    assertEquals(result.document.n, index + 2);
+    assertEquals([result.jobs[0]?.attempts, result.jobs[0]?.attemptErrors], [1, undefined]);
+  }
+});
+
 Deno.test("reading a file or opening a socket without permission fails the job, not the broker", async () => {
   await using cluster = await Cluster.start({ waitFor: ["reads_file", "opens_socket", "ok"] });
   for (const fn of ["reads_file", "opens_socket"]) {
