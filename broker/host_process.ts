@@ -57,7 +57,7 @@ export interface HostProcessOptions {
   /** Receives log records of the jobs the host takes from the Router while serving it. */
   onJobLog?: (message: JobLogMessage) => void;
   /** Called when the process ended by itself (not by `close()`), with how. */
-  onExit?: (death: { status: Deno.CommandStatus; stderr: string; malformed?: string }) => void;
+  onExit?: (death: HostExit) => void;
   /**
    * The libzmq file a serving host loads (its path goes in `PIPELININ_LIBZMQ`). Such a
    * host runs with `--allow-ffi`: the ZeroMQ transport reads native pointers, which a
@@ -65,6 +65,19 @@ export interface HostProcessOptions {
    */
   libzmq?: string;
 }
+
+/** How a host process ended by itself. */
+export interface HostExit {
+  pid: number;
+  status: Deno.CommandStatus;
+  /** The end of its stderr. */
+  stderr: string;
+  /** Set when it was killed for writing a corrupt frame. */
+  malformed?: string;
+}
+
+/** How long past its grace a draining host may take to say it is done, ms. */
+const DRAIN_SLACK_MS = 5_000;
 
 /** A job for {@linkcode HostProcess.run}. */
 export type HostJob = Omit<HostRunRequest, "type" | "id" | "then">;
@@ -162,7 +175,8 @@ export class HostProcess {
       `--v8-flags=--max-old-space-size=${this.#options.heapMb}`,
       "--no-prompt",
       "--no-lock",
-      ...(this.#options.libzmq ? ["--allow-ffi", "--allow-env=PIPELININ_LIBZMQ"] : []),
+      // Reading PIPELININ_LIBZMQ is in the flags (see `hostPermissionFlags`).
+      ...(this.#options.libzmq ? ["--allow-ffi"] : []),
       ...this.#flags,
       HOST_PATH,
     ];
@@ -350,7 +364,13 @@ export class HostProcess {
     const drained = Promise.withResolvers<void>();
     this.#drainedWaiters.push(drained.resolve);
     this.#send({ type: "drain", graceMs });
-    await Promise.race([drained.promise, this.#exited]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A hung host does not hold its broker's stop: close() kills it after this.
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs + DRAIN_SLACK_MS);
+    });
+    await Promise.race([drained.promise, this.#exited, late]);
+    clearTimeout(timer);
   }
 
   /** Drops the warm worker of `fn`, if any. */
@@ -442,6 +462,7 @@ export class HostProcess {
     for (const resolve of this.#drainedWaiters.splice(0)) resolve();
     if (!this.#stopping) {
       this.#options.onExit?.({
+        pid: child.pid,
         status,
         stderr: stderr.tail,
         ...(malformed ? { malformed } : {}),

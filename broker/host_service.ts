@@ -17,13 +17,14 @@ import { RouterSession } from "../core/router_session.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { readLoad } from "./load.ts";
 import { functionNotFound } from "./sandbox_errors.ts";
-import type {
-  HostFollower,
-  HostMessage,
-  HostRunRequest,
-  HostServeRequest,
-  LogRecord,
-  ServedFunction,
+import {
+  type HostFollower,
+  type HostMessage,
+  type HostRunRequest,
+  type HostServeRequest,
+  type LogRecord,
+  runFieldsOf,
+  type ServedFunction,
 } from "./worker_protocol.ts";
 
 /**
@@ -181,6 +182,7 @@ export class HostService {
     const taken = this.#taken.get(id);
     if (!taken) return;
     taken.handedAt = performance.now();
+    if (this.#order.includes(id)) return; // Handed again: its worker died before it began.
     this.#order.push(id);
     if (this.#order.length === 1) this.#record();
   }
@@ -282,6 +284,7 @@ export class HostService {
    */
   #record(): void {
     if (!this.#blackBox) return;
+    while (this.#order.length > 0 && !this.#taken.has(this.#order[0]!)) this.#order.shift();
     const head = this.#order[0];
     const taken = head === undefined ? undefined : this.#taken.get(head);
     const text = taken
@@ -420,23 +423,15 @@ function table(functions: ServedFunction[]): Map<string, ServedFunction> {
   return new Map(functions.map((fn) => [fn.name, fn]));
 }
 
-function keyOf(pipelineId: string, job: { jobId: string; attempt: number }): string {
+/** The key of one attempt of one job: pipeline, job and attempt. */
+export function keyOf(pipelineId: string, job: { jobId: string; attempt: number }): string {
   return `${pipelineId}\u0000${job.jobId}\u0000${job.attempt}`;
 }
 
 function runFields(
   id: number,
   fn: ServedFunction,
-  job: { jobId: string; attempt: number; timeoutMs?: number },
+  job: { jobId: string; attempt: number },
 ) {
-  return {
-    id,
-    fn: fn.name,
-    jobId: job.jobId,
-    attempt: job.attempt,
-    url: fn.url,
-    version: fn.version,
-    permissions: fn.permissions,
-    timeoutMs: job.timeoutMs ?? fn.timeoutMs,
-  };
+  return { id, ...runFieldsOf(fn, job) };
 }

@@ -25,6 +25,7 @@ import { libzmqFile, loadLibzmq } from "../core/zmq/mod.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { readLoad } from "./load.ts";
 import { RouterStore, type Store, type StoreJob } from "./store.ts";
+import { keyOf } from "./host_service.ts";
 import { type JobOutcome as PoolOutcome, WorkerPool } from "./worker_pool.ts";
 import type { JobLogMessage } from "./worker_protocol.ts";
 
@@ -116,9 +117,6 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
       config: fn.config,
       ...(fn.error ? { error: fn.error } : {}),
     }));
-
-  const keyOf = (pipelineId: string, job: { jobId: string; attempt: number }) =>
-    `${pipelineId}\u0000${job.jobId}\u0000${job.attempt}`;
 
   /**
    * The jobs of `job.then` this broker starts right after `job` in the same host:
@@ -318,7 +316,9 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
       type: "broker-status",
       load: readLoad(direct ? 0 : pool.busy, direct ? 0 : slots, pool.pids),
     }),
-    joined: `Broker ${id} joined the Router with ${slots} slots`,
+    joined: direct
+      ? `Broker ${id} joined the Router; its ${slots} worker hosts take the jobs`
+      : `Broker ${id} joined the Router with ${slots} slots`,
   });
 
   pool.registry.onChange(() => {

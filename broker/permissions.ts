@@ -69,20 +69,30 @@ export function workerPermissions(
   };
 }
 
+/** What a worker host needs itself, whatever its functions declare. */
+export interface HostBase {
+  /** Its own code and the functions. */
+  read: readonly string[];
+  /** A serving host's black box folder. */
+  write?: readonly string[];
+  /** A serving host's `PIPELININ_LIBZMQ`. */
+  env?: readonly string[];
+}
+
 /**
- * The permission flags of a worker host: `baseRead` (its own code and the functions)
- * and `baseWrite` (a serving host's black box) plus the union of what `configs`
- * declare. Sorted, so equal sets give equal flags.
+ * The permission flags of a worker host: what it needs itself (`base`) plus the
+ * union of what `configs` declare (a declared `true` covers the base too). Sorted,
+ * so equal sets give equal flags.
  */
 export function hostPermissionFlags(
   configs: readonly FunctionConfig[],
-  baseRead: readonly string[],
+  base: HostBase,
   functionsDir: string,
-  baseWrite: readonly string[] = [],
 ): string[] {
   const flags: string[] = [];
   for (const kind of PERMISSION_KINDS) {
-    const union = new Set(kind === "read" ? baseRead : kind === "write" ? baseWrite : []);
+    const own = kind === "read" || kind === "write" || kind === "env" ? base[kind] : undefined;
+    const union = new Set(own ?? []);
     let all = false;
     for (const config of configs) {
       const value = config.permissions?.[kind];

@@ -55,8 +55,8 @@ export function workerCrashed(message: string): ErrorData {
 
 /** What a worker host's death means for the job it was running. */
 export interface HostDeath {
-  /** The function that was running. */
-  fn: string;
+  /** The function that was running; undefined when none was known to. */
+  fn?: string;
   /** The job had been cancelled (and its host killed for not answering). */
   cancelled: boolean;
   /** The broker was stopping the host. */
@@ -71,7 +71,10 @@ export interface HostDeath {
 
 /** Turns a worker host's death into the error of the job it was running. */
 export function hostDeathError(death: HostDeath): ErrorData {
-  const { fn, status, stderr } = death;
+  const { status, stderr } = death;
+  const fn = death.fn ?? "(none)";
+  /** What ran, for a message: "while function "x" ran", or nothing when no job ran. */
+  const during = death.fn === undefined ? "" : ` while function "${death.fn}" ran`;
   if (death.cancelled) {
     return {
       name: "JobCancelledError",
@@ -88,13 +91,15 @@ export function hostDeathError(death: HostDeath): ErrorData {
   }
   if (death.malformed) {
     return workerCrashed(
-      `Worker host sent a malformed frame while function "${fn}" ran: ${death.malformed}`,
+      `Worker host sent a malformed frame${during}: ${death.malformed}`,
     );
   }
   if (OOM_PATTERN.test(stderr)) {
     return {
       name: "OutOfMemoryError",
-      message: `Function "${fn}" ran out of memory (heap limit ${death.heapMb} MiB)`,
+      message: death.fn === undefined
+        ? `Worker host ran out of memory (heap limit ${death.heapMb} MiB)`
+        : `Function "${fn}" ran out of memory (heap limit ${death.heapMb} MiB)`,
       // The heap may have been filled by another (idle) worker of the host; a retry gets a fresh one.
       retryable: true,
     };
@@ -102,7 +107,7 @@ export function hostDeathError(death: HostDeath): ErrorData {
   const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
   const last = lastLines(stderr);
   return workerCrashed(
-    `Worker host crashed (${how}) while function "${fn}" ran${last ? `: ${last}` : ""}`,
+    `Worker host crashed (${how})${during}${last ? `: ${last}` : ""}`,
   );
 }
 

@@ -137,6 +137,7 @@ function pump(): void {
     loading = true;
     const cancel = new AbortController();
     started.set(request.id, { fn: request.fn, cancel });
+    service?.handed(request.id); // Loading its module counts: a crash there is this job's.
     warmWorker(request, cancel.signal).then((loaded) => {
       loading = false;
       started.delete(request.id);

@@ -23,6 +23,7 @@ import { SlotQueue } from "./_slot_queue.ts";
 import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";
 import {
   hostBaseRead,
+  type HostExit,
   type HostFollowingJob,
   type HostJob,
   HostProcess,
@@ -38,7 +39,12 @@ import {
 } from "./sandbox_errors.ts";
 import { readBlackBox } from "./host_service.ts";
 import type { LoadResult, RunResult } from "./sandbox_worker.ts";
-import type { JobLogMessage, LogRecord, ServedFunction } from "./worker_protocol.ts";
+import {
+  type JobLogMessage,
+  type LogRecord,
+  runFieldsOf,
+  type ServedFunction,
+} from "./worker_protocol.ts";
 
 export type { LogLevel, LogRecord } from "./worker_protocol.ts";
 
@@ -79,6 +85,8 @@ export interface WorkerPoolOptions {
 /** A serving host died: its id, the error of the job it was running, and that job. */
 export interface HostLost {
   host: string;
+  /** The process that died. */
+  pid: number;
   error: ErrorData;
   running?: { pipelineId: string; jobId: string; attempt: number };
 }
@@ -96,8 +104,8 @@ export interface ServeTarget {
 }
 
 /** How long after a serving host died it is started again, ms (doubling while it keeps dying). */
-const RESERVE_MIN_MS = 100;
-const RESERVE_MAX_MS = 5_000;
+const RESTART_MIN_MS = 100;
+const RESTART_MAX_MS = 5_000;
 /** How long a serving host whose permissions changed may finish its jobs before it restarts, ms. */
 const RESTART_GRACE_MS = 60_000;
 
@@ -157,7 +165,11 @@ export class WorkerPool {
   /** Set by `serve()`: the hosts take their jobs from the Router themselves. */
   #serving: ServeTarget | undefined;
   /** Delay before a serving host that died is started again, per host. */
-  readonly #reserveDelay = new Map<HostProcess, number>();
+  readonly #restartDelay = new Map<HostProcess, number>();
+  /** Hosts told to serve since they started: their black box is theirs. */
+  readonly #servedHosts = new Set<HostProcess>();
+  /** Restart timers of serving hosts, cleared when the pool drains or closes. */
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #libzmq: string | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
@@ -226,7 +238,9 @@ export class WorkerPool {
   async #start(): Promise<void> {
     try {
       this.#dir = await Deno.realPath(this.#functionsDir);
-      const describer = this.#newHost(hostPermissionFlags([], hostBaseRead(this.#dir), this.#dir));
+      const describer = this.#newHost(
+        hostPermissionFlags([], { read: hostBaseRead(this.#dir) }, this.#dir),
+      );
       this.#describer = describer;
       this.#registry = new FunctionRegistry({
         functionsDir: this.#dir,
@@ -259,24 +273,29 @@ export class WorkerPool {
   serve(target: ServeTarget): void {
     if (this.#state !== "running") throw new Error(`WorkerPool cannot serve: it is ${this.#state}`);
     this.#serving = target;
-    for (const host of this.#slots.items) this.#serveHost(host);
+    for (const host of this.#slots.items) {
+      if (host.alive) this.#serveHost(host);
+      else this.#restartLater(host); // It died before it could serve.
+    }
   }
 
   /** Has serving hosts finish what they took (up to `graceMs`) and leave the Router. */
   async drain(graceMs: number): Promise<void> {
     const target = this.#serving;
     this.#serving = undefined; // No restarts from now on.
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
     if (target) await Promise.all(this.#slots.items.map((host) => host.drain(graceMs)));
   }
 
   #serveHost(host: HostProcess): void {
     const target = this.#serving;
     if (!target || !host.alive) return;
-    const k = this.#slots.items.indexOf(host);
+    this.#servedHosts.add(host);
     host.serve({
       type: "serve",
       router: target.router,
-      id: `${target.id}/host-${k}`,
+      id: this.#hostId(target, host),
       of: target.id,
       blackBox: this.#blackBox(host),
       hostname: target.hostname,
@@ -285,40 +304,51 @@ export class WorkerPool {
     });
   }
 
+  #hostId(target: ServeTarget, host: HostProcess): string {
+    return `${target.id}/host-${this.#slots.items.indexOf(host)}`;
+  }
+
   /** What serving hosts run: every function that loaded. */
   #served(): ServedFunction[] {
-    return this.registry.list().filter((entry) => !entry.error).map((entry) => ({
+    return this.registry.list().filter((entry) => !entry.error).map((entry) =>
+      this.#servedFunction(entry)
+    );
+  }
+
+  /** What a host needs to run jobs of `entry`. */
+  #servedFunction(entry: FunctionEntry): ServedFunction {
+    return {
       name: entry.name,
       config: entry.config,
       url: entry.url,
       version: entry.version,
       permissions: workerPermissions(entry.config, this.registry.moduleRead(entry.name), this.#dir),
       timeoutMs: entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    }));
+    };
   }
 
   #blackBox(host: HostProcess): string {
     return `${this.#boxes}/host-${this.#slots.items.indexOf(host)}`;
   }
 
-  /** A serving host died: tell the Router which job took it down (from its black box). */
-  #hostExited(
-    host: HostProcess,
-    death: { status: Deno.CommandStatus; stderr: string; malformed?: string },
-  ): void {
+  /**
+   * A serving host died: tell the Router which job took it down (from its black box,
+   * which only a host that was told to serve has written), and start it again.
+   */
+  #hostExited(host: HostProcess, death: HostExit): void {
     const target = this.#serving;
     if (!target || this.#state !== "running") return;
-    const running = readBlackBox(this.#blackBox(host));
-    const error = hostDeathError({
-      fn: running?.fn ?? "(none)",
-      cancelled: false,
-      stopping: false,
-      ...death,
-      heapMb: this.#heapMb,
-    });
+    const running = this.#servedHosts.delete(host) ? readBlackBox(this.#blackBox(host)) : undefined;
     this.#onHostLost?.({
-      host: `${target.id}/host-${this.#slots.items.indexOf(host)}`,
-      error,
+      host: this.#hostId(target, host),
+      pid: death.pid,
+      error: hostDeathError({
+        fn: running?.fn,
+        cancelled: false,
+        stopping: false,
+        ...death,
+        heapMb: this.#heapMb,
+      }),
       ...(running
         ? {
           running: {
@@ -334,13 +364,17 @@ export class WorkerPool {
 
   /** Starts a serving host that died again, a little later each time it keeps dying. */
   #restartLater(host: HostProcess): void {
-    const delay = this.#reserveDelay.get(host) ?? RESERVE_MIN_MS;
-    this.#reserveDelay.set(host, Math.min(delay * 2, RESERVE_MAX_MS));
-    setTimeout(() => {
+    const delay = this.#restartDelay.get(host) ?? RESTART_MIN_MS;
+    this.#restartDelay.set(host, Math.min(delay * 2, RESTART_MAX_MS));
+    this.#later(delay, () => {
       if (!this.#serving || this.#state !== "running" || host.alive) return;
       this.#track(host.start(this.#flags)).then(
         () => {
-          setTimeout(() => this.#reserveDelay.delete(host), RESERVE_MAX_MS);
+          const pid = host.pid;
+          // Back to the shortest delay once this process has lived a while.
+          this.#later(RESTART_MAX_MS, () => {
+            if (host.pid === pid) this.#restartDelay.delete(host);
+          });
           this.#serveHost(host);
         },
         (error) => {
@@ -348,13 +382,22 @@ export class WorkerPool {
           this.#restartLater(host);
         },
       );
-    }, delay);
+    });
+  }
+
+  #later(ms: number, task: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      task();
+    }, ms);
+    this.#timers.add(timer);
   }
 
   /** A serving host whose permission flags are out of date: drain, restart, serve again. */
-  async #reserve(host: HostProcess): Promise<void> {
+  async #restartServing(host: HostProcess): Promise<void> {
     await host.drain(RESTART_GRACE_MS); // Its jobs finish first, as in a broker's restart.
     await host.close();
+    this.#servedHosts.delete(host);
     if (!this.#serving || this.#state !== "running") return;
     await this.#track(host.start(this.#flags));
     this.#serveHost(host);
@@ -512,7 +555,7 @@ export class WorkerPool {
       for (const host of this.#slots.items) {
         if (same) host.functions(this.#served());
         else {
-          this.#reserve(host).catch((error) =>
+          this.#restartServing(host).catch((error) =>
             this.#log.warn("Cannot restart a worker host: {error}", { error: String(error) })
           );
         }
@@ -540,15 +583,7 @@ export class WorkerPool {
 
   /** What a host needs to run any job of `entry`. */
   #runFields(entry: FunctionEntry, request: FollowingRequest) {
-    return {
-      fn: entry.name,
-      url: entry.url,
-      version: entry.version,
-      permissions: workerPermissions(entry.config, this.registry.moduleRead(entry.name), this.#dir),
-      timeoutMs: request.timeoutMs ?? entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      jobId: request.jobId,
-      attempt: request.attempt,
-    };
+    return runFieldsOf(this.#servedFunction(entry), request);
   }
 
   /** A host of a slot: one that can serve the Router, and is started again when it dies then. */
@@ -581,11 +616,12 @@ export class WorkerPool {
   /** The union of the permissions of the functions that loaded (and the black boxes). */
   #permissionFlags(): string[] {
     const loaded = this.registry.list().filter((entry) => !entry.error);
+    // A host that may serve the Router writes its black box and reads PIPELININ_LIBZMQ.
+    const serving = this.#libzmq ? { write: [this.#boxes], env: ["PIPELININ_LIBZMQ"] } : {};
     return hostPermissionFlags(
       loaded.map((entry) => entry.config),
-      hostBaseRead(this.#dir),
+      { read: hostBaseRead(this.#dir), ...serving },
       this.#dir,
-      this.#libzmq ? [this.#boxes] : [],
     );
   }
 

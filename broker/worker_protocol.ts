@@ -140,6 +140,22 @@ export interface HostServeRequest {
   blackBox?: string;
 }
 
+/** What a host needs to run one job of `fn`: the request fields shared by runs and followers. */
+export function runFieldsOf(
+  fn: ServedFunction,
+  job: { jobId: string; attempt: number; timeoutMs?: number },
+) {
+  return {
+    fn: fn.name,
+    url: fn.url,
+    version: fn.version,
+    permissions: fn.permissions,
+    timeoutMs: job.timeoutMs ?? fn.timeoutMs,
+    jobId: job.jobId,
+    attempt: job.attempt,
+  };
+}
+
 /** The functions a serving host offers changed: this is the whole new table. */
 export interface HostFunctionsRequest {
   type: "functions";
@@ -352,13 +368,18 @@ function servedFunctions(value: unknown): ServedFunction[] {
   if (!Array.isArray(value)) throw new TypeError("functions must be an array");
   return value.map((item) => {
     const f = record(item, "function");
+    const permissions = record(f.permissions, "permissions");
+    // A kind left out would be inherited from the host, which has FFI: never granted.
+    for (const kind of ["run", "ffi", "sys", "import"]) {
+      if (permissions[kind] !== false) throw new TypeError(`permissions.${kind} must be false`);
+    }
     return {
       name: str(f, "name"),
       // The broker validated these; the worker constructor re-checks the permissions.
       config: validateConfig(f.config).config,
       url: str(f, "url"),
       version: num(f, "version"),
-      permissions: record(f.permissions, "permissions") as unknown as WorkerPermissions,
+      permissions: permissions as unknown as WorkerPermissions,
       timeoutMs: num(f, "timeoutMs"),
     };
   });

@@ -262,6 +262,8 @@ export interface HostLostEvent {
   type: "host-lost";
   /** The host's broker id. */
   host: string;
+  /** The process that died (a host started again joins under the same id). */
+  pid: number;
   error: ErrorData;
   /** The job it was running when it died. */
   running?: { pipelineId: string; jobId: string; attempt: number };
@@ -558,7 +560,7 @@ const EVENT_FIELDS: Record<RouterEvent["type"], Record<string, Check>> = {
   "broker-functions": { functions: isArray },
   "job-done": { pipelineId: isString, jobId: isString, attempt: isInt, outcome: isOutcome },
   "goodbye": {},
-  "host-lost": { host: isString, error: isErrorData },
+  "host-lost": { host: isString, pid: isInt, error: isErrorData },
   "pipeliner-status": { active: isInt },
   "job-request": { pipelineId: isString, jobId: isString, fn: isString, input: isObject },
   "pipeline-finish": { pipelineId: isString, status: isString, document: isObject },

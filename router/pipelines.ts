@@ -357,21 +357,13 @@ export class PipelineService {
   }
 
   /**
-   * A broker's worker host died: the job it was running failed with the broker's
-   * error (a crash: retried until poison); the jobs it held behind that one never
-   * began, and are queued again without counting a run.
+   * A broker's worker host is gone. When it died (`crash`), the job it was running
+   * failed with the broker's error (a crash: retried until poison). The jobs it still
+   * held never began (a host that leaves has reported every job it ran first): they
+   * are queued again without counting a run.
    */
-  hostLost(entry: BrokerEntry, event: HostLostEvent): void {
-    const { running, error } = event;
-    if (running) {
-      this.#jobDone(entry, {
-        type: "job-done",
-        pipelineId: running.pipelineId,
-        jobId: running.jobId,
-        attempt: running.attempt,
-        outcome: { ok: false, error, durationMs: 0 },
-      });
-    }
+  hostLost(entry: BrokerEntry, crash?: Pick<HostLostEvent, "running" | "error">): void {
+    if (crash?.running) this.#crashed(entry, crash.running, crash.error);
     this.#registry.brokers.delete(entry.id);
     for (const held of this.scheduler.runningOn(entry.id)) {
       const key = executionKey(held.pipelineId, held.jobId);
@@ -381,9 +373,37 @@ export class PipelineService {
       if (!active || !job || held.cancelled || job.status !== "running") continue;
       job.status = "pending";
       job.attempts = Math.max(0, job.attempts - 1); // It never ran.
+      // Its number is spent all the same: a late report of it must not pass for the next run.
+      job.lastAttempt = Math.max(job.lastAttempt ?? 0, held.attempt);
       this.#store.saveJob(active.record, job);
       this.scheduler.enqueue({ ...held, attempt: this.#nextAttempt(job) });
     }
+  }
+
+  /**
+   * The job a dead host was running: failed with the host's error, as a report would
+   * have. A follower the Router had not taken as running yet (the report that it
+   * followed was lost with the host) still has the crash counted, so that a job
+   * that keeps killing hosts becomes poison either way.
+   */
+  #crashed(entry: BrokerEntry, running: NonNullable<HostLostEvent["running"]>, error: ErrorData) {
+    const key = executionKey(running.pipelineId, running.jobId);
+    const current = this.scheduler.running.get(key);
+    if (current?.broker === entry.id && current.attempt === running.attempt) {
+      this.#jobDone(entry, {
+        type: "job-done",
+        pipelineId: running.pipelineId,
+        jobId: running.jobId,
+        attempt: running.attempt,
+        outcome: { ok: false, error, durationMs: 0 },
+      });
+      return;
+    }
+    const active = this.#active.get(running.pipelineId);
+    const job = active?.jobs.get(running.jobId);
+    if (!active || !job || job.status !== "pending" || job.lastAttempt !== running.attempt) return;
+    job.attemptErrors = [...(job.attemptErrors ?? []), error];
+    if (!this.#poisoned(active, job)) this.#store.saveJob(active.record, job);
   }
 
   /** Fails a job that crashed its process too often; true when it did. */

@@ -465,14 +465,18 @@ export class ZmqServer {
         }
         return;
       case "goodbye":
-        if (broker) this.service.brokerGone(broker);
+        // A worker host leaves having reported every job it ran: the rest never began.
+        if (broker?.of !== undefined) this.service.hostLost(broker);
+        else if (broker) this.service.brokerGone(broker);
         if (pipeliner) this.service.pipelinerGone(pipeliner);
         return;
       case "host-lost": {
-        // Only a host's own broker can say it died.
+        // Only a host's own broker can say it died, and only of that process (a host
+        // started again may have joined under the same id already).
         const host = this.#deps.registry.brokers.get(event.host);
-        if (broker && host?.of === broker.id) this.service.hostLost(host, event);
-        else if (!broker) unknown();
+        if (broker && host?.of === broker.id && host.pid === event.pid) {
+          this.service.hostLost(host, event);
+        } else if (!broker) unknown();
         return;
       }
       case "pipeliner-status":
