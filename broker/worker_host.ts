@@ -397,7 +397,15 @@ async function main(): Promise<never> {
           cancel(request.id);
           break;
         case "serve":
-          service ??= new HostService(request, runs);
+          if (service) break;
+          service = new HostService(request, runs);
+          // Killed with its process group (Ctrl-C): leave no black box behind.
+          for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+            Deno.addSignalListener(signal, () => {
+              service?.close();
+              Deno.exit(code);
+            });
+          }
           break;
         case "functions":
           service?.update(request.functions);
