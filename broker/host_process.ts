@@ -468,7 +468,10 @@ export class HostProcess {
         ...(malformed ? { malformed } : {}),
       });
     }
-    if (!this.#stopping) {
+    // Interrupted with its process group (Ctrl-C): the broker is stopping too.
+    const interrupted = status.code === 130 || status.code === 143 ||
+      status.signal === "SIGINT" || status.signal === "SIGTERM";
+    if (!this.#stopping && !interrupted) {
       this.#log.warn("Worker host {pid} exited (code {code}, signal {signal}): {stderr}", {
         pid: child.pid,
         code: status.code,

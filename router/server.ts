@@ -394,15 +394,23 @@ export class ZmqServer {
           lastSeen: now,
           since: now,
         }, request.functions);
-        this.#log.info(
-          "Broker {broker} joined from {host} with {slots} slots and {count} functions",
-          {
+        if (typeof request.broker.of === "string") {
+          this.#log.info("Worker host {broker} of broker {of} joined from {host}", {
             broker: id,
+            of: request.broker.of,
             host: request.broker.host,
-            slots: request.broker.slots,
-            count: request.functions.length,
-          },
-        );
+          });
+        } else {
+          this.#log.info(
+            "Broker {broker} joined from {host} with {slots} slots and {count} functions",
+            {
+              broker: id,
+              host: request.broker.host,
+              slots: request.broker.slots,
+              count: request.functions.length,
+            },
+          );
+        }
         return this.clusterConfig;
       }
       case "pipeliner-hello": {
