@@ -108,6 +108,8 @@ export class HostService {
   readonly #cancelled = new Set<number>();
   /** Followers the Router was told began (`followed`): their outcome is reported. */
   readonly #followed = new Set<number>();
+  /** Runs a drain stopped: the Router requeues them when the host leaves. */
+  readonly #abandoned = new Set<number>();
   readonly #held: PeerReport[] = [];
   #holdTimer: ReturnType<typeof setTimeout> | undefined;
   #draining = false;
@@ -206,8 +208,10 @@ export class HostService {
     if (at >= 0) this.#order.splice(at, 1);
     if (at === 0) this.#record(); // The next one runs now.
     this.#byKey.delete(keyOf(taken.pipelineId, taken));
-    // A follower that never began as far as the Router knows is left to the Router.
-    if (taken.follower && !this.#followed.delete(id)) return true;
+    // A follower that never began as far as the Router knows is left to the Router, and
+    // so is a run a drain stopped.
+    const begun = !taken.follower || this.#followed.delete(id);
+    if (this.#abandoned.delete(id) || !begun) return true;
     const now = performance.now();
     // It began when it was handed over or when the job before it ended, whichever was later.
     const durationMs = now - Math.max(taken.handedAt, this.#lastEnded);
@@ -244,11 +248,18 @@ export class HostService {
    */
   async drain(graceMs: number): Promise<void> {
     this.#draining = true;
+    // Serving no function, it is sent no more jobs while it finishes those it took.
+    this.#link.send({ type: "broker-functions", functions: [] }).catch(() => {});
     const deadline = Date.now() + graceMs;
     while (this.#taken.size > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
-    for (const id of [...this.#taken.keys()]) this.#cancel(id);
+    // What is left is stopped and not reported: after the goodbye the Router queues it
+    // again without counting a run (the one running was interrupted, not failed).
+    for (const id of [...this.#taken.keys()]) {
+      this.#abandoned.add(id);
+      this.#cancel(id);
+    }
     const cancelled = Date.now() + 1000;
     while (this.#taken.size > 0 && Date.now() < cancelled) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));

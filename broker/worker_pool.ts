@@ -164,6 +164,12 @@ export class WorkerPool {
   #starts = new Set<Promise<void>>();
   /** Set by `serve()`: the hosts take their jobs from the Router themselves. */
   #serving: ServeTarget | undefined;
+  /** The last target served, kept through a drain: a host that dies then is still reported. */
+  #lastTarget: ServeTarget | undefined;
+  /** Permission-change restarts, one host at a time (the others keep serving). */
+  #restartQueue: Promise<void> = Promise.resolve();
+  /** Hosts with such a restart pending. */
+  readonly #restarting = new Set<HostProcess>();
   /** Delay before a serving host that died is started again, per host. */
   readonly #restartDelay = new Map<HostProcess, number>();
   /** Hosts told to serve since they started: their black box is theirs. */
@@ -273,6 +279,7 @@ export class WorkerPool {
   serve(target: ServeTarget): void {
     if (this.#state !== "running") throw new Error(`WorkerPool cannot serve: it is ${this.#state}`);
     this.#serving = target;
+    this.#lastTarget = target;
     for (const host of this.#slots.items) {
       if (host.alive) this.#serveHost(host);
       else this.#restartLater(host); // It died before it could serve.
@@ -336,8 +343,8 @@ export class WorkerPool {
    * which only a host that was told to serve has written), and start it again.
    */
   #hostExited(host: HostProcess, death: HostExit): void {
-    const target = this.#serving;
-    if (!target || this.#state !== "running") return;
+    const target = this.#lastTarget;
+    if (!target || !this.#servedHosts.has(host)) return;
     const running = this.#servedHosts.delete(host) ? readBlackBox(this.#blackBox(host)) : undefined;
     this.#onHostLost?.({
       host: this.#hostId(target, host),
@@ -359,7 +366,7 @@ export class WorkerPool {
         }
         : {}),
     });
-    this.#restartLater(host);
+    if (this.#serving && this.#state === "running") this.#restartLater(host);
   }
 
   /** Starts a serving host that died again, a little later each time it keeps dying. */
@@ -554,10 +561,15 @@ export class WorkerPool {
     if (this.#serving) {
       for (const host of this.#slots.items) {
         if (same) host.functions(this.#served());
-        else {
-          this.#restartServing(host).catch((error) =>
-            this.#log.warn("Cannot restart a worker host: {error}", { error: String(error) })
-          );
+        else if (!this.#restarting.has(host)) {
+          // One host at a time, so that the others keep taking jobs meanwhile.
+          this.#restarting.add(host);
+          this.#restartQueue = this.#restartQueue
+            .then(() => this.#restartServing(host))
+            .catch((error) =>
+              this.#log.warn("Cannot restart a worker host: {error}", { error: String(error) })
+            )
+            .finally(() => this.#restarting.delete(host));
         }
       }
       return;

@@ -376,7 +376,17 @@ export class ZmqServer {
       case "broker-hello": {
         const id = decoder.decode(address);
         const previous = registry.brokers.get(id);
-        if (previous) service.brokerGone(previous);
+        if (previous?.of !== undefined && previous.pid === Number(request.broker.pid)) {
+          // A worker host saying hello again (its first went unanswered in time): it
+          // still runs what it took, so nothing is requeued.
+          previous.functions = new Map(request.functions.map((f) => [f.name, f]));
+          previous.lastSeen = Date.now();
+          return this.clusterConfig;
+        }
+        // A host started again under the same id: what the old one held never began
+        // (its broker reports the job that took it down, when that comes first).
+        if (previous?.of !== undefined) service.hostLost(previous);
+        else if (previous) service.brokerGone(previous);
         const now = Date.now();
         const slots = Math.max(0, Math.floor(Number(request.broker.slots)) || 0);
         const prefetch = Math.min(

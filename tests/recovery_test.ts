@@ -6,6 +6,7 @@ import { assertEquals } from "./_assert.ts";
 import { Cluster, freePort } from "./_cluster.ts";
 import { writeOldStore } from "./_helpers.ts";
 import { start as startRouter } from "../router/mod.ts";
+import { start as startBroker } from "../broker/mod.ts";
 
 const WAIT = { timeoutMs: 60_000 };
 
@@ -60,6 +61,30 @@ Deno.test("kill -9 a broker mid-job: the job runs again on another broker", asyn
   assertEquals(result.status, "succeeded", cluster.logs());
   assertEquals(result.document.n, 6);
   assertEquals(result.jobs[0]?.attempts, 2);
+});
+
+Deno.test("a broker that stops before its hosts' jobs end hands them back: they run elsewhere, no run counted", async () => {
+  await using cluster = await Cluster.start({ brokers: 0, waitFor: [] });
+  const broker = await startBroker({
+    router: cluster.api,
+    functionsDir: "tests/fixtures/functions",
+    workers: 1,
+    heapMb: 64,
+  });
+  let stopped = false;
+  try {
+    await cluster.waitForFunctions(["slow"]);
+    const id = await cluster.manager.start({ graph: { slow: [] }, data: { ms: 2000 } });
+    await waitUntilRunning(cluster, id, 0);
+    await broker.stop(200); // Far less than the job needs: it is stopped, not failed.
+    stopped = true;
+    cluster.addBroker();
+    const result = await cluster.manager.wait(id, WAIT);
+    assertEquals(result.status, "succeeded", cluster.logs());
+    assertEquals([result.jobs[0]?.attempts, result.jobs[0]?.attemptErrors], [1, undefined]);
+  } finally {
+    if (!stopped) await broker.stop(0);
+  }
 });
 
 Deno.test("kill -9 the pipeliner mid-pipeline: another pipeliner takes over", async () => {
