@@ -27,7 +27,7 @@ import type {
 import { MAX_PLAN_DEPTH } from "../core/protocol.ts";
 import type { ErrorData, JsonObject, PipelineSpec } from "../core/types.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "./registry.ts";
-import { type Attempt, executionKey, Scheduler } from "./scheduler.ts";
+import { type Attempt, executionKey, type RunningAttempt, Scheduler } from "./scheduler.ts";
 import type { PipelineStore } from "./store.ts";
 
 /** Where the service's messages go (sent after the store commits). */
@@ -330,13 +330,7 @@ export class PipelineService {
 
   /** A broker left or died: its running attempts go back to the queue. */
   brokerGone(entry: BrokerEntry): void {
-    this.#registry.brokers.delete(entry.id);
-    for (const running of this.scheduler.runningOn(entry.id)) {
-      const key = executionKey(running.pipelineId, running.jobId);
-      this.scheduler.finish(key);
-      const active = this.#active.get(running.pipelineId);
-      const job = active?.jobs.get(running.jobId);
-      if (!active || !job || running.cancelled || job.status !== "running") continue;
+    this.#forget(entry, (active, job, running) => {
       const lost = {
         name: "BrokerLostError",
         message: `Broker "${entry.id}" was lost while running job "${job.jobId}"`,
@@ -344,7 +338,7 @@ export class PipelineService {
       };
       job.error = lost;
       job.attemptErrors = [...(job.attemptErrors ?? []), lost];
-      if (this.#poisoned(active, job)) continue;
+      if (this.#poisoned(active, job)) return;
       this.#log.warn("Requeuing job {jobId} of {pipelineId}: broker {broker} is gone", {
         jobId: running.jobId,
         pipelineId: running.pipelineId,
@@ -353,6 +347,22 @@ export class PipelineService {
       job.status = "pending";
       this.#store.saveJob(active.record, job);
       this.scheduler.enqueue({ ...running, attempt: this.#nextAttempt(job) });
+    });
+  }
+
+  /** Forgets a broker, handing each of its attempts whose job still runs to `requeue`. */
+  #forget(
+    entry: BrokerEntry,
+    requeue: (active: Active, job: JobRecord, running: RunningAttempt) => void,
+  ): void {
+    this.#registry.brokers.delete(entry.id);
+    for (const running of this.scheduler.runningOn(entry.id)) {
+      this.scheduler.finish(executionKey(running.pipelineId, running.jobId));
+      const active = this.#active.get(running.pipelineId);
+      const job = active?.jobs.get(running.jobId);
+      if (active && job && !running.cancelled && job.status === "running") {
+        requeue(active, job, running);
+      }
     }
   }
 
@@ -364,20 +374,14 @@ export class PipelineService {
    */
   hostLost(entry: BrokerEntry, crash?: Pick<HostLostEvent, "running" | "error">): void {
     if (crash?.running) this.#crashed(entry, crash.running, crash.error);
-    this.#registry.brokers.delete(entry.id);
-    for (const held of this.scheduler.runningOn(entry.id)) {
-      const key = executionKey(held.pipelineId, held.jobId);
-      this.scheduler.finish(key);
-      const active = this.#active.get(held.pipelineId);
-      const job = active?.jobs.get(held.jobId);
-      if (!active || !job || held.cancelled || job.status !== "running") continue;
+    this.#forget(entry, (active, job, held) => {
       job.status = "pending";
       job.attempts = Math.max(0, job.attempts - 1); // It never ran.
       // Its number is spent all the same: a late report of it must not pass for the next run.
       job.lastAttempt = Math.max(job.lastAttempt ?? 0, held.attempt);
       this.#store.saveJob(active.record, job);
       this.scheduler.enqueue({ ...held, attempt: this.#nextAttempt(job) });
-    }
+    });
   }
 
   /**
