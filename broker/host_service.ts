@@ -174,11 +174,6 @@ export class HostService {
     }
   }
 
-  /** Whether the run with this id is one of ours. */
-  owns(id: number): boolean {
-    return this.#taken.has(id);
-  }
-
   /** A run of ours was handed to its worker now. */
   handed(id: number): void {
     const taken = this.#taken.get(id);
