@@ -180,7 +180,7 @@ export class WorkerPool {
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
   /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
-  readonly #boxes = `${tempDir()}/pipelinin-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  readonly #boxes = `${tempDir()}/pipelinin-hosts/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 
   /** @throws {RangeError} when `size` or `heapMb` is not a positive whole number. */
   constructor(options: WorkerPoolOptions) {
@@ -548,6 +548,15 @@ export class WorkerPool {
     await Promise.allSettled(this.#starts);
     await this.#describerStopping;
     await Promise.all([...this.#slots.items, this.#describer].map((host) => host?.close()));
+    // A host that died last (and was not started again) left its black box behind.
+    if (this.#libzmq) {
+      try {
+        Deno.removeSync(this.#boxes, { recursive: true });
+      } catch {
+        // Gone already, or no write permission (the broker's tasks grant it for
+        // <TMPDIR>/pipelinin-hosts).
+      }
+    }
     this.#state = "closed";
   }
 

@@ -7,7 +7,19 @@
  * @module
  */
 
-/** Permission flags by daemon. */
+/** Where temporary files go: `TMPDIR`, else `/tmp`. */
+function tempDir(): string {
+  try {
+    return Deno.env.get("TMPDIR") ?? "/tmp";
+  } catch {
+    return "/tmp";
+  }
+}
+
+/**
+ * Permission flags by daemon. The broker writes in `<TMPDIR>/pipelinin-hosts` only,
+ * to clear its worker hosts' black boxes (see `broker/host_service.ts`).
+ */
 export const DAEMON_PERMISSIONS = {
   router: [
     "--allow-ffi",
@@ -17,6 +29,13 @@ export const DAEMON_PERMISSIONS = {
     "--allow-net",
     "--allow-sys",
   ],
-  broker: ["--allow-ffi", "--allow-read", "--allow-env", "--allow-sys", "--allow-run"],
+  broker: [
+    "--allow-ffi",
+    "--allow-read",
+    `--allow-write=${tempDir()}/pipelinin-hosts`,
+    "--allow-env",
+    "--allow-sys",
+    "--allow-run",
+  ],
   pipeliner: ["--allow-ffi", "--allow-read", "--allow-env", "--allow-sys"],
 } as const satisfies Record<string, readonly string[]>;
