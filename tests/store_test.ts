@@ -46,7 +46,9 @@ Deno.test("a store error fails the job with that error; the pipeline ends", asyn
 });
 
 Deno.test("a broker started with --file-store but no write permission says how to fix it", async () => {
+  // Killed after 30 s: a broker that could write there would run on instead of failing.
   const child = await new Deno.Command(Deno.execPath(), {
+    signal: AbortSignal.timeout(30_000),
     args: [
       "run",
       ...DAEMON_PERMISSIONS.broker,
