@@ -17,7 +17,9 @@
  * @module
  */
 import { resolve } from "node:path";
+import { HOST_BOXES_DIR } from "../core/daemon_permissions.ts";
 import { getLogger } from "../core/log.ts";
+import type { HostLostEvent } from "../core/protocol.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { SlotQueue } from "./_slot_queue.ts";
 import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";
@@ -82,14 +84,8 @@ export interface WorkerPoolOptions {
   onHostLost?: (lost: HostLost) => void;
 }
 
-/** A serving host died: its id, the error of the job it was running, and that job. */
-export interface HostLost {
-  host: string;
-  /** The process that died. */
-  pid: number;
-  error: ErrorData;
-  running?: { pipelineId: string; jobId: string; attempt: number };
-}
+/** A serving host died: what its broker tells the Router (`host-lost`). */
+export type HostLost = Omit<HostLostEvent, "type">;
 
 /** Where serving hosts join: see {@linkcode WorkerPool.serve}. */
 export interface ServeTarget {
@@ -180,7 +176,7 @@ export class WorkerPool {
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
   /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
-  readonly #boxes = `${tempDir()}/pipelinin-hosts/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  readonly #boxes = `${HOST_BOXES_DIR}/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 
   /** @throws {RangeError} when `size` or `heapMb` is not a positive whole number. */
   constructor(options: WorkerPoolOptions) {
@@ -344,8 +340,8 @@ export class WorkerPool {
    */
   #hostExited(host: HostProcess, death: HostExit): void {
     const target = this.#lastTarget;
-    if (!target || !this.#servedHosts.has(host)) return;
-    const running = this.#servedHosts.delete(host) ? readBlackBox(this.#blackBox(host)) : undefined;
+    if (!target || !this.#servedHosts.delete(host)) return;
+    const running = readBlackBox(this.#blackBox(host));
     this.#onHostLost?.({
       host: this.#hostId(target, host),
       pid: death.pid,
@@ -741,14 +737,5 @@ function keep(logs: LogRecord[], record: LogRecord): void {
       level: "warn",
       message: `Log records after the first ${MAX_LOGS_PER_JOB} were dropped`,
     });
-  }
-}
-
-/** Where temporary files go: `TMPDIR`, else `/tmp`. */
-function tempDir(): string {
-  try {
-    return Deno.env.get("TMPDIR") ?? "/tmp";
-  } catch {
-    return "/tmp"; // No env permission.
   }
 }

@@ -17,9 +17,12 @@ function tempDir(): string {
 }
 
 /**
- * Permission flags by daemon. The broker writes in `<TMPDIR>/pipelinin-hosts` only,
- * to clear its worker hosts' black boxes (see `broker/host_service.ts`).
+ * Where a broker's worker hosts keep their black boxes (see `broker/host_service.ts`),
+ * each broker in a folder of its own: the one place the broker may write, to clear it.
  */
+export const HOST_BOXES_DIR = `${tempDir()}/pipelinin-hosts`;
+
+/** Permission flags by daemon. */
 export const DAEMON_PERMISSIONS = {
   router: [
     "--allow-ffi",
@@ -32,7 +35,7 @@ export const DAEMON_PERMISSIONS = {
   broker: [
     "--allow-ffi",
     "--allow-read",
-    `--allow-write=${tempDir()}/pipelinin-hosts`,
+    `--allow-write=${HOST_BOXES_DIR}`,
     "--allow-env",
     "--allow-sys",
     "--allow-run",
