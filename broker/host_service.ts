@@ -224,7 +224,7 @@ export class HostService {
       ? taken.next
       : undefined;
     if (followed) this.#followed.add(nextId!);
-    this.#held.push({
+    this.#report({
       type: "job-done",
       pipelineId: taken.pipelineId,
       jobId: taken.jobId,
@@ -232,8 +232,6 @@ export class HostService {
       outcome,
       ...(followed ? { followed } : {}),
     });
-    if (this.#held.length >= MAX_BATCH) this.#flush();
-    else queueMicrotask(() => this.#release());
     return true;
   }
 
@@ -245,24 +243,26 @@ export class HostService {
     this.#draining = true;
     // Serving no function, it is sent no more jobs while it finishes those it took.
     this.#link.send({ type: "broker-functions", functions: [] }).catch(() => {});
-    const deadline = Date.now() + graceMs;
-    while (this.#taken.size > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-    }
+    await this.#settle(graceMs);
     // What is left is stopped and not reported: after the goodbye the Router queues it
     // again without counting a run (the one running was interrupted, not failed).
     for (const id of [...this.#taken.keys()]) {
       this.#abandoned.add(id);
       this.#cancel(id);
     }
-    const cancelled = Date.now() + 1000;
-    while (this.#taken.size > 0 && Date.now() < cancelled) {
-      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
-    }
+    await this.#settle(1000);
     this.#flush();
     await this.#session.stop();
     await this.#link.close();
     this.close();
+  }
+
+  /** Waits until every run taken has ended, for up to `ms`. */
+  async #settle(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.#taken.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
   }
 
   /** Removes the black box (and its folder, once no other host's is in it). */
@@ -329,7 +329,7 @@ export class HostService {
         if (!this.#draining) this.#take(event);
         return;
       case "job-cancel": {
-        const prefix = `${event.pipelineId}\u0000${event.jobId}\u0000`;
+        const prefix = jobKeyPrefix(event.pipelineId, event.jobId);
         for (const [key, id] of this.#byKey) {
           if (
             event.attempt === undefined ? key.startsWith(prefix) : key === prefix + event.attempt
@@ -351,15 +351,13 @@ export class HostService {
   #take(job: JobRunEvent): void {
     const head = this.#functions.get(job.fn);
     if (!head) {
-      this.#held.push({
+      return this.#report({
         type: "job-done",
         pipelineId: job.pipelineId,
         jobId: job.jobId,
         attempt: job.attempt,
         outcome: { ok: false, error: functionNotFound(job.fn), durationMs: 0 },
       });
-      queueMicrotask(() => this.#release());
-      return;
     }
     const chain: { step: JobFollower; fn: ServedFunction }[] = [];
     for (let next = job.then; next; next = next.then) {
@@ -407,6 +405,13 @@ export class HostService {
     });
   }
 
+  /** Holds a report, to leave with those of the jobs that run right after. */
+  #report(report: PeerReport): void {
+    this.#held.push(report);
+    if (this.#held.length >= MAX_BATCH) this.#flush();
+    else queueMicrotask(() => this.#release());
+  }
+
   /** Sends the held reports once the host has nothing left to run, else soon. */
   #release(): void {
     if (this.#held.length === 0) return;
@@ -431,7 +436,12 @@ function table(functions: ServedFunction[]): Map<string, ServedFunction> {
 
 /** The key of one attempt of one job: pipeline, job and attempt. */
 export function keyOf(pipelineId: string, job: { jobId: string; attempt: number }): string {
-  return `${pipelineId}\u0000${job.jobId}\u0000${job.attempt}`;
+  return jobKeyPrefix(pipelineId, job.jobId) + job.attempt;
+}
+
+/** What the keys of every attempt of one job start with. */
+export function jobKeyPrefix(pipelineId: string, jobId: string): string {
+  return `${pipelineId}\u0000${jobId}\u0000`;
 }
 
 function runFields(

@@ -25,7 +25,7 @@ import { libzmqFile, loadLibzmq } from "../core/zmq/mod.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { readLoad } from "./load.ts";
 import { RouterStore, type Store, type StoreJob } from "./store.ts";
-import { keyOf } from "./host_service.ts";
+import { jobKeyPrefix, keyOf } from "./host_service.ts";
 import { type JobOutcome as PoolOutcome, WorkerPool } from "./worker_pool.ts";
 import type { JobLogMessage } from "./worker_protocol.ts";
 
@@ -85,6 +85,8 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
    */
   const libzmq = libzmqFile(loadLibzmq());
   const direct = store instanceof RouterStore && libzmq !== undefined;
+  /** Slots the broker has itself: none when its hosts take the jobs. */
+  const ownSlots = direct ? 0 : slots;
   // Each host gets its share of the prefetched jobs and runs them back to back.
   const pool = new WorkerPool({
     functionsDir,
@@ -271,7 +273,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
           return;
         }
         for (const [key, controller] of running) {
-          if (key.startsWith(`${event.pipelineId}\u0000${event.jobId}\u0000`)) controller.abort();
+          if (key.startsWith(jobKeyPrefix(event.pipelineId, event.jobId))) controller.abort();
         }
         return;
       }
@@ -309,13 +311,10 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     // them running (so they count as served while a host restarts), with no slot.
     hello: () => ({
       type: "broker-hello",
-      broker: { id, host: Deno.hostname(), pid: Deno.pid, slots: direct ? 0 : slots, prefetch },
+      broker: { id, host: Deno.hostname(), pid: Deno.pid, slots: ownSlots, prefetch },
       functions: functions(),
     }),
-    status: () => ({
-      type: "broker-status",
-      load: readLoad(direct ? 0 : pool.busy, direct ? 0 : slots, pool.pids),
-    }),
+    status: () => ({ type: "broker-status", load: readLoad(pool.busy, ownSlots, pool.pids) }),
     joined: direct
       ? `Broker ${id} joined the Router; its ${slots} worker hosts take the jobs`
       : `Broker ${id} joined the Router with ${slots} slots`,
