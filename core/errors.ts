@@ -6,6 +6,48 @@
  */
 import type { ErrorData } from "./types.ts";
 
+/**
+ * The name of every error that crosses a process boundary (a reply, a job's
+ * outcome, a record in the store). Both sides spell it from here: the side that
+ * makes an error and the side that matches on it, so a rename cannot split them.
+ */
+export const ErrorName = {
+  /** A submitted pipeline is invalid; `problems` lists every problem. */
+  PipelineValidation: "PipelineValidationError",
+  PipelineNotFound: "PipelineNotFoundError",
+  PipelineEnded: "PipelineEndedError",
+  TooManyPipelines: "TooManyPipelinesError",
+  PipelineDeadline: "PipelineDeadlineError",
+  PipelineFailed: "PipelineFailedError",
+  /** A function threw it to fail its job at once, without retries. */
+  NonRetryable: "NonRetryableError",
+  JobTimeout: "JobTimeoutError",
+  JobCancelled: "JobCancelledError",
+  /** A follower whose predecessor did not succeed: it never began. */
+  JobSkipped: "JobSkippedError",
+  /** A job crashed its worker host this often: it is not run again. */
+  PoisonJob: "PoisonJobError",
+  FunctionNotFound: "FunctionNotFoundError",
+  FunctionLoad: "FunctionLoadError",
+  /** The job's worker host ran out of heap and died. */
+  OutOfMemory: "OutOfMemoryError",
+  /** A Web Worker or its host died or misbehaved. */
+  WorkerCrashed: "WorkerCrashedError",
+  BrokerLost: "BrokerLostError",
+  /** A message could not be parsed. */
+  Protocol: "ProtocolError",
+  RequestTimeout: "RequestTimeoutError",
+  WaitTimeout: "WaitTimeoutError",
+} as const;
+
+/** One of {@linkcode ErrorName}'s names. */
+export type ErrorName = (typeof ErrorName)[keyof typeof ErrorName];
+
+/** An error as plain data under one of the names above. */
+export function errorData(name: ErrorName, message: string, retryable: boolean): ErrorData {
+  return { name, message, retryable };
+}
+
 /** A pipeline is invalid; `problems` lists every problem found, not just the first. */
 export class PipelineValidationError extends Error {
   override name = "PipelineValidationError";
