@@ -28,7 +28,7 @@ export {
 } from "./core/pipeline_manager.ts";
 export { RemoteError, RequestTimeoutError } from "./core/router_link.ts";
 export { JobTimeoutError, NonRetryableError, PipelineValidationError } from "./core/errors.ts";
-export type { FunctionInfo, FunctionView, JobRecord, PipelineRecord } from "./core/protocol.ts";
+export type { FunctionInfo, FunctionView, JobRecord, PipelineRecord } from "./core/protocol/mod.ts";
 export type {
   ErrorData,
   FunctionConfig,

@@ -10,8 +10,8 @@
 import { dirname } from "node:path";
 import { restrictInput } from "../core/dag.ts";
 import { getLogger } from "../core/log.ts";
-import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
-import { MAX_BATCH } from "../core/protocol.ts";
+import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol/mod.ts";
+import { MAX_BATCH } from "../core/protocol/mod.ts";
 import { RouterLink } from "../core/router_link.ts";
 import { RouterSession } from "../core/router_session.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";

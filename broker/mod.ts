@@ -19,7 +19,7 @@ import type {
   JobOutcome,
   JobRunEvent,
   PeerEvent,
-} from "../core/protocol.ts";
+} from "../core/protocol/mod.ts";
 import { RouterLink } from "../core/router_link.ts";
 import { libzmqFile, loadLibzmq } from "../core/zmq/mod.ts";
 import { RouterSession } from "../core/router_session.ts";

@@ -19,7 +19,7 @@
 import { resolve } from "node:path";
 import { HOST_BOXES_DIR } from "../core/daemon_permissions.ts";
 import { getLogger } from "../core/log.ts";
-import type { HostLostEvent } from "../core/protocol.ts";
+import type { HostLostEvent } from "../core/protocol/mod.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { SlotQueue } from "./_slot_queue.ts";
 import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";

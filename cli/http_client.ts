@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { PipelineRecord } from "../core/protocol.ts";
+import type { PipelineRecord } from "../core/protocol/mod.ts";
 
 /** The Router answered with an error status. */
 export class HttpError extends Error {

@@ -10,7 +10,7 @@
  */
 import { PipelineValidationError } from "./errors.ts";
 import type { ErrorData, JobStatus, JsonObject, JsonValue } from "./types.ts";
-import type { JobPlan, PlannedJob } from "./protocol.ts";
+import type { JobPlan, PlannedJob } from "./protocol/mod.ts";
 
 /** Size limits a pipeline must stay within. */
 export interface PipelineLimits {

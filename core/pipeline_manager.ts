@@ -6,7 +6,7 @@
  */
 import { Context } from "./zmq/mod.ts";
 import { uuidv7 } from "./ids.ts";
-import type { FunctionView, PipelineRecord } from "./protocol.ts";
+import type { FunctionView, PipelineRecord } from "./protocol/mod.ts";
 import { RequestTimeoutError, RouterLink } from "./router_link.ts";
 import type { PipelineSpec } from "./types.ts";
 

@@ -20,7 +20,7 @@ import {
   type Request,
   type RouterEvent,
   splitBatch,
-} from "./protocol.ts";
+} from "./protocol/mod.ts";
 import { PipelineValidationError } from "./errors.ts";
 
 /** The Router answered a request with an error; `name` says which. */

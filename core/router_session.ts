@@ -7,7 +7,7 @@
  */
 import { toErrorData } from "./errors.ts";
 import type { Logger } from "./log.ts";
-import type { BrokerHelloRequest, PipelinerHelloRequest, RouterEvent } from "./protocol.ts";
+import type { BrokerHelloRequest, PipelinerHelloRequest, RouterEvent } from "./protocol/mod.ts";
 import type { RouterLink } from "./router_link.ts";
 
 /** What a session sends. */

@@ -26,7 +26,7 @@ import {
   validatePipeline,
 } from "../core/dag.ts";
 import { getLogger } from "../core/log.ts";
-import type { JobPlan, PeerEvent } from "../core/protocol.ts";
+import type { JobPlan, PeerEvent } from "../core/protocol/mod.ts";
 import { RouterLink } from "../core/router_link.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { toErrorData } from "../core/errors.ts";

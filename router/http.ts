@@ -12,7 +12,7 @@ import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
 import { PipelineValidationError, toErrorData } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import type { PipelineRecord } from "../core/protocol.ts";
+import type { PipelineRecord } from "../core/protocol/mod.ts";
 import type { PipelineStatus } from "../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";

@@ -23,8 +23,8 @@ import type {
   PeerEvent,
   PipelineFinishEvent,
   PipelineRecord,
-} from "../core/protocol.ts";
-import { MAX_PLAN_DEPTH } from "../core/protocol.ts";
+} from "../core/protocol/mod.ts";
+import { MAX_PLAN_DEPTH } from "../core/protocol/mod.ts";
 import type { ErrorData, JsonObject, PipelineSpec } from "../core/types.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "./registry.ts";
 import { type Attempt, executionKey, type RunningAttempt, Scheduler } from "./scheduler.ts";

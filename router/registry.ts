@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BrokerLoad, FunctionInfo, FunctionView } from "../core/protocol.ts";
+import type { BrokerLoad, FunctionInfo, FunctionView } from "../core/protocol/mod.ts";
 import type { FunctionConfig } from "../core/types.ts";
 
 /** A connected broker. */

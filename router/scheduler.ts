@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JobPlan } from "../core/protocol.ts";
+import type { JobPlan } from "../core/protocol/mod.ts";
 import type { JsonObject } from "../core/types.ts";
 import type { BrokerEntry, Registry } from "./registry.ts";
 

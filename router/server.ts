@@ -25,7 +25,7 @@ import {
   type RouterEvent,
   splitBatch,
   type WaitRequest,
-} from "../core/protocol.ts";
+} from "../core/protocol/mod.ts";
 import { PipelineValidationError, toErrorData } from "../core/errors.ts";
 import { Context, type Socket, SocketClosedError } from "../core/zmq/mod.ts";
 import { PipelineService } from "./pipelines.ts";

@@ -1,5 +1,5 @@
 import { assertEquals } from "../tests/_assert.ts";
-import type { PipelineRecord } from "../core/protocol.ts";
+import type { PipelineRecord } from "../core/protocol/mod.ts";
 import { DatabaseSync } from "node:sqlite";
 import { INLINE_JOBS, PipelineStore } from "./store.ts";
 import { writeOldStore } from "../tests/_helpers.ts";

@@ -5,7 +5,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
 import { Context } from "../core/zmq/mod.ts";
-import { PROTOCOL } from "../core/protocol.ts";
+import { PROTOCOL } from "../core/protocol/mod.ts";
 
 const WAIT = { timeoutMs: 30_000 };
 const text = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -70,7 +70,7 @@ Deno.test("malformed frames and HTTP bodies get clear errors and the Router keep
             pipelineId: "p",
             jobId: "a",
             attempt: 1,
-            outcome: { ok: true, output: {} },
+            outcome: { ok: true, output: {}, durationMs: 1 },
             followed: { jobId: "b" },
           }),
         ],

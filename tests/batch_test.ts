@@ -7,7 +7,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
 import type { Socket } from "../core/zmq/mod.ts";
 import { withContext } from "./_helpers.ts";
-import { PROTOCOL } from "../core/protocol.ts";
+import { PROTOCOL } from "../core/protocol/mod.ts";
 
 const encoder = new TextEncoder();
 const json = (value: unknown) => encoder.encode(JSON.stringify(value));

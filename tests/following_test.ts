@@ -8,7 +8,7 @@ import { assertEquals } from "./_assert.ts";
 import { Cluster, Daemon } from "./_cluster.ts";
 import { delay, withContext, withTimeout } from "./_helpers.ts";
 import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
-import { PROTOCOL } from "../core/protocol.ts";
+import { PROTOCOL } from "../core/protocol/mod.ts";
 import type { Socket } from "../core/zmq/mod.ts";
 
 const encoder = new TextEncoder();
@@ -258,7 +258,11 @@ Deno.test("the Router stops a follower it cannot take, and the followers of a pi
     assertEquals((first.then as Message).jobId, "b");
     await send({
       ...doneEvent(failing, {}),
-      outcome: { ok: false, error: { name: "RangeError", message: "no", retryable: false } },
+      outcome: {
+        ok: false,
+        error: { name: "RangeError", message: "no", retryable: false },
+        durationMs: 1,
+      },
     });
     const calledOff = await next("job-cancel");
     assertEquals([calledOff.jobId, calledOff.attempt], ["b", 1]);

@@ -1,0 +1,282 @@
+/**
+ * The messages between pipelinin's daemons and clients: requests (they carry an
+ * `id` and get one {@linkcode Reply}) and events (no `id`, no reply), as unions
+ * tagged by `type`. `docs/protocol.md` documents the same for other languages.
+ *
+ * @module
+ */
+import type { ErrorData, JsonObject, PipelineSpec, PipelineStatus } from "../types.ts";
+import type { BrokerLoad, FunctionInfo, JobOutcome, JobRecord, ReplyError } from "./records.ts";
+
+/** The first frame of every message; changes only with an incompatible protocol. */
+export const PROTOCOL = "pipelinin/1";
+
+/** Plans and followers nest at most this deep; one nested deeper is malformed. */
+export const MAX_PLAN_DEPTH = 16;
+
+// ---- Requests (carry `id`, get one `reply`) --------------------------------------------
+
+/** Submit a pipeline; replies `{ pipelineId, status }`. */
+export interface SubmitRequest {
+  type: "submit";
+  id: string;
+  /**
+   * The pipeline. The parser checks only that it is a JSON object: the Router checks
+   * the rest with `validatePipeline`, which reports every problem at once (as a
+   * `PipelineValidationError`, not a protocol error).
+   */
+  pipeline: PipelineSpec | JsonObject;
+  /** A repeat with the same key returns the first pipeline's id. */
+  idempotencyKey?: string;
+  /**
+   * Also wait up to this long (ms, at most 60,000) for the pipeline to end: the reply
+   * is then its record, as a {@linkcode WaitRequest} answers, instead of `{pipelineId, status}`.
+   */
+  waitMs?: number;
+}
+/**
+ * Waits until the pipeline ends, or `timeoutMs` (default 5,000, at most 60,000)
+ * passes; replies its {@linkcode PipelineRecord} either way (check `status`).
+ */
+export interface WaitRequest {
+  type: "wait";
+  id: string;
+  pipelineId: string;
+  timeoutMs?: number;
+}
+/** A pipeline's record; replies {@linkcode PipelineRecord}. */
+export interface StatusRequest {
+  type: "status";
+  id: string;
+  pipelineId: string;
+}
+/** Cancel a pipeline; replies `{ pipelineId, status }`. */
+export interface CancelRequest {
+  type: "cancel";
+  id: string;
+  pipelineId: string;
+}
+/** The cluster configuration; replies {@linkcode ClusterConfig}. */
+export interface ConfigurationRequest {
+  type: "get-configuration";
+  id: string;
+}
+/** Functions known to any broker; replies `{ functions: Array<FunctionInfo & { brokers }> }`. */
+export interface ListFunctionsRequest {
+  type: "list-functions";
+  id: string;
+}
+/** A broker joins (or rejoins); replies {@linkcode ClusterConfig}. */
+export interface BrokerHelloRequest {
+  type: "broker-hello";
+  id: string;
+  /**
+   * `prefetch`: jobs per slot it takes ahead of time and queues itself, so a slot
+   * never waits for the Router between jobs (absent: 0). `of`: set by a broker's worker
+   * host that takes jobs itself (one slot), the id of that broker; it counts as that
+   * broker's slot, not as a broker of its own.
+   */
+  broker: {
+    id: string;
+    host: string;
+    pid: number;
+    slots: number;
+    prefetch?: number;
+    of?: string;
+  };
+  functions: FunctionInfo[];
+}
+/** A pipeliner joins (or rejoins); replies {@linkcode ClusterConfig}. */
+export interface PipelinerHelloRequest {
+  type: "pipeliner-hello";
+  id: string;
+  pipeliner: { id: string; host: string; pid: number };
+}
+
+/** Any request. */
+export type Request =
+  | SubmitRequest
+  | StatusRequest
+  | WaitRequest
+  | CancelRequest
+  | ConfigurationRequest
+  | ListFunctionsRequest
+  | BrokerHelloRequest
+  | PipelinerHelloRequest;
+
+/** The one answer to a request. */
+export type Reply =
+  | { type: "reply"; id: string; ok: true; result: unknown }
+  | { type: "reply"; id: string; ok: false; error: ReplyError };
+
+// ---- Events to the Router -----------------------------------------------------------
+
+/** A broker's heartbeat with its load. */
+export interface BrokerStatusEvent {
+  type: "broker-status";
+  load: BrokerLoad;
+}
+/** A broker's function list changed. */
+export interface BrokerFunctionsEvent {
+  type: "broker-functions";
+  functions: FunctionInfo[];
+}
+/** A broker finished a job attempt. */
+export interface JobDoneEvent {
+  type: "job-done";
+  pipelineId: string;
+  jobId: string;
+  attempt: number;
+  outcome: JobOutcome;
+  /** The job of `job-run.then` this broker started right after this one succeeded. */
+  followed?: { jobId: string; attempt: number };
+}
+/** A broker is leaving; the Router stops sending it jobs. */
+export interface GoodbyeEvent {
+  type: "goodbye";
+}
+/**
+ * One of the sender's worker hosts (a broker whose `of` is the sender) died. The job it
+ * was running, if any, failed with `error`; the jobs it held behind that one never
+ * began and run again. A host started again joins anew.
+ */
+export interface HostLostEvent {
+  type: "host-lost";
+  /** The host's broker id. */
+  host: string;
+  /** The process that died (a host started again joins under the same id). */
+  pid: number;
+  error: ErrorData;
+  /** The job it was running when it died. */
+  running?: { pipelineId: string; jobId: string; attempt: number };
+}
+/** A pipeliner's heartbeat. */
+export interface PipelinerStatusEvent {
+  type: "pipeliner-status";
+  active: number;
+}
+/** A pipeliner asks for a ready job to run. */
+export interface JobRequestEvent {
+  type: "job-request";
+  pipelineId: string;
+  jobId: string;
+  fn: string;
+  input: JsonObject;
+  /** What the Router may do by itself once this job succeeds (decided ahead by the pipeliner). */
+  plan?: JobPlan;
+}
+
+/**
+ * Steps a pipeliner decides ahead, for the Router to take the moment a job succeeds
+ * without a round trip to the pipeliner: start jobs whose only parent it is, and end
+ * the pipeline when it is the last job. The input of a started job, and the document
+ * of the end, is the job's input merged with its output. A failure takes no step:
+ * the pipeliner decides.
+ */
+export interface JobPlan {
+  /** Jobs to start, each with its own plan. */
+  run?: PlannedJob[];
+  /** End the pipeline as succeeded. */
+  finish?: boolean;
+}
+
+/** A job of a {@linkcode JobPlan}. */
+export interface PlannedJob extends JobPlan {
+  jobId: string;
+}
+/** A pipeliner reports a pipeline ended. */
+export interface PipelineFinishEvent {
+  type: "pipeline-finish";
+  pipelineId: string;
+  status: "succeeded" | "failed" | "cancelled";
+  document: JsonObject;
+}
+
+/** Any event a peer sends to the Router. */
+export type RouterEvent =
+  | BrokerStatusEvent
+  | BrokerFunctionsEvent
+  | JobDoneEvent
+  | GoodbyeEvent
+  | HostLostEvent
+  | PipelinerStatusEvent
+  | JobRequestEvent
+  | PipelineFinishEvent;
+
+// ---- Events from the Router ---------------------------------------------------------
+
+/** Run one attempt of a job (to a broker). */
+export interface JobRunEvent {
+  type: "job-run";
+  pipelineId: string;
+  jobId: string;
+  fn: string;
+  attempt: number;
+  input: JsonObject;
+  /**
+   * The job to start, on this broker, the moment this one succeeds, if the broker
+   * can (else the Router starts it when told of the success): its input is this
+   * job's input merged with its output. The broker says so in `job-done.followed`.
+   */
+  then?: JobFollower;
+}
+
+/** A job a broker may start by itself after another; see {@linkcode JobRunEvent.then}. */
+export interface JobFollower {
+  jobId: string;
+  fn: string;
+  attempt: number;
+  then?: JobFollower;
+}
+/** Stop a running job (to a broker): only that attempt when `attempt` is given. */
+export interface JobCancelEvent {
+  type: "job-cancel";
+  pipelineId: string;
+  jobId: string;
+  attempt?: number;
+}
+/** Drive this pipeline (to a pipeliner). `jobs` holds what already happened, for resuming. */
+export interface PipelineAssignEvent {
+  type: "pipeline-assign";
+  pipelineId: string;
+  spec: PipelineSpec;
+  jobs: JobRecord[];
+}
+/** A job's final outcome, after retries (to a pipeliner). */
+export interface JobResultEvent {
+  type: "job-result";
+  pipelineId: string;
+  jobId: string;
+  outcome: JobOutcome;
+}
+/** Stop driving this pipeline (to a pipeliner). */
+export interface PipelineCancelEvent {
+  type: "pipeline-cancel";
+  pipelineId: string;
+}
+/** The Router does not know the sender (it restarted, or declared it dead): say hello again. */
+export interface HelloAgainEvent {
+  type: "hello-again";
+}
+/** A message could not be understood and had no request id to reply to. */
+export interface ProtocolErrorEvent {
+  type: "error";
+  error: ErrorData;
+}
+
+/** Any event the Router sends to a peer. */
+export type PeerEvent =
+  | JobRunEvent
+  | JobCancelEvent
+  | PipelineAssignEvent
+  | JobResultEvent
+  | PipelineCancelEvent
+  | HelloAgainEvent
+  | ProtocolErrorEvent;
+
+/** What the Router publishes on its broadcast socket, topic frame first. */
+export interface PipelineEndedBroadcast {
+  type: "pipeline-ended";
+  pipelineId: string;
+  status: PipelineStatus;
+}

@@ -1,0 +1,75 @@
+/**
+ * The wire protocol between pipelinin's daemons and clients.
+ *
+ * Every message on the Router's request socket is two frames, `PROTOCOL` then one
+ * JSON object with a `type`; a batch is `PROTOCOL` then several JSON frames, each one
+ * message, handled in order (see {@linkcode splitBatch}). Requests carry an `id` and
+ * get exactly one `reply` with the same `id`. Events carry no `id` and get no reply.
+ * Raw frames are parsed into these types here, at the edge, field by field; nothing
+ * else handles untyped data. `docs/protocol.md` documents the same for other languages.
+ *
+ * ```ts
+ * import { encode, parseToRouter } from "./mod.ts";
+ *
+ * const message = parseToRouter(encode({ type: "status", id: "1", pipelineId: "p" }));
+ * ```
+ *
+ * @module
+ */
+export type {
+  BrokerLoad,
+  ClusterConfig,
+  FunctionInfo,
+  FunctionView,
+  JobOutcome,
+  JobRecord,
+  PipelineRecord,
+  ReplyError,
+} from "./records.ts";
+export {
+  type BrokerFunctionsEvent,
+  type BrokerHelloRequest,
+  type BrokerStatusEvent,
+  type CancelRequest,
+  type ConfigurationRequest,
+  type GoodbyeEvent,
+  type HelloAgainEvent,
+  type HostLostEvent,
+  type JobCancelEvent,
+  type JobDoneEvent,
+  type JobFollower,
+  type JobPlan,
+  type JobRequestEvent,
+  type JobResultEvent,
+  type JobRunEvent,
+  type ListFunctionsRequest,
+  MAX_PLAN_DEPTH,
+  type PeerEvent,
+  type PipelineAssignEvent,
+  type PipelineCancelEvent,
+  type PipelineEndedBroadcast,
+  type PipelineFinishEvent,
+  type PipelinerHelloRequest,
+  type PipelinerStatusEvent,
+  type PlannedJob,
+  PROTOCOL,
+  type ProtocolErrorEvent,
+  type Reply,
+  type Request,
+  type RouterEvent,
+  type StatusRequest,
+  type SubmitRequest,
+  type WaitRequest,
+} from "./messages.ts";
+export {
+  encode,
+  encodeBatches,
+  encodeBody,
+  encodeBroadcast,
+  endedTopic,
+  MAX_BATCH,
+  type Message,
+  splitBatch,
+} from "./codec.ts";
+export { parseFromRouter, parseToRouter } from "./parse.ts";
+export { ProtocolError } from "./protocol_error.ts";

@@ -1,0 +1,388 @@
+import { assert, assertEquals } from "../../tests/_assert.ts";
+import {
+  encode,
+  encodeBatches,
+  encodeBody,
+  MAX_PLAN_DEPTH,
+  type Message,
+  parseFromRouter,
+  parseToRouter,
+  PROTOCOL,
+  ProtocolError,
+  splitBatch,
+} from "./mod.ts";
+import { ErrorName } from "../errors.ts";
+
+type Json = Record<string, unknown>;
+
+/** The ProtocolError that `fn` throws. */
+function protocolError(fn: () => unknown, what = ""): ProtocolError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ProtocolError) return error;
+    throw new Error(`${what}: expected a ProtocolError, got ${error}`);
+  }
+  throw new Error(`${what}: expected a ProtocolError, but it parsed`);
+}
+
+const error = { name: "RangeError", message: "no", stack: "at x", retryable: false };
+const config = {
+  requires: ["html"],
+  permissions: { net: ["example.com"], read: true },
+  timeoutMs: 1000,
+  retries: 2,
+};
+const record = {
+  jobId: "a",
+  fn: "ok",
+  status: "failed",
+  attempts: 2,
+  lastAttempt: 3,
+  broker: "b1/host-0",
+  output: { n: 1 },
+  error,
+  attemptErrors: [error],
+  startedAt: 1,
+  finishedAt: 2,
+  durationMs: 1.5,
+  retryAt: 9,
+};
+
+/** One valid message of every type, sent to the Router, with every optional field set. */
+const TO_ROUTER: Json[] = [
+  {
+    type: "submit",
+    id: "1",
+    pipeline: { graph: { a: [] } },
+    idempotencyKey: "k",
+    waitMs: 100,
+  },
+  { type: "wait", id: "2", pipelineId: "p", timeoutMs: 50 },
+  { type: "status", id: "3", pipelineId: "p" },
+  { type: "cancel", id: "4", pipelineId: "p" },
+  { type: "get-configuration", id: "5" },
+  { type: "list-functions", id: "6" },
+  {
+    type: "broker-hello",
+    id: "7",
+    broker: { id: "b1", host: "h", pid: 12, slots: 2, prefetch: 1, of: "b0" },
+    functions: [{ name: "ok", config }, { name: "bad", config: {}, error }],
+  },
+  { type: "pipeliner-hello", id: "8", pipeliner: { id: "p1", host: "h", pid: 3 } },
+  {
+    type: "broker-status",
+    load: {
+      busy: 1,
+      slots: 2,
+      loadavg: 0.5,
+      cpus: 2,
+      memoryUsed: 10,
+      memoryTotal: 20,
+      rss: 5,
+    },
+  },
+  { type: "broker-functions", functions: [{ name: "ok", config: {} }] },
+  {
+    type: "job-done",
+    pipelineId: "p",
+    jobId: "a",
+    attempt: 1,
+    outcome: { ok: true, output: { n: 2 }, durationMs: 1.2 },
+    followed: { jobId: "b", attempt: 1 },
+  },
+  { type: "goodbye" },
+  {
+    type: "host-lost",
+    host: "b1/host-0",
+    pid: 9,
+    error,
+    running: { pipelineId: "p", jobId: "a", attempt: 1 },
+  },
+  { type: "pipeliner-status", active: 3 },
+  {
+    type: "job-request",
+    pipelineId: "p",
+    jobId: "a",
+    fn: "ok",
+    input: { n: 1 },
+    plan: { run: [{ jobId: "b", finish: true }], finish: false },
+  },
+  { type: "pipeline-finish", pipelineId: "p", status: "succeeded", document: { n: 1 } },
+];
+
+/** One valid message of every type, sent by the Router. */
+const FROM_ROUTER: Json[] = [
+  { type: "reply", id: "1", ok: true, result: { pipelineId: "p" } },
+  {
+    type: "reply",
+    id: "2",
+    ok: false,
+    error: { name: ErrorName.PipelineValidation, message: "m", retryable: false, problems: ["x"] },
+  },
+  {
+    type: "job-run",
+    pipelineId: "p",
+    jobId: "a",
+    fn: "ok",
+    attempt: 1,
+    input: { n: 1 },
+    then: { jobId: "b", fn: "ok", attempt: 1, then: { jobId: "c", fn: "ok", attempt: 2 } },
+  },
+  { type: "job-cancel", pipelineId: "p", jobId: "a", attempt: 2 },
+  {
+    type: "pipeline-assign",
+    pipelineId: "p",
+    spec: {
+      graph: { a: "b", b: [] },
+      data: { n: 1 },
+      jobs: { a: "ok", b: "ok" },
+      deadlineMs: 1000,
+    },
+    jobs: [record, { jobId: "b", fn: "ok", status: "pending", attempts: 0 }],
+  },
+  {
+    type: "job-result",
+    pipelineId: "p",
+    jobId: "a",
+    outcome: { ok: false, error, durationMs: 3 },
+  },
+  { type: "pipeline-cancel", pipelineId: "p" },
+  { type: "hello-again" },
+  { type: "error", error: { name: ErrorName.Protocol, message: "bad", retryable: false } },
+];
+
+const frames = (message: Json) => [new TextEncoder().encode(PROTOCOL), encodeJson(message)];
+const encodeJson = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+function parse(message: Json): unknown {
+  const direction = TO_ROUTER.some((m) => m.type === message.type)
+    ? parseToRouter
+    : parseFromRouter;
+  return direction(frames(message));
+}
+
+/** A deep copy of `message` with the field at `path` (dots; digits index lists) set or removed. */
+function withField(message: Json, path: string, value: unknown): Json {
+  const copy = structuredClone(message);
+  const keys = path.split(".");
+  let at: Record<string, unknown> = copy;
+  for (const key of keys.slice(0, -1)) at = at[key] as Record<string, unknown>;
+  if (value === undefined) delete at[keys.at(-1)!];
+  else at[keys.at(-1)!] = value;
+  return copy;
+}
+
+Deno.test("every message parses back to what was encoded, optional fields and all", () => {
+  for (const message of [...TO_ROUTER, ...FROM_ROUTER]) {
+    assertEquals(parse(message), message, String(message.type));
+  }
+});
+
+Deno.test("optional fields left out stay out, and unknown fields are dropped", () => {
+  const parsed = parseToRouter(frames({
+    type: "job-done",
+    pipelineId: "p",
+    jobId: "a",
+    attempt: 1,
+    outcome: { ok: true, output: { big: [1, 2] }, durationMs: 1, extra: 1 },
+    extra: true,
+  }));
+  assertEquals(parsed, {
+    type: "job-done",
+    pipelineId: "p",
+    jobId: "a",
+    attempt: 1,
+    outcome: { ok: true, output: { big: [1, 2] }, durationMs: 1 },
+  });
+  assert(!("followed" in parsed));
+});
+
+Deno.test("inputs, outputs and documents are taken as they are, not copied", () => {
+  const input = { deep: { list: [1, { x: "y" }] } };
+  const [, body] = encode({
+    type: "job-run",
+    pipelineId: "p",
+    jobId: "a",
+    fn: "f",
+    attempt: 1,
+    input,
+  });
+  const parsed = parseFromRouter([new TextEncoder().encode(PROTOCOL), body!]);
+  assert(parsed.type === "job-run");
+  assertEquals(parsed.input, input);
+});
+
+/** [message type, field path, bad value (undefined: left out), the path the error names]. */
+const BAD_FIELDS: Array<[string, string, unknown, string?]> = [
+  ["submit", "pipeline", undefined],
+  ["submit", "pipeline", [1]],
+  ["submit", "idempotencyKey", 5],
+  ["submit", "waitMs", -1],
+  ["wait", "pipelineId", undefined],
+  ["wait", "timeoutMs", "soon"],
+  ["status", "pipelineId", ""],
+  ["cancel", "pipelineId", 3],
+  ["broker-hello", "broker", undefined],
+  ["broker-hello", "broker.id", undefined],
+  ["broker-hello", "broker.host", 1],
+  ["broker-hello", "broker.pid", "12"],
+  ["broker-hello", "broker.slots", -1],
+  ["broker-hello", "broker.slots", 1.5],
+  ["broker-hello", "broker.prefetch", "1"],
+  ["broker-hello", "broker.of", 0],
+  ["broker-hello", "functions", {}],
+  ["broker-hello", "functions.0.name", undefined, "functions[0].name"],
+  ["broker-hello", "functions.0.config", undefined, "functions[0].config"],
+  ["broker-hello", "functions.0.config.requires", "html", "functions[0].config.requires"],
+  [
+    "broker-hello",
+    "functions.0.config.permissions.net",
+    "x",
+    "functions[0].config.permissions.net",
+  ],
+  ["broker-hello", "functions.0.config.timeoutMs", "1", "functions[0].config.timeoutMs"],
+  ["broker-hello", "functions.0.config.retries", 0.5, "functions[0].config.retries"],
+  ["broker-hello", "functions.1.error.message", undefined, "functions[1].error.message"],
+  ["pipeliner-hello", "pipeliner.pid", undefined],
+  ["pipeliner-hello", "pipeliner.host", undefined],
+  ["broker-status", "load", 1],
+  ["broker-status", "load.busy", undefined],
+  ["broker-status", "load.loadavg", "high"],
+  ["broker-status", "load.rss", -5],
+  ["broker-functions", "functions", undefined],
+  ["job-done", "pipelineId", undefined],
+  ["job-done", "jobId", undefined],
+  ["job-done", "attempt", -1],
+  ["job-done", "outcome", undefined],
+  ["job-done", "outcome.ok", "yes"],
+  ["job-done", "outcome.output", [1]],
+  ["job-done", "outcome.durationMs", undefined],
+  ["job-done", "followed.jobId", undefined],
+  ["job-done", "followed.attempt", "1"],
+  ["host-lost", "host", undefined],
+  ["host-lost", "pid", undefined],
+  ["host-lost", "error", "boom"],
+  ["host-lost", "error.name", undefined],
+  ["host-lost", "error.retryable", "no"],
+  ["host-lost", "error.stack", 5],
+  ["host-lost", "running.pipelineId", undefined],
+  ["host-lost", "running.attempt", undefined],
+  ["pipeliner-status", "active", "3"],
+  ["job-request", "fn", undefined],
+  ["job-request", "input", "x"],
+  ["job-request", "plan", 5],
+  ["job-request", "plan.finish", "yes"],
+  ["job-request", "plan.run", {}],
+  ["job-request", "plan.run.0.jobId", 7, "plan.run[0].jobId"],
+  ["job-request", "plan.run.0.finish", 1, "plan.run[0].finish"],
+  ["pipeline-finish", "status", "running"],
+  ["pipeline-finish", "document", null],
+  ["reply", "id", undefined],
+  ["reply", "ok", undefined],
+  ["reply", "error", undefined],
+  ["reply", "error.problems", "x"],
+  ["reply", "error.problems.0", 1, "error.problems[0]"],
+  ["job-run", "attempt", undefined],
+  ["job-run", "input", undefined],
+  ["job-run", "then.fn", undefined],
+  ["job-run", "then.then.attempt", -2],
+  ["job-cancel", "attempt", "2"],
+  ["job-cancel", "jobId", undefined],
+  ["pipeline-assign", "spec", undefined],
+  ["pipeline-assign", "spec.graph", undefined],
+  ["pipeline-assign", "spec.graph.a", 1],
+  ["pipeline-assign", "spec.data", [1]],
+  ["pipeline-assign", "spec.jobs.a", 1],
+  ["pipeline-assign", "spec.deadlineMs", "1"],
+  ["pipeline-assign", "jobs", undefined],
+  ["pipeline-assign", "jobs.0.status", "lost", "jobs[0].status"],
+  ["pipeline-assign", "jobs.0.attempts", undefined, "jobs[0].attempts"],
+  ["pipeline-assign", "jobs.0.output", 1, "jobs[0].output"],
+  ["pipeline-assign", "jobs.0.attemptErrors.0", "e", "jobs[0].attemptErrors[0]"],
+  ["pipeline-assign", "jobs.0.retryAt", "later", "jobs[0].retryAt"],
+  ["job-result", "outcome.error", undefined],
+  ["job-result", "outcome.error.message", 1],
+  ["pipeline-cancel", "pipelineId", undefined],
+  ["error", "error", undefined],
+];
+
+Deno.test("a malformed field of any message fails with a ProtocolError that names it", () => {
+  const valid = [...TO_ROUTER, ...FROM_ROUTER];
+  for (const [type, path, value, named = path] of BAD_FIELDS) {
+    const base = type === "reply" ? FROM_ROUTER[1]! : valid.find((m) => m.type === type)!;
+    const bad = withField(base, path, value);
+    const error = protocolError(() => parse(bad), `${type} ${path}`);
+    assertEquals(error.field, named, `${type} ${path}: ${error.message}`);
+    assertEquals(error.name, ErrorName.Protocol);
+    assert(error.message.includes(`"${named}"`), error.message);
+    assert(error.message.includes(`"${type}"`), error.message);
+    const top = named.split(/[.[]/)[0]!;
+    assert(error.message.includes(`invalid "${top}"`), error.message);
+    if ("id" in base && type !== "reply") assertEquals(error.requestId, base.id);
+  }
+});
+
+Deno.test("every message type of both directions has a bad-field case", () => {
+  const covered = new Set(BAD_FIELDS.map(([type]) => type));
+  const simple = ["get-configuration", "list-functions", "goodbye", "hello-again"];
+  for (const message of [...TO_ROUTER, ...FROM_ROUTER]) {
+    const type = String(message.type);
+    assert(covered.has(type) || simple.includes(type), type);
+  }
+});
+
+Deno.test("plans and followers nested too deep are malformed", () => {
+  let plan: Json = {};
+  for (let i = 0; i <= MAX_PLAN_DEPTH; i++) plan = { run: [{ jobId: `j${i}`, ...plan }] };
+  const request = { type: "job-request", pipelineId: "p", jobId: "a", fn: "f", input: {}, plan };
+  const error = protocolError(() => parse(request));
+  assert(error.message.includes('invalid "plan"'), error.message);
+  let then: Json | undefined;
+  for (let i = 0; i < MAX_PLAN_DEPTH; i++) {
+    then = { jobId: `j${i}`, fn: "f", attempt: 1, ...(then ? { then } : {}) };
+  }
+  const run = { type: "job-run", pipelineId: "p", jobId: "a", fn: "f", attempt: 1, input: {} };
+  assertEquals(parse({ ...run, then }), { ...run, then }); // 16 deep is fine.
+  const deeper = { ...run, then: { jobId: "top", fn: "f", attempt: 1, then } };
+  assert(protocolError(() => parse(deeper)).message.includes('invalid "then"'));
+});
+
+Deno.test("a message that is no message of its direction fails with a clear ProtocolError", () => {
+  const tag = new TextEncoder().encode(PROTOCOL);
+  const cases: Array<[Uint8Array[], string, string?]> = [
+    [[tag], "Expected 2 frames"],
+    [[new TextEncoder().encode("http/1.1"), encodeJson({ type: "goodbye" })], "Unknown protocol"],
+    [[tag, new TextEncoder().encode("{nope")], "Malformed JSON"],
+    [[tag, new Uint8Array([0xff, 0xfe])], "UTF-8"],
+    [[tag, encodeJson([1])], "JSON object"],
+    [[tag, encodeJson({ id: "x" })], 'no string "type"', "x"],
+    [[tag, encodeJson({ type: "explode", id: "y" })], "Unknown message type", "y"],
+    [[tag, encodeJson({ type: "toString", id: "y" })], "Unknown message type", "y"],
+    [[tag, encodeJson({ type: "status", pipelineId: "p" })], 'no string "id"'],
+    [[tag, encodeJson({ type: "job-run", pipelineId: "p" })], "Unknown message type"],
+  ];
+  for (const [input, expected, requestId] of cases) {
+    const error = protocolError(() => parseToRouter(input), expected);
+    assert(error.message.includes(expected), `${expected}: ${error.message}`);
+    assertEquals(error.requestId, requestId);
+  }
+  const toRouter = protocolError(() => parseFromRouter(frames({ type: "submit" })));
+  assert(toRouter.message.includes("Unknown message type"));
+});
+
+Deno.test("encoding is the documented wire format: the tag, then one JSON frame per message", () => {
+  const message: Message = { type: "status", id: "1", pipelineId: "p" };
+  const [tag, body] = encode(message);
+  assertEquals(new TextDecoder().decode(tag), "pipelinin/1");
+  assertEquals(new TextDecoder().decode(body), '{"type":"status","id":"1","pipelineId":"p"}');
+  assertEquals(encodeBody(message), body);
+  const bodies = Array.from({ length: 300 }, () => body!);
+  const batches = encodeBatches(bodies);
+  assertEquals(batches.map((b) => b.length), [257, 45]);
+  const split = splitBatch(batches[0]!);
+  assertEquals(split.length, 256);
+  assertEquals(parseToRouter(split[0]!), message);
+  const single = [tag!, body!];
+  assert(splitBatch(single)[0] === single, "a plain message is not copied");
+});

@@ -1,0 +1,129 @@
+/**
+ * The values the protocol's messages carry: a broker's functions and load, a job's
+ * outcome, the Router's records of pipelines and jobs, the cluster configuration.
+ *
+ * @module
+ */
+import type {
+  ErrorData,
+  FunctionConfig,
+  JobStatus,
+  JsonObject,
+  PipelineSpec,
+  PipelineStatus,
+} from "../types.ts";
+
+/** What a broker says about one function module. */
+export interface FunctionInfo {
+  /** The function's name (the module's base name). */
+  name: string;
+  /** Its `config` export, validated. */
+  config: FunctionConfig;
+  /** Set when the module failed to load; the function cannot run. */
+  error?: ErrorData;
+}
+
+/** A function as known to the cluster. */
+export interface FunctionView {
+  name: string;
+  config: FunctionConfig;
+  /** Brokers that serve it. */
+  brokers: string[];
+  /** Load errors reported by brokers where it failed to load. */
+  errors: Array<{ broker: string; message: string }>;
+}
+
+/** A broker's host and process load, reported at an interval. */
+export interface BrokerLoad {
+  /** Busy slots. */
+  busy: number;
+  /** All slots. */
+  slots: number;
+  /** Host 1-minute load average. */
+  loadavg: number;
+  /** Host CPUs. */
+  cpus: number;
+  /** Host memory in use, bytes. */
+  memoryUsed: number;
+  /** Host memory, bytes. */
+  memoryTotal: number;
+  /** Resident set size of the broker and its worker hosts, bytes. */
+  rss: number;
+}
+
+/** How a job attempt ended, as a broker reports it. */
+export type JobOutcome =
+  | { ok: true; output: JsonObject; durationMs: number }
+  | { ok: false; error: ErrorData; durationMs: number };
+
+/** One job of a pipeline, as the Router records it. */
+export interface JobRecord {
+  /** The job id inside its pipeline. */
+  jobId: string;
+  /** The function it runs. */
+  fn: string;
+  /** Its status. */
+  status: JobStatus;
+  /** Attempts started so far. */
+  attempts: number;
+  /**
+   * The highest attempt number given out, once one was offered to a broker to start
+   * the job by itself (spent whether or not it does): attempt numbers are unique per
+   * job but may skip, and `attempts` counts runs.
+   */
+  lastAttempt?: number;
+  /** The broker of the last attempt. */
+  broker?: string;
+  /** Its output once succeeded. */
+  output?: JsonObject;
+  /** The last attempt's error. */
+  error?: ErrorData;
+  /** Each failed attempt's error, oldest first. */
+  attemptErrors?: ErrorData[];
+  /** Epoch ms the first attempt started. */
+  startedAt?: number;
+  /** Epoch ms it ended. */
+  finishedAt?: number;
+  /** Run time of the last attempt, ms. */
+  durationMs?: number;
+  /** Epoch ms before which its next attempt does not start, once an attempt failed and is retried. */
+  retryAt?: number;
+}
+
+/** A pipeline as the Router records it. */
+export interface PipelineRecord {
+  /** Its id. */
+  id: string;
+  /** Its status. */
+  status: PipelineStatus;
+  /** What was submitted. */
+  spec: PipelineSpec;
+  /** The document: data merged with every finished job's output. */
+  document: JsonObject;
+  /** Its jobs. */
+  jobs: JobRecord[];
+  /** Epoch ms it was accepted. */
+  createdAt: number;
+  /** Epoch ms it started running. */
+  startedAt?: number;
+  /** Epoch ms it ended. */
+  finishedAt?: number;
+  /** Wall time from start to end, ms. */
+  durationMs?: number;
+  /** Why it failed, when it did. */
+  error?: ErrorData;
+}
+
+/** Configuration the Router hands to brokers and pipeliners (the seed's `get configuration`). */
+export interface ClusterConfig {
+  /** How often peers send their status, ms. */
+  heartbeatMs: number;
+  /** The Router's broadcast endpoint. */
+  broadcast: string;
+}
+
+/** An error in a reply. */
+export interface ReplyError extends ErrorData {
+  /** Every problem, for `PipelineValidationError`. */
+  problems?: string[];
+}
