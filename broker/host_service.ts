@@ -8,7 +8,7 @@
  * @module
  */
 import { dirname } from "node:path";
-import { restrictInput } from "../core/dag.ts";
+import { restrictInput } from "../core/dag/mod.ts";
 import { getLogger } from "../core/log.ts";
 import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol/mod.ts";
 import { MAX_BATCH } from "../core/protocol/mod.ts";

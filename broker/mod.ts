@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { restrictInput } from "../core/dag.ts";
+import { restrictInput } from "../core/dag/mod.ts";
 import { toErrorData } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
 import type {

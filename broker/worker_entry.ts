@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { mergeDocument, restrictInput } from "../core/dag.ts";
+import { mergeDocument, restrictInput } from "../core/dag/mod.ts";
 import { fromErrorData, toErrorData } from "../core/errors.ts";
 import { jobSkipped } from "./sandbox_errors.ts";
 import type { ErrorData, FunctionContext, JsonObject } from "../core/types.ts";

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { mergeDocument, restrictInput } from "../core/dag.ts";
+import { mergeDocument, restrictInput } from "../core/dag/mod.ts";
 import { toErrorData } from "../core/errors.ts";
 import { TurnBatch } from "../core/turn_batch.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { type Dag, toDot, validatePipeline } from "./dag.ts";
+import { type Dag, toDot, validatePipeline } from "./dag/mod.ts";
 import type { JsonObject, PipelineSpec } from "./types.ts";
 
 /** One job: the function it runs and its id in the pipeline (default: the function name). */

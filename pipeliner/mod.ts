@@ -24,7 +24,7 @@ import {
   planAfter,
   step,
   validatePipeline,
-} from "../core/dag.ts";
+} from "../core/dag/mod.ts";
 import { getLogger } from "../core/log.ts";
 import type { JobPlan, PeerEvent } from "../core/protocol/mod.ts";
 import { RouterLink } from "../core/router_link.ts";

@@ -8,9 +8,9 @@
  *
  * @module
  */
-import { type Dag, isChain, mergeDocument, planAfter, validatePipeline } from "../core/dag.ts";
+import { type Dag, isChain, mergeDocument, planAfter, validatePipeline } from "../core/dag/mod.ts";
 import { uuidv7 } from "../core/ids.ts";
-import type { PipelineLimits } from "../core/dag.ts";
+import type { PipelineLimits } from "../core/dag/mod.ts";
 import type { Logger } from "../core/log.ts";
 import type {
   HostLostEvent,

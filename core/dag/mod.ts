@@ -1,0 +1,36 @@
+/**
+ * Pure DAG logic shared by the client, the Router and the Pipeliner: validating a
+ * pipeline (every problem at once), the state machine that drives it,
+ * `(dag, state, event) -> { state, commands }`, the plans a pipeliner decides
+ * ahead, and DOT text. No I/O.
+ *
+ * ```ts
+ * import { initialState, step, validatePipeline } from "./mod.ts";
+ *
+ * const dag = validatePipeline({ graph: { fetch: ["parse"] }, data: { url: "x" } });
+ * const { commands } = step(dag, initialState(dag, { url: "x" }), { type: "start" });
+ * // commands: [{ type: "run", jobId: "fetch", fn: "fetch", input: { url: "x" } }]
+ * ```
+ *
+ * @module
+ */
+export {
+  type Dag,
+  type DagJob,
+  DEFAULT_LIMITS,
+  type PipelineLimits,
+  validatePipeline,
+} from "./validate.ts";
+export {
+  type DagCommand,
+  type DagEvent,
+  type DagState,
+  documentOf,
+  initialState,
+  inputOf,
+  step,
+} from "./step.ts";
+export { isChain, PLAN_DEPTH, planAfter } from "./plan.ts";
+export { toDot } from "./dot.ts";
+// Document merging lives apart (`core/document.ts`); re-exported for the DAG's old importers.
+export { mergeDocument, restrictInput } from "../document.ts";

@@ -1,0 +1,40 @@
+/**
+ * What a pipeliner decides ahead for the Router: whether a DAG is a plain chain, and
+ * the steps to take by themselves once a job succeeds.
+ *
+ * @module
+ */
+import type { JobPlan, PlannedJob } from "../protocol/mod.ts";
+import type { Dag } from "./validate.ts";
+import { ancestors } from "./_graph.ts";
+
+/** Whether the DAG is one line of jobs, each after the one before: nothing to decide. */
+export function isChain(dag: Dag): boolean {
+  return dag.jobs.every((job, at) =>
+    job.parents.length === (at === 0 ? 0 : 1) && job.children.length <= 1
+  );
+}
+
+/** How deep a {@linkcode planAfter} looks: a plan of a long chain stays small. */
+export const PLAN_DEPTH = 8;
+
+/**
+ * What may happen by itself once `jobId` succeeds: its children whose only parent it
+ * is start (input: its input merged with its output, exactly {@linkcode inputOf} for
+ * such a child), and so on down to {@linkcode PLAN_DEPTH} levels; and when every other
+ * job is its ancestor, the pipeline ends (the same merge is then {@linkcode documentOf}).
+ * Undefined when nothing can.
+ */
+export function planAfter(dag: Dag, jobId: string, depth = PLAN_DEPTH): JobPlan | undefined {
+  const job = dag.byId.get(jobId);
+  if (!job || depth <= 0) return undefined;
+  const run: PlannedJob[] = [];
+  for (const id of job.children) {
+    if (dag.byId.get(id)!.parents.length === 1) {
+      run.push({ jobId: id, ...planAfter(dag, id, depth - 1) });
+    }
+  }
+  const finish = job.children.length === 0 && ancestors(dag, jobId).size === dag.jobs.length - 1;
+  if (run.length === 0 && !finish) return undefined;
+  return { ...(run.length > 0 ? { run } : {}), ...(finish ? { finish } : {}) };
+}

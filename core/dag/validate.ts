@@ -1,0 +1,329 @@
+/**
+ * Checking a pipeline spec: every problem at once, in time linear in the size of the
+ * spec (plus a log factor for the topological order), so the Router can check
+ * untrusted pipelines inline.
+ *
+ * @module
+ */
+import { PipelineValidationError } from "../errors.ts";
+import { topologicalOrder } from "./_order.ts";
+
+/** Size limits a pipeline must stay within. */
+export interface PipelineLimits {
+  /** Jobs in one pipeline. */
+  maxJobs: number;
+  /** Edges in one pipeline. */
+  maxEdges: number;
+  /** Characters of a job id or function name. */
+  maxIdLength: number;
+  /** Bytes of `data` as UTF-8 JSON. */
+  maxDataBytes: number;
+}
+
+/** The defaults of {@linkcode PipelineLimits}. */
+export const DEFAULT_LIMITS: Readonly<PipelineLimits> = {
+  maxJobs: 1000,
+  maxEdges: 10_000,
+  maxIdLength: 200,
+  maxDataBytes: 4 * 1024 * 1024,
+};
+
+/** One job of a validated DAG. */
+export interface DagJob {
+  /** Its id, unique in the pipeline. */
+  readonly id: string;
+  /** The function it runs. */
+  readonly fn: string;
+  /** Jobs that must succeed before it runs, in topological order. */
+  readonly parents: readonly string[];
+  /** Jobs that wait for it, in topological order. */
+  readonly children: readonly string[];
+}
+
+/** A validated pipeline graph, jobs in a deterministic topological order. */
+export interface Dag {
+  /** Every job, parents before children; ties broken by first appearance in the spec. */
+  readonly jobs: readonly DagJob[];
+  /** The same jobs by id. */
+  readonly byId: ReadonlyMap<string, DagJob>;
+}
+
+/**
+ * Problems past this many are summed up in one last line, so a hostile spec
+ * cannot make an error message of megabytes.
+ */
+const MAX_PROBLEMS = 100;
+/** Jobs of one cycle named in its problem, at most. */
+const MAX_CYCLE_SHOWN = 10;
+/** Values that are not JSON reported from `data`, at most. */
+const MAX_DATA_PROBLEMS = 5;
+
+const _isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Checks a pipeline spec and returns its DAG.
+ *
+ * @param spec The pipeline as parsed JSON: `{ graph, data?, jobs? }`.
+ * @param options `knownFunctions`: when given, every job's function must be in it;
+ *   `limits`: overrides of {@linkcode DEFAULT_LIMITS}.
+ * @returns The DAG, jobs in topological order.
+ * @throws {PipelineValidationError} listing every problem found (at most 100 lines).
+ */
+export function validatePipeline(
+  spec: unknown,
+  options: { knownFunctions?: ReadonlySet<string>; limits?: Partial<PipelineLimits> } = {},
+): Dag {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (!_isPlainObject(spec)) {
+    throw new PipelineValidationError(["The pipeline must be a JSON object"]);
+  }
+  const problems: string[] = [];
+  for (const key of Object.keys(spec)) {
+    if (key !== "graph" && key !== "data" && key !== "jobs" && key !== "deadlineMs") {
+      problems.push(`Unknown field ${_quote(key)}`);
+    }
+  }
+  if (
+    spec.deadlineMs !== undefined &&
+    !(Number.isInteger(spec.deadlineMs) && (spec.deadlineMs as number) > 0)
+  ) {
+    problems.push('Field "deadlineMs" must be a whole number of ms above 0');
+  }
+  const graph = _readGraph(spec.graph, limits, problems);
+  if (graph.ids.length > limits.maxJobs) {
+    problems.push(`The pipeline has ${graph.ids.length} jobs; the limit is ${limits.maxJobs}`);
+  }
+  if (graph.edgeCount > limits.maxEdges) {
+    problems.push(`The pipeline has ${graph.edgeCount} edges; the limit is ${limits.maxEdges}`);
+  }
+  if (spec.data !== undefined) problems.push(..._dataProblems(spec.data, limits.maxDataBytes));
+  const fnOf = _readJobs(spec.jobs, graph, limits, problems);
+  if (options.knownFunctions) {
+    const unknown = new Set<string>();
+    for (const id of graph.ids) {
+      const fn = fnOf.get(id) ?? id;
+      if (!options.knownFunctions.has(fn)) unknown.add(fn);
+    }
+    for (const fn of unknown) problems.push(`Function ${_quote(fn)} is not known to any broker`);
+  }
+  const { sorted, cycles } = topologicalOrder(graph.children);
+  for (const cycle of cycles) {
+    const names = cycle.map((i) => _quote(graph.ids[i]!));
+    // A long cycle shows its first jobs only: the message must stay readable.
+    if (names.length > MAX_CYCLE_SHOWN + 1) {
+      names.splice(
+        MAX_CYCLE_SHOWN,
+        names.length - MAX_CYCLE_SHOWN - 1,
+        `(${names.length - MAX_CYCLE_SHOWN - 1} more jobs)`,
+      );
+    }
+    problems.push(`Cycle: ${names.join(" -> ")}`);
+  }
+  if (problems.length > 0) {
+    if (problems.length > MAX_PROBLEMS) {
+      const more = problems.length - (MAX_PROBLEMS - 1);
+      problems.splice(MAX_PROBLEMS - 1, Infinity, `...and ${more} more problems`);
+    }
+    throw new PipelineValidationError(problems);
+  }
+  // Visiting jobs in topological order lists each one's parents and children in it too.
+  const parents: string[][] = graph.ids.map(() => []);
+  const children: string[][] = graph.ids.map(() => []);
+  for (const from of sorted) {
+    for (const to of graph.children[from]!) parents[to]!.push(graph.ids[from]!);
+  }
+  for (const to of sorted) {
+    for (const from of parents[to]!) children[graph.index.get(from)!]!.push(graph.ids[to]!);
+  }
+  const jobs: DagJob[] = sorted.map((i) => {
+    const id = graph.ids[i]!;
+    return { id, fn: fnOf.get(id) ?? id, parents: parents[i]!, children: children[i]! };
+  });
+  return { jobs, byId: new Map(jobs.map((job) => [job.id, job])) };
+}
+
+/** Job ids in order of first appearance, and edges as indexes into that list. */
+interface ParsedGraph {
+  ids: string[];
+  index: Map<string, number>;
+  children: number[][];
+  edgeCount: number;
+  /** String ids already reported as invalid, so `jobs` does not report them again. */
+  rejected: Set<string>;
+}
+
+function _readGraph(graph: unknown, limits: PipelineLimits, problems: string[]): ParsedGraph {
+  const parsed: ParsedGraph = {
+    ids: [],
+    index: new Map(),
+    children: [],
+    edgeCount: 0,
+    rejected: new Set(),
+  };
+  if (graph === undefined) {
+    problems.push('Field "graph" is missing');
+    return parsed;
+  }
+  if (!_isPlainObject(graph)) {
+    problems.push('Field "graph" must be an object');
+    return parsed;
+  }
+  const entries = Object.entries(graph);
+  if (entries.length === 0) {
+    problems.push('Field "graph" is empty');
+    return parsed;
+  }
+  const childSets: Set<number>[] = [];
+  const note = (id: string): number => {
+    let i = parsed.index.get(id);
+    if (i === undefined) {
+      i = parsed.ids.length;
+      parsed.ids.push(id);
+      parsed.index.set(id, i);
+      parsed.children.push([]);
+      childSets.push(new Set());
+    }
+    return i;
+  };
+  const checkId = (id: unknown, where: string): id is string => {
+    if (typeof id !== "string") {
+      problems.push(`${where} must be a job id string, got ${_describe(id)}`);
+      return false;
+    }
+    if (id.length === 0) {
+      problems.push(`${where} is an empty job id`);
+      parsed.rejected.add(id);
+      return false;
+    }
+    if (id.length > limits.maxIdLength) {
+      problems.push(
+        `Job id ${_quote(`${id.slice(0, 40)}...`)} is longer than ${limits.maxIdLength} characters`,
+      );
+      parsed.rejected.add(id);
+      return false;
+    }
+    return true;
+  };
+  for (const [from, value] of entries) {
+    if (!checkId(from, "A graph key")) continue;
+    const f = note(from);
+    const targets: unknown = typeof value === "string" ? [value] : value;
+    if (!Array.isArray(targets)) {
+      problems.push(`The value of ${_quote(from)} must be a job id or a list of job ids`);
+      continue;
+    }
+    for (const to of targets) {
+      if (!checkId(to, `A child of ${_quote(from)}`)) continue;
+      if (to === from) {
+        problems.push(`Job ${_quote(from)} depends on itself`);
+        continue;
+      }
+      const t = note(to);
+      if (childSets[f]!.has(t)) continue; // The same edge twice is one edge.
+      childSets[f]!.add(t);
+      parsed.children[f]!.push(t);
+      parsed.edgeCount++;
+    }
+  }
+  return parsed;
+}
+
+function _readJobs(
+  jobs: unknown,
+  graph: ParsedGraph,
+  limits: PipelineLimits,
+  problems: string[],
+): Map<string, string> {
+  const fnOf = new Map<string, string>();
+  if (jobs === undefined) return fnOf;
+  if (!_isPlainObject(jobs)) {
+    problems.push('Field "jobs" must map job ids to function names');
+    return fnOf;
+  }
+  for (const [id, fn] of Object.entries(jobs)) {
+    if (!graph.index.has(id) && !graph.rejected.has(id)) {
+      problems.push(`Field "jobs" names ${_quote(id)}, which is not in the graph`);
+    }
+    if (typeof fn !== "string" || fn.length === 0) {
+      problems.push(`Field "jobs" must give job ${_quote(id)} a function name`);
+    } else if (fn.length > limits.maxIdLength) {
+      problems.push(
+        `Function name ${
+          _quote(`${fn.slice(0, 40)}...`)
+        } is longer than ${limits.maxIdLength} characters`,
+      );
+    } else fnOf.set(id, fn);
+  }
+  return fnOf;
+}
+
+/**
+ * `data` must be a JSON object that survives `JSON.stringify` unchanged: the client
+ * may hand us a `Date`, `undefined` or a `bigint`, which JSON would drop, alter or
+ * throw on far from the call that caused it.
+ */
+function _dataProblems(data: unknown, maxBytes: number): string[] {
+  if (!_isPlainObject(data)) return ['Field "data" must be a JSON object'];
+  let text: string;
+  try {
+    text = JSON.stringify(data);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return [`Field "data" cannot be written as JSON: ${reason}`];
+  }
+  const problems: string[] = [];
+  const stack: Array<[unknown, string]> = [[data, "data"]];
+  while (stack.length > 0 && problems.length < MAX_DATA_PROBLEMS) {
+    const [value, path] = stack.pop()!;
+    if (value === null || typeof value === "string" || typeof value === "boolean") continue;
+    if (typeof value === "number" && Number.isFinite(value)) continue;
+    if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
+      continue;
+    }
+    if (typeof value === "object") {
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Object.prototype || proto === null) {
+        const entries = Object.entries(value);
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const [key, v] = entries[i]!;
+          stack.push([
+            v,
+            /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${_quote(key)}]`,
+          ]);
+        }
+        continue;
+      }
+    }
+    problems.push(`Field "data" holds a value JSON cannot carry at ${path}: ${_describe(value)}`);
+  }
+  if (problems.length > 0) return problems;
+  const size = new TextEncoder().encode(text).length;
+  if (size > maxBytes) return [`Field "data" is ${size} bytes; the limit is ${maxBytes}`];
+  return [];
+}
+
+function _quote(text: string): string {
+  return JSON.stringify(text);
+}
+
+function _describe(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (typeof value === "function" || typeof value === "symbol") return `a ${typeof value}`;
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
+    }
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    return "a value JSON cannot carry";
+  }
+  return json.length > 40 ? `${json.slice(0, 40)}...` : json;
+}
