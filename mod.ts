@@ -18,16 +18,20 @@
  *
  * @module
  */
-export { Job, Pipeline } from "./core/pipeline.ts";
 export {
+  Job,
+  JobTimeoutError,
   type ManagerOptions,
+  NonRetryableError,
+  Pipeline,
   PipelineManager,
   type PipelineResult,
+  PipelineValidationError,
+  RemoteError,
+  RequestTimeoutError,
   type Submittable,
   WaitTimeoutError,
-} from "./core/pipeline_manager.ts";
-export { RemoteError, RequestTimeoutError } from "./core/router_link.ts";
-export { JobTimeoutError, NonRetryableError, PipelineValidationError } from "./core/errors.ts";
+} from "./client/mod.ts";
 export type { FunctionInfo, FunctionView, JobRecord, PipelineRecord } from "./core/protocol/mod.ts";
 export type {
   ErrorData,

@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { type Dag, toDot, validatePipeline } from "./dag/mod.ts";
-import type { JsonObject, PipelineSpec } from "./types.ts";
+import { type Dag, toDot, validatePipeline } from "../core/dag/mod.ts";
+import type { JsonObject, PipelineSpec } from "../core/types.ts";
 
 /** One job: the function it runs and its id in the pipeline (default: the function name). */
 export class Job {

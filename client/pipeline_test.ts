@@ -1,7 +1,7 @@
 import { assert, assertEquals } from "../tests/_assert.ts";
-import { PipelineValidationError } from "./errors.ts";
+import { PipelineValidationError } from "../core/errors.ts";
 import { Job, Pipeline } from "./pipeline.ts";
-import type { JsonObject, PipelineSpec } from "./types.ts";
+import type { JsonObject, PipelineSpec } from "../core/types.ts";
 
 Deno.test("a Job's id defaults to its function", () => {
   assertEquals([new Job("links").fn, new Job("links").id], ["links", "links"]);

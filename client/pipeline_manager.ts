@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { Context } from "./zmq/mod.ts";
-import { uuidv7 } from "./ids.ts";
-import type { FunctionView, PipelineRecord } from "./protocol/mod.ts";
-import { RequestTimeoutError, RouterLink } from "./router_link.ts";
-import type { PipelineSpec } from "./types.ts";
+import { Context } from "../core/zmq/mod.ts";
+import { uuidv7 } from "../core/ids.ts";
+import type { FunctionView, PipelineRecord } from "../core/protocol/mod.ts";
+import { RequestTimeoutError, RouterLink } from "../core/router_link.ts";
+import type { PipelineSpec } from "../core/types.ts";
 
 /** Where the Router listens. */
 export interface ManagerOptions {

@@ -1,0 +1,25 @@
+/**
+ * The client: describe a pipeline ({@linkcode Pipeline}, {@linkcode Job}), submit it
+ * to a Router and wait for its end ({@linkcode PipelineManager}), over the
+ * documented ZeroMQ protocol. The root `mod.ts` re-exports this module.
+ *
+ * ```ts
+ * import { Pipeline, PipelineManager } from "./mod.ts";
+ *
+ * const manager = new PipelineManager({ api: "tcp://127.0.0.1:5555" });
+ * const result = await manager.run(new Pipeline({ downloader: ["links"] }), { timeoutMs: 30_000 });
+ * await manager.close();
+ * ```
+ *
+ * @module
+ */
+export { Job, Pipeline } from "./pipeline.ts";
+export {
+  type ManagerOptions,
+  PipelineManager,
+  type PipelineResult,
+  type Submittable,
+  WaitTimeoutError,
+} from "./pipeline_manager.ts";
+export { RemoteError, RequestTimeoutError } from "../core/router_link.ts";
+export { JobTimeoutError, NonRetryableError, PipelineValidationError } from "../core/errors.ts";
