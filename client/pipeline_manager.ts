@@ -8,6 +8,7 @@ import { Context } from "../core/zmq/mod.ts";
 import { uuidv7 } from "../core/ids.ts";
 import type { FunctionView, PipelineRecord } from "../core/protocol/mod.ts";
 import { RequestTimeoutError, RouterLink } from "../core/router_link.ts";
+import { ErrorName } from "../core/errors.ts";
 import type { PipelineSpec } from "../core/types.ts";
 
 /** Where the Router listens. */
@@ -34,7 +35,7 @@ export type PipelineResult = Pick<
 
 /** {@linkcode PipelineManager.wait} gave up. */
 export class WaitTimeoutError extends Error {
-  override name = "WaitTimeoutError";
+  override name: string = ErrorName.WaitTimeout;
   /** The pipeline waited for. */
   readonly pipelineId: string;
   constructor(pipelineId: string, timeoutMs: number) {

@@ -50,7 +50,7 @@ export function errorData(name: ErrorName, message: string, retryable: boolean):
 
 /** A pipeline is invalid; `problems` lists every problem found, not just the first. */
 export class PipelineValidationError extends Error {
-  override name = "PipelineValidationError";
+  override name: string = ErrorName.PipelineValidation;
   /** Every problem, one sentence each. */
   readonly problems: readonly string[];
   constructor(problems: string[], options?: ErrorOptions) {
@@ -61,7 +61,7 @@ export class PipelineValidationError extends Error {
 
 /** A job ran past its `timeoutMs`. */
 export class JobTimeoutError extends Error {
-  override name = "JobTimeoutError";
+  override name: string = ErrorName.JobTimeout;
   /** The job that timed out. */
   readonly jobId: string;
   constructor(jobId: string, timeoutMs: number) {
@@ -72,18 +72,18 @@ export class JobTimeoutError extends Error {
 
 /** Thrown by a function to fail its job at once, without retries. */
 export class NonRetryableError extends Error {
-  override name = "NonRetryableError";
+  override name: string = ErrorName.NonRetryable;
 }
 
 /** Turns anything thrown into {@linkcode ErrorData}. */
 export function toErrorData(error: unknown, retryable = true): ErrorData {
   if (error instanceof Error) {
-    const marked = (error as { retryable?: unknown }).retryable;
+    const marked = "retryable" in error ? error.retryable : undefined;
     return {
       name: error.name,
       message: error.message,
       stack: error.stack,
-      retryable: error.name === "NonRetryableError"
+      retryable: error.name === ErrorName.NonRetryable
         ? false
         : typeof marked === "boolean"
         ? marked

@@ -21,7 +21,7 @@ import {
   type RouterEvent,
   splitBatch,
 } from "./protocol/mod.ts";
-import { PipelineValidationError } from "./errors.ts";
+import { ErrorName, PipelineValidationError } from "./errors.ts";
 
 /** The Router answered a request with an error; `name` says which. */
 export class RemoteError extends Error {
@@ -38,7 +38,7 @@ export class RemoteError extends Error {
 
 /** No reply came in time. */
 export class RequestTimeoutError extends Error {
-  override name = "RequestTimeoutError";
+  override name: string = ErrorName.RequestTimeout;
   constructor(type: string, timeoutMs: number, endpoint: string) {
     super(`No reply to "${type}" from the Router at "${endpoint}" within ${timeoutMs} ms`);
   }
@@ -119,7 +119,7 @@ export class RouterLink {
         reject(new RequestTimeoutError(request.type, limit, this.#options.api));
       });
       this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
-      this.#outbox.add(encodeBody({ ...request, id } as Request)).catch((error) => {
+      this.#outbox.add(encodeBody({ ...request, id })).catch((error) => {
         if (!this.#pending.delete(id)) return;
         this.#deadlines.delete(id);
         reject(error);
@@ -168,7 +168,7 @@ export class RouterLink {
     this.#deadlines.delete(message.id);
     if (message.ok) {
       pending.resolve(message.result);
-    } else if (message.error.name === "PipelineValidationError") {
+    } else if (message.error.name === ErrorName.PipelineValidation) {
       pending.reject(
         new PipelineValidationError(message.error.problems ?? [message.error.message]),
       );

@@ -86,7 +86,8 @@ export function validatePipeline(
   }
   if (
     spec.deadlineMs !== undefined &&
-    !(Number.isInteger(spec.deadlineMs) && (spec.deadlineMs as number) > 0)
+    !(typeof spec.deadlineMs === "number" && Number.isInteger(spec.deadlineMs) &&
+      spec.deadlineMs > 0)
   ) {
     problems.push('Field "deadlineMs" must be a whole number of ms above 0');
   }
