@@ -7,46 +7,24 @@
  *
  * @module
  */
-import type { JobOutcome } from "./records.ts";
 import {
-  type BrokerHelloRequest,
-  type JobDoneEvent,
-  type JobRunEvent,
   type PeerEvent,
-  type PipelineFinishEvent,
   PROTOCOL,
   type Reply,
   type Request,
   type RouterEvent,
 } from "./messages.ts";
 import { ProtocolError } from "./protocol_error.ts";
+import { FieldError, type Fields, flag, id, isFields, need } from "./_fields.ts";
+import { replyError } from "./_values.ts";
 import {
-  amount,
-  count,
-  FieldError,
-  type Fields,
-  fields,
-  flag,
-  id,
-  isFields,
-  jsonObject,
-  maybe,
-  need,
-  oneOf,
-} from "./_fields.ts";
-import {
-  brokerLoad,
-  errorData,
-  functionInfos,
-  jobAttempt,
-  jobFollower,
-  jobPlan,
-  jobRecords,
-  outcome,
-  pipelineSpec,
-  replyError,
-  runningJob,
-} from "./_values.ts";
+  isPeerEventType,
+  isRequestType,
+  isRouterEventType,
+  PEER_EVENTS,
+  REQUESTS,
+  ROUTER_EVENTS,
+} from "./_tables.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -92,179 +70,6 @@ function fieldProblem(error: unknown, type: string, requestId?: string): unknown
     ? `Message "${type}" has a missing or invalid "${top}": it ${error.message}`
     : `Message "${type}" has an invalid "${top}": "${error.path}" ${error.message}`;
   return new ProtocolError(text, requestId, error.path);
-}
-
-const pipelineId = (m: Fields) => need(m, "pipelineId", id);
-
-/** Readers of each request, by type; the table must name every request type. */
-const REQUESTS: {
-  [T in Request["type"]]: (m: Fields, id: string) => Extract<Request, { type: T }>;
-} = {
-  "submit": (m, requestId) => {
-    const request: Extract<Request, { type: "submit" }> = {
-      type: "submit",
-      id: requestId,
-      pipeline: need(m, "pipeline", jsonObject),
-    };
-    const key = maybe(m, "idempotencyKey", id);
-    if (key !== undefined) request.idempotencyKey = key;
-    const waitMs = maybe(m, "waitMs", amount);
-    if (waitMs !== undefined) request.waitMs = waitMs;
-    return request;
-  },
-  "wait": (m, requestId) => {
-    const timeoutMs = maybe(m, "timeoutMs", amount);
-    return timeoutMs === undefined
-      ? { type: "wait", id: requestId, pipelineId: pipelineId(m) }
-      : { type: "wait", id: requestId, pipelineId: pipelineId(m), timeoutMs };
-  },
-  "status": (m, requestId) => ({ type: "status", id: requestId, pipelineId: pipelineId(m) }),
-  "cancel": (m, requestId) => ({ type: "cancel", id: requestId, pipelineId: pipelineId(m) }),
-  "get-configuration": (_, requestId) => ({ type: "get-configuration", id: requestId }),
-  "list-functions": (_, requestId) => ({ type: "list-functions", id: requestId }),
-  "broker-hello": (m, requestId) => ({
-    type: "broker-hello",
-    id: requestId,
-    broker: need(m, "broker", helloBroker),
-    functions: need(m, "functions", functionInfos),
-  }),
-  "pipeliner-hello": (m, requestId) => ({
-    type: "pipeliner-hello",
-    id: requestId,
-    pipeliner: need(m, "pipeliner", helloPipeliner),
-  }),
-};
-
-function helloBroker(value: unknown): BrokerHelloRequest["broker"] {
-  const o = fields(value);
-  const broker: BrokerHelloRequest["broker"] = {
-    id: need(o, "id", id),
-    host: need(o, "host", id),
-    pid: need(o, "pid", count),
-    slots: need(o, "slots", count),
-  };
-  const prefetch = maybe(o, "prefetch", count);
-  if (prefetch !== undefined) broker.prefetch = prefetch;
-  const of = maybe(o, "of", id);
-  if (of !== undefined) broker.of = of;
-  return broker;
-}
-
-function helloPipeliner(value: unknown): { id: string; host: string; pid: number } {
-  const o = fields(value);
-  return { id: need(o, "id", id), host: need(o, "host", id), pid: need(o, "pid", count) };
-}
-
-const finishStatus = oneOf<PipelineFinishEvent["status"]>(["succeeded", "failed", "cancelled"]);
-
-/** Readers of each event to the Router, by type. */
-const ROUTER_EVENTS: {
-  [T in RouterEvent["type"]]: (m: Fields) => Extract<RouterEvent, { type: T }>;
-} = {
-  "broker-status": (m) => ({ type: "broker-status", load: need(m, "load", brokerLoad) }),
-  "broker-functions": (m) => ({
-    type: "broker-functions",
-    functions: need(m, "functions", functionInfos),
-  }),
-  "job-done": (m) => {
-    const event: JobDoneEvent = {
-      type: "job-done",
-      pipelineId: pipelineId(m),
-      jobId: need(m, "jobId", id),
-      attempt: need(m, "attempt", count),
-      outcome: need(m, "outcome", outcome),
-    };
-    const followed = maybe(m, "followed", jobAttempt);
-    if (followed !== undefined) event.followed = followed;
-    return event;
-  },
-  "goodbye": () => ({ type: "goodbye" }),
-  "host-lost": (m) => {
-    const event: Extract<RouterEvent, { type: "host-lost" }> = {
-      type: "host-lost",
-      host: need(m, "host", id),
-      pid: need(m, "pid", count),
-      error: need(m, "error", errorData),
-    };
-    const running = maybe(m, "running", runningJob);
-    if (running !== undefined) event.running = running;
-    return event;
-  },
-  "pipeliner-status": (m) => ({ type: "pipeliner-status", active: need(m, "active", count) }),
-  "job-request": (m) => {
-    const event: Extract<RouterEvent, { type: "job-request" }> = {
-      type: "job-request",
-      pipelineId: pipelineId(m),
-      jobId: need(m, "jobId", id),
-      fn: need(m, "fn", id),
-      input: need(m, "input", jsonObject),
-    };
-    const plan = maybe(m, "plan", topPlan);
-    if (plan !== undefined) event.plan = plan;
-    return event;
-  },
-  "pipeline-finish": (m) => ({
-    type: "pipeline-finish",
-    pipelineId: pipelineId(m),
-    status: need(m, "status", finishStatus),
-    document: need(m, "document", jsonObject),
-  }),
-};
-
-// `maybe` passes only the value: the top plan and follower start at their depths.
-const topPlan = (value: unknown) => jobPlan(value);
-const topFollower = (value: unknown) => jobFollower(value);
-
-/** Readers of each event from the Router, by type. */
-const PEER_EVENTS: { [T in PeerEvent["type"]]: (m: Fields) => Extract<PeerEvent, { type: T }> } = {
-  "job-run": (m) => {
-    const event: JobRunEvent = {
-      type: "job-run",
-      pipelineId: pipelineId(m),
-      jobId: need(m, "jobId", id),
-      fn: need(m, "fn", id),
-      attempt: need(m, "attempt", count),
-      input: need(m, "input", jsonObject),
-    };
-    const then = maybe(m, "then", topFollower);
-    if (then !== undefined) event.then = then;
-    return event;
-  },
-  "job-cancel": (m) => {
-    const event: Extract<PeerEvent, { type: "job-cancel" }> = {
-      type: "job-cancel",
-      pipelineId: pipelineId(m),
-      jobId: need(m, "jobId", id),
-    };
-    const attempt = maybe(m, "attempt", count);
-    if (attempt !== undefined) event.attempt = attempt;
-    return event;
-  },
-  "pipeline-assign": (m) => ({
-    type: "pipeline-assign",
-    pipelineId: pipelineId(m),
-    spec: need(m, "spec", pipelineSpec),
-    jobs: need(m, "jobs", jobRecords),
-  }),
-  "job-result": (m) => ({
-    type: "job-result",
-    pipelineId: pipelineId(m),
-    jobId: need(m, "jobId", id),
-    outcome: need<JobOutcome>(m, "outcome", outcome),
-  }),
-  "pipeline-cancel": (m) => ({ type: "pipeline-cancel", pipelineId: pipelineId(m) }),
-  "hello-again": () => ({ type: "hello-again" }),
-  "error": (m) => ({ type: "error", error: need(m, "error", errorData) }),
-};
-
-function isRequestType(type: string): type is Request["type"] {
-  return Object.hasOwn(REQUESTS, type);
-}
-function isRouterEventType(type: string): type is RouterEvent["type"] {
-  return Object.hasOwn(ROUTER_EVENTS, type);
-}
-function isPeerEventType(type: string): type is PeerEvent["type"] {
-  return Object.hasOwn(PEER_EVENTS, type);
 }
 
 function unknownType(type: string, requestId?: string): ProtocolError {
