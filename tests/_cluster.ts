@@ -5,7 +5,7 @@
  * @module
  */
 import { PipelineManager } from "../mod.ts";
-import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
+import { DAEMON_FLAGS } from "../deno_flags.ts";
 import { freePort } from "./_ports.ts";
 
 export { freePort };
@@ -138,7 +138,7 @@ export class Cluster implements AsyncDisposable {
   #startRouter(): Daemon {
     return new Daemon("router", [
       "run",
-      ...DAEMON_PERMISSIONS.router,
+      ...DAEMON_FLAGS.router,
       "router/main.ts",
       "--api",
       this.api,
@@ -163,7 +163,7 @@ export class Cluster implements AsyncDisposable {
   addBroker(extra: string[] = []): Daemon {
     const broker = new Daemon(`broker-${this.brokers.length}`, [
       "run",
-      ...DAEMON_PERMISSIONS.broker,
+      ...DAEMON_FLAGS.broker,
       ...(this.#options.brokerPermissions ?? []),
       "broker/main.ts",
       "--router",
@@ -185,7 +185,7 @@ export class Cluster implements AsyncDisposable {
   addPipeliner(): Daemon {
     const pipeliner = new Daemon(`pipeliner-${this.pipeliners.length}`, [
       "run",
-      ...DAEMON_PERMISSIONS.pipeliner,
+      ...DAEMON_FLAGS.pipeliner,
       "pipeliner/main.ts",
       "--router",
       this.api,
