@@ -6,7 +6,7 @@
  * @module
  */
 import { brokerFlags } from "./broker/deno_flags.ts";
-import { clusterFlags } from "./deno_flags.ts";
+import { clusterEnv, clusterFlags } from "./deno_flags.ts";
 import { PIPELINER_FLAGS } from "./pipeliner/deno_flags.ts";
 import { ROUTER_FLAGS } from "./router/deno_flags.ts";
 
@@ -18,10 +18,13 @@ const TASK_BOXES_DIR = "/tmp/pipelinin-hosts";
 
 /** The daemon-starting tasks, by name, as `deno.json` must have them. */
 export function daemonTasks(): Record<string, string> {
-  const run = (flags: readonly string[], entry: string) => ["deno run", ...flags, entry].join(" ");
+  const run = (flags: readonly string[], entry: string, env: Record<string, string> = {}) => {
+    const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+    return [...assignments, "deno run", ...flags, entry].join(" ");
+  };
   const broker = brokerFlags(TASK_BOXES_DIR);
   return {
-    start: run(clusterFlags(broker), "main.ts"),
+    start: run(clusterFlags(broker), "main.ts", clusterEnv()),
     "start-router": run(ROUTER_FLAGS, "router/main.ts"),
     "start-broker": run(broker, "broker/main.ts"),
     "start-pipeliner": run(PIPELINER_FLAGS, "pipeliner/main.ts"),

@@ -7,7 +7,7 @@
  * @module
  */
 import { PipelineManager } from "../mod.ts";
-import { CLUSTER_FLAGS, DAEMON_FLAGS } from "../deno_flags.ts";
+import { CLUSTER_FLAGS, clusterEnv, DAEMON_FLAGS } from "../deno_flags.ts";
 import { freePort } from "./_ports.ts";
 
 export { freePort };
@@ -24,7 +24,7 @@ export class Daemon {
   readonly #done: Promise<void>;
   readonly status: Promise<Deno.CommandStatus>;
 
-  constructor(name: string, args: string[], cwd = root) {
+  constructor(name: string, args: string[], cwd = root, env: Record<string, string> = {}) {
     this.name = name;
     this.#process = new Deno.Command(Deno.execPath(), {
       args,
@@ -32,7 +32,11 @@ export class Daemon {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { PIPELININ_LOG_LEVEL: Deno.env.get("PIPELININ_LOG_LEVEL") ?? "info", NO_COLOR: "1" },
+      env: {
+        PIPELININ_LOG_LEVEL: Deno.env.get("PIPELININ_LOG_LEVEL") ?? "info",
+        NO_COLOR: "1",
+        ...env,
+      },
     }).spawn();
     this.status = this.#process.status;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
@@ -175,24 +179,29 @@ export class Cluster implements AsyncDisposable {
 
   /** The Router, a Pipeliner and a Broker in one process, as `deno task start` runs them. */
   #startOneProcess(): Daemon {
-    return new Daemon("cluster", [
-      "run",
-      ...CLUSTER_FLAGS,
-      ...(this.#options.brokerPermissions ?? []),
-      "main.ts",
-      "--api",
-      this.api,
-      "--broadcast",
-      this.broadcast,
-      "--data-dir",
-      this.dataDir,
-      "--http",
-      this.http.slice("http://".length),
-      "--functions",
-      this.#options.functionsDir ?? "tests/fixtures/functions",
-      "--workers",
-      String(this.#options.workers ?? 2),
-    ]);
+    return new Daemon(
+      "cluster",
+      [
+        "run",
+        ...CLUSTER_FLAGS,
+        ...(this.#options.brokerPermissions ?? []),
+        "main.ts",
+        "--api",
+        this.api,
+        "--broadcast",
+        this.broadcast,
+        "--data-dir",
+        this.dataDir,
+        "--http",
+        this.http.slice("http://".length),
+        "--functions",
+        this.#options.functionsDir ?? "tests/fixtures/functions",
+        "--workers",
+        String(this.#options.workers ?? 2),
+      ],
+      root,
+      clusterEnv(),
+    );
   }
 
   /** Restarts the router (after a kill) on the same endpoints and data dir. */
