@@ -1,17 +1,25 @@
 /**
- * `deno task start`: a whole local cluster from one command — a Router (with its
- * embedded store), a Broker and a Pipeliner, each in its own process with its own
- * permissions. Ctrl-C stops them all.
+ * `deno task start`: a whole local cluster from one command, in one process: a
+ * Router (with its embedded store), a Pipeliner and a Broker, which spawns its worker
+ * hosts. The three share the process's ZeroMQ context, so they speak the same
+ * protocol to one another as ever, over inproc instead of loopback TCP; the hosts, in
+ * processes of their own, reach the Router over tcp. Ctrl-C stops them all: the
+ * broker first (its hosts finish their jobs), then the pipeliner, then the Router.
  *
  * @module
  */
-import { COMMON_FLAGS, parseOrExit, ROUTER_ENDPOINT_FLAGS } from "./core/daemon.ts";
-import { DAEMON_PERMISSIONS } from "./core/daemon_permissions.ts";
+import { COMMON_FLAGS, ROUTER_ENDPOINT_FLAGS, runDaemon } from "./core/daemon.ts";
+import { intFlag } from "./core/cli.ts";
+import { shareOneContext } from "./core/zmq/mod.ts";
+import { start as startRouter } from "./router/mod.ts";
+import { start as startPipeliner } from "./pipeliner/mod.ts";
+import { start as startBroker } from "./broker/mod.ts";
 
-const spec = {
+/** What `deno task start` accepts. */
+const CLUSTER_SPEC = {
   usage: "deno task start",
   description:
-    "Starts a local pipelinin cluster: one Router, one Broker and one Pipeliner. Extra brokers and pipeliners on other machines join with `deno task start-broker --router tcp://<this host>:5555`.",
+    "Starts a local pipelinin cluster in one process: one Router, one Pipeliner and one Broker (with its worker hosts). Extra brokers and pipeliners on other machines join with `deno task start-broker --router tcp://<this host>:5555`.",
   flags: {
     ...ROUTER_ENDPOINT_FLAGS,
     http: {
@@ -30,86 +38,42 @@ const spec = {
   },
 } as const;
 
-const flags = parseOrExit(spec).values;
-const root = new URL(".", import.meta.url).pathname;
-const common = [
-  ...(flags["log-level"] ? ["--log-level", flags["log-level"]] : []),
-  ...(flags["log-format"] ? ["--log-format", flags["log-format"]] : []),
-];
-const children: Array<{ name: string; process: Deno.ChildProcess }> = [];
-
-function spawn(name: string, args: string[]): Deno.ChildProcess {
-  const process = new Deno.Command(Deno.execPath(), { args, cwd: Deno.cwd(), stdin: "null" })
-    .spawn();
-  children.push({ name, process });
-  return process;
-}
-
-let stopping = false;
-
-async function stopAll(code: number): Promise<never> {
-  stopping = true;
-  for (const { process } of [...children].reverse()) {
-    try {
-      process.kill("SIGTERM");
-    } catch { /* already gone */ }
-  }
-  await Promise.all(children.map(({ process }) => process.status));
-  Deno.exit(code);
-}
-
-// deno-lint-ignore no-console -- the launcher's own banner
-console.log(
-  `pipelinin: dashboard and REST API ${
-    flags.http === "off" ? "off" : `http://${flags.http}/`
-  }, ZeroMQ requests ${flags.api}, broadcast ${flags.broadcast}, store ${
-    flags["data-dir"]
-  }/, functions ${flags.functions}/ (Ctrl-C stops everything)`,
-);
-spawn("router", [
-  "run",
-  ...DAEMON_PERMISSIONS.router,
-  `${root}router/main.ts`,
-  "--api",
-  flags.api,
-  "--broadcast",
-  flags.broadcast,
-  "--data-dir",
-  flags["data-dir"],
-  "--http",
-  flags.http,
-  ...common,
-]);
-spawn("broker", [
-  "run",
-  ...DAEMON_PERMISSIONS.broker,
-  `${root}broker/main.ts`,
-  "--router",
-  flags.api,
-  "--functions",
-  flags.functions,
-  ...(flags.workers ? ["--workers", flags.workers] : []),
-  ...common,
-]);
-spawn("pipeliner", [
-  "run",
-  ...DAEMON_PERMISSIONS.pipeliner,
-  `${root}pipeliner/main.ts`,
-  "--router",
-  flags.api,
-  ...common,
-]);
-
-Deno.addSignalListener("SIGINT", () => void stopAll(0));
-Deno.addSignalListener("SIGTERM", () => void stopAll(0));
-// If any daemon dies, stop the rest rather than run half a cluster.
-const first = await Promise.race(
-  children.map(async ({ name, process }) => ({ name, status: await process.status })),
-);
-if (!stopping) {
-  // deno-lint-ignore no-console -- the launcher reports why it stops
-  console.error(
-    `pipelinin: ${first.name} exited with code ${first.status.code}; stopping the rest`,
+// Before any daemon makes its context: they all get the process's one.
+shareOneContext();
+await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
+  const workers = flags.workers === undefined ? undefined : intFlag("workers", flags.workers, 1);
+  // deno-lint-ignore no-console -- the launcher's own banner
+  console.log(
+    `pipelinin: dashboard and REST API ${
+      flags.http === "off" ? "off" : `http://${flags.http}/`
+    }, ZeroMQ requests ${flags.api}, broadcast ${flags.broadcast}, store ${
+      flags["data-dir"]
+    }/, functions ${flags.functions}/ (Ctrl-C stops everything)`,
   );
-  await stopAll(first.status.code || 1);
-}
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopOne of stops.reverse()) await stopOne();
+  };
+  try {
+    const router = startRouter({
+      api: flags.api,
+      broadcast: flags.broadcast,
+      dataDir: flags["data-dir"],
+      http: flags.http,
+      token: Deno.env.get("PIPELININ_TOKEN") || undefined,
+    });
+    stops.push(() => router.stop());
+    const pipeliner = await startPipeliner({ router: flags.api });
+    stops.push(() => pipeliner.stop());
+    const broker = await startBroker({
+      router: flags.api,
+      functionsDir: flags.functions,
+      workers,
+    });
+    stops.push(() => broker.stop());
+  } catch (error) {
+    await stop(); // What did start, stops: no host is left behind.
+    throw error;
+  }
+  return { stop };
+});

@@ -4,21 +4,24 @@
  * machine, each with 2 worker slots, trivial functions (input plus one), every
  * result checked. Sets up and stops everything it compares: a Redis of its own on a
  * loopback port, a BullMQ worker (one Node process, concurrency 2), a Celery worker
- * (prefork, concurrency 2), a pipelinin cluster (one broker with `--workers 2`).
+ * (prefork, concurrency 2), a pipelinin cluster as `deno task start` runs it (the
+ * Router, a Pipeliner and a Broker with `--workers 2` in one process, its worker hosts
+ * apart).
  *
  * - W1: 2,000 single-job pipelines submitted at once; jobs/s.
  * - W2: 500 chains of 3 dependent jobs; pipelines/s.
  * - W3: 200 chains of 3, one after another; p50 and p99 latency, ms.
  * - W4: 50 fan-outs 1 -> 20 -> 1; pipelines/s.
  *
- * Median of 3 repetitions (min and max shown), system order rotated, peak RSS of
- * each system's processes. Writes bench/RESULTS.md; the last line printed is JSON.
+ * Median of 3 repetitions (min and max shown), system order rotated; RSS of each
+ * system's processes idle (started, before the first workload) and at its peak.
+ * Writes bench/RESULTS.md; the last line printed is JSON.
  *
  * @module
  */
 import { Cluster } from "../tests/_cluster.ts";
 import { Child, freePort, machine, median, output, report } from "./_lib/process.ts";
-import { RssSampler } from "./_lib/rss.ts";
+import { RssSampler, treeRss } from "./_lib/rss.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const REPS = Number(Deno.env.get("BENCH_REPS") ?? 3);
@@ -37,7 +40,12 @@ const OUT_KEYS = [
   "w4_pipelines_s",
 ] as const;
 
-type Figures = Record<(typeof OUT_KEYS)[number], number> & { rss_mb: number };
+type Figures = Record<(typeof OUT_KEYS)[number], number> & {
+  idle_rss_mb: number;
+  rss_mb: number;
+};
+/** How long a started system is left alone before its idle RSS is read, ms. */
+const IDLE_MS = 2000;
 
 interface System {
   name: "pipelinin" | "bullmq" | "celery";
@@ -85,9 +93,10 @@ const pipelinin: System = {
       functionsDir: "bench/functions",
       workers: 2,
       waitFor: ["inc", "fan", "join"],
+      oneProcess: true,
     });
     return {
-      pids: () => [cluster.router.pid, cluster.pipeliners[0]!.pid, cluster.brokers[0]!.pid],
+      pids: () => [cluster.router.pid],
       client: (w, n) => [Deno.execPath(), [
         "run",
         "--allow-all",
@@ -122,6 +131,8 @@ function peer(name: "bullmq" | "celery", command: string, script: string): Syste
 
 async function runSystem(system: System): Promise<Figures> {
   const running = await system.start();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const idle = treeRss(running.pids());
   const sampler = new RssSampler(running.pids);
   try {
     const got: Record<string, number> = {};
@@ -135,6 +146,7 @@ async function runSystem(system: System): Promise<Figures> {
       console.error(`${system.name} ${id}: ${JSON.stringify(result)}`);
     }
     const figures = Object.fromEntries(OUT_KEYS.map((k) => [k, got[k]!])) as Figures;
+    figures.idle_rss_mb = idle / 2 ** 20;
     figures.rss_mb = sampler.peak / 2 ** 20;
     return figures;
   } finally {
@@ -194,16 +206,23 @@ WORKLOADS.forEach((w, i) => {
     } | ${ratio("bullmq")} | ${ratio("celery")} |`,
   );
 });
-rows.push(
-  `| peak RSS MB (lower is better) | ${cell("pipelinin", "rss_mb")} | ${
-    cell("bullmq", "rss_mb")
-  } | ${cell("celery", "rss_mb")} | ${
-    (stat("pipelinin", "rss_mb").median / stat("bullmq", "rss_mb").median).toFixed(2)
-  } | ${(stat("pipelinin", "rss_mb").median / stat("celery", "rss_mb").median).toFixed(2)} |`,
-);
+for (const [key, label] of [["idle_rss_mb", "idle RSS MB"], ["rss_mb", "peak RSS MB"]] as const) {
+  const ratio = (other: string) =>
+    (stat("pipelinin", key).median / stat(other, key).median).toFixed(2);
+  rows.push(
+    `| ${label} (lower is better) | ${cell("pipelinin", key)} | ${cell("bullmq", key)} | ${
+      cell("celery", key)
+    } | ${ratio("bullmq")} | ${ratio("celery")} |`,
+  );
+}
 const table = rows.join("\n");
 const medians = (name: string) =>
-  Object.fromEntries(OUT_KEYS.map((k) => [k, Number(fmt(stat(name, k).median))]));
+  Object.fromEntries(
+    [...OUT_KEYS, "idle_rss_mb", "rss_mb"].map((k) => [
+      k,
+      Number(fmt(stat(name, k as keyof Figures).median)),
+    ]),
+  );
 const line = {
   bench: "e2e",
   ...medians("pipelinin"),
@@ -228,7 +247,9 @@ await report(
 Date: ${new Date().toISOString()}  
 Machine: ${await machine()}  
 Versions: ${versions}  
-Setup: 2 worker slots per system (pipelinin: one broker \`--workers 2\` with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client (1,000 single jobs, 30 chains, 3 fan-outs, and before W3 500 chains one after another: the steady state is measured, not the JIT compiling it; pipelinin's daemons need a few hundred sequential chains after a start before V8 has optimized that path: docs/architecture.md, _Speed_). Peak RSS sums each system's processes (for the peers, Redis included).`,
+Setup: 2 worker slots per system (pipelinin: as \`deno task start --workers 2\` runs it, the Router, a Pipeliner and a Broker in one process and its worker hosts apart, with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client (1,000 single jobs, 30 chains, 3 fan-outs, and before W3 500 chains one after another: the steady state is measured, not the JIT compiling it; pipelinin's daemons need a few hundred sequential chains after a start before V8 has optimized that path: docs/architecture.md, _Speed_). RSS sums each system's processes (for the peers, Redis included): idle is read ${
+    IDLE_MS / 1000
+  } s after the system started, before its first workload; peak is the most seen during the workloads.`,
   table,
   line,
 );

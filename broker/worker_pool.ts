@@ -17,7 +17,7 @@
  * @module
  */
 import { resolve } from "node:path";
-import { HOST_BOXES_DIR } from "../core/daemon_permissions.ts";
+import { HOST_BOXES_DIR } from "./deno_flags.ts";
 import { getLogger } from "../core/log.ts";
 import type { HostLostEvent } from "../core/protocol/mod.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";

@@ -1,11 +1,13 @@
 /**
  * Test helper: a real cluster of daemon subprocesses on free ports, stopped by the
- * test (also when it fails) with `await using`.
+ * test (also when it fails) with `await using`. Each daemon runs in its own process
+ * (so a test can kill one), or with `oneProcess` all three in one, as `deno task
+ * start` runs them.
  *
  * @module
  */
 import { PipelineManager } from "../mod.ts";
-import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
+import { CLUSTER_FLAGS, clusterEnv, DAEMON_FLAGS } from "../deno_flags.ts";
 import { freePort } from "./_ports.ts";
 
 export { freePort };
@@ -22,7 +24,7 @@ export class Daemon {
   readonly #done: Promise<void>;
   readonly status: Promise<Deno.CommandStatus>;
 
-  constructor(name: string, args: string[], cwd = root) {
+  constructor(name: string, args: string[], cwd = root, env: Record<string, string> = {}) {
     this.name = name;
     this.#process = new Deno.Command(Deno.execPath(), {
       args,
@@ -30,7 +32,11 @@ export class Daemon {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { PIPELININ_LOG_LEVEL: Deno.env.get("PIPELININ_LOG_LEVEL") ?? "info", NO_COLOR: "1" },
+      env: {
+        PIPELININ_LOG_LEVEL: Deno.env.get("PIPELININ_LOG_LEVEL") ?? "info",
+        NO_COLOR: "1",
+        ...env,
+      },
     }).spawn();
     this.status = this.#process.status;
     const collect = async (stream: ReadableStream<Uint8Array>) => {
@@ -94,6 +100,13 @@ export interface ClusterOptions {
   dataDir?: string;
   /** Functions that must be served before the cluster counts as up. */
   waitFor?: string[];
+  /**
+   * Run the Router, one Pipeliner and one Broker in one process (`main.ts`, as `deno
+   * task start` does): `router` is then that process. `brokers`, `pipeliners`,
+   * `routerArgs` and `brokerArgs` do not apply; `addBroker()` and `addPipeliner()`
+   * still add separate ones.
+   */
+  oneProcess?: boolean;
 }
 
 /** A running cluster and a connected client. */
@@ -103,6 +116,7 @@ export class Cluster implements AsyncDisposable {
   /** The Router's HTTP base URL, e.g. `http://127.0.0.1:41234`. */
   readonly http: string;
   readonly dataDir: string;
+  /** The Router's process (with `oneProcess`, the whole cluster's). */
   readonly router: Daemon;
   readonly brokers: Daemon[] = [];
   readonly pipeliners: Daemon[] = [];
@@ -123,10 +137,20 @@ export class Cluster implements AsyncDisposable {
 
   /** Starts a router, brokers and pipeliners, and waits until the functions are served. */
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const separateOnly = [
+      options.brokers,
+      options.pipeliners,
+      options.routerArgs,
+      options.brokerArgs,
+    ];
+    if (options.oneProcess && separateOnly.some((value) => value !== undefined)) {
+      throw new TypeError("oneProcess runs one broker and one pipeliner with main.ts's flags");
+    }
     const cluster = new Cluster(options);
     try {
-      for (let i = 0; i < (options.brokers ?? 1); i++) cluster.addBroker();
-      for (let i = 0; i < (options.pipeliners ?? 1); i++) cluster.addPipeliner();
+      const separate = !options.oneProcess;
+      for (let i = 0; separate && i < (options.brokers ?? 1); i++) cluster.addBroker();
+      for (let i = 0; separate && i < (options.pipeliners ?? 1); i++) cluster.addPipeliner();
       await cluster.waitForFunctions(options.waitFor ?? ["ok"]);
       return cluster;
     } catch (error) {
@@ -136,9 +160,10 @@ export class Cluster implements AsyncDisposable {
   }
 
   #startRouter(): Daemon {
+    if (this.#options.oneProcess) return this.#startOneProcess();
     return new Daemon("router", [
       "run",
-      ...DAEMON_PERMISSIONS.router,
+      ...DAEMON_FLAGS.router,
       "router/main.ts",
       "--api",
       this.api,
@@ -152,6 +177,33 @@ export class Cluster implements AsyncDisposable {
     ]);
   }
 
+  /** The Router, a Pipeliner and a Broker in one process, as `deno task start` runs them. */
+  #startOneProcess(): Daemon {
+    return new Daemon(
+      "cluster",
+      [
+        "run",
+        ...CLUSTER_FLAGS,
+        ...(this.#options.brokerPermissions ?? []),
+        "main.ts",
+        "--api",
+        this.api,
+        "--broadcast",
+        this.broadcast,
+        "--data-dir",
+        this.dataDir,
+        "--http",
+        this.http.slice("http://".length),
+        "--functions",
+        this.#options.functionsDir ?? "tests/fixtures/functions",
+        "--workers",
+        String(this.#options.workers ?? 2),
+      ],
+      root,
+      clusterEnv(),
+    );
+  }
+
   /** Restarts the router (after a kill) on the same endpoints and data dir. */
   restartRouter(): Daemon {
     const router = this.#startRouter();
@@ -163,7 +215,7 @@ export class Cluster implements AsyncDisposable {
   addBroker(extra: string[] = []): Daemon {
     const broker = new Daemon(`broker-${this.brokers.length}`, [
       "run",
-      ...DAEMON_PERMISSIONS.broker,
+      ...DAEMON_FLAGS.broker,
       ...(this.#options.brokerPermissions ?? []),
       "broker/main.ts",
       "--router",
@@ -185,7 +237,7 @@ export class Cluster implements AsyncDisposable {
   addPipeliner(): Daemon {
     const pipeliner = new Daemon(`pipeliner-${this.pipeliners.length}`, [
       "run",
-      ...DAEMON_PERMISSIONS.pipeliner,
+      ...DAEMON_FLAGS.pipeliner,
       "pipeliner/main.ts",
       "--router",
       this.api,

@@ -7,7 +7,7 @@
 import { assertEquals } from "./_assert.ts";
 import { Cluster, Daemon } from "./_cluster.ts";
 import { delay, withContext, withTimeout } from "./_helpers.ts";
-import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
+import { DAEMON_FLAGS } from "../deno_flags.ts";
 import { PROTOCOL } from "../core/protocol/mod.ts";
 import type { Socket } from "../core/zmq/mod.ts";
 
@@ -26,7 +26,7 @@ async function withBroker(
     const endpoint = router.bind("tcp://127.0.0.1:0");
     const broker = new Daemon("broker", [
       "run",
-      ...DAEMON_PERMISSIONS.broker,
+      ...DAEMON_FLAGS.broker,
       "broker/main.ts",
       "--router",
       endpoint,

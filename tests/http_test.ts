@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster, Daemon, freePort } from "./_cluster.ts";
-import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
+import { DAEMON_FLAGS } from "../deno_flags.ts";
 import { start as startRouter } from "../router/mod.ts";
 import type { RouterConfig, RouterHandle } from "../router/mod.ts";
 
@@ -27,7 +27,7 @@ async function withRouter(
   const daemons = [
     new Daemon("broker", [
       "run",
-      ...DAEMON_PERMISSIONS.broker,
+      ...DAEMON_FLAGS.broker,
       "broker/main.ts",
       "--router",
       router.api,
@@ -38,7 +38,7 @@ async function withRouter(
     ]),
     new Daemon("pipeliner", [
       "run",
-      ...DAEMON_PERMISSIONS.pipeliner,
+      ...DAEMON_FLAGS.pipeliner,
       "pipeliner/main.ts",
       "--router",
       router.api,

@@ -4,7 +4,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
-import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
+import { DAEMON_FLAGS } from "../deno_flags.ts";
 
 const WAIT = { timeoutMs: 30_000 };
 
@@ -51,7 +51,7 @@ Deno.test("a broker started with --file-store but no write permission says how t
     signal: AbortSignal.timeout(30_000),
     args: [
       "run",
-      ...DAEMON_PERMISSIONS.broker,
+      ...DAEMON_FLAGS.broker,
       "broker/main.ts",
       "--file-store",
       "/tmp/somewhere",

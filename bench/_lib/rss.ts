@@ -30,19 +30,24 @@ function rssOf(pid: number): number {
   }
 }
 
-/** Resident memory of `roots` and all their descendants now, bytes. */
-export function treeRss(roots: readonly number[]): number {
+/** Resident memory of each of `roots` and all their descendants now, bytes by pid. */
+export function treeRssByPid(roots: readonly number[]): Map<number, number> {
   const children = childrenMap();
-  const seen = new Set<number>();
+  const byPid = new Map<number, number>();
   const stack = [...roots];
-  let total = 0;
   while (stack.length > 0) {
     const pid = stack.pop()!;
-    if (seen.has(pid)) continue;
-    seen.add(pid);
-    total += rssOf(pid);
+    if (byPid.has(pid)) continue;
+    byPid.set(pid, rssOf(pid));
     stack.push(...(children.get(pid) ?? []));
   }
+  return byPid;
+}
+
+/** Resident memory of `roots` and all their descendants now, bytes. */
+export function treeRss(roots: readonly number[]): number {
+  let total = 0;
+  for (const rss of treeRssByPid(roots).values()) total += rss;
   return total;
 }
 

@@ -1,54 +1,21 @@
 /**
- * A ZeroMQ context and the one poll loop that drives all of its sockets.
+ * A ZeroMQ context: the sockets one part of a program makes, driven by one poll loop.
  *
- * The loop first polls on the JS thread with a zero timeout, so a busy loop pays
- * no thread hop; only when nothing is ready does a helper thread wait, in a plain
- * `poll` on the sockets' `ZMQ_FD` descriptors, never on the sockets themselves
- * (libzmq sockets are not thread-safe). So JS goes on sending and receiving while
- * the helper waits: a reply never first stops a wait. After JS touched a socket the
- * loop looks at its `ZMQ_EVENTS` again, since that may have consumed the signal the
- * helper waits for. An inproc PAIR "waker" in the set interrupts the helper when the
- * set of sockets or the next retry time changes, and at close.
+ * By default each context has a libzmq context and a poll loop of its own. After
+ * {@linkcode shareOneContext}, every context made in the process is a handle on one
+ * shared libzmq context with one poll loop (libzmq wants one poll loop per context,
+ * on the JS thread): each `new Context()` opens it, each `close()` closes that handle's
+ * sockets, and the last close terminates it. In the shared context a connect to a tcp
+ * endpoint that one of its sockets bound travels inproc (see `_tcp_aliases.ts`), so
+ * daemons sharing a process talk inproc without knowing it.
  *
  * @module
  */
-import { DONTWAIT, OPT, POLLIN, SOCKET_TYPES } from "./constants.ts";
 import type { SocketType } from "./constants.ts";
-import { SocketClosedError, ZmqError } from "./errors.ts";
-import { type Libzmq, loadLibzmq } from "./loader.ts";
-import { Socket, type SocketHost, type SocketOptions } from "./socket.ts";
-
-const ITEM_SIZE = 16; // sizeof(zmq_pollitem_t) on 64-bit POSIX: ptr, int fd, short, short
-const OPT_FD = 14; // ZMQ_FD
-
-/** One `zmq_pollitem_t`: a socket handle (or null for a plain descriptor), a descriptor, events. */
-type PollItem = [handle: Deno.PointerValue, fd: number, events: number];
-
-/** Writes `items` as `zmq_pollitem_t`s into `buffer`, or into a bigger one it returns. */
-function writePollItems(
-  buffer: Uint8Array<ArrayBuffer>,
-  items: readonly PollItem[],
-): Uint8Array<ArrayBuffer> {
-  const needed = items.length * ITEM_SIZE;
-  const out = buffer.length < needed ? new Uint8Array(needed * 2) : buffer;
-  const view = new DataView(out.buffer);
-  items.forEach(([handle, fd, events], index) => {
-    const offset = index * ITEM_SIZE;
-    view.setBigUint64(offset, BigInt(Deno.UnsafePointer.value(handle)), littleEndian);
-    view.setInt32(offset + 8, fd, littleEndian);
-    view.setInt16(offset + 12, events, littleEndian);
-    view.setInt16(offset + 14, 0, littleEndian);
-  });
-  return out;
-}
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-let wakerCount = 0;
-/**
- * Microtask turns given to JS before a wait, so handlers of what was just received
- * can queue their sends first (an `async` handler needs a few turns per await).
- * Measured here: cheaper than a macrotask yield, and as good for in-process echo.
- */
-const YIELDS = 16;
+import { SocketClosedError } from "./errors.ts";
+import type { Libzmq } from "./loader.ts";
+import type { Socket, SocketOptions } from "./socket.ts";
+import { Engine } from "./_engine.ts";
 
 /** How a {@linkcode Context} waits for I/O. */
 export interface ContextOptions {
@@ -58,7 +25,8 @@ export interface ContextOptions {
    * here) when traffic is steady, at the price of holding other JS (timers, Web
    * Worker messages) for at most this long. 0 turns it off. Default 1. A function is
    * asked each time: a process that also waits for other I/O (a broker's worker
-   * hosts) can wait hot only while nothing else is due.
+   * hosts) can wait hot only while nothing else is due. Contexts sharing the process's
+   * loop wait hot for the least any of them allows.
    */
   hotWaitMs?: number | (() => number);
 }
@@ -73,64 +41,54 @@ function defaultHotWait(): number {
   }
 }
 
+/** The process's shared engine and the contexts open on it. */
+interface Shared {
+  engine: Engine;
+  members: Set<Context>;
+}
+
+let sharing = false;
+let shared: Shared | undefined;
+
+/**
+ * From now on, every {@linkcode Context} made in this process shares one libzmq
+ * context and poll loop, and tcp connects to endpoints bound in it go inproc. Call it
+ * before the first context is made, in a program that runs several daemons in one
+ * process; contexts made before keep their own. `shareOneContext(false)` goes back to
+ * one libzmq context per `Context` for those made later (for tests).
+ */
+export function shareOneContext(enabled = true): void {
+  sharing = enabled;
+}
+
 /** Owns sockets and their poll loop. Close it to end the loop and free libzmq. */
 export class Context {
   /** The libzmq this context uses. */
   readonly libzmq: Libzmq;
-  #lib: Libzmq["symbols"];
-  #handle: Deno.PointerValue;
-  #sockets = new Set<Socket>();
-  #wakerIn: Deno.PointerValue;
-  #wakerOut: Deno.PointerValue;
-  #wakerFd: number;
-  #wakeSent = false;
-  /** The helper thread's wait, while one is in flight. */
-  #helper: Promise<void> | undefined;
-  /** The sockets whose descriptors the helper waits on. */
-  #helperSockets: Socket[] = [];
-  #helperItems = new Uint8Array(ITEM_SIZE * 16);
-  /** When the helper's wait times out (ms timestamp), or 0 for never. */
-  #helperDeadline = 0;
-  /** Bumped when a socket is made, so a helper waiting on an older set is interrupted. */
-  #generation = 0;
-  #helperGeneration = 0;
-  #running = false;
+  readonly #engine: Engine;
+  readonly #shared: Shared | undefined;
+  readonly #sockets = new Set<Socket>();
+  readonly #hotWaitMs: number | (() => number);
   #closing: Promise<void> | undefined;
-  #items = new Uint8Array(ITEM_SIZE * 16);
-  #polled: Socket[] = [];
-  #events: number[] = [];
-  #wakeMsg = new Uint8Array(64);
-  #host: SocketHost;
-  #hotWaitMs: number | (() => number);
-  #hot = false;
 
-  /** Makes a context, loading libzmq on first use. */
+  /** Makes a context (or opens the process's shared one), loading libzmq on first use. */
   constructor(options: ContextOptions = {}) {
     this.#hotWaitMs = options.hotWaitMs ?? defaultHotWait();
-    this.libzmq = loadLibzmq();
-    this.#lib = this.libzmq.symbols;
-    this.#handle = this.#lib.zmq_ctx_new();
-    if (this.#handle === null) throw this.#error("zmq_ctx_new");
-    const address = new TextEncoder().encode(`inproc://pipelinin-waker-${wakerCount++}\0`);
-    this.#wakerIn = this.#lib.zmq_socket(this.#handle, SOCKET_TYPES.pair);
-    this.#wakerOut = this.#lib.zmq_socket(this.#handle, SOCKET_TYPES.pair);
-    if (
-      this.#wakerIn === null || this.#wakerOut === null ||
-      this.#lib.zmq_bind(this.#wakerIn, address) !== 0 ||
-      this.#lib.zmq_connect(this.#wakerOut, address) !== 0
-    ) {
-      throw this.#error("waker setup");
+    if (sharing) {
+      shared ??= { engine: new Engine(sharedHotWait, true), members: new Set() };
+      shared.members.add(this);
+      this.#shared = shared;
+      this.#engine = shared.engine;
+    } else {
+      const hotWait = this.#hotWaitMs;
+      this.#engine = new Engine(typeof hotWait === "number" ? () => hotWait : hotWait);
     }
-    const zero = new Uint8Array(new Int32Array([0]).buffer);
-    this.#lib.zmq_setsockopt(this.#wakerIn, 17, zero, 4n);
-    this.#lib.zmq_setsockopt(this.#wakerOut, 17, zero, 4n);
-    this.#wakerFd = this.#descriptor(this.#wakerIn);
-    this.#host = {
-      lib: this.#lib,
-      kick: () => this.#kick(),
-      release: (socket) => this.#sockets.delete(socket),
-      error: (operation) => this.#error(operation),
-    };
+    this.libzmq = this.#engine.libzmq;
+  }
+
+  /** @internal How long this context allows a hot wait, now. */
+  hotWait(): number {
+    return typeof this.#hotWaitMs === "number" ? this.#hotWaitMs : this.#hotWaitMs();
   }
 
   /**
@@ -141,28 +99,25 @@ export class Context {
    */
   socket(type: SocketType, options: SocketOptions = {}): Socket {
     if (this.#closing) throw new SocketClosedError("Context is closed");
-    const handle = this.#lib.zmq_socket(this.#handle, SOCKET_TYPES[type]);
-    if (handle === null) throw this.#error(`zmq_socket(${type})`);
-    const socket = new Socket(this.#host, handle, type, this.#descriptor(handle));
+    const socket = this.#engine.socket(type, options);
     this.#sockets.add(socket);
-    this.#generation++;
-    try {
-      socket.configure(options);
-    } catch (error) {
-      socket.close();
-      throw error;
-    }
     return socket;
   }
 
   /** Sockets still open. */
   get size(): number {
-    return this.#sockets.size;
+    let open = 0;
+    for (const socket of this.#sockets) {
+      if (socket.handle === null) this.#sockets.delete(socket);
+      else open++;
+    }
+    return open;
   }
 
   /**
-   * Closes every socket (their pending operations reject), stops the poll loop and
-   * terminates the libzmq context. Safe to call more than once.
+   * Closes every socket (their pending operations reject). Its own context it then
+   * terminates; the shared one only when this was the last handle open on it. Safe to
+   * call more than once.
    */
   close(): Promise<void> {
     this.#closing ??= this.#shutdown();
@@ -170,180 +125,20 @@ export class Context {
   }
 
   async #shutdown(): Promise<void> {
-    for (const socket of [...this.#sockets]) socket.close();
-    // Sockets the helper waits on are closed once its wait returns.
-    while (this.#helper || this.#running) {
-      this.#kick();
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-    for (const socket of [...this.#sockets]) socket.destroy();
-    this.#lib.zmq_close(this.#wakerIn);
-    this.#lib.zmq_close(this.#wakerOut);
-    await this.#lib.zmq_ctx_term(this.#handle);
+    const group = this.#shared;
+    if (!group) return await this.#engine.close();
+    await this.#engine.closeSockets(this.#sockets);
+    this.#sockets.clear();
+    group.members.delete(this);
+    if (group.members.size > 0) return;
+    if (shared === group) shared = undefined;
+    await this.#engine.close();
   }
+}
 
-  #error(operation: string): ZmqError {
-    const errno = this.#lib.zmq_errno();
-    const text = this.#lib.zmq_strerror(errno);
-    const detail = text === null ? "" : Deno.UnsafePointerView.getCString(text);
-    return new ZmqError(operation, errno, detail);
-  }
-
-  /** `ZMQ_FD`: the descriptor that becomes readable when a socket may have events. */
-  #descriptor(handle: Deno.PointerValue): number {
-    const out = new Int32Array(1);
-    const size = new BigUint64Array([4n]);
-    if (this.#lib.zmq_getsockopt(handle, OPT_FD, out, size) !== 0) throw this.#error("ZMQ_FD");
-    return out[0]!;
-  }
-
-  #kick(): void {
-    if (!this.#running) {
-      this.#running = true;
-      queueMicrotask(() => this.#loop());
-    }
-  }
-
-  async #loop(): Promise<void> {
-    let yielded = false;
-    try {
-      while (true) {
-        await null; // Let resolved receives run their handlers.
-        const now = Date.now();
-        const count = this.#fillPollSet(now);
-        if (count === 0) {
-          if (this.#nextRetry(now) === 0) return this.#park(false); // Until a kick.
-          await new Promise((resolve) => setTimeout(resolve, 1));
-          continue;
-        }
-        let ready = this.#lib.zmq_poll(this.#items, count, 0);
-        if (ready === 0 && !yielded) {
-          // Nothing ready: give JS some turns (it may queue sends or receives), then look again.
-          yielded = true;
-          for (let i = 0; i < YIELDS; i++) await null;
-          continue;
-        }
-        yielded = false;
-        const hotWaitMs = ready === 0 && this.#hot
-          ? (typeof this.#hotWaitMs === "number" ? this.#hotWaitMs : this.#hotWaitMs())
-          : 0;
-        if (hotWaitMs > 0) ready = this.#lib.zmq_poll(this.#items, count, hotWaitMs);
-        this.#hot = ready > 0;
-        if (ready === 0) return this.#park(true); // The helper's wait (or a kick) runs the loop again.
-        if (ready < 0) continue; // EINTR or ETERM: recompute the set.
-        this.#dispatch(count);
-      }
-    } finally {
-      this.#running = false;
-    }
-  }
-
-  /**
-   * Leaves the waiting to the helper: interrupts its wait when that is out of date, or
-   * starts one when `wait` (something is awaited) and none is in flight.
-   */
-  #park(wait: boolean): void {
-    const retry = this.#nextRetry(Date.now());
-    if (this.#helper) {
-      const stale = this.#helperGeneration !== this.#generation ||
-        this.#helperSockets.some((socket) => socket.closed) ||
-        (retry !== 0 && (this.#helperDeadline === 0 || retry < this.#helperDeadline));
-      if (stale) this.#interrupt();
-      return;
-    }
-    const open = [...this.#sockets].filter((socket) => !socket.closed);
-    if (!wait || open.length === 0) return;
-    this.#helperSockets = open;
-    // Plain descriptors only (no socket handle): the helper never touches a socket.
-    const fds = [...open.map((socket) => socket.fd), this.#wakerFd];
-    this.#helperItems = writePollItems(
-      this.#helperItems,
-      fds.map((fd): PollItem => [null, fd, POLLIN]),
-    );
-    for (const socket of open) socket.waitedOn = true;
-    this.#helperGeneration = this.#generation;
-    this.#helperDeadline = retry;
-    const timeout = retry === 0 ? -1 : Math.max(0, retry - Date.now());
-    this.#helper = this.#lib.zmq_poll_blocking(this.#helperItems, fds.length, timeout).then(
-      () => this.#helperReturned(),
-      () => this.#helperReturned(),
-    );
-  }
-
-  #interrupt(): void {
-    if (this.#wakeSent) return;
-    this.#wakeSent = true;
-    this.#lib.zmq_send(this.#wakerOut, new Uint8Array(1), 1n, DONTWAIT);
-  }
-
-  #helperReturned(): void {
-    this.#helper = undefined;
-    for (const socket of this.#helperSockets) {
-      socket.waitedOn = false;
-      // Reading ZMQ_EVENTS takes the signal, so a socket nobody reads cannot wake the
-      // helper again and again; what it reports is polled for again in the loop.
-      if (!socket.closed) socket.getIntOption(OPT.EVENTS);
-    }
-    this.#helperSockets = [];
-    // Always: the waker's descriptor also signals commands of its own (its connection).
-    while (this.#drainWaker()) { /* until EAGAIN */ }
-    this.#wakeSent = false;
-    this.#kick();
-  }
-
-  /** Reads one wake-up byte; false when none is left. */
-  #drainWaker(): boolean {
-    this.#lib.zmq_msg_init(this.#wakeMsg);
-    const got = this.#lib.zmq_msg_recv(this.#wakeMsg, this.#wakerIn, DONTWAIT);
-    this.#lib.zmq_msg_close(this.#wakeMsg);
-    return got >= 0;
-  }
-
-  /** Writes the poll items for sockets with work; returns how many. */
-  #fillPollSet(now: number): number {
-    this.#polled.length = 0;
-    this.#events.length = 0;
-    for (const socket of this.#sockets) {
-      if (socket.closed) {
-        if (!socket.waitedOn) socket.destroy();
-        continue;
-      }
-      const events = socket.interest(now);
-      if (events !== 0) {
-        this.#polled.push(socket);
-        this.#events.push(events);
-      }
-    }
-    this.#items = writePollItems(
-      this.#items,
-      this.#polled.map((socket, index): PollItem => [socket.handle, 0, this.#events[index]!]),
-    );
-    return this.#polled.length;
-  }
-
-  /**
-   * The earliest retry time of a blocked send still to come, or 0. One that has
-   * passed is polled for POLLOUT; if that is not ready, the descriptor signals when
-   * a full peer takes some, so waiting for it again would only spin.
-   */
-  #nextRetry(now: number): number {
-    let next = 0;
-    for (const socket of this.#sockets) {
-      const at = socket.retryAt;
-      if (at > now && (next === 0 || at < next)) next = at;
-    }
-    return next;
-  }
-
-  #dispatch(count: number): void {
-    const view = new DataView(this.#items.buffer);
-    const now = Date.now();
-    for (let index = 0; index < count; index++) {
-      const revents = view.getInt16(index * ITEM_SIZE + 14, littleEndian);
-      const socket = this.#polled[index]!;
-      if (socket.closed) {
-        if (!socket.waitedOn) socket.destroy();
-      } else if (revents !== 0) socket.service(revents, now);
-    }
-  }
+/** The shared loop waits hot for the least any open context allows. */
+function sharedHotWait(): number {
+  let least = Infinity;
+  for (const member of shared?.members ?? []) least = Math.min(least, member.hotWait());
+  return least === Infinity ? 0 : least;
 }

@@ -17,7 +17,7 @@
  *
  * @module
  */
-export { Context, type ContextOptions } from "./context.ts";
+export { Context, type ContextOptions, shareOneContext } from "./context.ts";
 export { Socket } from "./socket.ts";
 export type { Frames, SocketOptions } from "./socket.ts";
 export type { SocketType } from "./constants.ts";

@@ -11,6 +11,7 @@ import type { ZmqError } from "./errors.ts";
 import type { ZmqSymbols } from "./_ffi.ts";
 import { Queue } from "./_queue.ts";
 import { SendLanes } from "./_send_lanes.ts";
+import type { TcpAliases } from "./_tcp_aliases.ts";
 
 /** One frame or a whole multipart message, as given to {@linkcode Socket.send}. */
 export type Frames = Uint8Array | string | ReadonlyArray<Uint8Array | string>;
@@ -75,6 +76,8 @@ export interface SocketHost {
   release(socket: Socket): void;
   /** Raise the last libzmq error as a {@linkcode ZmqError}. */
   error(operation: string): ZmqError;
+  /** In the process's shared engine: tcp endpoints bound here, with their inproc aliases. */
+  readonly aliases?: TcpAliases;
 }
 
 interface PendingReceive {
@@ -103,6 +106,8 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   #msg = new Uint8Array(64);
   #int = new Int32Array(1);
   #size = new BigUint64Array(1);
+  /** Endpoints connected through an inproc alias: what was asked -> the alias. */
+  #routes: Map<string, string> | undefined;
 
   /** @internal The `ZMQ_FD` descriptor the context's helper thread waits on. */
   readonly fd: number;
@@ -133,13 +138,24 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     return this.#handle;
   }
 
-  /** Binds to an endpoint and returns the endpoint actually bound (resolves `:0` and `*`). */
+  /**
+   * Binds to an endpoint and returns the endpoint actually bound (resolves `:0` and `*`).
+   * In the process's shared context a tcp endpoint gets an inproc alias as well, which
+   * connects from that context use instead.
+   */
   bind(endpoint: string): string {
     this.#idle("bind");
     if (this.#host.lib.zmq_bind(this.#handle, cString(endpoint)) !== 0) {
       throw this.#host.error(`bind to "${endpoint}"`);
     }
-    return this.lastEndpoint;
+    const resolved = this.lastEndpoint;
+    const aliases = this.#host.aliases;
+    const alias = aliases?.add(this, endpoint, resolved);
+    // Without its alias the endpoint still works, over tcp only.
+    if (alias && this.#host.lib.zmq_bind(this.#handle, cString(alias)) !== 0) {
+      aliases!.remove(this, resolved);
+    }
+    return resolved;
   }
 
   /** Stops listening on an endpoint returned by {@linkcode bind}. */
@@ -148,29 +164,47 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     if (this.#host.lib.zmq_unbind(this.#handle, cString(endpoint)) !== 0) {
       throw this.#host.error(`unbind from "${endpoint}"`);
     }
+    const alias = this.#host.aliases?.aliasOf(this, endpoint);
+    if (alias) {
+      this.#host.aliases!.remove(this, endpoint);
+      this.#host.lib.zmq_unbind(this.#handle, cString(alias));
+    }
   }
 
-  /** Connects to an endpoint (the connection completes in the background). */
+  /**
+   * Connects to an endpoint (the connection completes in the background). In the
+   * process's shared context, a tcp endpoint that one of its sockets has bound is
+   * reached through that socket's inproc alias.
+   */
   connect(endpoint: string): void {
     this.#idle("connect");
-    if (this.#host.lib.zmq_connect(this.#handle, cString(endpoint)) !== 0) {
+    const target = this.#host.aliases?.route(endpoint) ?? endpoint;
+    if (this.#host.lib.zmq_connect(this.#handle, cString(target)) !== 0) {
       throw this.#host.error(`connect to "${endpoint}"`);
     }
+    if (target !== endpoint) (this.#routes ??= new Map()).set(endpoint, target);
   }
 
   /** Drops a connection made by {@linkcode connect}. */
   disconnect(endpoint: string): void {
     this.#idle("disconnect");
-    if (this.#host.lib.zmq_disconnect(this.#handle, cString(endpoint)) !== 0) {
+    const target = this.#routes?.get(endpoint) ?? endpoint;
+    if (this.#host.lib.zmq_disconnect(this.#handle, cString(target)) !== 0) {
       throw this.#host.error(`disconnect from "${endpoint}"`);
     }
+    this.#routes?.delete(endpoint);
   }
 
-  /** The last endpoint bound, as libzmq resolved it (e.g. `tcp://127.0.0.1:41234`). */
+  /**
+   * The last endpoint bound or connected, as libzmq resolved it (e.g.
+   * `tcp://127.0.0.1:41234`). A connect that travels through an inproc alias shows
+   * the alias (`inproc://pipelinin-tcp-0/127.0.0.1:5555`); a bind shows its tcp endpoint.
+   */
   get lastEndpoint(): string {
     const buffer = this.getBytesOption(OPT.LAST_ENDPOINT, 1024);
     const end = buffer.indexOf(0);
-    return decoder.decode(end >= 0 ? buffer.subarray(0, end) : buffer);
+    const value = decoder.decode(end >= 0 ? buffer.subarray(0, end) : buffer);
+    return this.#host.aliases?.endpointOf(this, value) ?? value;
   }
 
   /** SUB: starts receiving messages that begin with `prefix` (`""` for all). */
