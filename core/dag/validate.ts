@@ -7,6 +7,7 @@
  */
 import { PipelineValidationError } from "../errors.ts";
 import { topologicalOrder } from "./_order.ts";
+import { dataProblems, describe, quote } from "./_data.ts";
 
 /** Size limits a pipeline must stay within. */
 export interface PipelineLimits {
@@ -55,8 +56,6 @@ export interface Dag {
 const MAX_PROBLEMS = 100;
 /** Jobs of one cycle named in its problem, at most. */
 const MAX_CYCLE_SHOWN = 10;
-/** Values that are not JSON reported from `data`, at most. */
-const MAX_DATA_PROBLEMS = 5;
 
 const _isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -81,7 +80,7 @@ export function validatePipeline(
   const problems: string[] = [];
   for (const key of Object.keys(spec)) {
     if (key !== "graph" && key !== "data" && key !== "jobs" && key !== "deadlineMs") {
-      problems.push(`Unknown field ${_quote(key)}`);
+      problems.push(`Unknown field ${quote(key)}`);
     }
   }
   if (
@@ -98,7 +97,7 @@ export function validatePipeline(
   if (graph.edgeCount > limits.maxEdges) {
     problems.push(`The pipeline has ${graph.edgeCount} edges; the limit is ${limits.maxEdges}`);
   }
-  if (spec.data !== undefined) problems.push(..._dataProblems(spec.data, limits.maxDataBytes));
+  if (spec.data !== undefined) problems.push(...dataProblems(spec.data, limits.maxDataBytes));
   const fnOf = _readJobs(spec.jobs, graph, limits, problems);
   if (options.knownFunctions) {
     const unknown = new Set<string>();
@@ -106,11 +105,11 @@ export function validatePipeline(
       const fn = fnOf.get(id) ?? id;
       if (!options.knownFunctions.has(fn)) unknown.add(fn);
     }
-    for (const fn of unknown) problems.push(`Function ${_quote(fn)} is not known to any broker`);
+    for (const fn of unknown) problems.push(`Function ${quote(fn)} is not known to any broker`);
   }
   const { sorted, cycles } = topologicalOrder(graph.children);
   for (const cycle of cycles) {
-    const names = cycle.map((i) => _quote(graph.ids[i]!));
+    const names = cycle.map((i) => quote(graph.ids[i]!));
     // A long cycle shows its first jobs only: the message must stay readable.
     if (names.length > MAX_CYCLE_SHOWN + 1) {
       names.splice(
@@ -189,7 +188,7 @@ function _readGraph(graph: unknown, limits: PipelineLimits, problems: string[]):
   };
   const checkId = (id: unknown, where: string): id is string => {
     if (typeof id !== "string") {
-      problems.push(`${where} must be a job id string, got ${_describe(id)}`);
+      problems.push(`${where} must be a job id string, got ${describe(id)}`);
       return false;
     }
     if (id.length === 0) {
@@ -199,7 +198,7 @@ function _readGraph(graph: unknown, limits: PipelineLimits, problems: string[]):
     }
     if (id.length > limits.maxIdLength) {
       problems.push(
-        `Job id ${_quote(`${id.slice(0, 40)}...`)} is longer than ${limits.maxIdLength} characters`,
+        `Job id ${quote(`${id.slice(0, 40)}...`)} is longer than ${limits.maxIdLength} characters`,
       );
       parsed.rejected.add(id);
       return false;
@@ -211,13 +210,13 @@ function _readGraph(graph: unknown, limits: PipelineLimits, problems: string[]):
     const f = note(from);
     const targets: unknown = typeof value === "string" ? [value] : value;
     if (!Array.isArray(targets)) {
-      problems.push(`The value of ${_quote(from)} must be a job id or a list of job ids`);
+      problems.push(`The value of ${quote(from)} must be a job id or a list of job ids`);
       continue;
     }
     for (const to of targets) {
-      if (!checkId(to, `A child of ${_quote(from)}`)) continue;
+      if (!checkId(to, `A child of ${quote(from)}`)) continue;
       if (to === from) {
-        problems.push(`Job ${_quote(from)} depends on itself`);
+        problems.push(`Job ${quote(from)} depends on itself`);
         continue;
       }
       const t = note(to);
@@ -244,87 +243,17 @@ function _readJobs(
   }
   for (const [id, fn] of Object.entries(jobs)) {
     if (!graph.index.has(id) && !graph.rejected.has(id)) {
-      problems.push(`Field "jobs" names ${_quote(id)}, which is not in the graph`);
+      problems.push(`Field "jobs" names ${quote(id)}, which is not in the graph`);
     }
     if (typeof fn !== "string" || fn.length === 0) {
-      problems.push(`Field "jobs" must give job ${_quote(id)} a function name`);
+      problems.push(`Field "jobs" must give job ${quote(id)} a function name`);
     } else if (fn.length > limits.maxIdLength) {
       problems.push(
         `Function name ${
-          _quote(`${fn.slice(0, 40)}...`)
+          quote(`${fn.slice(0, 40)}...`)
         } is longer than ${limits.maxIdLength} characters`,
       );
     } else fnOf.set(id, fn);
   }
   return fnOf;
-}
-
-/**
- * `data` must be a JSON object that survives `JSON.stringify` unchanged: the client
- * may hand us a `Date`, `undefined` or a `bigint`, which JSON would drop, alter or
- * throw on far from the call that caused it.
- */
-function _dataProblems(data: unknown, maxBytes: number): string[] {
-  if (!_isPlainObject(data)) return ['Field "data" must be a JSON object'];
-  let text: string;
-  try {
-    text = JSON.stringify(data);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return [`Field "data" cannot be written as JSON: ${reason}`];
-  }
-  const problems: string[] = [];
-  const stack: Array<[unknown, string]> = [[data, "data"]];
-  while (stack.length > 0 && problems.length < MAX_DATA_PROBLEMS) {
-    const [value, path] = stack.pop()!;
-    if (value === null || typeof value === "string" || typeof value === "boolean") continue;
-    if (typeof value === "number" && Number.isFinite(value)) continue;
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
-      continue;
-    }
-    if (typeof value === "object") {
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto === Object.prototype || proto === null) {
-        const entries = Object.entries(value);
-        for (let i = entries.length - 1; i >= 0; i--) {
-          const [key, v] = entries[i]!;
-          stack.push([
-            v,
-            /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${_quote(key)}]`,
-          ]);
-        }
-        continue;
-      }
-    }
-    problems.push(`Field "data" holds a value JSON cannot carry at ${path}: ${_describe(value)}`);
-  }
-  if (problems.length > 0) return problems;
-  const size = new TextEncoder().encode(text).length;
-  if (size > maxBytes) return [`Field "data" is ${size} bytes; the limit is ${maxBytes}`];
-  return [];
-}
-
-function _quote(text: string): string {
-  return JSON.stringify(text);
-}
-
-function _describe(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "function" || typeof value === "symbol") return `a ${typeof value}`;
-  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) {
-      return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
-    }
-  }
-  let json: string;
-  try {
-    json = JSON.stringify(value);
-  } catch {
-    return "a value JSON cannot carry";
-  }
-  return json.length > 40 ? `${json.slice(0, 40)}...` : json;
 }
