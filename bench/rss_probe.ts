@@ -6,15 +6,19 @@
  *
  * Usage: `deno run --allow-all bench/rss_probe.ts [--separate]` (`--separate`: each
  * daemon in its own process, as before `deno task start` ran them in one).
+ * `PROBE_V8_FLAGS=--a,--b` runs the one-process cluster with those V8 flags instead of
+ * `deno task start`'s.
  *
  * @module
  */
 import { Cluster } from "../tests/_cluster.ts";
+import { clusterEnv } from "../deno_flags.ts";
 import { Child } from "./_lib/process.ts";
 import { treeRssByPid } from "./_lib/rss.ts";
 
 const here = new URL(".", import.meta.url).pathname;
 const separate = Deno.args.includes("--separate");
+const v8Flags = Deno.env.get("PROBE_V8_FLAGS");
 const MB = 2 ** 20;
 
 /** A short name for a process, from its command line. */
@@ -34,6 +38,7 @@ await using cluster = await Cluster.start({
   workers: 2,
   waitFor: ["inc", "fan", "join"],
   oneProcess: !separate,
+  ...(v8Flags === undefined ? {} : { env: { DENO_V8_FLAGS: v8Flags } }),
 });
 const roots = () =>
   [cluster.router, ...cluster.brokers, ...cluster.pipeliners].map((daemon) => daemon.pid);
@@ -78,7 +83,7 @@ const perProcess = (map: Map<number, number>) =>
   );
 console.log(JSON.stringify({
   layout: separate ? "separate" : "one process",
-  v8_flags: Deno.env.get("DENO_V8_FLAGS") ?? "",
+  v8_flags: separate ? "" : v8Flags ?? clusterEnv().DENO_V8_FLAGS,
   idle_mb: Math.round(sum(idle) / MB),
   peak_mb: Math.round(peakTotal / MB),
   idle: perProcess(idle),

@@ -107,6 +107,8 @@ export interface ClusterOptions {
    * still add separate ones.
    */
   oneProcess?: boolean;
+  /** Extra environment of the one-process cluster (e.g. other `DENO_V8_FLAGS` to compare). */
+  env?: Record<string, string>;
 }
 
 /** A running cluster and a connected client. */

@@ -109,6 +109,11 @@ Deno.test("in the shared context, an unbound tcp endpoint loses its alias; socke
       assert(push.lastEndpoint.startsWith("inproc://"), "localhost is the same endpoint");
       await push.send("one");
       assertEquals(text(await withTimeout(pull.receive(), 5000, "one")), ["one"]);
+      const wide = a.socket("pull");
+      const any = wide.bind("tcp://*:0"); // libzmq resolves it as tcp://0.0.0.0:<port>.
+      const local = b.socket("push", { linger: 0 });
+      local.connect(`tcp://127.0.0.1:${any.slice(any.lastIndexOf(":") + 1)}`);
+      assert(local.lastEndpoint.startsWith("inproc://"), "a wildcard bind serves loopback too");
       pull.unbind(endpoint);
       const late = b.socket("push", { linger: 0 });
       late.connect(endpoint);

@@ -17,7 +17,8 @@ import { DONTWAIT, OPT, POLLIN, SOCKET_TYPES } from "./constants.ts";
 import type { SocketType } from "./constants.ts";
 import { SocketClosedError, ZmqError } from "./errors.ts";
 import { type Libzmq, loadLibzmq } from "./loader.ts";
-import { Socket, type SocketHost, type SocketOptions } from "./socket.ts";
+import { Socket, type SocketHost } from "./socket.ts";
+import { configure, type SocketOptions } from "./_socket_options.ts";
 import { TcpAliases } from "./_tcp_aliases.ts";
 
 const ITEM_SIZE = 16; // sizeof(zmq_pollitem_t) on 64-bit POSIX: ptr, int fd, short, short
@@ -137,7 +138,7 @@ export class Engine {
     this.#sockets.add(socket);
     this.#generation++;
     try {
-      socket.configure(options);
+      configure(socket, options);
     } catch (error) {
       socket.close();
       throw error;

@@ -1,0 +1,89 @@
+/**
+ * The options a socket is made with, and how they map onto libzmq's `ZMQ_*` options.
+ *
+ * @module
+ */
+import { OPT } from "./constants.ts";
+import type { Socket } from "./socket.ts";
+
+/** Options applied when a socket is made (all optional). */
+export interface SocketOptions {
+  /** `ZMQ_ROUTING_ID`: this socket's identity as seen by a ROUTER peer. */
+  routingId?: Uint8Array | string;
+  /** `ZMQ_LINGER` in ms: how long unsent messages are kept at close. Default 200. */
+  linger?: number;
+  /** `ZMQ_SNDHWM`: queued outgoing messages per peer before `send` waits. */
+  sendHwm?: number;
+  /** `ZMQ_RCVHWM`: queued incoming messages per peer. */
+  receiveHwm?: number;
+  /** `ZMQ_ROUTER_MANDATORY`: unroutable sends fail with `EHOSTUNREACH` instead of vanishing. Default true for ROUTER. */
+  routerMandatory?: boolean;
+  /** `ZMQ_ROUTER_HANDOVER`: a reconnecting peer with the same routing id takes over. */
+  routerHandover?: boolean;
+  /** `ZMQ_MAXMSGSIZE` in bytes; a peer sending more is disconnected. */
+  maxMessageSize?: number;
+  /** `ZMQ_RECONNECT_IVL` in ms. */
+  reconnectInterval?: number;
+  /** `ZMQ_RECONNECT_IVL_MAX` in ms (exponential back-off up to this). */
+  reconnectIntervalMax?: number;
+  /** `ZMQ_HEARTBEAT_IVL` in ms: ZMTP PINGs. */
+  heartbeatInterval?: number;
+  /** `ZMQ_HEARTBEAT_TIMEOUT` in ms. */
+  heartbeatTimeout?: number;
+  /** `ZMQ_HEARTBEAT_TTL` in ms. */
+  heartbeatTtl?: number;
+  /** `ZMQ_IMMEDIATE`: queue only to completed connections. */
+  immediate?: boolean;
+  /** `ZMQ_CURVE_SERVER`: act as CURVE server (needs `curveSecretKey`). */
+  curveServer?: boolean;
+  /** `ZMQ_CURVE_PUBLICKEY` (Z85 text or 32 bytes). */
+  curvePublicKey?: Uint8Array | string;
+  /** `ZMQ_CURVE_SECRETKEY` (Z85 text or 32 bytes). */
+  curveSecretKey?: Uint8Array | string;
+  /** `ZMQ_CURVE_SERVERKEY`: the server's public key, on a CURVE client. */
+  curveServerKey?: Uint8Array | string;
+  /** SUB sockets: prefixes to subscribe to at once (`""` for everything). */
+  subscribe?: ReadonlyArray<Uint8Array | string>;
+}
+
+const encoder = new TextEncoder();
+
+function bytes(value: Uint8Array | string): Uint8Array {
+  return typeof value === "string" ? encoder.encode(value) : value;
+}
+
+/** Applies `options` to a socket just made. */
+export function configure(socket: Socket, options: SocketOptions): void {
+  const ints: Array<[number, number | boolean | undefined]> = [
+    [OPT.LINGER, options.linger ?? 200],
+    [OPT.SNDHWM, options.sendHwm],
+    [OPT.RCVHWM, options.receiveHwm],
+    [OPT.RECONNECT_IVL, options.reconnectInterval],
+    [OPT.RECONNECT_IVL_MAX, options.reconnectIntervalMax],
+    [OPT.HEARTBEAT_IVL, options.heartbeatInterval],
+    [OPT.HEARTBEAT_TIMEOUT, options.heartbeatTimeout],
+    [OPT.HEARTBEAT_TTL, options.heartbeatTtl],
+    [OPT.IMMEDIATE, options.immediate],
+    [OPT.CURVE_SERVER, options.curveServer],
+  ];
+  if (socket.type === "router") {
+    ints.push([OPT.ROUTER_MANDATORY, options.routerMandatory ?? true]);
+    ints.push([OPT.ROUTER_HANDOVER, options.routerHandover]);
+  }
+  for (const [option, value] of ints) {
+    if (value !== undefined) socket.setIntOption(option, Number(value));
+  }
+  if (options.maxMessageSize !== undefined) {
+    socket.setInt64Option(OPT.MAXMSGSIZE, options.maxMessageSize);
+  }
+  const keys: Array<[number, Uint8Array | string | undefined]> = [
+    [OPT.ROUTING_ID, options.routingId],
+    [OPT.CURVE_PUBLICKEY, options.curvePublicKey],
+    [OPT.CURVE_SECRETKEY, options.curveSecretKey],
+    [OPT.CURVE_SERVERKEY, options.curveServerKey],
+  ];
+  for (const [option, value] of keys) {
+    if (value !== undefined) socket.setBytesOption(option, bytes(value));
+  }
+  for (const prefix of options.subscribe ?? []) socket.subscribe(prefix);
+}
