@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
+import { until } from "./_helpers.ts";
 import { type PipelineSpec, PipelineValidationError } from "../mod.ts";
 import { errorOf, jobOf, outputOf, run, runOne, tempDir, WAIT_MS } from "./_sandbox.ts";
 
@@ -150,6 +151,8 @@ Deno.test("the sandbox runs functions through the Router, with their errors, per
       // Its "garbage on stdout" did not disturb the host that ran it.
       assertEquals(outputOf(result), { logged: 5 });
       const ids = { jobId: "job-logs", pipelineId: result.id };
+      // The broker prints them as they come from its host, maybe after the outcome.
+      await until(() => logsOf(cluster, result.id).length >= 5, "the job's log records");
       const lines = logsOf(cluster, result.id);
       assertEquals(
         lines.map(({ level, message, properties }) => ({ level, message, properties })).slice(0, 4),
