@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
+import { delay, until } from "./_helpers.ts";
 import { type PipelineSpec, PipelineValidationError } from "../mod.ts";
 import { errorOf, jobOf, outputOf, run, runOne, tempDir, WAIT_MS } from "./_sandbox.ts";
 
@@ -16,6 +17,14 @@ function logsOf(cluster: Cluster, pipelineId: string): Array<LogLine & { "@times
     .filter((line) => line.startsWith("{") && line.includes(pipelineId))
     .map((line) => JSON.parse(line))
     .filter((line) => line.properties?.pipelineId === pipelineId);
+}
+
+/** The broker's slots and busy slots, as the Router's HTTP front lists them. */
+async function brokerLoad(cluster: Cluster): Promise<{ slots: number; busy: number }> {
+  const response = await fetch(`${cluster.http}/brokers`);
+  const { brokers } = await response.json() as { brokers: Array<{ slots: number; busy: number }> };
+  assertEquals(brokers.length, 1, JSON.stringify(brokers));
+  return { slots: brokers[0]!.slots, busy: brokers[0]!.busy };
 }
 
 Deno.test("the sandbox runs functions through the Router, with their errors, permissions, logs and limits", async (t) => {
@@ -150,24 +159,32 @@ Deno.test("the sandbox runs functions through the Router, with their errors, per
       // Its "garbage on stdout" did not disturb the host that ran it.
       assertEquals(outputOf(result), { logged: 5 });
       const ids = { jobId: "job-logs", pipelineId: result.id };
+      // The broker prints them as they come from its host, maybe after the outcome.
+      await until(() => logsOf(cluster, result.id).length >= 5, "the job's log records");
       const lines = logsOf(cluster, result.id);
-      assertEquals(
-        lines.map(({ level, message, properties }) => ({ level, message, properties })).slice(0, 4),
-        [
-          { level: "DEBUG", message: "[logs] Starting", properties: { attempt: 1, ...ids } },
-          { level: "INFO", message: "[logs] Working on job", properties: ids },
-          { level: "WARN", message: "[logs] Careful", properties: ids },
-          {
-            level: "ERROR",
-            message: "[logs] Something looked wrong",
-            properties: { input: { x: 1 }, ...ids },
-          },
-        ],
-      );
+      // The console sink prints debug and info on stdout, warnings and errors on stderr:
+      // the daemon's two streams keep each one's order, not the order between them.
+      const records = (levels: string[]) =>
+        lines.filter((line) => levels.includes(line.level))
+          .map(({ level, message, properties }) => ({ level, message, properties }));
+      const stdout = records(["DEBUG", "INFO"]);
+      assertEquals(stdout.slice(0, 2), [
+        { level: "DEBUG", message: "[logs] Starting", properties: { attempt: 1, ...ids } },
+        { level: "INFO", message: "[logs] Working on job", properties: ids },
+      ]);
       // `console.log("from console", { n: 1 })`: see the report on how its text is rendered.
+      assertEquals(stdout.length, 3, JSON.stringify(lines));
+      assertEquals([stdout[2]!.level, stdout[2]!.properties], ["INFO", ids]);
+      assert(stdout[2]!.message.startsWith("[logs] from console"), stdout[2]!.message);
+      assertEquals(records(["WARN", "ERROR"]), [
+        { level: "WARN", message: "[logs] Careful", properties: ids },
+        {
+          level: "ERROR",
+          message: "[logs] Something looked wrong",
+          properties: { input: { x: 1 }, ...ids },
+        },
+      ]);
       assertEquals(lines.length, 5, JSON.stringify(lines));
-      assertEquals([lines[4]!.level, lines[4]!.properties], ["INFO", ids]);
-      assert(lines[4]!.message.startsWith("[logs] from console"), lines[4]!.message);
       assert(lines.every((line) => !Number.isNaN(Date.parse(line["@timestamp"]))));
       assertEquals(outputOf(await runOne(cluster, "ok", { n: 1 })), { n: 2 }, "the hosts serve on");
     },
@@ -208,9 +225,20 @@ Deno.test("the sandbox runs functions through the Router, with their errors, per
       for (const ms of [500, 500, 10]) {
         ids.push(await cluster.manager.start({ graph: { slow: [] }, data: { ms } }));
       }
-      const [first, second, third] = (await Promise.all(
-        ids.map((id) => cluster.manager.wait(id, { timeoutMs: WAIT_MS })),
-      )).map((result) => outputOf(result));
+      const waits = Promise.all(ids.map((id) => cluster.manager.wait(id, { timeoutMs: WAIT_MS })));
+      // The Router counts both slots busy while the two slow jobs run, and none after.
+      let load = await brokerLoad(cluster);
+      for (const deadline = Date.now() + WAIT_MS; load.busy < 2 && Date.now() < deadline;) {
+        load = await brokerLoad(cluster);
+      }
+      assertEquals(load.slots, 2);
+      assert(load.busy >= 2, `both slots busy: ${JSON.stringify(load)}`);
+      const [first, second, third] = (await waits).map((result) => outputOf(result));
+      for (const deadline = Date.now() + WAIT_MS; load.busy > 0 && Date.now() < deadline;) {
+        await delay(10);
+        load = await brokerLoad(cluster);
+      }
+      assertEquals(load.busy, 0, "no slot busy once they ended");
       assert(first && second && third);
       assert(
         Number(first.startedAt) < Number(second.endedAt) &&
