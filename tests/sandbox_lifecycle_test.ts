@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { Cluster, Daemon, freePort } from "./_cluster.ts";
 import { delay, withTimeout } from "./_helpers.ts";
-import { DAEMON_PERMISSIONS } from "../core/daemon_permissions.ts";
+import { DAEMON_FLAGS } from "../deno_flags.ts";
 import { PipelineValidationError } from "../mod.ts";
 import {
   alive,
@@ -22,7 +22,7 @@ import {
 function broker(name: string, router: string, functions: string): Daemon {
   return new Daemon(name, [
     "run",
-    ...DAEMON_PERMISSIONS.broker,
+    ...DAEMON_FLAGS.broker,
     "broker/main.ts",
     "--router",
     router,
