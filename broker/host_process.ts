@@ -1,9 +1,7 @@
 /**
  * The broker's side of one worker host process ({@linkcode ./worker_host.ts}):
- * spawns it, sends it requests, matches replies, and notices when it dies. A
- * host that dies fails its pending requests with `OutOfMemoryError` (when its
- * stderr says so) or `WorkerCrashedError`; {@linkcode HostProcess.start} makes a
- * new one.
+ * spawns it, hands it what it serves, asks it to describe modules, relays its logs,
+ * and notices when it dies ({@linkcode HostProcess.start} makes a new one).
  *
  * @module
  */
@@ -11,16 +9,14 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../core/log.ts";
 import { FrameWriter, pumpFrames } from "./_frames.ts";
-import { HeadTimer } from "../core/head_timer.ts";
-import { hostDeathError, lastLines, workerCrashed } from "./sandbox_errors.ts";
-import type { LoadResult, RunResult } from "./sandbox_worker.ts";
+import { lastLines, workerCrashed } from "./sandbox_errors.ts";
+import type { LoadResult } from "./sandbox_worker.ts";
+import type { StoreSpec } from "./store.ts";
 import {
   assertNever,
   type ErrorReply,
-  type HostFollower,
   type HostMessage,
   type HostRequest,
-  type HostRunRequest,
   type HostServeRequest,
   type JobLogMessage,
   type LogRecord,
@@ -32,10 +28,6 @@ import {
 const HOST_PATH = fileURLToPath(new URL("./worker_host.ts", import.meta.url));
 const BROKER_DIR = dirname(HOST_PATH);
 const START_TIMEOUT_MS = 15_000;
-/** A cancelled job whose host has not answered by then gets its host killed. */
-const CANCEL_KILL_MS = 1_000;
-/** Slack past a job's own limits before its host counts as hung (module load included). */
-const HUNG_SLACK_MS = 15_000;
 const STOP_KILL_MS = 2_000;
 const STDERR_TAIL_CHARS = 16_384;
 
@@ -58,12 +50,10 @@ export interface HostProcessOptions {
   onJobLog?: (message: JobLogMessage) => void;
   /** Called when the process ended by itself (not by `close()`), with how. */
   onExit?: (death: HostExit) => void;
-  /**
-   * The libzmq file a serving host loads (its path goes in `PIPELININ_LIBZMQ`). Such a
-   * host runs with `--allow-ffi`: the ZeroMQ transport reads native pointers, which a
-   * path-scoped FFI permission does not allow. Its Web Workers never get FFI.
-   */
+  /** The libzmq file the host loads (in `PIPELININ_LIBZMQ`), when the broker knows it. */
   libzmq?: string;
+  /** The store the host imports and runs each job through, if not the Router's. */
+  store?: StoreSpec;
 }
 
 /** How a host process ended by itself. */
@@ -79,55 +69,16 @@ export interface HostExit {
 /** How long past its grace a draining host may take to say it is done, ms. */
 const DRAIN_SLACK_MS = 5_000;
 
-/** A job for {@linkcode HostProcess.run}. */
-export type HostJob = Omit<HostRunRequest, "type" | "id" | "then">;
-
-/** A job that follows another in {@linkcode HostProcess.runChain}. */
-export type HostFollowingJob = Omit<HostFollower, "id" | "then">;
-
-/** One job of a chain, with where its logs go and what cancels it. */
-export interface ChainStep<Job> {
-  job: Job;
-  onLog: (record: LogRecord) => void;
-  signal?: AbortSignal;
-}
-
 interface Pending {
-  fn: string;
   resolve: (reply: OkReply | ErrorReply) => void;
-  onLog?: (record: LogRecord) => void;
-  cancelled: boolean;
-  /** A run's time limit; its hung-host clock starts when the runs before it end. */
-  timeoutMs?: number;
-  /** When the host counts as hung if this run has not ended (`performance.now()` ms). */
-  hungAt?: number;
-  /** Set when the host died before this run began: it may run again elsewhere. */
-  notStarted?: boolean;
-  /** `performance.now()` when it was sent. */
-  sentAt?: number;
-  /** When to kill the host if this cancelled, running run has not ended. */
-  cancelKillAt?: number;
-  /** The host was killed over this run. */
-  killed?: boolean;
-  /** It was the oldest pending request when answered (so the one after it began then). */
-  wasHead?: boolean;
 }
 
 /** One worker host process, restartable. */
 export class HostProcess {
   readonly #options: HostProcessOptions;
   readonly #log = getLogger("broker", "host");
+  /** Describes sent and not answered yet. */
   readonly #pending = new Map<number, Pending>();
-  /** Kills the host when the run at the head overruns (a host always answers, unless hung). */
-  readonly #headTimer = new HeadTimer(() => {
-    const head = this.#pending.values().next().value;
-    if (!head || head.killed || head.hungAt === undefined) return undefined;
-    return Math.min(head.hungAt, head.cancelKillAt ?? Infinity);
-  }, () => {
-    const head = this.#pending.values().next().value;
-    if (head) head.killed = true;
-    if (this.#child) this.#kill(this.#child);
-  });
   #flags: readonly string[];
   #child: Deno.ChildProcess | undefined;
   #input: FrameWriter | undefined;
@@ -135,9 +86,6 @@ export class HostProcess {
   #ready: PromiseWithResolvers<void> | undefined;
   #stopping = false;
   #nextId = 1;
-  /** `performance.now()` of the last answer to a run. */
-  #lastAnswerAt = 0;
-  readonly #drainWaiters: Array<() => void> = [];
   /** Callers of `drain()`, until the host says `drained`. */
   readonly #drainedWaiters: Array<() => void> = [];
 
@@ -175,10 +123,13 @@ export class HostProcess {
       `--v8-flags=--max-old-space-size=${this.#options.heapMb}`,
       "--no-prompt",
       "--no-lock",
-      // Reading PIPELININ_LIBZMQ is in the flags (see `hostPermissionFlags`).
-      ...(this.#options.libzmq ? ["--allow-ffi"] : []),
+      // The ZeroMQ transport reads native pointers, which a path-scoped FFI permission
+      // does not allow. Its Web Workers never get FFI. Reading PIPELININ_LIBZMQ is in
+      // the flags (see `hostPermissionFlags`).
+      "--allow-ffi",
       ...this.#flags,
       HOST_PATH,
+      ...(this.#options.store ? [`--store=${JSON.stringify(this.#options.store)}`] : []),
     ];
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -211,98 +162,10 @@ export class HostProcess {
     }
   }
 
-  /**
-   * Runs a job; never throws: a failure of any kind is a `{ ok: false }` result. Jobs
-   * sent while others are pending queue behind them in the host, in order;
-   * `notStarted` results (the host died first) may simply run again.
-   */
-  run(job: HostJob, onLog: (record: LogRecord) => void, signal?: AbortSignal): Promise<RunResult> {
-    return this.runChain({ job, onLog, signal }, [])[0]!;
-  }
-
-  /**
-   * Runs `first`, then each of `rest` right after the one before it, in this host and
-   * before anything sent later, as long as they succeed; each follower's input is the
-   * document of the one before merged with its output, narrowed to its `requires`.
-   * One result per job, as {@linkcode run} gives; a follower whose predecessor did not
-   * succeed gets an error and never begins.
-   */
-  runChain(
-    first: ChainStep<HostJob>,
-    rest: readonly ChainStep<HostFollowingJob>[],
-  ): Promise<RunResult>[] {
-    const steps = [first, ...rest].map((step) => ({
-      step,
-      id: this.#nextId++,
-      pending: {
-        fn: step.job.fn,
-        resolve: () => {},
-        onLog: step.onLog,
-        cancelled: false,
-        timeoutMs: step.job.timeoutMs,
-        sentAt: performance.now(),
-      } as Pending,
-    }));
-    let then: HostFollower | undefined;
-    for (const { step, id } of steps.slice(1).reverse()) {
-      then = { ...(step.job as HostFollowingJob), id, ...(then ? { then } : {}) };
-    }
-    const replies = steps.map(({ id, pending }) => this.#expect(id, pending));
-    const request: HostRequest = {
-      type: "run",
-      id: steps[0]!.id,
-      ...first.job,
-      ...(then ? { then } : {}),
-    };
-    if (this.#child) this.#send(request);
-    this.#watchHead();
-    return steps.map(({ step, id, pending }, at) =>
-      this.#result(id, pending, replies[at]!, step.signal)
-    );
-  }
-
-  /** Cancels the run on abort, and reads its reply as a {@linkcode RunResult}. */
-  #result(
-    id: number,
-    pending: Pending,
-    reply: Promise<OkReply | ErrorReply>,
-    signal: AbortSignal | undefined,
-  ): Promise<RunResult> {
-    const onAbort = () => {
-      pending.cancelled = true;
-      this.#send({ type: "cancel", id });
-      // A queued run is dropped at once; only the running one may need the host killed.
-      this.#watchHead();
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener("abort", onAbort, { once: true });
-    return reply.then((message): RunResult => {
-      // It began when it was sent or when the job before it ended, whichever was later.
-      const startedAt = Math.max(pending.sentAt!, this.#lastAnswerAt);
-      if (pending.wasHead) this.#lastAnswerAt = performance.now();
-      signal?.removeEventListener("abort", onAbort);
-      if (pending.notStarted && message.type === "error") {
-        return { ok: false, error: message.error, notStarted: true };
-      }
-      if (message.type === "error") return { ok: false, error: message.error, startedAt };
-      if (message.result.kind === "run") {
-        return { ok: true, output: message.result.output, startedAt };
-      }
-      return {
-        ok: false,
-        error: workerCrashed(`Worker host answered a run with a ${message.result.kind}`),
-      };
-    });
-  }
-
   /** Loads a module in a throwaway worker that may only read `read`, and describes it. */
   async describe(fn: string, url: string, read: string[]): Promise<LoadResult> {
     const id = this.#nextId++;
-    const message = await this.#request({ type: "describe", id, fn, url, read }, {
-      fn,
-      resolve: () => {},
-      cancelled: false,
-    });
+    const message = await this.#request({ type: "describe", id, fn, url, read });
     if (message.type === "error") return { ok: false, error: message.error };
     if (message.result.kind === "describe") {
       return { ok: true, description: message.result.description };
@@ -311,38 +174,6 @@ export class HostProcess {
       ok: false,
       error: workerCrashed(`Worker host answered a describe with a ${message.result.kind}`),
     };
-  }
-
-  /** Runs sent and not answered yet. */
-  get queued(): number {
-    return this.#pending.size;
-  }
-
-  /**
-   * The oldest pending request is the one running: a host that never answers it
-   * (it always should) is killed, which fails that job.
-   */
-  #watchHead(): void {
-    const head = this.#pending.values().next().value;
-    if (head && head.timeoutMs !== undefined) {
-      const now = performance.now();
-      head.hungAt ??= now + head.timeoutMs + HUNG_SLACK_MS;
-      if (head.cancelled) head.cancelKillAt ??= now + CANCEL_KILL_MS;
-    }
-    this.#headTimer.update();
-  }
-
-  /** Resolves once no request is pending (at once if none is). */
-  drained(): Promise<void> {
-    if (this.#pending.size === 0) return Promise.resolve();
-    const { promise, resolve } = Promise.withResolvers<void>();
-    this.#drainWaiters.push(resolve);
-    return promise;
-  }
-
-  #settled(): void {
-    if (this.#pending.size > 0) return;
-    for (const resolve of this.#drainWaiters.splice(0)) resolve();
   }
 
   /** Has the host serve the Router itself (see `host_service.ts`). */
@@ -390,19 +221,15 @@ export class HostProcess {
     this.#stopping = false;
   }
 
-  #request(request: HostRequest & { id: number }, pending: Pending): Promise<OkReply | ErrorReply> {
-    const reply = this.#expect(request.id, pending);
-    if (this.#child) this.#send(request);
-    return reply;
-  }
-
-  /** The reply to request `id`, once it is sent; an error at once when the host is down. */
-  #expect(id: number, pending: Pending): Promise<OkReply | ErrorReply> {
+  /** The reply to a request; an error at once when the host is down. */
+  #request(request: HostRequest & { id: number }): Promise<OkReply | ErrorReply> {
     return new Promise((resolve) => {
-      pending.resolve = resolve;
       if (!this.#child) {
         resolve({ type: "error", id: 0, error: workerCrashed("Worker host is not running") });
-      } else this.#pending.set(id, pending);
+        return;
+      }
+      this.#pending.set(request.id, { resolve });
+      this.#send(request);
     });
   }
 
@@ -440,25 +267,9 @@ export class HostProcess {
     this.#ready?.reject(new Error(`exit code ${status.code}`));
     const failures = [...this.#pending.values()];
     this.#pending.clear();
-    // The first was running; the ones behind it never began.
-    for (const pending of failures.slice(1)) pending.notStarted = !pending.cancelled;
-    this.#headTimer.cancel();
-    for (const pending of failures) {
-      pending.resolve({
-        type: "error",
-        id: 0,
-        error: hostDeathError({
-          fn: pending.fn,
-          cancelled: pending.cancelled,
-          stopping: this.#stopping,
-          status,
-          stderr: stderr.tail,
-          malformed,
-          heapMb: this.#options.heapMb,
-        }),
-      });
-    }
-    this.#settled();
+    const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
+    const error = workerCrashed(`Worker host exited (${how}): ${lastLines(stderr.tail)}`);
+    for (const pending of failures) pending.resolve({ type: "error", id: 0, error });
     for (const resolve of this.#drainedWaiters.splice(0)) resolve();
     if (!this.#stopping) {
       this.#options.onExit?.({
@@ -486,12 +297,9 @@ export class HostProcess {
       case "ready":
         this.#ready?.resolve();
         return;
-      case "log": {
-        const pending = message.id === null ? undefined : this.#pending.get(message.id);
-        if (pending?.onLog) pending.onLog(message.record);
-        else this.#options.onStrayLog?.(message.record);
+      case "log":
+        this.#options.onStrayLog?.(message.record);
         return;
-      }
       case "job-log":
         this.#options.onJobLog?.(message);
         return;
@@ -501,11 +309,8 @@ export class HostProcess {
       case "ok":
       case "error": {
         const pending = this.#pending.get(message.id);
-        if (pending) pending.wasHead = this.#pending.keys().next().value === message.id;
         this.#pending.delete(message.id);
         pending?.resolve(message);
-        this.#watchHead();
-        this.#settled();
         return;
       }
       default:

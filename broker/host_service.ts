@@ -9,6 +9,7 @@
  */
 import { dirname } from "node:path";
 import { restrictInput } from "../core/dag.ts";
+import { toErrorData } from "../core/errors.ts";
 import { getLogger } from "../core/log.ts";
 import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
 import { MAX_BATCH } from "../core/protocol.ts";
@@ -16,7 +17,8 @@ import { RouterLink } from "../core/router_link.ts";
 import { RouterSession } from "../core/router_session.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { readLoad } from "./load.ts";
-import { functionNotFound } from "./sandbox_errors.ts";
+import { functionNotFound, jobCancelled } from "./sandbox_errors.ts";
+import type { Store } from "./store.ts";
 import {
   type HostFollower,
   type HostMessage,
@@ -33,8 +35,6 @@ import {
  * the Router), and a job that then hangs holds them this long at most.
  */
 const HOLD_MS = 2;
-/** Ids of runs taken from the Router, apart from those the broker sends. */
-const FIRST_ID = 2 ** 40;
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
 /** The black box's record size: a line of the running job's ids, padded. */
@@ -66,7 +66,7 @@ export function readBlackBox(path: string): BlackBoxRecord | undefined {
 
 /** What the service needs from its host. */
 export interface HostRuns {
-  /** Takes a run and its followers, as if the broker had sent it. */
+  /** Takes a run and its followers. */
   run(request: HostRunRequest): void;
   /** Cancels a run (queued, a follower, or running). */
   cancel(id: number): void;
@@ -90,6 +90,8 @@ interface Taken {
    * then it never began, as far as the Router knows, and nothing is said of it.
    */
   follower: boolean;
+  /** With a store: the document the Router sent, for `save`. */
+  input?: JsonObject;
 }
 
 /** A host's jobs from the Router: taken, run through `runs`, reported. */
@@ -101,7 +103,7 @@ export class HostService {
   readonly #taken = new Map<number, Taken>();
   /** Taken runs by execution key (pipeline, job, attempt), for cancels. */
   readonly #byKey = new Map<string, number>();
-  #nextId = FIRST_ID;
+  #nextId = 1;
   /** When the job before the next one ended: a host runs one job at a time. */
   #lastEnded = 0;
   /** Taken runs the Router (or a drain) called off: no follower report for them. */
@@ -117,10 +119,15 @@ export class HostService {
   readonly #order: number[] = [];
   readonly #blackBox: Deno.FsFile | undefined;
   #blackBoxPath: string | undefined;
+  /** The operator's store, if any: fetched before each job, saved after it. */
+  readonly #store: Store | undefined;
+  /** Outputs being saved: their reports wait, and so does a drain. */
+  #saving = 0;
 
   /** Joins the Router (in the background, retrying until it answers). */
-  constructor(serve: HostServeRequest, runs: HostRuns) {
+  constructor(serve: HostServeRequest, runs: HostRuns, store?: Store) {
     this.#runs = runs;
+    this.#store = store;
     this.#functions = table(serve.functions);
     if (serve.blackBox) {
       try {
@@ -188,13 +195,19 @@ export class HostService {
   log(id: number | null, record: LogRecord): boolean {
     const taken = id === null ? undefined : this.#taken.get(id);
     if (!taken) return false;
-    const { fn, jobId, pipelineId } = taken;
-    this.#runs.tell({ type: "job-log", fn, jobId, pipelineId, record });
+    this.#logOf(taken, record);
     return true;
   }
 
+  #logOf({ fn, jobId, pipelineId }: Taken, record: LogRecord): void {
+    this.#runs.tell({ type: "job-log", fn, jobId, pipelineId, record });
+  }
+
   /** Reports how a run of ours ended; false for a run that is not ours. */
-  answer(id: number, result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData }) {
+  answer(
+    id: number,
+    result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData },
+  ): boolean {
     const taken = this.#taken.get(id);
     if (!taken) return false;
     this.#taken.delete(id);
@@ -211,11 +224,31 @@ export class HostService {
     // It began when it was handed over or when the job before it ended, whichever was later.
     const durationMs = now - Math.max(taken.handedAt, this.#lastEnded);
     this.#lastEnded = now;
+    if (this.#store && result.ok) {
+      this.#saving++;
+      this.#store.save({ ...taken, input: taken.input ?? {} }, result.output).then(
+        () => this.#ended(taken, result, durationMs),
+        (error) => this.#ended(taken, { ok: false, error: toErrorData(error) }, durationMs),
+      ).finally(() => this.#saving--);
+    } else this.#ended(taken, result, durationMs);
+    return true;
+  }
+
+  /** Logs a failure and reports the outcome, saying whether its follower began. */
+  #ended(
+    taken: Taken,
+    result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData },
+    durationMs: number,
+  ): void {
     const outcome: JobOutcome = result.ok
       ? { ok: true, output: result.output, durationMs }
       : { ok: false, error: result.error, durationMs };
     if (!result.ok) {
-      this.log(id, { time: Date.now(), level: "info", message: `failed: ${result.error.message}` });
+      this.#logOf(taken, {
+        time: Date.now(),
+        level: "info",
+        message: `failed: ${result.error.message}`,
+      });
     }
     // The host starts the next job of its chain the moment this one succeeds, unless
     // that one was called off before.
@@ -232,7 +265,6 @@ export class HostService {
       outcome,
       ...(followed ? { followed } : {}),
     });
-    return true;
   }
 
   /**
@@ -260,7 +292,7 @@ export class HostService {
   /** Waits until every run taken has ended, for up to `ms`. */
   async #settle(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (this.#taken.size > 0 && Date.now() < deadline) {
+    while ((this.#taken.size > 0 || this.#saving > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
   }
@@ -360,7 +392,9 @@ export class HostService {
       });
     }
     const chain: { step: JobFollower; fn: ServedFunction }[] = [];
-    for (let next = job.then; next; next = next.then) {
+    // With a store, each job reads the document from it: no follower runs on the
+    // document of the job before it.
+    for (let next = this.#store ? undefined : job.then; next; next = next.then) {
       const fn = this.#functions.get(next.fn);
       if (!fn) break; // The Router finds a broker for the rest.
       chain.push({ step: next, fn });
@@ -377,6 +411,7 @@ export class HostService {
         handedAt: performance.now(),
         ...(next ? { next: { jobId: next.jobId, attempt: next.attempt } } : {}),
         follower: at > 0,
+        ...(this.#store ? { input: job.input } : {}),
       });
       this.#byKey.set(keyOf(job.pipelineId, step), id);
       return id;
@@ -391,18 +426,31 @@ export class HostService {
         ...(then ? { then } : {}),
       };
     }
+    const run = (document: JsonObject) => {
+      const input = restrictInput(document, head.config.requires);
+      this.#runs.run({
+        type: "run",
+        ...runFields(ids[0]!, head, job),
+        input,
+        pipelineId: job.pipelineId,
+        // Followers read the whole document; a job alone needs none.
+        ...(input === document || !then ? {} : { document }),
+        ...(then ? { then } : {}),
+      });
+    };
     // The job came with its input: the document, narrowed here to what it reads.
-    const document = job.input;
-    const input = restrictInput(document, head.config.requires);
-    this.#runs.run({
-      type: "run",
-      ...runFields(ids[0]!, head, job),
-      input,
-      pipelineId: job.pipelineId,
-      // Followers read the whole document; a job alone needs none.
-      ...(input === document || !then ? {} : { document }),
-      ...(then ? { then } : {}),
-    });
+    if (!this.#store) return run(job.input);
+    const id = ids[0]!;
+    this.#store.fetch(job).then(
+      (document) => {
+        if (!this.#taken.has(id)) return;
+        if (this.#cancelled.has(id)) {
+          this.answer(id, { ok: false, error: jobCancelled(job.jobId) });
+        } else run(document);
+      },
+      // A store error fails the job; it never hangs the pipeline.
+      (error) => this.answer(id, { ok: false, error: toErrorData(error) }),
+    );
   }
 
   /** Holds a report, to leave with those of the jobs that run right after. */

@@ -77,6 +77,8 @@ export interface HostBase {
   write?: readonly string[];
   /** A serving host's `PIPELININ_LIBZMQ`. */
   env?: readonly string[];
+  /** What its store reaches. */
+  net?: readonly string[];
 }
 
 /**
@@ -91,7 +93,9 @@ export function hostPermissionFlags(
 ): string[] {
   const flags: string[] = [];
   for (const kind of PERMISSION_KINDS) {
-    const own = kind === "read" || kind === "write" || kind === "env" ? base[kind] : undefined;
+    const own = kind === "read" || kind === "write" || kind === "env" || kind === "net"
+      ? base[kind]
+      : undefined;
     const union = new Set(own ?? []);
     let all = false;
     for (const config of configs) {

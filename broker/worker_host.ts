@@ -15,7 +15,9 @@ import { toErrorData } from "../core/errors.ts";
 import { TurnBatch } from "../core/turn_batch.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
+import { loadLibzmq } from "../core/zmq/mod.ts";
 import { HostService } from "./host_service.ts";
+import type { Store, StoreModule } from "./store.ts";
 import { readOnlyPermissions } from "./permissions.ts";
 import { functionLoadError, jobCancelled, jobSkipped } from "./sandbox_errors.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
@@ -26,6 +28,7 @@ import {
   type HostMessage,
   type HostRunRequest,
   parseHostRequest,
+  parseStoreSpec,
 } from "./worker_protocol.ts";
 
 /** How long a module's top-level code may take. */
@@ -62,7 +65,7 @@ const replies = new TurnBatch<Uint8Array>((frames) => {
   for (let done = 0; done < out.length;) done += stdout.writeSync(out.subarray(done));
 });
 
-/** Set once the broker says `serve`: then jobs come from the Router directly. */
+/** Set once the broker says `serve`: every job comes from the Router through it. */
 let service: HostService | undefined;
 
 /** What the service uses of this host. */
@@ -73,24 +76,7 @@ const runs = {
   tell: (message: HostMessage) => send(message),
 };
 
-/** Answers and logs of the service's own runs go to the service, the rest to the broker. */
-function taken(message: HostMessage): boolean {
-  if (!service) return false;
-  switch (message.type) {
-    case "ok":
-      return message.result.kind === "run" &&
-        service.answer(message.id, { ok: true, output: message.result.output });
-    case "error":
-      return service.answer(message.id, { ok: false, error: message.error });
-    case "log":
-      return service.log(message.id, message.record);
-    default:
-      return false;
-  }
-}
-
 function send(message: HostMessage): void {
-  if (taken(message)) return;
   let frame: Uint8Array;
   try {
     frame = encodeFrame(message);
@@ -106,10 +92,20 @@ function fatal(message: string, code: number): never {
   Deno.exit(code);
 }
 
-const onLog: LogSink = (id, record) => send({ type: "log", id, record });
+/** A job's records go to the service, with the job they belong to; the rest as stray logs. */
+const onLog: LogSink = (id, record) => {
+  if (id === null || !service?.log(id, record)) send({ type: "log", id: null, record });
+};
+
+/** What describing logs (the module's top-level code) belongs to no job. */
+const strayLog: LogSink = (_id, record) => send({ type: "log", id: null, record });
 
 function fail(id: number, error: ErrorData): void {
-  send({ type: "error", id, error });
+  service?.answer(id, { ok: false, error });
+}
+
+function succeed(id: number, output: JsonObject): void {
+  service?.answer(id, { ok: true, output });
 }
 
 /** Queues a describe; an unexpected error in one ends the host (the broker restarts it). */
@@ -193,7 +189,7 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
     started.set(step.id, { fn: step.fn, cancel });
     return { step, cancel };
   });
-  if (service) { for (const { step } of steps) service.handed(step.id); }
+  for (const { step } of steps) service?.handed(step.id);
   const last = steps[steps.length - 1]!.step;
   if (rest) barrier = last.id;
   active = worker;
@@ -228,7 +224,7 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
       started.delete(step.id);
       if (barrier === step.id) barrier = undefined;
       if (result.ok) {
-        send({ type: "ok", id: step.id, result: { kind: "run", output: result.output } });
+        succeed(step.id, result.output);
         if (rest && step === last) follow(pipelineId, before!, rest, result.output);
         else if (before) before = mergeDocument(mergeDocument({}, before), result.output);
       } else if (result.notStarted) {
@@ -333,9 +329,15 @@ function unusable(fn: string, problems: string[]): ErrorData {
 async function describe(request: HostDescribeRequest): Promise<void> {
   let worker: SandboxWorker;
   try {
-    worker = new SandboxWorker(ENTRY_URL, request.fn, 0, readOnlyPermissions(request.read), onLog);
+    worker = new SandboxWorker(
+      ENTRY_URL,
+      request.fn,
+      0,
+      readOnlyPermissions(request.read),
+      strayLog,
+    );
   } catch (error) {
-    return fail(request.id, toErrorData(error, false));
+    return send({ type: "error", id: request.id, error: toErrorData(error, false) });
   }
   try {
     const loaded = await worker.load(
@@ -344,7 +346,7 @@ async function describe(request: HostDescribeRequest): Promise<void> {
       LOAD_TIMEOUT_MS,
       new AbortController().signal,
     );
-    if (!loaded.ok) return fail(request.id, loaded.error);
+    if (!loaded.ok) return send({ type: "error", id: request.id, error: loaded.error });
     send({
       type: "ok",
       id: request.id,
@@ -381,24 +383,43 @@ function cancel(id: number): void {
   } else started.get(id)?.cancel.abort();
 }
 
+/**
+ * The store named in the host's arguments (`--store=<json spec>`), imported here in the
+ * host's own isolate, before any function module loads.
+ */
+async function loadStore(): Promise<Store | undefined> {
+  const arg = Deno.args.find((a) => a.startsWith("--store="));
+  if (!arg) return undefined;
+  const spec = parseStoreSpec(JSON.parse(arg.slice("--store=".length)));
+  const module: Partial<StoreModule> = await import(spec.module);
+  if (typeof module.createStore !== "function") {
+    throw new TypeError(`Store module ${spec.module} does not export createStore(options)`);
+  }
+  return await module.createStore(spec.options ?? {});
+}
+
+let store: Store | undefined;
+
 async function main(): Promise<never> {
+  // A host that cannot reach the Router is of no use: it fails at start, with the
+  // loader's own error, and so does one whose store cannot load.
+  try {
+    loadLibzmq();
+    store = await loadStore();
+  } catch (error) {
+    fatal(error instanceof Error ? error.message : String(error), 4);
+  }
   send({ type: "ready", pid: Deno.pid });
   try {
     await pumpFrames(Deno.stdin.readable, (frame) => {
       const request = parseHostRequest(frame);
       switch (request.type) {
-        case "run":
-          accept(request);
-          break;
         case "describe":
           enqueue(() => describe(request));
           break;
-        case "cancel":
-          cancel(request.id);
-          break;
         case "serve":
           if (service) break;
-          service = new HostService(request, runs);
+          service = new HostService(request, runs, store);
           // Killed with its process group (Ctrl-C): leave no black box behind.
           for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
             Deno.addSignalListener(signal, () => {

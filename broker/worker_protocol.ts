@@ -17,6 +17,7 @@ import type { ErrorData, FunctionConfig, JsonObject } from "../core/types.ts";
 import { bool, type Fields, num, object, record, str, strings } from "./_fields.ts";
 import { validateConfig } from "./function_config.ts";
 import type { WorkerPermissions } from "./permissions.ts";
+import type { StorePermissions, StoreSpec } from "./store.ts";
 
 /** Severity of a function's log record. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -50,9 +51,9 @@ export interface JobFields {
   attempt: number;
 }
 
-// --- broker -> host -------------------------------------------------------------------
+// --- inside a host ---------------------------------------------------------------------
 
-/** Run a job in the function's warm worker (created or reloaded as needed). */
+/** A job a host took from the Router, queued for the function's warm worker. */
 export interface HostRunRequest extends JobFields {
   type: "run";
   id: number;
@@ -85,6 +86,8 @@ export interface HostFollower
 /** Followers nest at most this deep. */
 export const MAX_FOLLOWERS = 64;
 
+// --- broker -> host -------------------------------------------------------------------
+
 /** Load a module in a throwaway worker without permissions and describe it. */
 export interface HostDescribeRequest {
   type: "describe";
@@ -93,12 +96,6 @@ export interface HostDescribeRequest {
   url: string;
   /** What the worker may read: the module and its helpers. */
   read: string[];
-}
-
-/** Stop the run with this id (its worker gets the abort, then is terminated). */
-export interface HostCancelRequest {
-  type: "cancel";
-  id: number;
 }
 
 /** Drop the warm worker of a function that changed or went away. */
@@ -173,9 +170,7 @@ export interface HostDrainRequest {
 
 /** Everything the broker sends a host. */
 export type HostRequest =
-  | HostRunRequest
   | HostDescribeRequest
-  | HostCancelRequest
   | HostForgetRequest
   | HostServeRequest
   | HostFunctionsRequest
@@ -323,15 +318,6 @@ export function parseWorkerMessage(value: unknown): WorkerMessage {
 export function parseHostRequest(value: unknown): HostRequest {
   const m = record(value, "request");
   switch (m.type) {
-    case "run":
-      return {
-        type: "run",
-        ...runFields(m),
-        input: object(m.input, "input"),
-        pipelineId: str(m, "pipelineId"),
-        ...(m.document === undefined ? {} : { document: object(m.document, "document") }),
-        ...(m.then === undefined ? {} : { then: parseChain<HostFollower>(m.then, runFields) }),
-      };
     case "describe":
       return {
         type: "describe",
@@ -340,8 +326,6 @@ export function parseHostRequest(value: unknown): HostRequest {
         url: str(m, "url"),
         read: strings(m, "read"),
       };
-    case "cancel":
-      return { type: "cancel", id: num(m, "id") };
     case "forget":
       return { type: "forget", fn: str(m, "fn") };
     case "serve":
@@ -383,21 +367,6 @@ function servedFunctions(value: unknown): ServedFunction[] {
       timeoutMs: num(f, "timeoutMs"),
     };
   });
-}
-
-/** The fields of a run that a follower has too. */
-function runFields(m: Fields): Omit<HostFollower, "requires" | "then"> {
-  return {
-    id: num(m, "id"),
-    fn: str(m, "fn"),
-    jobId: str(m, "jobId"),
-    attempt: num(m, "attempt"),
-    url: str(m, "url"),
-    version: num(m, "version"),
-    // The broker built these from validated configs; the worker constructor re-checks them.
-    permissions: record(m.permissions, "permissions") as unknown as WorkerPermissions,
-    timeoutMs: num(m, "timeoutMs"),
-  };
 }
 
 /**
@@ -442,6 +411,23 @@ export function parseWorkerRequest(value: unknown): WorkerRequest {
     default:
       throw new TypeError(`Unknown worker request type ${JSON.stringify(m.type)}`);
   }
+}
+
+/** Parses a worker host's `--store` argument. @throws {TypeError} */
+export function parseStoreSpec(value: unknown): StoreSpec {
+  const m = record(value, "store");
+  const permissions = m.permissions === undefined
+    ? undefined
+    : record(m.permissions, "permissions");
+  const granted: StorePermissions = {};
+  for (const kind of ["read", "write", "net", "env"] as const) {
+    if (permissions?.[kind] !== undefined) granted[kind] = strings(permissions, kind);
+  }
+  return {
+    module: str(m, "module"),
+    ...(m.options === undefined ? {} : { options: object(m.options, "options") }),
+    ...(permissions ? { permissions: granted } : {}),
+  };
 }
 
 /** Parses {@linkcode ErrorData}. @throws {TypeError} */
