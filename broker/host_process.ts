@@ -12,15 +12,16 @@ import { FrameWriter, pumpFrames } from "./_frames.ts";
 import { lastLines, workerCrashed } from "./sandbox_errors.ts";
 import type { LoadResult } from "./sandbox_worker.ts";
 import type { StoreSpec } from "./store.ts";
+import { importDescribeKey, verifyDescription } from "./_describe_mac.ts";
 import {
   assertNever,
-  type ErrorReply,
+  type DescribedMessage,
   type HostMessage,
   type HostRequest,
   type HostServeRequest,
   type JobLogMessage,
   type LogRecord,
-  type OkReply,
+  parseDescribeResult,
   parseHostMessage,
   type ServedFunction,
 } from "./worker_protocol.ts";
@@ -64,13 +65,15 @@ export interface HostExit {
   stderr: string;
   /** Set when it was killed for writing a corrupt frame. */
   malformed?: string;
+  /** It was describing a module then, whose code may be what killed it. */
+  describing: boolean;
 }
 
 /** How long past its grace a draining host may take to say it is done, ms. */
 const DRAIN_SLACK_MS = 5_000;
 
 interface Pending {
-  resolve: (reply: OkReply | ErrorReply) => void;
+  resolve: (result: LoadResult) => void;
 }
 
 /** One worker host process, restartable. */
@@ -86,6 +89,8 @@ export class HostProcess {
   #ready: PromiseWithResolvers<void> | undefined;
   #stopping = false;
   #nextId = 1;
+  /** Checks the host's describe replies: it said this key before any user code ran. */
+  #key: Promise<CryptoKey> | undefined;
   /** Callers of `drain()`, until the host says `drained`. */
   readonly #drainedWaiters: Array<() => void> = [];
 
@@ -162,18 +167,43 @@ export class HostProcess {
     }
   }
 
-  /** Loads a module in a throwaway worker that may only read `read`, and describes it. */
-  async describe(fn: string, url: string, read: string[]): Promise<LoadResult> {
-    const id = this.#nextId++;
-    const message = await this.#request({ type: "describe", id, fn, url, read });
-    if (message.type === "error") return { ok: false, error: message.error };
-    if (message.result.kind === "describe") {
-      return { ok: true, description: message.result.description };
+  /**
+   * Loads a module in a throwaway worker of the host that may only read `read`, and
+   * describes it; the host's jobs go on meanwhile. Never throws.
+   */
+  describe(fn: string, url: string, read: string[]): Promise<LoadResult> {
+    return new Promise((resolve) => {
+      if (!this.#child) {
+        resolve({ ok: false, error: workerCrashed("Worker host is not running") });
+        return;
+      }
+      const id = this.#nextId++;
+      this.#pending.set(id, { resolve });
+      this.#send({ type: "describe", id, fn, url, read });
+    });
+  }
+
+  /** A description counts only when the host signed it (see `DescribedMessage`). */
+  async #described(message: DescribedMessage): Promise<void> {
+    const pending = this.#pending.get(message.id);
+    const key = this.#key;
+    if (!pending || !key) return;
+    if (!await verifyDescription(await key, message.id, message.body, message.mac)) {
+      this.#log.warn("Worker host {pid} sent a describe reply it did not sign: dropped", {
+        pid: this.pid ?? 0,
+      });
+      return;
     }
-    return {
-      ok: false,
-      error: workerCrashed(`Worker host answered a describe with a ${message.result.kind}`),
-    };
+    if (this.#pending.get(message.id) !== pending) return;
+    this.#pending.delete(message.id);
+    try {
+      pending.resolve(parseDescribeResult(message.body));
+    } catch (error) {
+      pending.resolve({
+        ok: false,
+        error: workerCrashed(`Bad description from worker host: ${(error as Error).message}`),
+      });
+    }
   }
 
   /** Has the host serve the Router itself (see `host_service.ts`). */
@@ -221,18 +251,6 @@ export class HostProcess {
     this.#stopping = false;
   }
 
-  /** The reply to a request; an error at once when the host is down. */
-  #request(request: HostRequest & { id: number }): Promise<OkReply | ErrorReply> {
-    return new Promise((resolve) => {
-      if (!this.#child) {
-        resolve({ type: "error", id: 0, error: workerCrashed("Worker host is not running") });
-        return;
-      }
-      this.#pending.set(request.id, { resolve });
-      this.#send(request);
-    });
-  }
-
   #send(request: HostRequest): void {
     // A failed write means the host is dying; #supervise fails what is pending.
     this.#input?.write(request).catch(() => {});
@@ -263,13 +281,14 @@ export class HostProcess {
     await stderrDone.catch(() => {});
     await this.#input?.close();
     this.#child = undefined;
+    this.#key = undefined; // The next process makes its own.
     this.#input = undefined;
     this.#ready?.reject(new Error(`exit code ${status.code}`));
     const failures = [...this.#pending.values()];
     this.#pending.clear();
     const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;
     const error = workerCrashed(`Worker host exited (${how}): ${lastLines(stderr.tail)}`);
-    for (const pending of failures) pending.resolve({ type: "error", id: 0, error });
+    for (const pending of failures) pending.resolve({ ok: false, error });
     for (const resolve of this.#drainedWaiters.splice(0)) resolve();
     if (!this.#stopping) {
       this.#options.onExit?.({
@@ -277,6 +296,7 @@ export class HostProcess {
         status,
         stderr: stderr.tail,
         ...(malformed ? { malformed } : {}),
+        describing: failures.length > 0,
       });
     }
     // Interrupted with its process group (Ctrl-C): the broker is stopping too.
@@ -294,8 +314,15 @@ export class HostProcess {
 
   #receive(message: HostMessage): void {
     switch (message.type) {
-      case "ready":
-        this.#ready?.resolve();
+      case "ready": {
+        const ready = this.#ready;
+        if (!ready || this.#key) return; // Said once, before any user code ran.
+        this.#key = importDescribeKey(message.key);
+        this.#key.then(() => ready.resolve(), (error) => ready.reject(error));
+        return;
+      }
+      case "described":
+        void this.#described(message);
         return;
       case "log":
         this.#options.onStrayLog?.(message.record);
@@ -306,13 +333,6 @@ export class HostProcess {
       case "drained":
         for (const resolve of this.#drainedWaiters.splice(0)) resolve();
         return;
-      case "ok":
-      case "error": {
-        const pending = this.#pending.get(message.id);
-        this.#pending.delete(message.id);
-        pending?.resolve(message);
-        return;
-      }
       default:
         assertNever(message);
     }

@@ -16,6 +16,7 @@ import { TurnBatch } from "../core/turn_batch.ts";
 import type { ErrorData, JsonObject } from "../core/types.ts";
 import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
 import { loadLibzmq } from "../core/zmq/mod.ts";
+import { newDescribeKey, signDescription } from "./_describe_mac.ts";
 import { HostService } from "./host_service.ts";
 import type { Store, StoreModule } from "./store.ts";
 import { readOnlyPermissions } from "./permissions.ts";
@@ -23,6 +24,7 @@ import { functionLoadError, jobCancelled, jobSkipped } from "./sandbox_errors.ts
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
 import {
   assertNever,
+  type DescribeResult,
   type HostDescribeRequest,
   type HostFollower,
   type HostMessage,
@@ -326,35 +328,43 @@ function unusable(fn: string, problems: string[]): ErrorData {
   return functionLoadError(message);
 }
 
+/** Signs this host's descriptions; made before any user code runs here. */
+let describeKey: CryptoKey | undefined;
+
+/**
+ * Describes a module in a throwaway worker that may only read the module and its
+ * helpers. The jobs of this host go on meanwhile: the module's code runs on the
+ * worker's thread, and the load is timed. The reply is signed.
+ */
 async function describe(request: HostDescribeRequest): Promise<void> {
-  let worker: SandboxWorker;
+  let result: DescribeResult;
   try {
-    worker = new SandboxWorker(
+    const worker = new SandboxWorker(
       ENTRY_URL,
       request.fn,
       0,
       readOnlyPermissions(request.read),
       strayLog,
     );
+    try {
+      const loaded = await worker.load(
+        request.url,
+        0,
+        LOAD_TIMEOUT_MS,
+        new AbortController().signal,
+      );
+      result = loaded.ok
+        ? { ok: true, description: loaded.description }
+        : { ok: false, error: loaded.error };
+    } finally {
+      worker.terminate();
+    }
   } catch (error) {
-    return send({ type: "error", id: request.id, error: toErrorData(error, false) });
+    result = { ok: false, error: toErrorData(error, false) };
   }
-  try {
-    const loaded = await worker.load(
-      request.url,
-      request.id,
-      LOAD_TIMEOUT_MS,
-      new AbortController().signal,
-    );
-    if (!loaded.ok) return send({ type: "error", id: request.id, error: loaded.error });
-    send({
-      type: "ok",
-      id: request.id,
-      result: { kind: "describe", description: loaded.description },
-    });
-  } finally {
-    worker.terminate();
-  }
+  const body = JSON.stringify(result);
+  const mac = await signDescription(describeKey!, request.id, body);
+  send({ type: "described", id: request.id, body, mac });
 }
 
 function drop(fn: string, worker = warm.get(fn)): void {
@@ -409,7 +419,9 @@ async function main(): Promise<never> {
   } catch (error) {
     fatal(error instanceof Error ? error.message : String(error), 4);
   }
-  send({ type: "ready", pid: Deno.pid });
+  const { key, base64 } = await newDescribeKey();
+  describeKey = key;
+  send({ type: "ready", pid: Deno.pid, key: base64 });
   try {
     await pumpFrames(Deno.stdin.readable, (frame) => {
       const request = parseHostRequest(frame);

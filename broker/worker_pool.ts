@@ -33,8 +33,10 @@ export type { LogLevel, LogRecord } from "./worker_protocol.ts";
 export const DEFAULT_HEAP_MB = 256;
 /** A job's time limit when neither the request nor the function's config sets one. */
 export const DEFAULT_TIMEOUT_MS = 300_000;
-/** How long the describe host stays up with nothing to describe. */
-const DESCRIBER_IDLE_MS = 10_000;
+/** How long a describe waits for a host to be up (one restarting, say), ms. */
+const DESCRIBE_WAIT_MS = 15_000;
+/** Hosts a describe is tried on: one that died under it may have died of the module. */
+const DESCRIBE_TRIES = 2;
 
 /** Settings of a {@linkcode WorkerPool}. */
 export interface WorkerPoolOptions {
@@ -44,8 +46,6 @@ export interface WorkerPoolOptions {
   size: number;
   /** Heap limit of each isolate in a host, MiB. Default {@linkcode DEFAULT_HEAP_MB}. */
   heapMb?: number;
-  /** How long the describe host stays up with nothing to describe, ms. Default 10,000. */
-  describerIdleMs?: number;
   /** The libzmq file the hosts load, when this process knows its path. */
   libzmq?: string;
   /** The store the hosts run each job through, if not the Router's. */
@@ -82,17 +82,11 @@ export class WorkerPool {
   readonly #functionsDir: string;
   readonly #size: number;
   readonly #heapMb: number;
-  readonly #describerIdleMs: number;
   readonly #log = getLogger("broker", "pool");
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
   #dir = "";
   #flags: string[] = [];
   #hosts: HostProcess[] = [];
-  #describer: HostProcess | undefined;
-  /** Describes in progress; the describe host stops after a while with none. */
-  #describing = 0;
-  #describerIdle: ReturnType<typeof setTimeout> | undefined;
-  #describerStopping: Promise<void> | undefined;
   #registry: FunctionRegistry | undefined;
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -131,7 +125,6 @@ export class WorkerPool {
     this.#functionsDir = resolve(options.functionsDir);
     this.#size = options.size;
     this.#heapMb = heapMb;
-    this.#describerIdleMs = options.describerIdleMs ?? DESCRIBER_IDLE_MS;
     this.#libzmq = options.libzmq;
     this.#store = options.store;
     this.#onJobLog = options.onJobLog;
@@ -145,8 +138,7 @@ export class WorkerPool {
 
   /** Process ids of the running worker hosts (for memory accounting). */
   get pids(): number[] {
-    const hosts = [...this.#hosts, ...(this.#describer ? [this.#describer] : [])];
-    return hosts.flatMap((host) => host.pid === undefined ? [] : [host.pid]);
+    return this.#hosts.flatMap((host) => host.pid === undefined ? [] : [host.pid]);
   }
 
   /** The functions it serves. @throws {Error} before `start()`. */
@@ -156,8 +148,9 @@ export class WorkerPool {
   }
 
   /**
-   * Describes every function module, then starts the hosts. On failure everything
-   * started is stopped again.
+   * Starts the first host, has it describe every function module, then starts the
+   * others with the permissions the functions declare (and the first again, if they
+   * declare any). On failure everything started is stopped again.
    *
    * @throws {Deno.errors.NotFound} when the functions folder does not exist.
    */
@@ -173,19 +166,23 @@ export class WorkerPool {
   async #start(): Promise<void> {
     try {
       this.#dir = await Deno.realPath(this.#functionsDir);
-      const describer = this.#newHost(
-        hostPermissionFlags([], { read: hostBaseRead(this.#dir) }, this.#dir),
-      );
-      this.#describer = describer;
       this.#registry = new FunctionRegistry({
         functionsDir: this.#dir,
-        describe: (fn, url, read) => this.#describe(describer, fn, url, read),
+        describe: (fn, url, read) => this.#describe(fn, url, read),
       });
-      await this.#track(describer.start());
-      await this.#registry.start();
+      // No function is known yet: the first host starts with what any host needs.
       this.#flags = this.#permissionFlags();
       this.#hosts = Array.from({ length: this.#size }, () => this.#newSlotHost());
-      await Promise.all(this.#hosts.map((host) => this.#track(host.start())));
+      const [first, ...others] = this.#hosts;
+      await this.#track(first!.start(this.#flags));
+      await this.#registry.start();
+      this.#flags = this.#permissionFlags();
+      await Promise.all([
+        ...others.map((host) => this.#track(host.start(this.#flags))),
+        this.#sameFlags(first!) ? Promise.resolve() : this.#track(
+          first!.close().then(() => first!.start(this.#flags)),
+        ),
+      ]);
       this.#registry.onChange((change) => this.#onChange(change));
       if (this.#state !== "starting") throw new Error("WorkerPool was closed while starting");
       this.#state = "running";
@@ -269,7 +266,9 @@ export class WorkerPool {
   #hostExited(host: HostProcess, death: HostExit): void {
     const target = this.#lastTarget;
     if (!target || !this.#servedHosts.delete(host)) return;
-    const running = readBlackBox(this.#blackBox(host));
+    // A module being described may have taken it down: no job is blamed then (a job
+    // blamed often enough is poison).
+    const running = death.describing ? undefined : readBlackBox(this.#blackBox(host));
     this.#onHostLost?.({
       host: this.#hostId(target, host),
       pid: death.pid,
@@ -277,7 +276,9 @@ export class WorkerPool {
         fn: running?.fn,
         cancelled: false,
         stopping: false,
-        ...death,
+        status: death.status,
+        stderr: death.stderr,
+        ...(death.malformed ? { malformed: death.malformed } : {}),
         heapMb: this.#heapMb,
       }),
       ...(running
@@ -351,11 +352,9 @@ export class WorkerPool {
   async #shutdown(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closing";
-    clearTimeout(this.#describerIdle);
     await this.#registry?.close();
     await Promise.allSettled(this.#starts);
-    await this.#describerStopping;
-    await Promise.all([...this.#hosts, this.#describer].map((host) => host?.close()));
+    await Promise.all(this.#hosts.map((host) => host.close()));
     // A host that died last (and was not started again) left its black box behind.
     try {
       Deno.removeSync(this.#boxes, { recursive: true });
@@ -435,32 +434,42 @@ export class WorkerPool {
   }
 
   /**
-   * Describes a module in the describe host, started when needed and stopped after
-   * `describerIdleMs` without work: functions change rarely, and an idle Deno process
-   * holds ~55 MB.
+   * Describes a module in a serving host (a throwaway Web Worker there; the host's
+   * jobs go on), preferring one that is not about to restart. A host that dies under
+   * the describe is replaced by another, once.
    */
-  async #describe(host: HostProcess, fn: string, url: string, read: string[]): Promise<LoadResult> {
-    clearTimeout(this.#describerIdle);
-    this.#describing++;
-    try {
-      await this.#describerStopping;
-      if (!host.alive) {
+  async #describe(fn: string, url: string, read: string[]): Promise<LoadResult> {
+    const deadline = Date.now() + DESCRIBE_WAIT_MS;
+    let result: LoadResult = {
+      ok: false,
+      error: workerCrashed(`No worker host was up to describe function "${fn}"`),
+    };
+    for (let tries = 0; tries < DESCRIBE_TRIES && this.#state !== "closed";) {
+      const host = this.#hosts.find((h) => h.alive && !this.#restarting.has(h)) ??
+        this.#hosts.find((h) => h.alive);
+      if (!host && this.#state === "starting") {
+        // The first host died describing (a module's top-level code, say): start it again.
         try {
-          await this.#track(host.start());
-        } catch (error) {
-          return { ok: false, error: workerCrashed((error as Error).message) };
+          await this.#track(this.#hosts[0]!.start(this.#flags));
+        } catch {
+          break;
         }
+        continue;
       }
-      return await host.describe(fn, url, read);
-    } finally {
-      if (--this.#describing === 0 && this.#state !== "closing" && this.#state !== "closed") {
-        this.#describerIdle = setTimeout(() => {
-          this.#describerStopping = host.close().finally(() => {
-            this.#describerStopping = undefined;
-          });
-        }, this.#describerIdleMs);
+      if (!host) {
+        if (Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        continue;
       }
+      tries++;
+      result = await host.describe(fn, url, read);
+      if (result.ok || host.alive) return result;
     }
+    return result;
+  }
+
+  #sameFlags(host: HostProcess): boolean {
+    return host.flags.join(" ") === this.#flags.join(" ");
   }
 
   #track(start: Promise<void>): Promise<void> {

@@ -204,11 +204,33 @@ export interface LogMessage {
   record: LogRecord;
 }
 
-/** The host is up and reads requests. */
+/**
+ * The host is up and reads requests. `key` (base64) signs its descriptions: it is
+ * sent before any user code runs in the host, and user code can write to the host's
+ * stdout but not read the host's memory, so only the host can sign.
+ */
 export interface ReadyMessage {
   type: "ready";
   pid: number;
+  key: string;
 }
+
+/**
+ * How describing a module ended: `body` is the JSON of a {@linkcode DescribeResult},
+ * `mac` its HMAC-SHA-256 (base64) under the host's `key`, over `<id>\n<body>`. A
+ * function's code can write frames to its host's stdout; it cannot sign one.
+ */
+export interface DescribedMessage {
+  type: "described";
+  id: number;
+  body: string;
+  mac: string;
+}
+
+/** What a {@linkcode DescribedMessage} says, once its `mac` checked out. */
+export type DescribeResult =
+  | { ok: true; description: ModuleDescription }
+  | { ok: false; error: ErrorData };
 
 /** A log record of a job a serving host took from the Router, for the broker's log. */
 export interface JobLogMessage {
@@ -227,8 +249,7 @@ export interface DrainedMessage {
 /** Everything a host sends the broker. */
 export type HostMessage =
   | ReadyMessage
-  | OkReply
-  | ErrorReply
+  | DescribedMessage
   | LogMessage
   | JobLogMessage
   | DrainedMessage;
@@ -287,11 +308,14 @@ export function parseHostMessage(value: unknown): HostMessage {
   const m = record(value, "message");
   switch (m.type) {
     case "ready":
-      return { type: "ready", pid: num(m, "pid") };
-    case "ok":
-    case "error":
-    case "log":
-      return parseReply(m);
+      return { type: "ready", pid: num(m, "pid"), key: str(m, "key") };
+    case "described":
+      return { type: "described", id: num(m, "id"), body: str(m, "body"), mac: str(m, "mac") };
+    case "log": {
+      const log = parseReply(m);
+      if (log.type !== "log") throw new TypeError("Expected a log message");
+      return log;
+    }
     case "job-log":
       return {
         type: "job-log",
@@ -459,20 +483,32 @@ function parseReply(m: Fields): OkReply | ErrorReply | LogMessage {
     return { type: "ok", id, result: { kind: "run", output: object(result.output, "output") } };
   }
   if (result.kind === "describe") {
-    const d = record(result.description, "description");
-    // Re-check the config here: the worker that validated it also ran the user's code.
-    const check = validateConfig(d.config);
-    const problems = [...new Set([...strings(d, "problems"), ...check.problems])];
     return {
       type: "ok",
       id,
-      result: {
-        kind: "describe",
-        description: { config: check.config, problems, hasDefault: bool(d, "hasDefault") },
-      },
+      result: { kind: "describe", description: parseDescription(result.description) },
     };
   }
   throw new TypeError(`Unknown result kind ${JSON.stringify(result.kind)}`);
+}
+
+/**
+ * Parses a module's description. The config is checked again here, on each side:
+ * the worker that validated it also ran the user's code.
+ */
+function parseDescription(value: unknown): ModuleDescription {
+  const d = record(value, "description");
+  const check = validateConfig(d.config);
+  const problems = [...new Set([...strings(d, "problems"), ...check.problems])];
+  return { config: check.config, problems, hasDefault: bool(d, "hasDefault") };
+}
+
+/** Parses the body of a {@linkcode DescribedMessage}. @throws {TypeError} */
+export function parseDescribeResult(body: string): DescribeResult {
+  const m = record(JSON.parse(body), "describe result");
+  if (m.ok === true) return { ok: true, description: parseDescription(m.description) };
+  if (m.ok === false) return { ok: false, error: parseErrorData(m.error) };
+  throw new TypeError("Expected a describe result");
 }
 
 const LEVELS: readonly string[] = ["debug", "info", "warn", "error"];
