@@ -6,7 +6,7 @@
 import { intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
 import { fileStore, start, type StoreSpec } from "./mod.ts";
-import { parseStoreSpec } from "./worker_protocol.ts";
+import { parseStoreSpec } from "./messages/store.ts";
 
 await runDaemon("broker", {
   usage: "deno task start-broker",

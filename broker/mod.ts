@@ -19,14 +19,20 @@ import type { FunctionInfo, PeerEvent } from "../core/protocol.ts";
 import { RouterLink } from "../core/router_link.ts";
 import { libzmqFile, loadLibzmq } from "../core/zmq/mod.ts";
 import { RouterSession } from "../core/router_session.ts";
-import { readLoad } from "./load.ts";
-import type { StoreSpec } from "./store.ts";
-import { WorkerPool } from "./worker_pool.ts";
-import type { JobLogMessage } from "./worker_protocol.ts";
-import { fileStore } from "./file_store_spec.ts";
+import { readLoad } from "./messages/load.ts";
+import type { StoreSpec } from "./messages/store.ts";
+import { WorkerPool } from "./supervisor/host_pool.ts";
+import type { JobLogMessage } from "./messages/host.ts";
+import { fileStore } from "./supervisor/file_store_spec.ts";
 
 export { fileStore };
-export type { Store, StoreJob, StoreModule, StorePermissions, StoreSpec } from "./store.ts";
+export type {
+  Store,
+  StoreJob,
+  StoreModule,
+  StorePermissions,
+  StoreSpec,
+} from "./messages/store.ts";
 
 /** The most jobs per slot a broker queues ahead of time unless told otherwise. */
 export const DEFAULT_PREFETCH = 64;

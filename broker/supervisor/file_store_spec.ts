@@ -5,9 +5,9 @@
  * @module
  */
 import { resolve } from "node:path";
-import type { StoreSpec } from "./store.ts";
+import type { StoreSpec } from "../messages/store.ts";
 
-const FILE_STORE_MODULE = new URL("./file_store.ts", import.meta.url).href;
+const FILE_STORE_MODULE = new URL("../host/file_store.ts", import.meta.url).href;
 
 /** Keep documents as JSON files in `dir`: the hosts may read and write it, and nothing else. */
 export function fileStore(dir: string): StoreSpec {

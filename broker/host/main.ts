@@ -10,35 +10,29 @@
  *
  * @module
  */
-import { mergeDocument, restrictInput } from "../core/dag.ts";
-import { toErrorData } from "../core/errors.ts";
-import { TurnBatch } from "../core/turn_batch.ts";
-import type { ErrorData, JsonObject } from "../core/types.ts";
-import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
-import { loadLibzmq } from "../core/zmq/mod.ts";
-import { newDescribeKey, signDescription } from "./_describe_mac.ts";
-import { HostService } from "./host_service.ts";
-import type { Store, StoreModule } from "./store.ts";
-import { readOnlyPermissions } from "./permissions.ts";
-import { functionLoadError, jobCancelled, jobSkipped } from "./sandbox_errors.ts";
+import { mergeDocument, restrictInput } from "../../core/dag.ts";
+import { toErrorData } from "../../core/errors.ts";
+import { TurnBatch } from "../../core/turn_batch.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
+import { concat, encodeFrame, pumpFrames } from "../messages/frames.ts";
+import { loadLibzmq } from "../../core/zmq/mod.ts";
+import { newDescribeKey, signDescription } from "../messages/describe_mac.ts";
+import { HostService } from "./service.ts";
+import type { Store, StoreModule } from "../messages/store.ts";
+import { readOnlyPermissions } from "../messages/permissions.ts";
+import { functionLoadError, jobCancelled, jobSkipped } from "../messages/errors.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
-import {
-  assertNever,
-  type DescribeResult,
-  type HostDescribeRequest,
-  type HostFollower,
-  type HostMessage,
-  type HostRunRequest,
-  parseHostRequest,
-  parseStoreSpec,
-} from "./worker_protocol.ts";
+import { assertNever, type DescribeResult } from "../messages/sandbox.ts";
+import { type HostDescribeRequest, type HostMessage, parseHostRequest } from "../messages/host.ts";
+import type { HostFollower, HostRunRequest } from "./job.ts";
+import { parseStoreSpec } from "../messages/store.ts";
 
 /** How long a module's top-level code may take. */
 const LOAD_TIMEOUT_MS = 10_000;
 /** Warm workers kept per host; the least recently used goes first. */
 const MAX_WARM_WORKERS = 16;
 
-const ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
+const ENTRY_URL = new URL("../worker/entry.ts", import.meta.url).href;
 const encoder = new TextEncoder();
 /** Replies go out with blocking writes: cheaper than a stream, and in order by construction. */
 const stdout = Deno.stdout;

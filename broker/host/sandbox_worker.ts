@@ -11,24 +11,22 @@
  *
  * @module
  */
-import { JobTimeoutError, toErrorData } from "../core/errors.ts";
-import { TurnBatch } from "../core/turn_batch.ts";
-import { HeadTimer } from "../core/head_timer.ts";
-import type { ErrorData, JsonObject } from "../core/types.ts";
-import type { WorkerPermissions } from "./permissions.ts";
-import { jobCancelled, jobSkipped, workerCrashed } from "./sandbox_errors.ts";
+import { JobTimeoutError, toErrorData } from "../../core/errors.ts";
+import { TurnBatch } from "../../core/turn_batch.ts";
+import { HeadTimer } from "../../core/head_timer.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
+import type { WorkerPermissions } from "../messages/permissions.ts";
+import { jobCancelled, jobSkipped, workerCrashed } from "../messages/errors.ts";
+import { assertNever, type DescribeResult, type LogRecord } from "../messages/sandbox.ts";
 import {
-  assertNever,
   type ErrorReply,
   type JobFields,
-  type LogRecord,
-  type ModuleDescription,
   type OkReply,
   parseWorkerMessage,
   type WorkerFollower,
   type WorkerLoadRequest,
   type WorkerRequest,
-} from "./worker_protocol.ts";
+} from "../messages/worker.ts";
 
 /** How long an aborted job may take to settle before its worker is terminated. */
 export const ABORT_GRACE_MS = 200;
@@ -41,12 +39,6 @@ export const ABORT_GRACE_MS = 200;
 export type RunResult =
   | { ok: true; output: JsonObject; startedAt?: number }
   | { ok: false; error: ErrorData; notStarted?: true; startedAt?: number };
-
-/** How loading a module ended. */
-export type LoadResult = { ok: true; description: ModuleDescription } | {
-  ok: false;
-  error: ErrorData;
-};
 
 /** Receives a log record and the id it belongs to (`null`: no job). */
 export type LogSink = (id: number | null, record: LogRecord) => void;
@@ -160,7 +152,7 @@ export class SandboxWorker {
     logId: number,
     timeoutMs: number,
     cancel: AbortSignal,
-  ): Promise<LoadResult> {
+  ): Promise<DescribeResult> {
     const reply = await this.#call({ type: "load", fn: this.fn, url }, logId, 0, {
       timeoutMs,
       timeoutError: {

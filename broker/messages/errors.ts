@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { ErrorData } from "../core/types.ts";
+import type { ErrorData } from "../../core/types.ts";
 
 const OOM_PATTERN = /out of memory|heap limit/i;
 

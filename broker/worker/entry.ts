@@ -6,21 +6,19 @@
  *
  * @module
  */
-import { mergeDocument, restrictInput } from "../core/dag.ts";
-import { fromErrorData, toErrorData } from "../core/errors.ts";
-import { jobSkipped } from "./sandbox_errors.ts";
-import type { ErrorData, FunctionContext, JsonObject } from "../core/types.ts";
-import { validateConfig } from "./function_config.ts";
+import { mergeDocument, restrictInput } from "../../core/dag.ts";
+import { fromErrorData, toErrorData } from "../../core/errors.ts";
+import { jobSkipped } from "../messages/errors.ts";
+import type { ErrorData, FunctionContext, JsonObject } from "../../core/types.ts";
+import { validateConfig } from "../messages/function_config.ts";
+import { assertNever, type LogLevel, type ModuleDescription } from "../messages/sandbox.ts";
 import {
-  assertNever,
-  type LogLevel,
-  type ModuleDescription,
   parseWorkerRequest,
   type WorkerFollower,
   type WorkerMessage,
   type WorkerRequest,
   type WorkerRunRequest,
-} from "./worker_protocol.ts";
+} from "../messages/worker.ts";
 
 interface WorkerScope {
   postMessage(message: WorkerMessage): void;

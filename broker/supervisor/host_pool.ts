@@ -10,9 +10,9 @@
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { HOST_BOXES_DIR } from "../core/daemon_permissions.ts";
-import { getLogger } from "../core/log.ts";
-import type { HostLostEvent } from "../core/protocol.ts";
+import { HOST_BOXES_DIR } from "../../core/daemon_permissions.ts";
+import { getLogger } from "../../core/log.ts";
+import type { HostLostEvent } from "../../core/protocol.ts";
 import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";
 import {
   hostBaseRead,
@@ -21,13 +21,11 @@ import {
   type HostProcessOptions,
 } from "./host_process.ts";
 import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
-import { hostDeathError, workerCrashed } from "./sandbox_errors.ts";
-import { readBlackBox } from "./host_service.ts";
-import type { LoadResult } from "./sandbox_worker.ts";
-import type { StoreSpec } from "./store.ts";
-import type { JobLogMessage, ServedFunction } from "./worker_protocol.ts";
-
-export type { LogLevel, LogRecord } from "./worker_protocol.ts";
+import { hostDeathError, workerCrashed } from "../messages/errors.ts";
+import { readBlackBox } from "../messages/black_box.ts";
+import type { DescribeResult } from "../messages/sandbox.ts";
+import type { StoreSpec } from "../messages/store.ts";
+import type { JobLogMessage, ServedFunction } from "../messages/host.ts";
 
 /** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
 export const DEFAULT_HEAP_MB = 256;
@@ -438,9 +436,9 @@ export class WorkerPool {
    * jobs go on), preferring one that is not about to restart. A host that dies under
    * the describe is replaced by another, once.
    */
-  async #describe(fn: string, url: string, read: string[]): Promise<LoadResult> {
+  async #describe(fn: string, url: string, read: string[]): Promise<DescribeResult> {
     const deadline = Date.now() + DESCRIBE_WAIT_MS;
-    let result: LoadResult = {
+    let result: DescribeResult = {
       ok: false,
       error: workerCrashed(`No worker host was up to describe function "${fn}"`),
     };

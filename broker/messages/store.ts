@@ -10,7 +10,8 @@
  *
  * @module
  */
-import type { JsonObject } from "../core/types.ts";
+import type { JsonObject } from "../../core/types.ts";
+import { object, record, str, strings } from "./_fields.ts";
 
 /** The job a store call is about. */
 export interface StoreJob {
@@ -55,4 +56,21 @@ export interface StoreSpec {
   options?: JsonObject;
   /** What the hosts may do for the store; the broker must hold these itself. */
   permissions?: StorePermissions;
+}
+
+/** Parses a worker host's `--store` argument. @throws {TypeError} */
+export function parseStoreSpec(value: unknown): StoreSpec {
+  const m = record(value, "store");
+  const permissions = m.permissions === undefined
+    ? undefined
+    : record(m.permissions, "permissions");
+  const granted: StorePermissions = {};
+  for (const kind of ["read", "write", "net", "env"] as const) {
+    if (permissions?.[kind] !== undefined) granted[kind] = strings(permissions, kind);
+  }
+  return {
+    module: str(m, "module"),
+    ...(m.options === undefined ? {} : { options: object(m.options, "options") }),
+    ...(permissions ? { permissions: granted } : {}),
+  };
 }

@@ -7,27 +7,21 @@
  *
  * @module
  */
-import { dirname } from "node:path";
-import { restrictInput } from "../core/dag.ts";
-import { toErrorData } from "../core/errors.ts";
-import { getLogger } from "../core/log.ts";
-import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol.ts";
-import { MAX_BATCH } from "../core/protocol.ts";
-import { RouterLink } from "../core/router_link.ts";
-import { RouterSession } from "../core/router_session.ts";
-import type { ErrorData, JsonObject } from "../core/types.ts";
-import { readLoad } from "./load.ts";
-import { functionNotFound, jobCancelled } from "./sandbox_errors.ts";
-import type { Store } from "./store.ts";
-import {
-  type HostFollower,
-  type HostMessage,
-  type HostRunRequest,
-  type HostServeRequest,
-  type LogRecord,
-  runFieldsOf,
-  type ServedFunction,
-} from "./worker_protocol.ts";
+import { restrictInput } from "../../core/dag.ts";
+import { toErrorData } from "../../core/errors.ts";
+import { getLogger } from "../../core/log.ts";
+import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../../core/protocol.ts";
+import { MAX_BATCH } from "../../core/protocol.ts";
+import { RouterLink } from "../../core/router_link.ts";
+import { RouterSession } from "../../core/router_session.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
+import { readLoad } from "../messages/load.ts";
+import { functionNotFound, jobCancelled } from "../messages/errors.ts";
+import type { Store } from "../messages/store.ts";
+import { BlackBox } from "./black_box.ts";
+import { type HostFollower, type HostRunRequest, runFieldsOf } from "./job.ts";
+import type { HostMessage, HostServeRequest, ServedFunction } from "../messages/host.ts";
+import type { LogRecord } from "../messages/sandbox.ts";
 
 /**
  * Longest a finished job's report waits for the ones after it on the same host, ms:
@@ -37,33 +31,6 @@ import {
 const HOLD_MS = 2;
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
-/** The black box's record size: a line of the running job's ids, padded. */
-const BLACK_BOX_BYTES = 1024;
-
-/** What a serving host's black box holds: the job it was running, if any. */
-export interface BlackBoxRecord {
-  fn: string;
-  pipelineId: string;
-  jobId: string;
-  attempt: number;
-}
-
-/** Reads a black box left by a host that died; undefined when it held no job. */
-export function readBlackBox(path: string): BlackBoxRecord | undefined {
-  try {
-    const line = Deno.readTextFileSync(path).split("\n")[0] ?? "";
-    const record = JSON.parse(line) as Partial<BlackBoxRecord>;
-    const { fn, pipelineId, jobId, attempt } = record;
-    if (
-      typeof fn === "string" && typeof pipelineId === "string" && typeof jobId === "string" &&
-      Number.isInteger(attempt)
-    ) return { fn, pipelineId, jobId, attempt: attempt! };
-  } catch {
-    // Missing or half written: no job in particular.
-  }
-  return undefined;
-}
-
 /** What the service needs from its host. */
 export interface HostRuns {
   /** Takes a run and its followers. */
@@ -117,8 +84,7 @@ export class HostService {
   #draining = false;
   /** Runs handed to a worker and not answered yet, in the order they run. */
   readonly #order: number[] = [];
-  readonly #blackBox: Deno.FsFile | undefined;
-  #blackBoxPath: string | undefined;
+  readonly #blackBox: BlackBox | undefined;
   /** The operator's store, if any: fetched before each job, saved after it. */
   readonly #store: Store | undefined;
   /** Outputs being saved: their reports wait, and so does a drain. */
@@ -129,19 +95,7 @@ export class HostService {
     this.#runs = runs;
     this.#store = store;
     this.#functions = table(serve.functions);
-    if (serve.blackBox) {
-      try {
-        Deno.mkdirSync(dirname(serve.blackBox), { recursive: true });
-        this.#blackBox = Deno.openSync(serve.blackBox, {
-          write: true,
-          create: true,
-          truncate: true,
-        });
-        this.#blackBoxPath = serve.blackBox;
-      } catch {
-        // No black box: a crash is then put down to no job in particular.
-      }
-    }
+    this.#blackBox = serve.blackBox ? BlackBox.open(serve.blackBox) : undefined;
     this.#link = new RouterLink({
       api: serve.router,
       routingId: serve.id,
@@ -299,21 +253,7 @@ export class HostService {
 
   /** Removes the black box (and its folder, once no other host's is in it). */
   close(): void {
-    if (!this.#blackBoxPath) return;
-    const path = this.#blackBoxPath;
-    this.#blackBoxPath = undefined;
-    for (const remove of [() => this.#blackBox?.close(), () => Deno.removeSync(path)]) {
-      try {
-        remove();
-      } catch {
-        // Gone already.
-      }
-    }
-    try {
-      Deno.removeSync(dirname(path)); // Fails while another host's box is there.
-    } catch {
-      // Not empty, or gone.
-    }
+    this.#blackBox?.close();
   }
 
   /**
@@ -324,25 +264,7 @@ export class HostService {
     if (!this.#blackBox) return;
     while (this.#order.length > 0 && !this.#taken.has(this.#order[0]!)) this.#order.shift();
     const head = this.#order[0];
-    const taken = head === undefined ? undefined : this.#taken.get(head);
-    const text = taken
-      ? JSON.stringify({
-        fn: taken.fn,
-        pipelineId: taken.pipelineId,
-        jobId: taken.jobId,
-        attempt: taken.attempt,
-      })
-      : "{}";
-    // One line, padded: what an earlier, longer line left after it is not read.
-    const bytes = new TextEncoder().encode(`${text}\n`.padEnd(BLACK_BOX_BYTES));
-    try {
-      this.#blackBox.seekSync(0, Deno.SeekMode.Start);
-      for (let done = 0; done < bytes.length;) {
-        done += this.#blackBox.writeSync(bytes.subarray(done));
-      }
-    } catch {
-      // Disk full or the like: the crash is put down to no job in particular.
-    }
+    this.#blackBox.write(head === undefined ? undefined : this.#taken.get(head));
   }
 
   #cancel(id: number): void {

@@ -7,27 +7,26 @@
  */
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getLogger } from "../core/log.ts";
-import { FrameWriter, pumpFrames } from "./_frames.ts";
-import { lastLines, workerCrashed } from "./sandbox_errors.ts";
-import type { LoadResult } from "./sandbox_worker.ts";
-import type { StoreSpec } from "./store.ts";
-import { importDescribeKey, verifyDescription } from "./_describe_mac.ts";
+import { getLogger } from "../../core/log.ts";
+import { FrameWriter, pumpFrames } from "../messages/frames.ts";
+import { lastLines, workerCrashed } from "../messages/errors.ts";
+import type { DescribeResult } from "../messages/sandbox.ts";
+import type { StoreSpec } from "../messages/store.ts";
+import { importDescribeKey, verifyDescription } from "../messages/describe_mac.ts";
+import { assertNever, type LogRecord, parseDescribeResult } from "../messages/sandbox.ts";
 import {
-  assertNever,
   type DescribedMessage,
   type HostMessage,
   type HostRequest,
   type HostServeRequest,
   type JobLogMessage,
-  type LogRecord,
-  parseDescribeResult,
   parseHostMessage,
   type ServedFunction,
-} from "./worker_protocol.ts";
+} from "../messages/host.ts";
 
-const HOST_PATH = fileURLToPath(new URL("./worker_host.ts", import.meta.url));
-const BROKER_DIR = dirname(HOST_PATH);
+const HOST_PATH = fileURLToPath(new URL("../host/main.ts", import.meta.url));
+/** `broker/`: the host's own code, its Web Workers' entry and their messages. */
+const BROKER_DIR = resolve(dirname(HOST_PATH), "..");
 const START_TIMEOUT_MS = 15_000;
 const STOP_KILL_MS = 2_000;
 const STDERR_TAIL_CHARS = 16_384;
@@ -73,7 +72,7 @@ export interface HostExit {
 const DRAIN_SLACK_MS = 5_000;
 
 interface Pending {
-  resolve: (result: LoadResult) => void;
+  resolve: (result: DescribeResult) => void;
 }
 
 /** One worker host process, restartable. */
@@ -171,7 +170,7 @@ export class HostProcess {
    * Loads a module in a throwaway worker of the host that may only read `read`, and
    * describes it; the host's jobs go on meanwhile. Never throws.
    */
-  describe(fn: string, url: string, read: string[]): Promise<LoadResult> {
+  describe(fn: string, url: string, read: string[]): Promise<DescribeResult> {
     return new Promise((resolve) => {
       if (!this.#child) {
         resolve({ ok: false, error: workerCrashed("Worker host is not running") });

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import type { JsonObject } from "../core/types.ts";
-import type { Store, StoreJob } from "./store.ts";
+import type { JsonObject } from "../../core/types.ts";
+import type { Store, StoreJob } from "../messages/store.ts";
 
 /** The store of `options.dir`. @throws {TypeError} without a `dir`. */
 export function createStore(options: JsonObject): Store {

@@ -1,0 +1,56 @@
+/**
+ * The host's one shape of a job it took from the Router, queued for the function's
+ * warm worker, with the chain of followers it runs right after it.
+ *
+ * @module
+ */
+import type { ServedFunction } from "../messages/host.ts";
+import type { WorkerPermissions } from "../messages/permissions.ts";
+import type { JobFields } from "../messages/worker.ts";
+import type { JsonObject } from "../../core/types.ts";
+
+/** A job a host took from the Router, queued for the function's warm worker. */
+export interface HostRunRequest extends JobFields {
+  type: "run";
+  id: number;
+  /** `file:` URL of the module with a `?v=` version, so an edit is re-read. */
+  url: string;
+  /** Bumped whenever the module changes; a warm worker of another version is replaced. */
+  version: number;
+  permissions: WorkerPermissions;
+  timeoutMs: number;
+  /** The document `input` was narrowed from (by the function's `requires`), when it differs. */
+  document?: JsonObject;
+  /** The job to run right after this one, if this one succeeds. */
+  then?: HostFollower;
+}
+
+/**
+ * A job that runs in the same host right after the one it follows, before anything
+ * sent later, and only if that one succeeded: its input is that job's document
+ * merged with its output, narrowed to `requires`. It has its own `id` (its reply,
+ * logs and cancel). One whose predecessor did not succeed is answered with an
+ * error and never begins.
+ */
+export interface HostFollower
+  extends Omit<HostRunRequest, "type" | "input" | "pipelineId" | "document" | "then"> {
+  /** Document keys it reads; absent: all. */
+  requires?: string[];
+  then?: HostFollower;
+}
+
+/** What a host needs to run one job of `fn`: the request fields shared by runs and followers. */
+export function runFieldsOf(
+  fn: ServedFunction,
+  job: { jobId: string; attempt: number; timeoutMs?: number },
+) {
+  return {
+    fn: fn.name,
+    url: fn.url,
+    version: fn.version,
+    permissions: fn.permissions,
+    timeoutMs: job.timeoutMs ?? fn.timeoutMs,
+    jobId: job.jobId,
+    attempt: job.attempt,
+  };
+}
