@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { JobTimeoutError, toErrorData } from "../../core/errors.ts";
+import { ErrorName, JobTimeoutError, toErrorData } from "../../core/errors.ts";
 import { TurnBatch } from "../../core/turn_batch.ts";
 import { HeadTimer } from "../../core/head_timer.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
@@ -156,7 +156,7 @@ export class SandboxWorker {
     const reply = await this.#call({ type: "load", fn: this.fn, url }, logId, 0, {
       timeoutMs,
       timeoutError: {
-        name: "FunctionLoadError",
+        name: ErrorName.FunctionLoad,
         message: `Function "${this.fn}" took longer than ${timeoutMs} ms to load`,
         retryable: true,
       },
