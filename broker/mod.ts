@@ -21,7 +21,7 @@ import { libzmqFile, loadLibzmq } from "../core/zmq/mod.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { readLoad } from "./messages/load.ts";
 import type { StoreSpec } from "./messages/store.ts";
-import { WorkerPool } from "./supervisor/host_pool.ts";
+import { HostPool } from "./supervisor/host_pool.ts";
 import type { JobLogMessage } from "./messages/host.ts";
 import { fileStore } from "./supervisor/file_store_spec.ts";
 
@@ -95,7 +95,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   if (config.store) assertStorePermissions(config.store);
   // The hosts load the same library; one that cannot fails at start with this error.
   const libzmq = libzmqFile(loadLibzmq());
-  const pool = new WorkerPool({
+  const pool = new HostPool({
     functionsDir: config.functionsDir ?? "functions",
     size: slots,
     heapMb: config.heapMb,

@@ -54,3 +54,22 @@ export function runFieldsOf(
     attempt: job.attempt,
   };
 }
+
+/** The key of one attempt of one job: pipeline, job and attempt. */
+export function keyOf(pipelineId: string, job: { jobId: string; attempt: number }): string {
+  return jobKeyPrefix(pipelineId, job.jobId) + job.attempt;
+}
+
+/** What the keys of every attempt of one job start with. */
+export function jobKeyPrefix(pipelineId: string, jobId: string): string {
+  return `${pipelineId}\u0000${jobId}\u0000`;
+}
+
+/** {@linkcode runFieldsOf} with the run's id. */
+export function runFields(
+  id: number,
+  fn: ServedFunction,
+  job: { jobId: string; attempt: number },
+) {
+  return { id, ...runFieldsOf(fn, job) };
+}

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { ErrorName, JobTimeoutError, toErrorData } from "../../core/errors.ts";
+import { ErrorName } from "../../core/errors.ts";
+import { type Limits, settle, timeoutError } from "./_limits.ts";
 import { TurnBatch } from "../../core/turn_batch.ts";
 import { HeadTimer } from "../../core/head_timer.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
@@ -77,13 +78,6 @@ export interface FollowingRun extends ChainedRun {
   attempt: number;
   /** Document keys it reads; absent: all. */
   requires?: string[];
-}
-
-interface Limits {
-  timeoutMs: number;
-  timeoutError: ErrorData;
-  cancel: AbortSignal;
-  cancelError: ErrorData;
 }
 
 /** A Web Worker running one function module. */
@@ -398,37 +392,6 @@ export class SandboxWorker {
     }
     this.#runs.clear();
   }
-}
-
-/** Waits for `reply`; returns the error to stop with if the time runs out or `cancel` fires first. */
-async function settle(reply: Promise<Reply>, limits: Limits): Promise<ErrorData | undefined> {
-  if (limits.cancel.aborted) return limits.cancelError;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<ErrorData>((resolve) => {
-    timer = setTimeout(() => resolve(limits.timeoutError), limits.timeoutMs);
-    onAbort = () => resolve(limits.cancelError);
-    limits.cancel.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([reply.then(() => undefined), stopped]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) limits.cancel.removeEventListener("abort", onAbort);
-  }
-}
-
-/**
- * The error of a run that overran. Made only when it happens: an Error's stack costs
- * far more than a trivial job.
- */
-function timeoutError(run: QueuedRun): ErrorData {
-  return withoutStack(toErrorData(new JobTimeoutError(run.jobId, run.timeoutMs), true));
-}
-
-/** Where the host noticed the overrun says nothing about the function. */
-function withoutStack({ stack: _, ...error }: ErrorData): ErrorData {
-  return error;
 }
 
 function protocolError(asked: string, got: string): { ok: false; error: ErrorData } {

@@ -11,7 +11,6 @@ import { restrictInput } from "../../core/dag.ts";
 import { toErrorData } from "../../core/errors.ts";
 import { getLogger } from "../../core/log.ts";
 import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../../core/protocol.ts";
-import { MAX_BATCH } from "../../core/protocol.ts";
 import { RouterLink } from "../../core/router_link.ts";
 import { RouterSession } from "../../core/router_session.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
@@ -19,16 +18,11 @@ import { readLoad } from "../messages/load.ts";
 import { functionNotFound, jobCancelled } from "../messages/errors.ts";
 import type { Store } from "../messages/store.ts";
 import { BlackBox } from "./black_box.ts";
-import { type HostFollower, type HostRunRequest, runFieldsOf } from "./job.ts";
+import { ReportBatch } from "./reports.ts";
+import { type HostFollower, type HostRunRequest, jobKeyPrefix, keyOf, runFields } from "./job.ts";
 import type { HostMessage, HostServeRequest, ServedFunction } from "../messages/host.ts";
 import type { LogRecord } from "../messages/sandbox.ts";
 
-/**
- * Longest a finished job's report waits for the ones after it on the same host, ms:
- * reports of jobs that run back to back leave together (one message, one wake-up of
- * the Router), and a job that then hangs holds them this long at most.
- */
-const HOLD_MS = 2;
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
 /** What the service needs from its host. */
@@ -79,8 +73,7 @@ export class HostService {
   readonly #followed = new Set<number>();
   /** Runs a drain stopped: the Router requeues them when the host leaves. */
   readonly #abandoned = new Set<number>();
-  readonly #held: PeerReport[] = [];
-  #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #reports: ReportBatch;
   #draining = false;
   /** Runs handed to a worker and not answered yet, in the order they run. */
   readonly #order: number[] = [];
@@ -103,6 +96,7 @@ export class HostService {
       hotWaitMs: () => this.#taken.size === 0 && runs.idle() ? 1 : 0,
       onEvent: (event) => this.#onEvent(event),
     });
+    this.#reports = new ReportBatch(this.#link, runs.idle);
     this.#session = new RouterSession({
       link: this.#link,
       log: getLogger("host"),
@@ -211,7 +205,7 @@ export class HostService {
       ? taken.next
       : undefined;
     if (followed) this.#followed.add(nextId!);
-    this.#report({
+    this.#reports.add({
       type: "job-done",
       pipelineId: taken.pipelineId,
       jobId: taken.jobId,
@@ -237,7 +231,7 @@ export class HostService {
       this.#cancel(id);
     }
     await this.#settle(1000);
-    this.#flush();
+    this.#reports.flush();
     await this.#session.stop();
     await this.#link.close();
     this.close();
@@ -305,7 +299,7 @@ export class HostService {
   #take(job: JobRunEvent): void {
     const head = this.#functions.get(job.fn);
     if (!head) {
-      return this.#report({
+      return this.#reports.add({
         type: "job-done",
         pipelineId: job.pipelineId,
         jobId: job.jobId,
@@ -374,50 +368,8 @@ export class HostService {
       (error) => this.answer(id, { ok: false, error: toErrorData(error) }),
     );
   }
-
-  /** Holds a report, to leave with those of the jobs that run right after. */
-  #report(report: PeerReport): void {
-    this.#held.push(report);
-    if (this.#held.length >= MAX_BATCH) this.#flush();
-    else queueMicrotask(() => this.#release());
-  }
-
-  /** Sends the held reports once the host has nothing left to run, else soon. */
-  #release(): void {
-    if (this.#held.length === 0) return;
-    if (this.#runs.idle()) return this.#flush();
-    this.#holdTimer ??= setTimeout(() => this.#flush(), HOLD_MS);
-  }
-
-  #flush(): void {
-    clearTimeout(this.#holdTimer);
-    this.#holdTimer = undefined;
-    for (const report of this.#held.splice(0)) {
-      this.#link.send(report).catch(() => {}); // One turn: one message.
-    }
-  }
 }
-
-type PeerReport = Extract<Parameters<RouterLink["send"]>[0], { type: "job-done" }>;
 
 function table(functions: ServedFunction[]): Map<string, ServedFunction> {
   return new Map(functions.map((fn) => [fn.name, fn]));
-}
-
-/** The key of one attempt of one job: pipeline, job and attempt. */
-export function keyOf(pipelineId: string, job: { jobId: string; attempt: number }): string {
-  return jobKeyPrefix(pipelineId, job.jobId) + job.attempt;
-}
-
-/** What the keys of every attempt of one job start with. */
-export function jobKeyPrefix(pipelineId: string, jobId: string): string {
-  return `${pipelineId}\u0000${jobId}\u0000`;
-}
-
-function runFields(
-  id: number,
-  fn: ServedFunction,
-  job: { jobId: string; attempt: number },
-) {
-  return { id, ...runFieldsOf(fn, job) };
 }

@@ -31,7 +31,11 @@ export function functionLoadError(message: string): ErrorData {
 
 /** A job cancelled on request. */
 export function jobCancelled(jobId: string): ErrorData {
-  return { name: ErrorName.JobCancelled, message: `Job "${jobId}" was cancelled`, retryable: false };
+  return {
+    name: ErrorName.JobCancelled,
+    message: `Job "${jobId}" was cancelled`,
+    retryable: false,
+  };
 }
 
 /** A follower whose predecessor did not succeed: it never began. */

@@ -8,36 +8,23 @@
  *
  * @module
  */
-import { dirname, resolve } from "node:path";
-import { fileURLToPath as fromFileUrl } from "node:url";
+import { resolve } from "node:path";
 import { HOST_BOXES_DIR } from "../../core/daemon_permissions.ts";
 import { getLogger } from "../../core/log.ts";
-import type { HostLostEvent } from "../../core/protocol.ts";
-import { type FunctionChange, type FunctionEntry, FunctionRegistry } from "./function_registry.ts";
-import {
-  hostBaseRead,
-  type HostExit,
-  HostProcess,
-  type HostProcessOptions,
-} from "./host_process.ts";
-import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
-import { hostDeathError, workerCrashed } from "../messages/errors.ts";
-import { readBlackBox } from "../messages/black_box.ts";
+import { type FunctionChange, FunctionRegistry } from "./function_registry.ts";
+import { hostFlags, servedFunctions } from "./host_table.ts";
+import { type HostExit, HostProcess, type HostProcessOptions } from "./host_process.ts";
+import { describeOnHosts } from "./describe.ts";
+import { type HostLost, hostLost } from "./host_lost.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
-import type { JobLogMessage, ServedFunction } from "../messages/host.ts";
+import type { JobLogMessage } from "../messages/host.ts";
 
 /** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
 export const DEFAULT_HEAP_MB = 256;
-/** A job's time limit when neither the request nor the function's config sets one. */
-export const DEFAULT_TIMEOUT_MS = 300_000;
-/** How long a describe waits for a host to be up (one restarting, say), ms. */
-const DESCRIBE_WAIT_MS = 15_000;
-/** Hosts a describe is tried on: one that died under it may have died of the module. */
-const DESCRIBE_TRIES = 2;
 
-/** Settings of a {@linkcode WorkerPool}. */
-export interface WorkerPoolOptions {
+/** Settings of a {@linkcode HostPool}. */
+export interface HostPoolOptions {
   /** Folder of function modules. */
   functionsDir: string;
   /** Worker host processes, i.e. jobs at once. */
@@ -54,10 +41,7 @@ export interface WorkerPoolOptions {
   onHostLost?: (lost: HostLost) => void;
 }
 
-/** A serving host died: what its broker tells the Router (`host-lost`). */
-export type HostLost = Omit<HostLostEvent, "type">;
-
-/** Where serving hosts join: see {@linkcode WorkerPool.serve}. */
+/** Where serving hosts join: see {@linkcode HostPool.serve}. */
 export interface ServeTarget {
   /** The Router's request endpoint. */
   router: string;
@@ -76,7 +60,7 @@ const RESTART_MAX_MS = 5_000;
 const RESTART_GRACE_MS = 60_000;
 
 /** Keeps a broker's worker hosts serving the Router. */
-export class WorkerPool {
+export class HostPool {
   readonly #functionsDir: string;
   readonly #size: number;
   readonly #heapMb: number;
@@ -112,7 +96,7 @@ export class WorkerPool {
   readonly #boxes = `${HOST_BOXES_DIR}/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 
   /** @throws {RangeError} when `size` or `heapMb` is not a positive whole number. */
-  constructor(options: WorkerPoolOptions) {
+  constructor(options: HostPoolOptions) {
     const heapMb = options.heapMb ?? DEFAULT_HEAP_MB;
     if (!Number.isInteger(options.size) || options.size < 1) {
       throw new RangeError(`Pool size must be a whole number above 0, got ${options.size}`);
@@ -141,7 +125,7 @@ export class WorkerPool {
 
   /** The functions it serves. @throws {Error} before `start()`. */
   get registry(): FunctionRegistry {
-    if (!this.#registry) throw new Error("WorkerPool is not started");
+    if (!this.#registry) throw new Error("HostPool is not started");
     return this.#registry;
   }
 
@@ -154,7 +138,7 @@ export class WorkerPool {
    */
   start(): Promise<void> {
     if (this.#state !== "new") {
-      return Promise.reject(new Error(`WorkerPool cannot start: it is ${this.#state}`));
+      return Promise.reject(new Error(`HostPool cannot start: it is ${this.#state}`));
     }
     this.#state = "starting";
     this.#starting = this.#start();
@@ -169,12 +153,20 @@ export class WorkerPool {
         describe: (fn, url, read) => this.#describe(fn, url, read),
       });
       // No function is known yet: the first host starts with what any host needs.
-      this.#flags = this.#permissionFlags();
+      this.#flags = hostFlags(this.registry, {
+        functionsDir: this.#dir,
+        boxes: this.#boxes,
+        store: this.#store,
+      });
       this.#hosts = Array.from({ length: this.#size }, () => this.#newSlotHost());
       const [first, ...others] = this.#hosts;
       await this.#track(first!.start(this.#flags));
       await this.#registry.start();
-      this.#flags = this.#permissionFlags();
+      this.#flags = hostFlags(this.registry, {
+        functionsDir: this.#dir,
+        boxes: this.#boxes,
+        store: this.#store,
+      });
       await Promise.all([
         ...others.map((host) => this.#track(host.start(this.#flags))),
         this.#sameFlags(first!) ? Promise.resolve() : this.#track(
@@ -182,7 +174,7 @@ export class WorkerPool {
         ),
       ]);
       this.#registry.onChange((change) => this.#onChange(change));
-      if (this.#state !== "starting") throw new Error("WorkerPool was closed while starting");
+      if (this.#state !== "starting") throw new Error("HostPool was closed while starting");
       this.#state = "running";
     } catch (error) {
       await this.#shutdown();
@@ -196,7 +188,7 @@ export class WorkerPool {
    * this process.
    */
   serve(target: ServeTarget): void {
-    if (this.#state !== "running") throw new Error(`WorkerPool cannot serve: it is ${this.#state}`);
+    if (this.#state !== "running") throw new Error(`HostPool cannot serve: it is ${this.#state}`);
     this.#serving = target;
     this.#lastTarget = target;
     for (const host of this.#hosts) {
@@ -226,31 +218,12 @@ export class WorkerPool {
       blackBox: this.#blackBox(host),
       hostname: target.hostname,
       prefetch: target.prefetch,
-      functions: this.#served(),
+      functions: servedFunctions(this.registry, this.#dir),
     });
   }
 
   #hostId(target: ServeTarget, host: HostProcess): string {
     return `${target.id}/host-${this.#hosts.indexOf(host)}`;
-  }
-
-  /** What serving hosts run: every function that loaded. */
-  #served(): ServedFunction[] {
-    return this.registry.list().filter((entry) => !entry.error).map((entry) =>
-      this.#servedFunction(entry)
-    );
-  }
-
-  /** What a host needs to run jobs of `entry`. */
-  #servedFunction(entry: FunctionEntry): ServedFunction {
-    return {
-      name: entry.name,
-      config: entry.config,
-      url: entry.url,
-      version: entry.version,
-      permissions: workerPermissions(entry.config, this.registry.moduleRead(entry.name), this.#dir),
-      timeoutMs: entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    };
   }
 
   #blackBox(host: HostProcess): string {
@@ -264,31 +237,9 @@ export class WorkerPool {
   #hostExited(host: HostProcess, death: HostExit): void {
     const target = this.#lastTarget;
     if (!target || !this.#servedHosts.delete(host)) return;
-    // A module being described may have taken it down: no job is blamed then (a job
-    // blamed often enough is poison).
-    const running = death.describing ? undefined : readBlackBox(this.#blackBox(host));
-    this.#onHostLost?.({
-      host: this.#hostId(target, host),
-      pid: death.pid,
-      error: hostDeathError({
-        fn: running?.fn,
-        cancelled: false,
-        stopping: false,
-        status: death.status,
-        stderr: death.stderr,
-        ...(death.malformed ? { malformed: death.malformed } : {}),
-        heapMb: this.#heapMb,
-      }),
-      ...(running
-        ? {
-          running: {
-            pipelineId: running.pipelineId,
-            jobId: running.jobId,
-            attempt: running.attempt,
-          },
-        }
-        : {}),
-    });
+    this.#onHostLost?.(
+      hostLost(this.#hostId(target, host), death, this.#blackBox(host), this.#heapMb),
+    );
     if (this.#serving && this.#state === "running") this.#restartLater(host);
   }
 
@@ -367,12 +318,16 @@ export class WorkerPool {
     for (const fn of [...change.changed, ...change.removed]) {
       for (const host of this.#hosts) host.forget(fn);
     }
-    const flags = this.#permissionFlags();
+    const flags = hostFlags(this.registry, {
+      functionsDir: this.#dir,
+      boxes: this.#boxes,
+      store: this.#store,
+    });
     const same = flags.join(" ") === this.#flags.join(" ");
     this.#flags = flags;
     if (!this.#serving) return;
     for (const host of this.#hosts) {
-      if (same) host.functions(this.#served());
+      if (same) host.functions(servedFunctions(this.registry, this.#dir));
       else if (!this.#restarting.has(host)) {
         // One host at a time, so that the others keep taking jobs meanwhile.
         this.#restarting.add(host);
@@ -414,56 +369,18 @@ export class WorkerPool {
     });
   }
 
-  /** The union of the permissions of the functions that loaded (and the black boxes). */
-  #permissionFlags(): string[] {
-    const loaded = this.registry.list().filter((entry) => !entry.error);
-    // A host writes its black box, reads PIPELININ_LIBZMQ, and does what its store needs.
-    const store = this.#store?.permissions ?? {};
-    return hostPermissionFlags(
-      loaded.map((entry) => entry.config),
-      {
-        read: [...hostBaseRead(this.#dir), ...storeRead(this.#store), ...(store.read ?? [])],
-        write: [this.#boxes, ...(store.write ?? [])],
-        env: ["PIPELININ_LIBZMQ", ...(store.env ?? [])],
-        net: store.net ?? [],
-      },
-      this.#dir,
-    );
-  }
-
-  /**
-   * Describes a module in a serving host (a throwaway Web Worker there; the host's
-   * jobs go on), preferring one that is not about to restart. A host that dies under
-   * the describe is replaced by another, once.
-   */
-  async #describe(fn: string, url: string, read: string[]): Promise<DescribeResult> {
-    const deadline = Date.now() + DESCRIBE_WAIT_MS;
-    let result: DescribeResult = {
-      ok: false,
-      error: workerCrashed(`No worker host was up to describe function "${fn}"`),
-    };
-    for (let tries = 0; tries < DESCRIBE_TRIES && this.#state !== "closed";) {
-      const host = this.#hosts.find((h) => h.alive && !this.#restarting.has(h)) ??
-        this.#hosts.find((h) => h.alive);
-      if (!host && this.#state === "starting") {
-        // The first host died describing (a module's top-level code, say): start it again.
-        try {
-          await this.#track(this.#hosts[0]!.start(this.#flags));
-        } catch {
-          break;
-        }
-        continue;
-      }
-      if (!host) {
-        if (Date.now() > deadline) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        continue;
-      }
-      tries++;
-      result = await host.describe(fn, url, read);
-      if (result.ok || host.alive) return result;
-    }
-    return result;
+  /** Describes a module in a serving host, preferring one that is not about to restart. */
+  #describe(fn: string, url: string, read: string[]): Promise<DescribeResult> {
+    return describeOnHosts(fn, url, read, {
+      pick: () =>
+        this.#hosts.find((h) => h.alive && !this.#restarting.has(h)) ??
+          this.#hosts.find((h) => h.alive),
+      // The first host died describing (a module's top-level code, say): start it again.
+      revive: this.#state === "starting"
+        ? () => this.#track(this.#hosts[0]!.start(this.#flags))
+        : undefined,
+      closed: () => this.#state === "closed",
+    });
   }
 
   #sameFlags(host: HostProcess): boolean {
@@ -474,11 +391,4 @@ export class WorkerPool {
     this.#starts.add(start);
     return start.finally(() => this.#starts.delete(start));
   }
-}
-
-/** The folder of a store module, which its host imports (with the module's own helpers). */
-function storeRead(store: StoreSpec | undefined): string[] {
-  if (!store) return [];
-  const path = store.module.startsWith("file:") ? fromFileUrl(store.module) : store.module;
-  return [dirname(resolve(path))];
 }
