@@ -10,8 +10,7 @@ import type { JobFields } from "../messages/worker.ts";
 import type { JsonObject } from "../../core/types.ts";
 
 /** A job a host took from the Router, queued for the function's warm worker. */
-export interface HostRunRequest extends JobFields {
-  type: "run";
+export interface QueuedJob extends JobFields {
   id: number;
   /** `file:` URL of the module with a `?v=` version, so an edit is re-read. */
   url: string;
@@ -22,7 +21,7 @@ export interface HostRunRequest extends JobFields {
   /** The document `input` was narrowed from (by the function's `requires`), when it differs. */
   document?: JsonObject;
   /** The job to run right after this one, if this one succeeds. */
-  then?: HostFollower;
+  then?: QueuedFollower;
 }
 
 /**
@@ -32,11 +31,11 @@ export interface HostRunRequest extends JobFields {
  * logs and cancel). One whose predecessor did not succeed is answered with an
  * error and never begins.
  */
-export interface HostFollower
-  extends Omit<HostRunRequest, "type" | "input" | "pipelineId" | "document" | "then"> {
+export interface QueuedFollower
+  extends Omit<QueuedJob, "input" | "pipelineId" | "document" | "then"> {
   /** Document keys it reads; absent: all. */
   requires?: string[];
-  then?: HostFollower;
+  then?: QueuedFollower;
 }
 
 /** What a host needs to run one job of `fn`: the request fields shared by runs and followers. */

@@ -13,7 +13,7 @@ import { mergeDocument, restrictInput } from "../../core/dag.ts";
 import { toErrorData } from "../../core/errors.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { functionLoadError, jobCancelled, jobSkipped } from "../messages/errors.ts";
-import type { HostFollower, HostRunRequest } from "./job.ts";
+import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
 
 /** How long a module's top-level code may take. */
@@ -60,7 +60,7 @@ const warm = new Map<string, SandboxWorker>();
 /** Functions forgotten while they had jobs; dropped when those end. */
 const forgotten = new Set<string>();
 /** Runs not handed to a worker yet, in arrival order. */
-const waiting: HostRunRequest[] = [];
+const waiting: QueuedJob[] = [];
 /** Runs handed to a worker (or loading one), by request id. */
 const started = new Map<number, { fn: string; cancel: AbortController }>();
 /** Followers not begun yet, by request id, with whether they were cancelled meanwhile. */
@@ -121,7 +121,7 @@ function schedulePump(): void {
 /** Whether a warm worker can take this run: alive, same module version and permissions. */
 function fits(
   worker: SandboxWorker,
-  request: Pick<HostRunRequest, "version" | "permissions">,
+  request: Pick<QueuedJob, "version" | "permissions">,
 ): boolean {
   return !worker.dead && worker.version === request.version &&
     worker.permissionsKey === JSON.stringify(request.permissions);
@@ -133,8 +133,8 @@ function fits(
  * trip through the host); answers the broker as each ends. A follower of another
  * function goes first in line when the last of them succeeds.
  */
-function hand(request: HostRunRequest, worker: SandboxWorker): void {
-  const inWorker: HostFollower[] = [];
+function hand(request: QueuedJob, worker: SandboxWorker): void {
+  const inWorker: QueuedFollower[] = [];
   let rest = request.then;
   for (; rest && rest.fn === request.fn && fits(worker, rest); rest = rest.then) {
     inWorker.push(rest);
@@ -153,26 +153,11 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
   active = worker;
   warm.delete(request.fn); // Re-insert: most recently used last.
   warm.set(request.fn, worker);
-  const { fn, input, jobId, pipelineId, attempt, document } = request;
+  const { fn, input, pipelineId, document } = request;
   const results = worker.runChain(
-    {
-      fn,
-      input,
-      jobId,
-      pipelineId,
-      attempt,
-      logId: request.id,
-      timeoutMs: request.timeoutMs,
-      cancel: steps[0]!.cancel.signal,
-    },
-    inWorker.map((next, at) => ({
-      jobId: next.jobId,
-      attempt: next.attempt,
-      ...(next.requires ? { requires: next.requires } : {}),
-      logId: next.id,
-      timeoutMs: next.timeoutMs,
-      cancel: steps[at + 1]!.cancel.signal,
-    })),
+    request,
+    inWorker,
+    steps.map(({ cancel }) => cancel.signal),
   );
   // The document before each step, kept only for a follower of another function.
   let before = rest ? (document ?? input) : undefined;
@@ -219,7 +204,7 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
 function follow(
   pipelineId: string,
   before: JsonObject,
-  next: HostFollower,
+  next: QueuedFollower,
   output: JsonObject,
 ): void {
   const state = followers.get(next.id);
@@ -232,7 +217,6 @@ function follow(
   const input = restrictInput(document, next.requires);
   const { requires: _, then, ...fields } = next;
   waiting.unshift({
-    type: "run",
     ...fields,
     input,
     pipelineId,
@@ -242,7 +226,7 @@ function follow(
 }
 
 /** Answers the followers of a run that did not succeed: they never begin. */
-function skip(next: HostFollower | undefined): void {
+function skip(next: QueuedFollower | undefined): void {
   for (; next; next = next.then) {
     followers.delete(next.id);
     fail(next.id, jobSkipped(next.jobId));
@@ -251,7 +235,7 @@ function skip(next: HostFollower | undefined): void {
 
 /** The function's warm worker, created and loaded when missing, dead or out of date. */
 async function warmWorker(
-  request: HostRunRequest,
+  request: QueuedJob,
   cancel: AbortSignal,
 ): Promise<{ ok: true; worker: SandboxWorker } | { ok: false; error: ErrorData }> {
   drop(request.fn);
@@ -290,7 +274,7 @@ function drop(fn: string, worker = warm.get(fn)): void {
 }
 
 /** Takes a run and its followers, in arrival order. */
-export function accept(request: HostRunRequest): void {
+export function accept(request: QueuedJob): void {
   for (let next = request.then; next; next = next.then) {
     followers.set(next.id, { jobId: next.jobId, cancelled: false });
   }

@@ -13,6 +13,7 @@
  */
 import { ErrorName } from "../../core/errors.ts";
 import { type Limits, settle, timeoutError } from "./_limits.ts";
+import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { TurnBatch } from "../../core/turn_batch.ts";
 import { HeadTimer } from "../../core/head_timer.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
@@ -21,7 +22,6 @@ import { jobCancelled, jobSkipped, workerCrashed } from "../messages/errors.ts";
 import { assertNever, type DescribeResult, type LogRecord } from "../messages/sandbox.ts";
 import {
   type ErrorReply,
-  type JobFields,
   type OkReply,
   parseWorkerMessage,
   type WorkerFollower,
@@ -63,21 +63,6 @@ interface QueuedRun {
   next?: QueuedRun;
   /** Whether it is a follower: it begins only if the one before it succeeds. */
   follows?: true;
-}
-
-/** One job of a {@linkcode SandboxWorker.runChain}. */
-export interface ChainedRun {
-  logId: number;
-  timeoutMs: number;
-  cancel: AbortSignal;
-}
-
-/** A follower of a {@linkcode SandboxWorker.runChain}: its input comes from the run before it. */
-export interface FollowingRun extends ChainedRun {
-  jobId: string;
-  attempt: number;
-  /** Document keys it reads; absent: all. */
-  requires?: string[];
 }
 
 /** A Web Worker running one function module. */
@@ -163,24 +148,18 @@ export class SandboxWorker {
   }
 
   /**
-   * Queues a job of the loaded module behind the worker's others. Its `timeoutMs`
-   * counts from when the job before it ends. Never throws.
-   */
-  run(job: JobFields, logId: number, timeoutMs: number, cancel: AbortSignal): Promise<RunResult> {
-    return this.runChain({ ...job, logId, timeoutMs, cancel }, [])[0]!;
-  }
-
-  /**
-   * Queues `first` as {@linkcode run} does, and `followers` of the same function to
-   * run right after it in the worker, each only if the one before it succeeds: a
-   * follower's input is the input before it merged with that job's output, narrowed
-   * to `requires` (the same for all: one function). One result per job, in order; a
-   * follower whose predecessor did not succeed gets a `JobSkippedError`, or
+   * Queues `first` behind the worker's other jobs (its `timeoutMs` counts from when
+   * the job before it ends), and `followers` of the same function to run right after
+   * it in the worker, each only if the one before it succeeds: a follower's input is
+   * the input before it merged with that job's output, narrowed to `requires` (the
+   * same for all: one function). `cancels[k]` stops job `k`. One result per job, in
+   * order; a follower whose predecessor did not succeed gets a `JobSkippedError`, or
    * `notStarted` when its predecessor did not start. Never throws.
    */
   runChain(
-    first: JobFields & ChainedRun,
-    followers: readonly FollowingRun[],
+    first: QueuedJob,
+    followers: readonly QueuedFollower[],
+    cancels: readonly AbortSignal[],
   ): Promise<RunResult>[] {
     if (this.#dead) {
       const error = workerCrashed("Worker is dead");
@@ -188,7 +167,7 @@ export class SandboxWorker {
         Promise.resolve({ ok: false, error, notStarted: true })
       );
     }
-    const steps = [first, ...followers].map((step, at) => this.#queue(step, at > 0));
+    const steps = [first, ...followers].map((step, at) => this.#queue(step, cancels[at]!, at > 0));
     steps.forEach(({ queued }, at) => queued.next = steps[at + 1]?.queued);
     let then: WorkerFollower | undefined;
     for (let at = followers.length - 1; at >= 0; at--) {
@@ -222,13 +201,14 @@ export class SandboxWorker {
 
   /** Registers one run (the worker hears of it separately) with its cancel signal. */
   #queue(
-    step: ChainedRun & { jobId: string },
+    step: QueuedFollower,
+    cancel: AbortSignal,
     follows: boolean,
   ): { queued: QueuedRun; promise: Promise<RunResult>; cancel: AbortSignal } {
     const { promise, resolve } = Promise.withResolvers<RunResult>();
     const queued: QueuedRun = {
       id: this.#nextId++,
-      logId: step.logId,
+      logId: step.id,
       timeoutMs: step.timeoutMs,
       jobId: step.jobId,
       resolve,
@@ -236,7 +216,6 @@ export class SandboxWorker {
     };
     this.#runs.set(queued.id, queued);
     const onAbort = () => this.#stop(queued, jobCancelled(step.jobId));
-    const { cancel } = step;
     if (!cancel.aborted) cancel.addEventListener("abort", onAbort, { once: true });
     return {
       queued,

@@ -19,7 +19,7 @@ import { functionNotFound, jobCancelled } from "../messages/errors.ts";
 import type { Store } from "../messages/store.ts";
 import { BlackBox } from "./black_box.ts";
 import { ReportBatch } from "./reports.ts";
-import { type HostFollower, type HostRunRequest, jobKeyPrefix, keyOf, runFields } from "./job.ts";
+import { jobKeyPrefix, keyOf, type QueuedFollower, type QueuedJob, runFields } from "./job.ts";
 import type { HostMessage, HostServeRequest, ServedFunction } from "../messages/host.ts";
 import type { LogRecord } from "../messages/sandbox.ts";
 
@@ -28,7 +28,7 @@ const DRAIN_POLL_MS = 10;
 /** What the service needs from its host. */
 export interface HostRuns {
   /** Takes a run and its followers. */
-  run(request: HostRunRequest): void;
+  run(request: QueuedJob): void;
   /** Cancels a run (queued, a follower, or running). */
   cancel(id: number): void;
   /** Whether no run is waiting, loading or on a worker. */
@@ -332,7 +332,7 @@ export class HostService {
       this.#byKey.set(keyOf(job.pipelineId, step), id);
       return id;
     });
-    let then: HostFollower | undefined;
+    let then: QueuedFollower | undefined;
     for (let at = chain.length - 1; at >= 0; at--) {
       const { step, fn } = chain[at]!;
       const requires = fn.config.requires;
@@ -345,7 +345,6 @@ export class HostService {
     const run = (document: JsonObject) => {
       const input = restrictInput(document, head.config.requires);
       this.#runs.run({
-        type: "run",
         ...runFields(ids[0]!, head, job),
         input,
         pipelineId: job.pipelineId,
