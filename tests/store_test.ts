@@ -31,6 +31,68 @@ Deno.test("with --file-store each pipeline's document is kept as one JSON file",
   }
 });
 
+Deno.test("a store named as a module runs in the worker hosts, with the permissions it lists", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
+  try {
+    await using cluster = await Cluster.start({
+      waitFor: ["tag"],
+      brokerArgs: [
+        "--store",
+        "tests/fixtures/stores/tagging_store.ts",
+        "--store-options",
+        JSON.stringify({ dir, tag: "fromStore" }),
+        "--store-permissions",
+        JSON.stringify({ write: [dir] }),
+      ],
+      brokerPermissions: [`--allow-write=${dir}`],
+    });
+    const id = await cluster.manager.start({ graph: { a: ["b"] }, jobs: { a: "tag", b: "tag" } });
+    const result = await cluster.manager.wait(id, WAIT);
+    assertEquals(result.status, "succeeded", cluster.logs());
+    // Each job read its document through the store, and its output was saved there.
+    assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/a.json`)), { a: ["fromStore"] });
+    assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/b.json`)), {
+      b: ["a", "fromStore"],
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a function gets none of its store's permissions", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
+  const functions = await Deno.makeTempDir({ prefix: "pipelinin-functions-" });
+  try {
+    await Deno.writeTextFile(
+      `${functions}/writes.ts`,
+      `export default async (input) => {
+        await Deno.writeTextFile(input.path, "sneaky");
+        return {};
+      };`,
+    );
+    await using cluster = await Cluster.start({
+      waitFor: ["writes"],
+      functionsDir: functions,
+      brokerArgs: ["--file-store", dir],
+      brokerPermissions: [`--allow-write=${dir}`],
+    });
+    const id = await cluster.manager.start({
+      graph: { writes: [] },
+      data: { path: `${dir}/sneaky.txt` },
+    });
+    const result = await cluster.manager.wait(id, WAIT);
+    assertEquals(result.status, "failed", cluster.logs());
+    assertEquals(result.jobs[0]?.error?.name, "NotCapable", JSON.stringify(result.jobs[0]));
+    await Deno.stat(`${dir}/sneaky.txt`).then(
+      () => assert(false, "the function wrote into the store's folder"),
+      (error) => assert(error instanceof Deno.errors.NotFound),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(functions, { recursive: true });
+  }
+});
+
 Deno.test("a store error fails the job with that error; the pipeline ends", async () => {
   // A folder the broker may not write: every save fails.
   await using cluster = await Cluster.start({

@@ -1,12 +1,13 @@
 /**
  * A worker host: the child process a broker runs function modules in, so that
  * an out-of-memory (which ends the whole Deno process) costs one host, not the
- * broker. Keeps one warm {@linkcode SandboxWorker} per function and runs one job
+ * broker. Its jobs come from the Router (`service.ts`) and run in `sandbox.ts`, one
  * at a time. Requests arrive as frames on stdin; replies and logs leave as frames
  * on stdout, which carries nothing else. Exits when stdin ends.
  *
- * Started by {@linkcode HostProcess}, with `--unstable-worker-options`, a heap
- * limit, and `--allow-*` flags that are the union of its functions' permissions.
+ * Started by the broker's `supervisor/host_process.ts`, with `--unstable-worker-options`,
+ * a heap limit, and `--allow-*` flags: what it needs itself, what its store needs, and
+ * the union of its functions' permissions.
  *
  * @module
  */

@@ -1,9 +1,9 @@
 /**
  * A worker host's own link to the Router. Told to `serve`, a host joins the Router as
- * a broker of one slot and takes its jobs from it directly: no broker relays each job
- * (a hop, a process wake-up and about 90 µs of CPU per job). The broker that started
- * the host still supervises it: it hands over the function table, restarts the host
- * when it dies, and gets the jobs' logs.
+ * a broker of one slot and takes its jobs from it directly, with no hop through its
+ * broker. With a store it fetches each job's document before the job and saves the
+ * output after it. The broker that started the host still supervises it: it hands
+ * over the function table, restarts the host when it dies, and gets the jobs' logs.
  *
  * @module
  */

@@ -184,7 +184,7 @@ export class HostPool {
 
   /**
    * Has every host serve the Router itself, as a broker of one slot (see
-   * `host_service.ts`): jobs go from the Router to the hosts with no hop through
+   * `host/service.ts`): jobs go from the Router to the hosts with no hop through
    * this process.
    */
   serve(target: ServeTarget): void {

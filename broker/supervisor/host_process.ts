@@ -1,5 +1,5 @@
 /**
- * The broker's side of one worker host process ({@linkcode ./worker_host.ts}):
+ * The broker's side of one worker host process (`host/main.ts`):
  * spawns it, hands it what it serves, asks it to describe modules, relays its logs,
  * and notices when it dies ({@linkcode HostProcess.start} makes a new one).
  *
@@ -205,7 +205,7 @@ export class HostProcess {
     }
   }
 
-  /** Has the host serve the Router itself (see `host_service.ts`). */
+  /** Has the host serve the Router itself (see `host/service.ts`). */
   serve(request: HostServeRequest): void {
     if (this.#child) this.#send(request);
   }
