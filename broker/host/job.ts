@@ -7,6 +7,8 @@
 import type { ServedFunction } from "../messages/host.ts";
 import type { WorkerPermissions } from "../messages/permissions.ts";
 import type { JobFields } from "../messages/worker.ts";
+import { restrictInput } from "../../core/dag.ts";
+import type { JobFollower, JobRunEvent } from "../../core/protocol.ts";
 import type { JsonObject } from "../../core/types.ts";
 
 /** A job a host took from the Router, queued for the function's warm worker. */
@@ -71,4 +73,42 @@ export function runFields(
   job: { jobId: string; attempt: number },
 ) {
   return { id, ...runFieldsOf(fn, job) };
+}
+
+/** A job of a chain the host takes, with the function it runs. */
+export interface ChainStep {
+  step: JobFollower;
+  fn: ServedFunction;
+}
+
+/**
+ * The queued job of `job` (run by `head`, with run id `ids[0]`) and the followers of
+ * `chain` (ids `ids[1..]`), reading `document` narrowed to the function's `requires`.
+ */
+export function queuedJob(
+  job: JobRunEvent,
+  head: ServedFunction,
+  chain: readonly ChainStep[],
+  ids: readonly number[],
+  document: JsonObject,
+): QueuedJob {
+  let then: QueuedFollower | undefined;
+  for (let at = chain.length - 1; at >= 0; at--) {
+    const { step, fn } = chain[at]!;
+    const requires = fn.config.requires;
+    then = {
+      ...runFields(ids[at + 1]!, fn, step),
+      ...(requires ? { requires: [...requires] } : {}),
+      ...(then ? { then } : {}),
+    };
+  }
+  const input = restrictInput(document, head.config.requires);
+  return {
+    ...runFields(ids[0]!, head, job),
+    input,
+    pipelineId: job.pipelineId,
+    // Followers read the whole document; a job alone needs none.
+    ...(input === document || !then ? {} : { document }),
+    ...(then ? { then } : {}),
+  };
 }

@@ -7,10 +7,9 @@
  *
  * @module
  */
-import { restrictInput } from "../../core/dag.ts";
 import { toErrorData } from "../../core/errors.ts";
 import { getLogger } from "../../core/log.ts";
-import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../../core/protocol.ts";
+import type { JobOutcome, JobRunEvent, PeerEvent } from "../../core/protocol.ts";
 import { RouterLink } from "../../core/router_link.ts";
 import { RouterSession } from "../../core/router_session.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
@@ -19,7 +18,7 @@ import { functionNotFound, jobCancelled } from "../messages/errors.ts";
 import type { Store } from "../messages/store.ts";
 import { BlackBox } from "./black_box.ts";
 import { ReportBatch } from "./reports.ts";
-import { jobKeyPrefix, keyOf, type QueuedFollower, type QueuedJob, runFields } from "./job.ts";
+import { type ChainStep, jobKeyPrefix, keyOf, type QueuedJob, queuedJob } from "./job.ts";
 import type { HostMessage, HostServeRequest, ServedFunction } from "../messages/host.ts";
 import type { LogRecord } from "../messages/sandbox.ts";
 
@@ -307,7 +306,7 @@ export class HostService {
         outcome: { ok: false, error: functionNotFound(job.fn), durationMs: 0 },
       });
     }
-    const chain: { step: JobFollower; fn: ServedFunction }[] = [];
+    const chain: ChainStep[] = [];
     // With a store, each job reads the document from it: no follower runs on the
     // document of the job before it.
     for (let next = this.#store ? undefined : job.then; next; next = next.then) {
@@ -315,7 +314,7 @@ export class HostService {
       if (!fn) break; // The Router finds a broker for the rest.
       chain.push({ step: next, fn });
     }
-    const steps = [{ step: job as JobFollower, fn: head }, ...chain];
+    const steps: ChainStep[] = [{ step: job, fn: head }, ...chain];
     const ids = steps.map(({ step, fn }, at) => {
       const id = this.#nextId++;
       const next = steps[at + 1]?.step;
@@ -332,36 +331,15 @@ export class HostService {
       this.#byKey.set(keyOf(job.pipelineId, step), id);
       return id;
     });
-    let then: QueuedFollower | undefined;
-    for (let at = chain.length - 1; at >= 0; at--) {
-      const { step, fn } = chain[at]!;
-      const requires = fn.config.requires;
-      then = {
-        ...runFields(ids[at + 1]!, fn, step),
-        ...(requires ? { requires: [...requires] } : {}),
-        ...(then ? { then } : {}),
-      };
-    }
-    const run = (document: JsonObject) => {
-      const input = restrictInput(document, head.config.requires);
-      this.#runs.run({
-        ...runFields(ids[0]!, head, job),
-        input,
-        pipelineId: job.pipelineId,
-        // Followers read the whole document; a job alone needs none.
-        ...(input === document || !then ? {} : { document }),
-        ...(then ? { then } : {}),
-      });
-    };
-    // The job came with its input: the document, narrowed here to what it reads.
-    if (!this.#store) return run(job.input);
+    // The job came with its input: the document, narrowed to what it reads.
+    if (!this.#store) return this.#runs.run(queuedJob(job, head, chain, ids, job.input));
     const id = ids[0]!;
     this.#store.fetch(job).then(
       (document) => {
         if (!this.#taken.has(id)) return;
         if (this.#cancelled.has(id)) {
           this.answer(id, { ok: false, error: jobCancelled(job.jobId) });
-        } else run(document);
+        } else this.#runs.run(queuedJob(job, head, [], ids, document));
       },
       // A store error fails the job; it never hangs the pipeline.
       (error) => this.answer(id, { ok: false, error: toErrorData(error) }),
