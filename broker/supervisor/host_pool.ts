@@ -14,6 +14,7 @@ import { getLogger } from "../../core/log.ts";
 import { type FunctionChange, FunctionRegistry } from "./function_registry.ts";
 import { hostFlags, servedFunctions } from "./host_table.ts";
 import { type HostExit, HostProcess, type HostProcessOptions } from "./host_process.ts";
+import { BackOff } from "./back_off.ts";
 import { describeOnHosts } from "./describe.ts";
 import { type HostLost, hostLost } from "./host_lost.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
@@ -53,9 +54,6 @@ export interface ServeTarget {
   prefetch: number;
 }
 
-/** How long after a serving host died it is started again, ms (doubling while it keeps dying). */
-const RESTART_MIN_MS = 100;
-const RESTART_MAX_MS = 5_000;
 /** How long a serving host whose permissions changed may finish its jobs before it restarts, ms. */
 const RESTART_GRACE_MS = 60_000;
 
@@ -82,12 +80,10 @@ export class HostPool {
   #restartQueue: Promise<void> = Promise.resolve();
   /** Hosts with such a restart pending. */
   readonly #restarting = new Set<HostProcess>();
-  /** Delay before a serving host that died is started again, per host. */
-  readonly #restartDelay = new Map<HostProcess, number>();
   /** Hosts told to serve since they started: their black box is theirs. */
   readonly #servedHosts = new Set<HostProcess>();
-  /** Restart timers of serving hosts, cleared when the pool drains or closes. */
-  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Restarts of hosts that died, cleared when the pool drains or closes. */
+  readonly #backOff = new BackOff<HostProcess>();
   readonly #libzmq: string | undefined;
   readonly #store: StoreSpec | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
@@ -201,8 +197,7 @@ export class HostPool {
   async drain(graceMs: number): Promise<void> {
     const target = this.#serving;
     this.#serving = undefined; // No restarts from now on.
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
+    this.#backOff.clear();
     if (target) await Promise.all(this.#hosts.map((host) => host.drain(graceMs)));
   }
 
@@ -245,17 +240,12 @@ export class HostPool {
 
   /** Starts a serving host that died again, a little later each time it keeps dying. */
   #restartLater(host: HostProcess): void {
-    const delay = this.#restartDelay.get(host) ?? RESTART_MIN_MS;
-    this.#restartDelay.set(host, Math.min(delay * 2, RESTART_MAX_MS));
-    this.#later(delay, () => {
+    this.#backOff.after(host, () => {
       if (!this.#serving || this.#state !== "running" || host.alive) return;
       this.#track(host.start(this.#flags)).then(
         () => {
           const pid = host.pid;
-          // Back to the shortest delay once this process has lived a while.
-          this.#later(RESTART_MAX_MS, () => {
-            if (host.pid === pid) this.#restartDelay.delete(host);
-          });
+          this.#backOff.started(host, () => host.pid === pid);
           this.#serveHost(host);
         },
         (error) => {
@@ -264,14 +254,6 @@ export class HostPool {
         },
       );
     });
-  }
-
-  #later(ms: number, task: () => void): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      task();
-    }, ms);
-    this.#timers.add(timer);
   }
 
   /** A serving host whose permission flags are out of date: drain, restart, serve again. */
