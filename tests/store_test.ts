@@ -129,3 +129,30 @@ Deno.test("a broker started with --file-store but no write permission says how t
   const text = new TextDecoder().decode(child.stdout) + new TextDecoder().decode(child.stderr);
   assert(text.includes("--allow-write=/tmp/somewhere"), text);
 });
+
+Deno.test("a broker whose store module cannot load fails at start, with the host's error", async () => {
+  const child = await new Deno.Command(Deno.execPath(), {
+    signal: AbortSignal.timeout(30_000),
+    args: [
+      "run",
+      ...DAEMON_PERMISSIONS.broker,
+      "broker/main.ts",
+      "--store",
+      "/nonexistent/pipelinin-store.ts",
+      "--workers",
+      "1",
+      "--functions",
+      "tests/fixtures/functions",
+      "--router",
+      "tcp://127.0.0.1:1",
+    ],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assertEquals(child.code, 1);
+  const text = new TextDecoder().decode(child.stdout) + new TextDecoder().decode(child.stderr);
+  assert(text.includes("Worker host failed to start"), text);
+  assert(text.includes("pipelinin-store.ts"), text);
+});

@@ -17,14 +17,18 @@ import { concat, encodeFrame, pumpFrames } from "../messages/frames.ts";
 import { loadLibzmq } from "../../core/zmq/mod.ts";
 import { newDescribeKey, signDescription } from "../messages/describe_mac.ts";
 import { HostService } from "./service.ts";
-import type { Store, StoreModule } from "../messages/store.ts";
+import type { Store, StoreModule, StoreSpec } from "../messages/store.ts";
 import { readOnlyPermissions } from "../messages/permissions.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
 import * as sandbox from "./sandbox.ts";
 import { ENTRY_URL, LOAD_TIMEOUT_MS } from "./sandbox.ts";
 import { assertNever, type DescribeResult } from "../messages/sandbox.ts";
-import { type HostDescribeRequest, type HostMessage, parseHostRequest } from "../messages/host.ts";
-import { parseStoreSpec } from "../messages/store.ts";
+import {
+  type HostDescribeRequest,
+  type HostInitRequest,
+  type HostMessage,
+  parseHostRequest,
+} from "../messages/host.ts";
 
 const encoder = new TextEncoder();
 /** Replies go out with blocking writes: cheaper than a stream, and in order by construction. */
@@ -124,14 +128,8 @@ async function describe(request: HostDescribeRequest): Promise<void> {
   send({ type: "described", id: request.id, body, mac });
 }
 
-/**
- * The store named in the host's arguments (`--store=<json spec>`), imported here in the
- * host's own isolate, before any function module loads.
- */
-async function loadStore(): Promise<Store | undefined> {
-  const arg = Deno.args.find((a) => a.startsWith("--store="));
-  if (!arg) return undefined;
-  const spec = parseStoreSpec(JSON.parse(arg.slice("--store=".length)));
+/** Imports the store module in the host's own isolate, before any function module loads. */
+async function loadStore(spec: StoreSpec): Promise<Store> {
   const module: Partial<StoreModule> = await import(spec.module);
   if (typeof module.createStore !== "function") {
     throw new TypeError(`Store module ${spec.module} does not export createStore(options)`);
@@ -141,22 +139,32 @@ async function loadStore(): Promise<Store | undefined> {
 
 let store: Store | undefined;
 
-async function main(): Promise<never> {
-  // A host that cannot reach the Router is of no use: it fails at start, with the
-  // loader's own error, and so does one whose store cannot load.
+/**
+ * Loads what the host needs before any user code runs in it, then says `ready`. A host
+ * that cannot reach the Router is of no use: it fails at start, with the loader's own
+ * error, and so does one whose store cannot load.
+ */
+async function init(request: HostInitRequest): Promise<void> {
   try {
     loadLibzmq();
-    store = await loadStore();
+    if (request.store) store = await loadStore(request.store);
   } catch (error) {
     fatal(error instanceof Error ? error.message : String(error), 4);
   }
   const { key, base64 } = await newDescribeKey();
   describeKey = key;
   send({ type: "ready", pid: Deno.pid, key: base64 });
+}
+
+async function main(): Promise<never> {
   try {
     await pumpFrames(Deno.stdin.readable, (frame) => {
       const request = parseHostRequest(frame);
       switch (request.type) {
+        case "init":
+          // The broker sends nothing else before the host says ready.
+          init(request).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
+          break;
         case "describe":
           enqueue(() => describe(request));
           break;

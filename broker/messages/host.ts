@@ -11,6 +11,7 @@ import type { FunctionConfig } from "../../core/types.ts";
 import { num, record, str, strings } from "./_fields.ts";
 import { validateConfig } from "./function_config.ts";
 import type { WorkerPermissions } from "./permissions.ts";
+import { parseStoreSpec, type StoreSpec } from "./store.ts";
 import { type LogMessage, type LogRecord, parseLogMessage, parseLogRecord } from "./sandbox.ts";
 
 /** Load a module in a throwaway worker without permissions and describe it. */
@@ -78,7 +79,17 @@ export interface HostDrainRequest {
 }
 
 /** Everything the broker sends a host. */
+/**
+ * The first frame a host reads: what it loads before any user code runs in it (its
+ * store, given here rather than in its arguments, which its Web Workers can read).
+ */
+export interface HostInitRequest {
+  type: "init";
+  store?: StoreSpec;
+}
+
 export type HostRequest =
+  | HostInitRequest
   | HostDescribeRequest
   | HostForgetRequest
   | HostServeRequest
@@ -159,6 +170,8 @@ export function parseHostMessage(value: unknown): HostMessage {
 export function parseHostRequest(value: unknown): HostRequest {
   const m = record(value, "request");
   switch (m.type) {
+    case "init":
+      return { type: "init", ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }) };
     case "describe":
       return {
         type: "describe",

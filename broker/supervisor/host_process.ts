@@ -133,7 +133,6 @@ export class HostProcess {
       "--allow-ffi",
       ...this.#flags,
       HOST_PATH,
-      ...(this.#options.store ? [`--store=${JSON.stringify(this.#options.store)}`] : []),
     ];
     const child = new Deno.Command(Deno.execPath(), {
       args,
@@ -148,6 +147,7 @@ export class HostProcess {
     }).spawn();
     this.#child = child;
     this.#input = new FrameWriter(child.stdin);
+    this.#send({ type: "init", ...(this.#options.store ? { store: this.#options.store } : {}) });
     this.#ready = Promise.withResolvers<void>();
     const stderr = { tail: "" };
     this.#exited = this.#supervise(child, stderr);
