@@ -17,7 +17,7 @@ function tempDir(): string {
 }
 
 /**
- * Where a broker's worker hosts keep their black boxes (see `broker/host_service.ts`),
+ * Where a broker's worker hosts keep their black boxes (see `broker/host/black_box.ts`),
  * each broker in a folder of its own: the one place the broker may write, to clear it.
  */
 export const HOST_BOXES_DIR = `${tempDir()}/pipelinin-hosts`;

@@ -5,7 +5,8 @@
  */
 import { intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
-import { FileStore, start } from "./mod.ts";
+import { fileStore, start, type StoreSpec } from "./mod.ts";
+import { parseStoreSpec } from "./messages/store.ts";
 
 await runDaemon("broker", {
   usage: "deno task start-broker",
@@ -32,20 +33,24 @@ await runDaemon("broker", {
     },
     "file-store": {
       type: "string",
-      description: "Keep documents as JSON files in this folder instead of the Router's store",
+      description:
+        "Keep documents as JSON files in this folder instead of the Router's store (needs --allow-write there)",
+    },
+    store: {
+      type: "string",
+      description:
+        "A store module (exporting createStore(options)) the worker hosts fetch inputs from and save outputs to",
+    },
+    "store-options": { type: "string", description: "The store's options, as a JSON object" },
+    "store-permissions": {
+      type: "string",
+      description:
+        'What the hosts may do for the store, as JSON: {"read":[..],"write":[..],"net":[..],"env":[..]}; the broker must hold it too',
     },
     id: { type: "string", description: "This broker's id (default: host, pid, random)" },
     ...COMMON_FLAGS,
   },
 }, (flags) => {
-  const fileStore = flags["file-store"];
-  if (
-    fileStore && Deno.permissions.querySync({ name: "write", path: fileStore }).state !== "granted"
-  ) {
-    throw new Error(
-      `--file-store needs write access: run the broker with --allow-write=${fileStore} (and --allow-read)`,
-    );
-  }
   return start({
     router: flags.router,
     functionsDir: flags.functions,
@@ -53,6 +58,24 @@ await runDaemon("broker", {
     heapMb: intFlag("heap-mb", flags["heap-mb"], 16),
     prefetch: intFlag("prefetch", flags.prefetch, 0),
     id: flags.id,
-    store: fileStore ? new FileStore(fileStore) : undefined,
+    store: storeOf(flags),
   });
 });
+
+function storeOf(flags: {
+  "file-store"?: string;
+  store?: string;
+  "store-options"?: string;
+  "store-permissions"?: string;
+}): StoreSpec | undefined {
+  if (flags["file-store"] !== undefined) {
+    if (flags.store !== undefined) throw new TypeError("Give --store or --file-store, not both");
+    return fileStore(flags["file-store"]);
+  }
+  if (flags.store === undefined) return undefined;
+  return parseStoreSpec({
+    module: new URL(flags.store, `file://${Deno.cwd()}/`).href,
+    ...(flags["store-options"] ? { options: JSON.parse(flags["store-options"]) } : {}),
+    ...(flags["store-permissions"] ? { permissions: JSON.parse(flags["store-permissions"]) } : {}),
+  });
+}

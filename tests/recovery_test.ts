@@ -73,11 +73,13 @@ Deno.test("a broker that stops before its hosts' jobs end hands them back: they 
   });
   let stopped = false;
   try {
+    assertEquals(broker.state, "running");
     await cluster.waitForFunctions(["slow"]);
     const id = await cluster.manager.start({ graph: { slow: [] }, data: { ms: 2000 } });
     await waitUntilRunning(cluster, id, 0);
     await broker.stop(200); // Far less than the job needs: it is stopped, not failed.
     stopped = true;
+    assertEquals(broker.state, "stopped");
     cluster.addBroker();
     const result = await cluster.manager.wait(id, WAIT);
     assertEquals(result.status, "succeeded", cluster.logs());

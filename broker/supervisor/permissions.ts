@@ -8,34 +8,9 @@
  * @module
  */
 import { isAbsolute, resolve } from "node:path";
-import type { FunctionConfig } from "../core/types.ts";
-import { PERMISSION_KINDS, type PermissionKind } from "./function_config.ts";
-
-/** The `deno.permissions` option of a function's Web Worker. */
-export interface WorkerPermissions {
-  net: boolean | string[];
-  read: boolean | string[];
-  write: boolean | string[];
-  env: boolean | string[];
-  run: false;
-  ffi: false;
-  sys: false;
-  import: false;
-}
-
-/** A worker with no permissions but reading `read` (e.g. to describe a module). */
-export function readOnlyPermissions(read: string[]): WorkerPermissions {
-  return {
-    net: false,
-    read,
-    write: false,
-    env: false,
-    run: false,
-    ffi: false,
-    sys: false,
-    import: false,
-  };
-}
+import type { FunctionConfig } from "../../core/types.ts";
+import { PERMISSION_KINDS, type PermissionKind } from "../messages/function_config.ts";
+import type { WorkerPermissions } from "../messages/permissions.ts";
 
 /**
  * The permissions of a function's worker.
@@ -77,6 +52,8 @@ export interface HostBase {
   write?: readonly string[];
   /** A serving host's `PIPELININ_LIBZMQ`. */
   env?: readonly string[];
+  /** What its store reaches. */
+  net?: readonly string[];
 }
 
 /**
@@ -91,7 +68,9 @@ export function hostPermissionFlags(
 ): string[] {
   const flags: string[] = [];
   for (const kind of PERMISSION_KINDS) {
-    const own = kind === "read" || kind === "write" || kind === "env" ? base[kind] : undefined;
+    const own = kind === "read" || kind === "write" || kind === "env" || kind === "net"
+      ? base[kind]
+      : undefined;
     const union = new Set(own ?? []);
     let all = false;
     for (const config of configs) {

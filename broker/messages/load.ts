@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BrokerLoad } from "../core/protocol/mod.ts";
+import type { BrokerLoad } from "../../core/protocol/mod.ts";
 
 /** Reads the current load; fields that cannot be read (no permission) are 0. */
 export function readLoad(busy: number, slots: number, childPids: readonly number[]): BrokerLoad {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { TurnBatch } from "../core/turn_batch.ts";
+import { TurnBatch } from "../../core/turn_batch.ts";
 
 /** Frames above this are a corrupt stream (or a runaway output), not data. */
 export const MAX_FRAME_BYTES = 256 * 1024 * 1024;

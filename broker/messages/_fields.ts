@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JsonObject } from "../core/types.ts";
+import type { JsonObject } from "../../core/types.ts";
 
 /** An object whose fields are still unchecked. */
 export type Fields = Record<string, unknown>;

@@ -10,14 +10,15 @@
  *
  * @module
  */
-import type { ErrorData } from "../core/types.ts";
+import { ErrorName } from "../../core/errors.ts";
+import type { ErrorData } from "../../core/types.ts";
 
 const OOM_PATTERN = /out of memory|heap limit/i;
 
 /** A function the broker does not know. */
 export function functionNotFound(fn: string): ErrorData {
   return {
-    name: "FunctionNotFoundError",
+    name: ErrorName.FunctionNotFound,
     message: `Function "${fn}" is not known to this broker`,
     retryable: true,
   };
@@ -25,32 +26,30 @@ export function functionNotFound(fn: string): ErrorData {
 
 /** A module that loaded but cannot run. */
 export function functionLoadError(message: string): ErrorData {
-  return { name: "FunctionLoadError", message, retryable: false };
+  return { name: ErrorName.FunctionLoad, message, retryable: false };
 }
 
 /** A job cancelled on request. */
 export function jobCancelled(jobId: string): ErrorData {
-  return { name: "JobCancelledError", message: `Job "${jobId}" was cancelled`, retryable: false };
+  return {
+    name: ErrorName.JobCancelled,
+    message: `Job "${jobId}" was cancelled`,
+    retryable: false,
+  };
 }
 
 /** A follower whose predecessor did not succeed: it never began. */
 export function jobSkipped(jobId: string): ErrorData {
   return {
-    name: "JobSkippedError",
+    name: ErrorName.JobSkipped,
     message: `Job "${jobId}" did not run: the job before it did not succeed`,
     retryable: false,
   };
 }
 
-/** A job that could not run, or was cut short, because the pool is not running. */
-export function poolNotRunning(state: string): ErrorData {
-  const why = state === "new" || state === "starting" ? "not started" : state;
-  return { name: "JobCancelledError", message: `Worker pool is ${why}`, retryable: true };
-}
-
 /** A worker or host that died or misbehaved. */
 export function workerCrashed(message: string): ErrorData {
-  return { name: "WorkerCrashedError", message, retryable: true };
+  return { name: ErrorName.WorkerCrashed, message, retryable: true };
 }
 
 /** What a worker host's death means for the job it was running. */
@@ -77,14 +76,14 @@ export function hostDeathError(death: HostDeath): ErrorData {
   const during = death.fn === undefined ? "" : ` while function "${death.fn}" ran`;
   if (death.cancelled) {
     return {
-      name: "JobCancelledError",
+      name: ErrorName.JobCancelled,
       message: `Function "${fn}" was cancelled`,
       retryable: false,
     };
   }
   if (death.stopping) {
     return {
-      name: "JobCancelledError",
+      name: ErrorName.JobCancelled,
       message: `Worker host stopped while function "${fn}" ran`,
       retryable: true,
     };
@@ -96,7 +95,7 @@ export function hostDeathError(death: HostDeath): ErrorData {
   }
   if (OOM_PATTERN.test(stderr)) {
     return {
-      name: "OutOfMemoryError",
+      name: ErrorName.OutOfMemory,
       message: death.fn === undefined
         ? `Worker host ran out of memory (heap limit ${death.heapMb} MiB)`
         : `Function "${fn}" ran out of memory (heap limit ${death.heapMb} MiB)`,

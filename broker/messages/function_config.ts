@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { FunctionConfig, FunctionPermissions } from "../core/types.ts";
+import type { FunctionConfig, FunctionPermissions } from "../../core/types.ts";
 
 /** A config with its invalid parts left out, and what was wrong. */
 export interface ConfigCheck {

@@ -6,21 +6,18 @@
  *
  * @module
  */
-import { mergeDocument, restrictInput } from "../core/dag/mod.ts";
-import { fromErrorData, toErrorData } from "../core/errors.ts";
-import { jobSkipped } from "./sandbox_errors.ts";
-import type { ErrorData, FunctionContext, JsonObject } from "../core/types.ts";
-import { validateConfig } from "./function_config.ts";
+import { fromErrorData, toErrorData } from "../../core/errors.ts";
+import { WorkerChain } from "./chain.ts";
+import type { ErrorData, FunctionContext, JsonObject } from "../../core/types.ts";
+import { validateConfig } from "../messages/function_config.ts";
+import { assertNever, type LogLevel, type ModuleDescription } from "../messages/sandbox.ts";
 import {
-  assertNever,
-  type LogLevel,
-  type ModuleDescription,
   parseWorkerRequest,
   type WorkerFollower,
   type WorkerMessage,
   type WorkerRequest,
   type WorkerRunRequest,
-} from "./worker_protocol.ts";
+} from "../messages/worker.ts";
 
 interface WorkerScope {
   postMessage(message: WorkerMessage): void;
@@ -42,58 +39,24 @@ let current: { id: number; controller: AbortController; then?: WorkerFollower } 
  * time, in order, back to back (no round trip to the host between them).
  */
 const waiting: WorkerRunRequest[] = [];
-/**
- * Followers that have not begun, by id, with the reason they were stopped once they
- * are: a stopped one is answered with it instead of running.
- */
-const unbegun = new Map<number, ErrorData | undefined>();
+/** The followers of the runs here that have not begun. */
+const chain = new WorkerChain();
 
-/** Followers that will not begin (the run before them did not succeed): the host answers them. */
-function forget(follower: WorkerFollower | undefined): void {
-  for (; follower; follower = follower.then) unbegun.delete(follower.id);
-}
-
-/**
- * After `request` ended with `reply`: starts its follower at once if it succeeded
- * (with no round trip to the host), else the next waiting run. A run stopped by the
- * host (`stop`: its timeout or cancel) did not succeed, whatever it returned.
- */
+/** After `request` ended with `reply`: starts its follower, else the next waiting run. */
 function after(request: WorkerRunRequest, reply: WorkerMessage, stop: AbortSignal): void {
-  const follower = request.then;
-  if (!follower || reply.type !== "ok" || reply.result.kind !== "run") {
-    forget(follower);
-    return next();
+  const then = chain.after(request, reply, stop);
+  switch (then.kind) {
+    case "run":
+      void run(then.request);
+      return;
+    case "decline":
+      post({ type: "error", id: then.id, error: then.error });
+      return next();
+    case "none":
+      return next();
+    default:
+      assertNever(then);
   }
-  /** The follower does not begin: it is answered with `error`, and the rest forgotten. */
-  const decline = (error: ErrorData) => {
-    post({ type: "error", id: follower.id, error });
-    forget(follower.then);
-    next();
-  };
-  const stopped = stop.aborted ? jobSkipped(follower.jobId) : unbegun.get(follower.id);
-  unbegun.delete(follower.id);
-  if (stopped) return decline(stopped);
-  let input: JsonObject;
-  try {
-    // Same function, same `requires`: narrowing the input merged with the output is
-    // narrowing the whole document so, and the worker never holds more than its input.
-    input = restrictInput(
-      mergeDocument(mergeDocument({}, request.input), reply.result.output),
-      follower.requires,
-    );
-  } catch (error) {
-    return decline(errorData(error));
-  }
-  void run({
-    type: "run",
-    id: follower.id,
-    fn: request.fn,
-    input,
-    jobId: follower.jobId,
-    pipelineId: request.pipelineId,
-    attempt: follower.attempt,
-    ...(follower.then ? { then: follower.then } : {}),
-  });
 }
 
 /** Starts the next waiting run unless one is running. */
@@ -252,7 +215,7 @@ function uncaught(error: unknown): void {
   if (current) {
     const { id, then } = current;
     current = undefined;
-    forget(then);
+    chain.forget(then);
     post({
       type: "error",
       id,
@@ -308,9 +271,7 @@ function handle(request: WorkerRequest): void {
       );
       return;
     case "run":
-      for (let follower = request.then; follower; follower = follower.then) {
-        unbegun.set(follower.id, undefined);
-      }
+      chain.expect(request);
       waiting.push(request);
       next();
       return;
@@ -322,9 +283,9 @@ function handle(request: WorkerRequest): void {
       const at = waiting.findIndex((run) => run.id === request.id);
       if (at >= 0) {
         const [run] = waiting.splice(at, 1);
-        forget(run!.then);
+        chain.forget(run!.then);
         post({ type: "error", id: request.id, error: request.reason });
-      } else if (unbegun.has(request.id)) unbegun.set(request.id, request.reason);
+      } else chain.stop(request.id, request.reason);
       return;
     }
     default:

@@ -1,48 +1,66 @@
 /**
- * A worker host: the child process a broker runs function modules in, so that
- * an out-of-memory (which ends the whole Deno process) costs one host, not the
- * broker. Keeps one warm {@linkcode SandboxWorker} per function and runs one job
- * at a time. Requests arrive as frames on stdin; replies and logs leave as frames
- * on stdout, which carries nothing else. Exits when stdin ends.
- *
- * Started by {@linkcode HostProcess}, with `--unstable-worker-options`, a heap
- * limit, and `--allow-*` flags that are the union of its functions' permissions.
+ * The jobs of a worker host and its warm Web Workers, one per function: jobs wait
+ * in arrival order and run one at a time, each in its function's warm worker (made
+ * or reloaded when missing, dead or out of date); runs of one function go to its
+ * worker back to back, with no round trip per job. The host side of the chain
+ * follower lives here too: a job's followers run right after it, in this host,
+ * when it succeeds (those of the same function inside the worker itself), and never
+ * begin when it does not. One per host process.
  *
  * @module
  */
-import { mergeDocument, restrictInput } from "../core/dag/mod.ts";
-import { toErrorData } from "../core/errors.ts";
-import { TurnBatch } from "../core/turn_batch.ts";
-import type { ErrorData, JsonObject } from "../core/types.ts";
-import { concat, encodeFrame, pumpFrames } from "./_frames.ts";
-import { HostService } from "./host_service.ts";
-import { readOnlyPermissions } from "./permissions.ts";
-import { functionLoadError, jobCancelled, jobSkipped } from "./sandbox_errors.ts";
+import { mergeDocument, restrictInput } from "../../core/dag/mod.ts";
+import { toErrorData } from "../../core/errors.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
+import { functionLoadError, jobCancelled, jobSkipped } from "../messages/errors.ts";
+import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
-import {
-  assertNever,
-  type HostDescribeRequest,
-  type HostFollower,
-  type HostMessage,
-  type HostRunRequest,
-  parseHostRequest,
-} from "./worker_protocol.ts";
 
 /** How long a module's top-level code may take. */
-const LOAD_TIMEOUT_MS = 10_000;
+export const LOAD_TIMEOUT_MS = 10_000;
 /** Warm workers kept per host; the least recently used goes first. */
 const MAX_WARM_WORKERS = 16;
 
-const ENTRY_URL = new URL("./worker_entry.ts", import.meta.url).href;
-const encoder = new TextEncoder();
-/** Replies go out with blocking writes: cheaper than a stream, and in order by construction. */
-const stdout = Deno.stdout;
+export const ENTRY_URL = new URL("../worker/entry.ts", import.meta.url).href;
+
+/** What the sandbox tells its host. */
+export interface SandboxHooks {
+  /** How a job ended. */
+  answer(
+    id: number,
+    result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData },
+  ): void;
+  /** A job was handed to its worker now (its module load counts: a crash there is its own). */
+  handed(id: number): void;
+  /** A log record of job `id`, or of none. */
+  log: LogSink;
+  /** Something that cannot happen did: the host must end. */
+  fatal(message: string): never;
+}
+
+let hooks: SandboxHooks | undefined;
+
+/** Connects the sandbox to its host; call once, before the first job. */
+export function connectSandbox(host: SandboxHooks): void {
+  hooks = host;
+}
+
+function fail(id: number, error: ErrorData): void {
+  hooks!.answer(id, { ok: false, error });
+}
+
+function succeed(id: number, output: JsonObject): void {
+  hooks!.answer(id, { ok: true, output });
+}
+
+const onLog: LogSink = (id, record) => hooks!.log(id, record);
+
 /** Warm workers by function, least recently used first. */
 const warm = new Map<string, SandboxWorker>();
 /** Functions forgotten while they had jobs; dropped when those end. */
 const forgotten = new Set<string>();
 /** Runs not handed to a worker yet, in arrival order. */
-const waiting: HostRunRequest[] = [];
+const waiting: QueuedJob[] = [];
 /** Runs handed to a worker (or loading one), by request id. */
 const started = new Map<number, { fn: string; cancel: AbortController }>();
 /** Followers not begun yet, by request id, with whether they were cancelled meanwhile. */
@@ -53,70 +71,6 @@ let barrier: number | undefined;
 let active: SandboxWorker | undefined;
 /** A worker is being loaded for the first waiting run. */
 let loading = false;
-/** Describes, one at a time, in arrival order. */
-let queue = Promise.resolve();
-
-/** Frames written in one turn leave in one write at its end. */
-const replies = new TurnBatch<Uint8Array>((frames) => {
-  const out = concat(...frames);
-  for (let done = 0; done < out.length;) done += stdout.writeSync(out.subarray(done));
-});
-
-/** Set once the broker says `serve`: then jobs come from the Router directly. */
-let service: HostService | undefined;
-
-/** What the service uses of this host. */
-const runs = {
-  run: accept,
-  cancel,
-  idle: () => waiting.length === 0 && started.size === 0 && !loading,
-  tell: (message: HostMessage) => send(message),
-};
-
-/** Answers and logs of the service's own runs go to the service, the rest to the broker. */
-function taken(message: HostMessage): boolean {
-  if (!service) return false;
-  switch (message.type) {
-    case "ok":
-      return message.result.kind === "run" &&
-        service.answer(message.id, { ok: true, output: message.result.output });
-    case "error":
-      return service.answer(message.id, { ok: false, error: message.error });
-    case "log":
-      return service.log(message.id, message.record);
-    default:
-      return false;
-  }
-}
-
-function send(message: HostMessage): void {
-  if (taken(message)) return;
-  let frame: Uint8Array;
-  try {
-    frame = encodeFrame(message);
-  } catch (error) {
-    fatal(`Cannot write to the broker: ${error}`, 3);
-  }
-  replies.add(frame).catch((error) => fatal(`Cannot write to the broker: ${error}`, 3));
-}
-
-function fatal(message: string, code: number): never {
-  Deno.stderr.writeSync(encoder.encode(`worker host: ${message}\n`));
-  for (const worker of warm.values()) worker.terminate();
-  Deno.exit(code);
-}
-
-const onLog: LogSink = (id, record) => send({ type: "log", id, record });
-
-function fail(id: number, error: ErrorData): void {
-  send({ type: "error", id, error });
-}
-
-/** Queues a describe; an unexpected error in one ends the host (the broker restarts it). */
-function enqueue(task: () => Promise<void>): void {
-  queue = queue.then(task).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
-}
-
 /**
  * Hands waiting runs to their function's warm worker, in order, as many as are
  * waiting: the worker runs them back to back. One function's worker at a time, so
@@ -137,7 +91,7 @@ function pump(): void {
     loading = true;
     const cancel = new AbortController();
     started.set(request.id, { fn: request.fn, cancel });
-    service?.handed(request.id); // Loading its module counts: a crash there is this job's.
+    hooks!.handed(request.id); // Loading its module counts: a crash there is this job's.
     warmWorker(request, cancel.signal).then((loaded) => {
       loading = false;
       started.delete(request.id);
@@ -147,7 +101,7 @@ function pump(): void {
         skip(request.then);
       }
       pump();
-    }).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
+    }).catch((error) => hooks!.fatal(`Unexpected error: ${error?.stack ?? error}`));
     return;
   }
 }
@@ -167,7 +121,7 @@ function schedulePump(): void {
 /** Whether a warm worker can take this run: alive, same module version and permissions. */
 function fits(
   worker: SandboxWorker,
-  request: Pick<HostRunRequest, "version" | "permissions">,
+  request: Pick<QueuedJob, "version" | "permissions">,
 ): boolean {
   return !worker.dead && worker.version === request.version &&
     worker.permissionsKey === JSON.stringify(request.permissions);
@@ -179,8 +133,8 @@ function fits(
  * trip through the host); answers the broker as each ends. A follower of another
  * function goes first in line when the last of them succeeds.
  */
-function hand(request: HostRunRequest, worker: SandboxWorker): void {
-  const inWorker: HostFollower[] = [];
+function hand(request: QueuedJob, worker: SandboxWorker): void {
+  const inWorker: QueuedFollower[] = [];
   let rest = request.then;
   for (; rest && rest.fn === request.fn && fits(worker, rest); rest = rest.then) {
     inWorker.push(rest);
@@ -193,32 +147,17 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
     started.set(step.id, { fn: step.fn, cancel });
     return { step, cancel };
   });
-  if (service) { for (const { step } of steps) service.handed(step.id); }
+  for (const { step } of steps) hooks!.handed(step.id);
   const last = steps[steps.length - 1]!.step;
   if (rest) barrier = last.id;
   active = worker;
   warm.delete(request.fn); // Re-insert: most recently used last.
   warm.set(request.fn, worker);
-  const { fn, input, jobId, pipelineId, attempt, document } = request;
+  const { fn, input, pipelineId, document } = request;
   const results = worker.runChain(
-    {
-      fn,
-      input,
-      jobId,
-      pipelineId,
-      attempt,
-      logId: request.id,
-      timeoutMs: request.timeoutMs,
-      cancel: steps[0]!.cancel.signal,
-    },
-    inWorker.map((next, at) => ({
-      jobId: next.jobId,
-      attempt: next.attempt,
-      ...(next.requires ? { requires: next.requires } : {}),
-      logId: next.id,
-      timeoutMs: next.timeoutMs,
-      cancel: steps[at + 1]!.cancel.signal,
-    })),
+    request,
+    inWorker,
+    steps.map(({ cancel }) => cancel.signal),
   );
   // The document before each step, kept only for a follower of another function.
   let before = rest ? (document ?? input) : undefined;
@@ -228,7 +167,7 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
       started.delete(step.id);
       if (barrier === step.id) barrier = undefined;
       if (result.ok) {
-        send({ type: "ok", id: step.id, result: { kind: "run", output: result.output } });
+        succeed(step.id, result.output);
         if (rest && step === last) follow(pipelineId, before!, rest, result.output);
         else if (before) before = mergeDocument(mergeDocument({}, before), result.output);
       } else if (result.notStarted) {
@@ -265,7 +204,7 @@ function hand(request: HostRunRequest, worker: SandboxWorker): void {
 function follow(
   pipelineId: string,
   before: JsonObject,
-  next: HostFollower,
+  next: QueuedFollower,
   output: JsonObject,
 ): void {
   const state = followers.get(next.id);
@@ -278,7 +217,6 @@ function follow(
   const input = restrictInput(document, next.requires);
   const { requires: _, then, ...fields } = next;
   waiting.unshift({
-    type: "run",
     ...fields,
     input,
     pipelineId,
@@ -288,7 +226,7 @@ function follow(
 }
 
 /** Answers the followers of a run that did not succeed: they never begin. */
-function skip(next: HostFollower | undefined): void {
+function skip(next: QueuedFollower | undefined): void {
   for (; next; next = next.then) {
     followers.delete(next.id);
     fail(next.id, jobSkipped(next.jobId));
@@ -297,7 +235,7 @@ function skip(next: HostFollower | undefined): void {
 
 /** The function's warm worker, created and loaded when missing, dead or out of date. */
 async function warmWorker(
-  request: HostRunRequest,
+  request: QueuedJob,
   cancel: AbortSignal,
 ): Promise<{ ok: true; worker: SandboxWorker } | { ok: false; error: ErrorData }> {
   drop(request.fn);
@@ -330,38 +268,13 @@ function unusable(fn: string, problems: string[]): ErrorData {
   return functionLoadError(message);
 }
 
-async function describe(request: HostDescribeRequest): Promise<void> {
-  let worker: SandboxWorker;
-  try {
-    worker = new SandboxWorker(ENTRY_URL, request.fn, 0, readOnlyPermissions(request.read), onLog);
-  } catch (error) {
-    return fail(request.id, toErrorData(error, false));
-  }
-  try {
-    const loaded = await worker.load(
-      request.url,
-      request.id,
-      LOAD_TIMEOUT_MS,
-      new AbortController().signal,
-    );
-    if (!loaded.ok) return fail(request.id, loaded.error);
-    send({
-      type: "ok",
-      id: request.id,
-      result: { kind: "describe", description: loaded.description },
-    });
-  } finally {
-    worker.terminate();
-  }
-}
-
 function drop(fn: string, worker = warm.get(fn)): void {
   worker?.terminate();
   warm.delete(fn);
 }
 
 /** Takes a run and its followers, in arrival order. */
-function accept(request: HostRunRequest): void {
+export function accept(request: QueuedJob): void {
   for (let next = request.then; next; next = next.then) {
     followers.set(next.id, { jobId: next.jobId, cancelled: false });
   }
@@ -370,7 +283,7 @@ function accept(request: HostRunRequest): void {
 }
 
 /** Stops a run: a follower before it begins, a waiting run at once, a started one in its worker. */
-function cancel(id: number): void {
+export function cancel(id: number): void {
   const at = waiting.findIndex((run) => run.id === id);
   const follower = followers.get(id);
   if (follower) follower.cancelled = true;
@@ -381,57 +294,18 @@ function cancel(id: number): void {
   } else started.get(id)?.cancel.abort();
 }
 
-async function main(): Promise<never> {
-  send({ type: "ready", pid: Deno.pid });
-  try {
-    await pumpFrames(Deno.stdin.readable, (frame) => {
-      const request = parseHostRequest(frame);
-      switch (request.type) {
-        case "run":
-          accept(request);
-          break;
-        case "describe":
-          enqueue(() => describe(request));
-          break;
-        case "cancel":
-          cancel(request.id);
-          break;
-        case "serve":
-          if (service) break;
-          service = new HostService(request, runs);
-          // Killed with its process group (Ctrl-C): leave no black box behind.
-          for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-            Deno.addSignalListener(signal, () => {
-              service?.close();
-              Deno.exit(code);
-            });
-          }
-          break;
-        case "functions":
-          service?.update(request.functions);
-          break;
-        case "drain":
-          (service?.drain(request.graceMs) ?? Promise.resolve())
-            .then(() => send({ type: "drained" }))
-            .catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
-          break;
-        case "forget":
-          if ([...started.values()].some((run) => run.fn === request.fn)) {
-            forgotten.add(request.fn);
-          } else drop(request.fn);
-          break;
-        default:
-          assertNever(request);
-      }
-    });
-  } catch (error) {
-    fatal(`Bad request from the broker: ${(error as Error).message}`, 2);
-  }
-  // The broker closed our stdin: it is stopping, or gone.
-  service?.close();
-  for (const worker of warm.values()) worker.terminate();
-  await replies.flushNow().catch(() => {});
-  Deno.exit(0);
+/** Whether no job is waiting, loading or on a worker. */
+export function idle(): boolean {
+  return waiting.length === 0 && started.size === 0 && !loading;
 }
 
-if (import.meta.main) await main();
+/** Drops the warm worker of `fn` (changed or removed), once its jobs are done. */
+export function forget(fn: string): void {
+  if ([...started.values()].some((run) => run.fn === fn)) forgotten.add(fn);
+  else drop(fn);
+}
+
+/** Stops every warm worker at once (the host is ending). */
+export function terminateAll(): void {
+  for (const worker of warm.values()) worker.terminate();
+}

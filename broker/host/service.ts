@@ -1,73 +1,33 @@
 /**
  * A worker host's own link to the Router. Told to `serve`, a host joins the Router as
- * a broker of one slot and takes its jobs from it directly: no broker relays each job
- * (a hop, a process wake-up and about 90 µs of CPU per job). The broker that started
- * the host still supervises it: it hands over the function table, restarts the host
- * when it dies, and gets the jobs' logs.
+ * a broker of one slot and takes its jobs from it directly, with no hop through its
+ * broker. With a store it fetches each job's document before the job and saves the
+ * output after it. The broker that started the host still supervises it: it hands
+ * over the function table, restarts the host when it dies, and gets the jobs' logs.
  *
  * @module
  */
-import { dirname } from "node:path";
-import { restrictInput } from "../core/dag/mod.ts";
-import { getLogger } from "../core/log.ts";
-import type { JobFollower, JobOutcome, JobRunEvent, PeerEvent } from "../core/protocol/mod.ts";
-import { MAX_BATCH } from "../core/protocol/mod.ts";
-import { RouterLink } from "../core/router_link.ts";
-import { RouterSession } from "../core/router_session.ts";
-import type { ErrorData, JsonObject } from "../core/types.ts";
-import { readLoad } from "./load.ts";
-import { functionNotFound } from "./sandbox_errors.ts";
-import {
-  type HostFollower,
-  type HostMessage,
-  type HostRunRequest,
-  type HostServeRequest,
-  type LogRecord,
-  runFieldsOf,
-  type ServedFunction,
-} from "./worker_protocol.ts";
+import { toErrorData } from "../../core/errors.ts";
+import { getLogger } from "../../core/log.ts";
+import type { JobOutcome, JobRunEvent, PeerEvent } from "../../core/protocol/mod.ts";
+import { RouterLink } from "../../core/router_link.ts";
+import { RouterSession } from "../../core/router_session.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
+import { readLoad } from "../messages/load.ts";
+import { functionNotFound, jobCancelled } from "../messages/errors.ts";
+import type { Store } from "../messages/store.ts";
+import { BlackBox } from "./black_box.ts";
+import { ReportBatch } from "./reports.ts";
+import { type ChainStep, jobKeyPrefix, keyOf, type QueuedJob, queuedJob } from "./job.ts";
+import type { HostMessage, HostServeRequest, ServedFunction } from "../messages/host.ts";
+import type { LogRecord } from "../messages/sandbox.ts";
 
-/**
- * Longest a finished job's report waits for the ones after it on the same host, ms:
- * reports of jobs that run back to back leave together (one message, one wake-up of
- * the Router), and a job that then hangs holds them this long at most.
- */
-const HOLD_MS = 2;
-/** Ids of runs taken from the Router, apart from those the broker sends. */
-const FIRST_ID = 2 ** 40;
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
-/** The black box's record size: a line of the running job's ids, padded. */
-const BLACK_BOX_BYTES = 1024;
-
-/** What a serving host's black box holds: the job it was running, if any. */
-export interface BlackBoxRecord {
-  fn: string;
-  pipelineId: string;
-  jobId: string;
-  attempt: number;
-}
-
-/** Reads a black box left by a host that died; undefined when it held no job. */
-export function readBlackBox(path: string): BlackBoxRecord | undefined {
-  try {
-    const line = Deno.readTextFileSync(path).split("\n")[0] ?? "";
-    const record = JSON.parse(line) as Partial<BlackBoxRecord>;
-    const { fn, pipelineId, jobId, attempt } = record;
-    if (
-      typeof fn === "string" && typeof pipelineId === "string" && typeof jobId === "string" &&
-      Number.isInteger(attempt)
-    ) return { fn, pipelineId, jobId, attempt: attempt! };
-  } catch {
-    // Missing or half written: no job in particular.
-  }
-  return undefined;
-}
-
 /** What the service needs from its host. */
 export interface HostRuns {
-  /** Takes a run and its followers, as if the broker had sent it. */
-  run(request: HostRunRequest): void;
+  /** Takes a run and its followers. */
+  run(request: QueuedJob): void;
   /** Cancels a run (queued, a follower, or running). */
   cancel(id: number): void;
   /** Whether no run is waiting, loading or on a worker. */
@@ -90,6 +50,8 @@ interface Taken {
    * then it never began, as far as the Router knows, and nothing is said of it.
    */
   follower: boolean;
+  /** With a store: the document the Router sent, for `save`. */
+  input?: JsonObject;
 }
 
 /** A host's jobs from the Router: taken, run through `runs`, reported. */
@@ -101,7 +63,7 @@ export class HostService {
   readonly #taken = new Map<number, Taken>();
   /** Taken runs by execution key (pipeline, job, attempt), for cancels. */
   readonly #byKey = new Map<string, number>();
-  #nextId = FIRST_ID;
+  #nextId = 1;
   /** When the job before the next one ended: a host runs one job at a time. */
   #lastEnded = 0;
   /** Taken runs the Router (or a drain) called off: no follower report for them. */
@@ -110,31 +72,22 @@ export class HostService {
   readonly #followed = new Set<number>();
   /** Runs a drain stopped: the Router requeues them when the host leaves. */
   readonly #abandoned = new Set<number>();
-  readonly #held: PeerReport[] = [];
-  #holdTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #reports: ReportBatch;
   #draining = false;
   /** Runs handed to a worker and not answered yet, in the order they run. */
   readonly #order: number[] = [];
-  readonly #blackBox: Deno.FsFile | undefined;
-  #blackBoxPath: string | undefined;
+  readonly #blackBox: BlackBox | undefined;
+  /** The operator's store, if any: fetched before each job, saved after it. */
+  readonly #store: Store | undefined;
+  /** Outputs being saved: their reports wait, and so does a drain. */
+  #saving = 0;
 
   /** Joins the Router (in the background, retrying until it answers). */
-  constructor(serve: HostServeRequest, runs: HostRuns) {
+  constructor(serve: HostServeRequest, runs: HostRuns, store?: Store) {
     this.#runs = runs;
+    this.#store = store;
     this.#functions = table(serve.functions);
-    if (serve.blackBox) {
-      try {
-        Deno.mkdirSync(dirname(serve.blackBox), { recursive: true });
-        this.#blackBox = Deno.openSync(serve.blackBox, {
-          write: true,
-          create: true,
-          truncate: true,
-        });
-        this.#blackBoxPath = serve.blackBox;
-      } catch {
-        // No black box: a crash is then put down to no job in particular.
-      }
-    }
+    this.#blackBox = serve.blackBox ? BlackBox.open(serve.blackBox) : undefined;
     this.#link = new RouterLink({
       api: serve.router,
       routingId: serve.id,
@@ -142,6 +95,7 @@ export class HostService {
       hotWaitMs: () => this.#taken.size === 0 && runs.idle() ? 1 : 0,
       onEvent: (event) => this.#onEvent(event),
     });
+    this.#reports = new ReportBatch(this.#link, runs.idle);
     this.#session = new RouterSession({
       link: this.#link,
       log: getLogger("host"),
@@ -188,13 +142,19 @@ export class HostService {
   log(id: number | null, record: LogRecord): boolean {
     const taken = id === null ? undefined : this.#taken.get(id);
     if (!taken) return false;
-    const { fn, jobId, pipelineId } = taken;
-    this.#runs.tell({ type: "job-log", fn, jobId, pipelineId, record });
+    this.#logOf(taken, record);
     return true;
   }
 
+  #logOf({ fn, jobId, pipelineId }: Taken, record: LogRecord): void {
+    this.#runs.tell({ type: "job-log", fn, jobId, pipelineId, record });
+  }
+
   /** Reports how a run of ours ended; false for a run that is not ours. */
-  answer(id: number, result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData }) {
+  answer(
+    id: number,
+    result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData },
+  ): boolean {
     const taken = this.#taken.get(id);
     if (!taken) return false;
     this.#taken.delete(id);
@@ -211,11 +171,31 @@ export class HostService {
     // It began when it was handed over or when the job before it ended, whichever was later.
     const durationMs = now - Math.max(taken.handedAt, this.#lastEnded);
     this.#lastEnded = now;
+    if (this.#store && result.ok) {
+      this.#saving++;
+      this.#store.save({ ...taken, input: taken.input ?? {} }, result.output).then(
+        () => this.#ended(taken, result, durationMs),
+        (error) => this.#ended(taken, { ok: false, error: toErrorData(error) }, durationMs),
+      ).finally(() => this.#saving--);
+    } else this.#ended(taken, result, durationMs);
+    return true;
+  }
+
+  /** Logs a failure and reports the outcome, saying whether its follower began. */
+  #ended(
+    taken: Taken,
+    result: { ok: true; output: JsonObject } | { ok: false; error: ErrorData },
+    durationMs: number,
+  ): void {
     const outcome: JobOutcome = result.ok
       ? { ok: true, output: result.output, durationMs }
       : { ok: false, error: result.error, durationMs };
     if (!result.ok) {
-      this.log(id, { time: Date.now(), level: "info", message: `failed: ${result.error.message}` });
+      this.#logOf(taken, {
+        time: Date.now(),
+        level: "info",
+        message: `failed: ${result.error.message}`,
+      });
     }
     // The host starts the next job of its chain the moment this one succeeds, unless
     // that one was called off before.
@@ -224,7 +204,7 @@ export class HostService {
       ? taken.next
       : undefined;
     if (followed) this.#followed.add(nextId!);
-    this.#report({
+    this.#reports.add({
       type: "job-done",
       pipelineId: taken.pipelineId,
       jobId: taken.jobId,
@@ -232,7 +212,6 @@ export class HostService {
       outcome,
       ...(followed ? { followed } : {}),
     });
-    return true;
   }
 
   /**
@@ -251,7 +230,7 @@ export class HostService {
       this.#cancel(id);
     }
     await this.#settle(1000);
-    this.#flush();
+    this.#reports.flush();
     await this.#session.stop();
     await this.#link.close();
     this.close();
@@ -260,28 +239,14 @@ export class HostService {
   /** Waits until every run taken has ended, for up to `ms`. */
   async #settle(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (this.#taken.size > 0 && Date.now() < deadline) {
+    while ((this.#taken.size > 0 || this.#saving > 0) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
     }
   }
 
   /** Removes the black box (and its folder, once no other host's is in it). */
   close(): void {
-    if (!this.#blackBoxPath) return;
-    const path = this.#blackBoxPath;
-    this.#blackBoxPath = undefined;
-    for (const remove of [() => this.#blackBox?.close(), () => Deno.removeSync(path)]) {
-      try {
-        remove();
-      } catch {
-        // Gone already.
-      }
-    }
-    try {
-      Deno.removeSync(dirname(path)); // Fails while another host's box is there.
-    } catch {
-      // Not empty, or gone.
-    }
+    this.#blackBox?.close();
   }
 
   /**
@@ -292,25 +257,7 @@ export class HostService {
     if (!this.#blackBox) return;
     while (this.#order.length > 0 && !this.#taken.has(this.#order[0]!)) this.#order.shift();
     const head = this.#order[0];
-    const taken = head === undefined ? undefined : this.#taken.get(head);
-    const text = taken
-      ? JSON.stringify({
-        fn: taken.fn,
-        pipelineId: taken.pipelineId,
-        jobId: taken.jobId,
-        attempt: taken.attempt,
-      })
-      : "{}";
-    // One line, padded: what an earlier, longer line left after it is not read.
-    const bytes = new TextEncoder().encode(`${text}\n`.padEnd(BLACK_BOX_BYTES));
-    try {
-      this.#blackBox.seekSync(0, Deno.SeekMode.Start);
-      for (let done = 0; done < bytes.length;) {
-        done += this.#blackBox.writeSync(bytes.subarray(done));
-      }
-    } catch {
-      // Disk full or the like: the crash is put down to no job in particular.
-    }
+    this.#blackBox.write(head === undefined ? undefined : this.#taken.get(head));
   }
 
   #cancel(id: number): void {
@@ -351,7 +298,7 @@ export class HostService {
   #take(job: JobRunEvent): void {
     const head = this.#functions.get(job.fn);
     if (!head) {
-      return this.#report({
+      return this.#reports.add({
         type: "job-done",
         pipelineId: job.pipelineId,
         jobId: job.jobId,
@@ -359,13 +306,15 @@ export class HostService {
         outcome: { ok: false, error: functionNotFound(job.fn), durationMs: 0 },
       });
     }
-    const chain: { step: JobFollower; fn: ServedFunction }[] = [];
-    for (let next = job.then; next; next = next.then) {
+    const chain: ChainStep[] = [];
+    // With a store, each job reads the document from it: no follower runs on the
+    // document of the job before it.
+    for (let next = this.#store ? undefined : job.then; next; next = next.then) {
       const fn = this.#functions.get(next.fn);
       if (!fn) break; // The Router finds a broker for the rest.
       chain.push({ step: next, fn });
     }
-    const steps = [{ step: job as JobFollower, fn: head }, ...chain];
+    const steps: ChainStep[] = [{ step: job, fn: head }, ...chain];
     const ids = steps.map(({ step, fn }, at) => {
       const id = this.#nextId++;
       const next = steps[at + 1]?.step;
@@ -377,77 +326,27 @@ export class HostService {
         handedAt: performance.now(),
         ...(next ? { next: { jobId: next.jobId, attempt: next.attempt } } : {}),
         follower: at > 0,
+        ...(this.#store ? { input: job.input } : {}),
       });
       this.#byKey.set(keyOf(job.pipelineId, step), id);
       return id;
     });
-    let then: HostFollower | undefined;
-    for (let at = chain.length - 1; at >= 0; at--) {
-      const { step, fn } = chain[at]!;
-      const requires = fn.config.requires;
-      then = {
-        ...runFields(ids[at + 1]!, fn, step),
-        ...(requires ? { requires: [...requires] } : {}),
-        ...(then ? { then } : {}),
-      };
-    }
-    // The job came with its input: the document, narrowed here to what it reads.
-    const document = job.input;
-    const input = restrictInput(document, head.config.requires);
-    this.#runs.run({
-      type: "run",
-      ...runFields(ids[0]!, head, job),
-      input,
-      pipelineId: job.pipelineId,
-      // Followers read the whole document; a job alone needs none.
-      ...(input === document || !then ? {} : { document }),
-      ...(then ? { then } : {}),
-    });
-  }
-
-  /** Holds a report, to leave with those of the jobs that run right after. */
-  #report(report: PeerReport): void {
-    this.#held.push(report);
-    if (this.#held.length >= MAX_BATCH) this.#flush();
-    else queueMicrotask(() => this.#release());
-  }
-
-  /** Sends the held reports once the host has nothing left to run, else soon. */
-  #release(): void {
-    if (this.#held.length === 0) return;
-    if (this.#runs.idle()) return this.#flush();
-    this.#holdTimer ??= setTimeout(() => this.#flush(), HOLD_MS);
-  }
-
-  #flush(): void {
-    clearTimeout(this.#holdTimer);
-    this.#holdTimer = undefined;
-    for (const report of this.#held.splice(0)) {
-      this.#link.send(report).catch(() => {}); // One turn: one message.
-    }
+    // The job came with its input: the document, narrowed to what it reads.
+    if (!this.#store) return this.#runs.run(queuedJob(job, head, chain, ids, job.input));
+    const id = ids[0]!;
+    this.#store.fetch(job).then(
+      (document) => {
+        if (!this.#taken.has(id)) return;
+        if (this.#cancelled.has(id)) {
+          this.answer(id, { ok: false, error: jobCancelled(job.jobId) });
+        } else this.#runs.run(queuedJob(job, head, [], ids, document));
+      },
+      // A store error fails the job; it never hangs the pipeline.
+      (error) => this.answer(id, { ok: false, error: toErrorData(error) }),
+    );
   }
 }
-
-type PeerReport = Extract<Parameters<RouterLink["send"]>[0], { type: "job-done" }>;
 
 function table(functions: ServedFunction[]): Map<string, ServedFunction> {
   return new Map(functions.map((fn) => [fn.name, fn]));
-}
-
-/** The key of one attempt of one job: pipeline, job and attempt. */
-export function keyOf(pipelineId: string, job: { jobId: string; attempt: number }): string {
-  return jobKeyPrefix(pipelineId, job.jobId) + job.attempt;
-}
-
-/** What the keys of every attempt of one job start with. */
-export function jobKeyPrefix(pipelineId: string, jobId: string): string {
-  return `${pipelineId}\u0000${jobId}\u0000`;
-}
-
-function runFields(
-  id: number,
-  fn: ServedFunction,
-  job: { jobId: string; attempt: number },
-) {
-  return { id, ...runFieldsOf(fn, job) };
 }

@@ -11,24 +11,23 @@
  *
  * @module
  */
-import { JobTimeoutError, toErrorData } from "../core/errors.ts";
-import { TurnBatch } from "../core/turn_batch.ts";
-import { HeadTimer } from "../core/head_timer.ts";
-import type { ErrorData, JsonObject } from "../core/types.ts";
-import type { WorkerPermissions } from "./permissions.ts";
-import { jobCancelled, jobSkipped, workerCrashed } from "./sandbox_errors.ts";
+import { ErrorName } from "../../core/errors.ts";
+import { type Limits, settle, timeoutError } from "./_limits.ts";
+import type { QueuedFollower, QueuedJob } from "./job.ts";
+import { TurnBatch } from "../../core/turn_batch.ts";
+import { HeadTimer } from "../../core/head_timer.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
+import type { WorkerPermissions } from "../messages/permissions.ts";
+import { jobCancelled, jobSkipped, workerCrashed } from "../messages/errors.ts";
+import { assertNever, type DescribeResult, type LogRecord } from "../messages/sandbox.ts";
 import {
-  assertNever,
   type ErrorReply,
-  type JobFields,
-  type LogRecord,
-  type ModuleDescription,
   type OkReply,
   parseWorkerMessage,
   type WorkerFollower,
   type WorkerLoadRequest,
   type WorkerRequest,
-} from "./worker_protocol.ts";
+} from "../messages/worker.ts";
 
 /** How long an aborted job may take to settle before its worker is terminated. */
 export const ABORT_GRACE_MS = 200;
@@ -41,12 +40,6 @@ export const ABORT_GRACE_MS = 200;
 export type RunResult =
   | { ok: true; output: JsonObject; startedAt?: number }
   | { ok: false; error: ErrorData; notStarted?: true; startedAt?: number };
-
-/** How loading a module ended. */
-export type LoadResult = { ok: true; description: ModuleDescription } | {
-  ok: false;
-  error: ErrorData;
-};
 
 /** Receives a log record and the id it belongs to (`null`: no job). */
 export type LogSink = (id: number | null, record: LogRecord) => void;
@@ -70,28 +63,6 @@ interface QueuedRun {
   next?: QueuedRun;
   /** Whether it is a follower: it begins only if the one before it succeeds. */
   follows?: true;
-}
-
-/** One job of a {@linkcode SandboxWorker.runChain}. */
-export interface ChainedRun {
-  logId: number;
-  timeoutMs: number;
-  cancel: AbortSignal;
-}
-
-/** A follower of a {@linkcode SandboxWorker.runChain}: its input comes from the run before it. */
-export interface FollowingRun extends ChainedRun {
-  jobId: string;
-  attempt: number;
-  /** Document keys it reads; absent: all. */
-  requires?: string[];
-}
-
-interface Limits {
-  timeoutMs: number;
-  timeoutError: ErrorData;
-  cancel: AbortSignal;
-  cancelError: ErrorData;
 }
 
 /** A Web Worker running one function module. */
@@ -160,11 +131,11 @@ export class SandboxWorker {
     logId: number,
     timeoutMs: number,
     cancel: AbortSignal,
-  ): Promise<LoadResult> {
+  ): Promise<DescribeResult> {
     const reply = await this.#call({ type: "load", fn: this.fn, url }, logId, 0, {
       timeoutMs,
       timeoutError: {
-        name: "FunctionLoadError",
+        name: ErrorName.FunctionLoad,
         message: `Function "${this.fn}" took longer than ${timeoutMs} ms to load`,
         retryable: true,
       },
@@ -177,24 +148,18 @@ export class SandboxWorker {
   }
 
   /**
-   * Queues a job of the loaded module behind the worker's others. Its `timeoutMs`
-   * counts from when the job before it ends. Never throws.
-   */
-  run(job: JobFields, logId: number, timeoutMs: number, cancel: AbortSignal): Promise<RunResult> {
-    return this.runChain({ ...job, logId, timeoutMs, cancel }, [])[0]!;
-  }
-
-  /**
-   * Queues `first` as {@linkcode run} does, and `followers` of the same function to
-   * run right after it in the worker, each only if the one before it succeeds: a
-   * follower's input is the input before it merged with that job's output, narrowed
-   * to `requires` (the same for all: one function). One result per job, in order; a
-   * follower whose predecessor did not succeed gets a `JobSkippedError`, or
+   * Queues `first` behind the worker's other jobs (its `timeoutMs` counts from when
+   * the job before it ends), and `followers` of the same function to run right after
+   * it in the worker, each only if the one before it succeeds: a follower's input is
+   * the input before it merged with that job's output, narrowed to `requires` (the
+   * same for all: one function). `cancels[k]` stops job `k`. One result per job, in
+   * order; a follower whose predecessor did not succeed gets a `JobSkippedError`, or
    * `notStarted` when its predecessor did not start. Never throws.
    */
   runChain(
-    first: JobFields & ChainedRun,
-    followers: readonly FollowingRun[],
+    first: QueuedJob,
+    followers: readonly QueuedFollower[],
+    cancels: readonly AbortSignal[],
   ): Promise<RunResult>[] {
     if (this.#dead) {
       const error = workerCrashed("Worker is dead");
@@ -202,7 +167,7 @@ export class SandboxWorker {
         Promise.resolve({ ok: false, error, notStarted: true })
       );
     }
-    const steps = [first, ...followers].map((step, at) => this.#queue(step, at > 0));
+    const steps = [first, ...followers].map((step, at) => this.#queue(step, cancels[at]!, at > 0));
     steps.forEach(({ queued }, at) => queued.next = steps[at + 1]?.queued);
     let then: WorkerFollower | undefined;
     for (let at = followers.length - 1; at >= 0; at--) {
@@ -236,13 +201,14 @@ export class SandboxWorker {
 
   /** Registers one run (the worker hears of it separately) with its cancel signal. */
   #queue(
-    step: ChainedRun & { jobId: string },
+    step: QueuedFollower,
+    cancel: AbortSignal,
     follows: boolean,
   ): { queued: QueuedRun; promise: Promise<RunResult>; cancel: AbortSignal } {
     const { promise, resolve } = Promise.withResolvers<RunResult>();
     const queued: QueuedRun = {
       id: this.#nextId++,
-      logId: step.logId,
+      logId: step.id,
       timeoutMs: step.timeoutMs,
       jobId: step.jobId,
       resolve,
@@ -250,7 +216,6 @@ export class SandboxWorker {
     };
     this.#runs.set(queued.id, queued);
     const onAbort = () => this.#stop(queued, jobCancelled(step.jobId));
-    const { cancel } = step;
     if (!cancel.aborted) cancel.addEventListener("abort", onAbort, { once: true });
     return {
       queued,
@@ -406,37 +371,6 @@ export class SandboxWorker {
     }
     this.#runs.clear();
   }
-}
-
-/** Waits for `reply`; returns the error to stop with if the time runs out or `cancel` fires first. */
-async function settle(reply: Promise<Reply>, limits: Limits): Promise<ErrorData | undefined> {
-  if (limits.cancel.aborted) return limits.cancelError;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const stopped = new Promise<ErrorData>((resolve) => {
-    timer = setTimeout(() => resolve(limits.timeoutError), limits.timeoutMs);
-    onAbort = () => resolve(limits.cancelError);
-    limits.cancel.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([reply.then(() => undefined), stopped]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) limits.cancel.removeEventListener("abort", onAbort);
-  }
-}
-
-/**
- * The error of a run that overran. Made only when it happens: an Error's stack costs
- * far more than a trivial job.
- */
-function timeoutError(run: QueuedRun): ErrorData {
-  return withoutStack(toErrorData(new JobTimeoutError(run.jobId, run.timeoutMs), true));
-}
-
-/** Where the host noticed the overrun says nothing about the function. */
-function withoutStack({ stack: _, ...error }: ErrorData): ErrorData {
-  return error;
 }
 
 function protocolError(asked: string, got: string): { ok: false; error: ErrorData } {

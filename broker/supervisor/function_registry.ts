@@ -9,10 +9,10 @@
  */
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
-import { getLogger } from "../core/log.ts";
-import type { ErrorData, FunctionConfig } from "../core/types.ts";
-import { functionLoadError } from "./sandbox_errors.ts";
-import type { LoadResult } from "./sandbox_worker.ts";
+import { getLogger } from "../../core/log.ts";
+import type { ErrorData, FunctionConfig } from "../../core/types.ts";
+import { functionLoadError } from "../messages/errors.ts";
+import type { DescribeResult } from "../messages/sandbox.ts";
 
 /** A function module as the registry knows it. */
 export interface FunctionEntry {
@@ -38,7 +38,7 @@ export interface FunctionChange {
 }
 
 /** Loads a module in a sandbox that may only read `read`, and describes it. */
-export type Describer = (fn: string, url: string, read: string[]) => Promise<LoadResult>;
+export type Describer = (fn: string, url: string, read: string[]) => Promise<DescribeResult>;
 
 /** How to build a {@linkcode FunctionRegistry}. */
 export interface FunctionRegistryOptions {

@@ -1,0 +1,53 @@
+/**
+ * A host's job reports to the Router, held for a moment: reports of jobs that run
+ * back to back leave together (one message, one wake-up of the Router).
+ *
+ * @module
+ */
+import { MAX_BATCH } from "../../core/protocol/mod.ts";
+import type { RouterLink } from "../../core/router_link.ts";
+
+/**
+ * Longest a finished job's report waits for the ones after it on the same host, ms:
+ * a job that then hangs holds them this long at most.
+ */
+const HOLD_MS = 2;
+
+/** A `job-done` event. */
+export type JobReport = Extract<Parameters<RouterLink["send"]>[0], { type: "job-done" }>;
+
+/** Reports held until the host has nothing left to run, or `HOLD_MS`. */
+export class ReportBatch {
+  readonly #link: RouterLink;
+  readonly #idle: () => boolean;
+  readonly #held: JobReport[] = [];
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(link: RouterLink, idle: () => boolean) {
+    this.#link = link;
+    this.#idle = idle;
+  }
+
+  /** Holds a report, to leave with those of the jobs that run right after. */
+  add(report: JobReport): void {
+    this.#held.push(report);
+    if (this.#held.length >= MAX_BATCH) this.flush();
+    else queueMicrotask(() => this.#release());
+  }
+
+  /** Sends the held reports once the host has nothing left to run, else soon. */
+  #release(): void {
+    if (this.#held.length === 0) return;
+    if (this.#idle()) return this.flush();
+    this.#timer ??= setTimeout(() => this.flush(), HOLD_MS);
+  }
+
+  /** Sends every held report now. */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const report of this.#held.splice(0)) {
+      this.#link.send(report).catch(() => {}); // One turn: one message.
+    }
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * Messages between a broker and one of its worker host processes: length-prefixed
+ * JSON frames (`frames.ts`) on the host's stdin ({@linkcode HostRequest}) and stdout
+ * ({@linkcode HostMessage}). User code in the host's Web Workers can write to that
+ * stdout: what the broker trusts from a host is signed (`DescribedMessage`) or is
+ * data the host could report anyway (logs).
+ *
+ * @module
+ */
+import type { FunctionConfig } from "../../core/types.ts";
+import { num, record, str, strings } from "./_fields.ts";
+import { validateConfig } from "./function_config.ts";
+import type { WorkerPermissions } from "./permissions.ts";
+import { parseStoreSpec, type StoreSpec } from "./store.ts";
+import { type LogMessage, type LogRecord, parseLogMessage, parseLogRecord } from "./sandbox.ts";
+
+/** Load a module in a throwaway worker without permissions and describe it. */
+export interface HostDescribeRequest {
+  type: "describe";
+  id: number;
+  fn: string;
+  url: string;
+  /** What the worker may read: the module and its helpers. */
+  read: string[];
+}
+
+/** Drop the warm worker of a function that changed or went away. */
+export interface HostForgetRequest {
+  type: "forget";
+  fn: string;
+}
+
+/** What a host serving the Router needs to run any job of one function. */
+export interface ServedFunction {
+  name: string;
+  config: FunctionConfig;
+  /** `file:` URL of the module with a `?v=` version. */
+  url: string;
+  version: number;
+  permissions: WorkerPermissions;
+  /** Its time limit when a job sets none. */
+  timeoutMs: number;
+}
+
+/**
+ * Join the Router at `router` as a broker of one slot with routing id `id`, and take
+ * jobs from it directly (no broker in between); `functions` is what it serves.
+ */
+export interface HostServeRequest {
+  type: "serve";
+  router: string;
+  id: string;
+  /** The broker's id: the Router counts the host as one of its slots. */
+  of: string;
+  /** The broker's host name, for the Router's registry. */
+  hostname: string;
+  prefetch: number;
+  functions: ServedFunction[];
+  /**
+   * A file the host keeps the job it is running in (its only write permission), so
+   * that the broker can tell the Router which job took it down when it dies.
+   */
+  blackBox?: string;
+}
+
+/** The functions a serving host offers changed: this is the whole new table. */
+export interface HostFunctionsRequest {
+  type: "functions";
+  functions: ServedFunction[];
+}
+
+/**
+ * Stop taking jobs: finish those taken (for up to `graceMs`, then cancel them), leave
+ * the Router, then answer `drained`.
+ */
+export interface HostDrainRequest {
+  type: "drain";
+  graceMs: number;
+}
+
+/** Everything the broker sends a host. */
+/**
+ * The first frame a host reads: what it loads before any user code runs in it (its
+ * store, given here rather than in its arguments, which its Web Workers can read).
+ */
+export interface HostInitRequest {
+  type: "init";
+  store?: StoreSpec;
+}
+
+export type HostRequest =
+  | HostInitRequest
+  | HostDescribeRequest
+  | HostForgetRequest
+  | HostServeRequest
+  | HostFunctionsRequest
+  | HostDrainRequest;
+
+/**
+ * The host is up and reads requests. `key` (base64) signs its descriptions: it is
+ * sent before any user code runs in the host, and user code can write to the host's
+ * stdout but not read the host's memory, so only the host can sign.
+ */
+export interface ReadyMessage {
+  type: "ready";
+  pid: number;
+  key: string;
+}
+
+/**
+ * How describing a module ended: `body` is the JSON of a {@linkcode DescribeResult},
+ * `mac` its HMAC-SHA-256 (base64) under the host's `key`, over `<id>\n<body>`. A
+ * function's code can write frames to its host's stdout; it cannot sign one.
+ */
+export interface DescribedMessage {
+  type: "described";
+  id: number;
+  body: string;
+  mac: string;
+}
+
+/** A log record of a job a serving host took from the Router, for the broker's log. */
+export interface JobLogMessage {
+  type: "job-log";
+  fn: string;
+  jobId: string;
+  pipelineId: string;
+  record: LogRecord;
+}
+
+/** A serving host finished draining and left the Router. */
+export interface DrainedMessage {
+  type: "drained";
+}
+
+/** Everything a host sends the broker. */
+export type HostMessage =
+  | ReadyMessage
+  | DescribedMessage
+  | LogMessage
+  | JobLogMessage
+  | DrainedMessage;
+
+/** Parses a frame from a host. @throws {TypeError} when it is not a {@linkcode HostMessage}. */
+export function parseHostMessage(value: unknown): HostMessage {
+  const m = record(value, "message");
+  switch (m.type) {
+    case "ready":
+      return { type: "ready", pid: num(m, "pid"), key: str(m, "key") };
+    case "described":
+      return { type: "described", id: num(m, "id"), body: str(m, "body"), mac: str(m, "mac") };
+    case "log":
+      return parseLogMessage(m);
+    case "job-log":
+      return {
+        type: "job-log",
+        fn: str(m, "fn"),
+        jobId: str(m, "jobId"),
+        pipelineId: str(m, "pipelineId"),
+        record: parseLogRecord(m.record),
+      };
+    case "drained":
+      return { type: "drained" };
+    default:
+      throw new TypeError(`Unknown host message type ${JSON.stringify(m.type)}`);
+  }
+}
+
+/** Parses a frame from the broker. @throws {TypeError} when it is not a {@linkcode HostRequest}. */
+export function parseHostRequest(value: unknown): HostRequest {
+  const m = record(value, "request");
+  switch (m.type) {
+    case "init":
+      return { type: "init", ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }) };
+    case "describe":
+      return {
+        type: "describe",
+        id: num(m, "id"),
+        fn: str(m, "fn"),
+        url: str(m, "url"),
+        read: strings(m, "read"),
+      };
+    case "forget":
+      return { type: "forget", fn: str(m, "fn") };
+    case "serve":
+      return {
+        type: "serve",
+        router: str(m, "router"),
+        id: str(m, "id"),
+        of: str(m, "of"),
+        hostname: str(m, "hostname"),
+        prefetch: num(m, "prefetch"),
+        functions: servedFunctions(m.functions),
+        ...(m.blackBox === undefined ? {} : { blackBox: str(m, "blackBox") }),
+      };
+    case "functions":
+      return { type: "functions", functions: servedFunctions(m.functions) };
+    case "drain":
+      return { type: "drain", graceMs: num(m, "graceMs") };
+    default:
+      throw new TypeError(`Unknown host request type ${JSON.stringify(m.type)}`);
+  }
+}
+
+function servedFunctions(value: unknown): ServedFunction[] {
+  if (!Array.isArray(value)) throw new TypeError("functions must be an array");
+  return value.map((item) => {
+    const f = record(item, "function");
+    const permissions = record(f.permissions, "permissions");
+    // A kind left out would be inherited from the host, which has FFI: never granted.
+    for (const kind of ["run", "ffi", "sys", "import"]) {
+      if (permissions[kind] !== false) throw new TypeError(`permissions.${kind} must be false`);
+    }
+    return {
+      name: str(f, "name"),
+      // The broker validated these; the worker constructor re-checks the permissions.
+      config: validateConfig(f.config).config,
+      url: str(f, "url"),
+      version: num(f, "version"),
+      permissions: permissions as unknown as WorkerPermissions,
+      timeoutMs: num(f, "timeoutMs"),
+    };
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * What a broker hands its worker hosts, from the function registry: the table of
+ * functions they serve (with each one's Web Worker permissions) and the `--allow-*`
+ * flags they run with (what a host needs itself, what its store needs, and the
+ * union of what the functions declare).
+ *
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ServedFunction } from "../messages/host.ts";
+import type { StoreSpec } from "../messages/store.ts";
+import type { FunctionEntry, FunctionRegistry } from "./function_registry.ts";
+import { hostBaseRead } from "./host_process.ts";
+import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
+
+/** A job's time limit when neither the request nor the function's config sets one. */
+export const DEFAULT_TIMEOUT_MS = 300_000;
+
+/** What the hosts run: every function that loaded. */
+export function servedFunctions(
+  registry: FunctionRegistry,
+  functionsDir: string,
+): ServedFunction[] {
+  return registry.list().filter((entry) => !entry.error).map((entry) =>
+    servedFunction(registry, entry, functionsDir)
+  );
+}
+
+/** What a host needs to run jobs of `entry`. */
+function servedFunction(
+  registry: FunctionRegistry,
+  entry: FunctionEntry,
+  functionsDir: string,
+): ServedFunction {
+  return {
+    name: entry.name,
+    config: entry.config,
+    url: entry.url,
+    version: entry.version,
+    permissions: workerPermissions(entry.config, registry.moduleRead(entry.name), functionsDir),
+    timeoutMs: entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** Where a broker's hosts work. */
+export interface HostPlace {
+  functionsDir: string;
+  /** The folder of the hosts' black boxes. */
+  boxes: string;
+  store?: StoreSpec;
+}
+
+/**
+ * The flags of every host: it writes its black box, reads PIPELININ_LIBZMQ, does what
+ * its store needs, and what the functions that loaded declare (a union: a Web Worker
+ * can only narrow its host's permissions).
+ */
+export function hostFlags(registry: FunctionRegistry, place: HostPlace): string[] {
+  const loaded = registry.list().filter((entry) => !entry.error);
+  const store = place.store?.permissions ?? {};
+  return hostPermissionFlags(
+    loaded.map((entry) => entry.config),
+    {
+      read: [...hostBaseRead(place.functionsDir), ...storeRead(place.store), ...(store.read ?? [])],
+      write: [place.boxes, ...(store.write ?? [])],
+      env: ["PIPELININ_LIBZMQ", ...(store.env ?? [])],
+      net: store.net ?? [],
+    },
+    place.functionsDir,
+  );
+}
+
+/** The folder of a store module, which its host imports (with the module's own helpers). */
+function storeRead(store: StoreSpec | undefined): string[] {
+  if (!store) return [];
+  const path = store.module.startsWith("file:") ? fileURLToPath(store.module) : store.module;
+  return [dirname(resolve(path))];
+}
