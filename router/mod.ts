@@ -13,12 +13,12 @@
  */
 import { getLogger } from "../core/log.ts";
 import type { Hono } from "hono";
-import { createApp, serve } from "./http.ts";
-import { Metrics } from "./metrics.ts";
-import { PipelineService } from "./pipelines.ts";
-import { Registry } from "./registry.ts";
-import { ZmqServer } from "./server.ts";
-import { type Durability, PipelineStore } from "./store.ts";
+import { createApp, serve } from "./http/app.ts";
+import { Metrics } from "./http/metrics.ts";
+import { PipelineService } from "./hub/pipelines/service.ts";
+import { Registry } from "./hub/registry.ts";
+import { ZmqServer } from "./zmq_front/front.ts";
+import { type Durability, PipelineStore } from "./hub/store.ts";
 
 /** Router settings; every field has a default. */
 export interface RouterConfig {

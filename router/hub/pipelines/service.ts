@@ -8,10 +8,10 @@
  *
  * @module
  */
-import { type Dag, isChain, mergeDocument, planAfter, validatePipeline } from "../core/dag.ts";
-import { uuidv7 } from "../core/ids.ts";
-import type { PipelineLimits } from "../core/dag.ts";
-import type { Logger } from "../core/log.ts";
+import { type Dag, isChain, mergeDocument, planAfter, validatePipeline } from "../../../core/dag.ts";
+import { uuidv7 } from "../../../core/ids.ts";
+import type { PipelineLimits } from "../../../core/dag.ts";
+import type { Logger } from "../../../core/log.ts";
 import type {
   HostLostEvent,
   JobDoneEvent,
@@ -23,12 +23,12 @@ import type {
   PeerEvent,
   PipelineFinishEvent,
   PipelineRecord,
-} from "../core/protocol.ts";
-import { MAX_PLAN_DEPTH } from "../core/protocol.ts";
-import type { ErrorData, JsonObject, PipelineSpec } from "../core/types.ts";
-import type { BrokerEntry, PipelinerEntry, Registry } from "./registry.ts";
-import { type Attempt, executionKey, type RunningAttempt, Scheduler } from "./scheduler.ts";
-import type { PipelineStore } from "./store.ts";
+} from "../../../core/protocol.ts";
+import { MAX_PLAN_DEPTH } from "../../../core/protocol.ts";
+import type { ErrorData, JsonObject, PipelineSpec } from "../../../core/types.ts";
+import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
+import { type Attempt, executionKey, type RunningAttempt, Scheduler } from "../scheduler.ts";
+import type { PipelineStore } from "../store.ts";
 
 /** Where the service's messages go (sent after the store commits). */
 export interface Outbox {

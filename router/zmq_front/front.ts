@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Logger } from "../core/log.ts";
+import type { Logger } from "../../core/log.ts";
 import {
   type ClusterConfig,
   encodeBatches,
@@ -25,14 +25,14 @@ import {
   type RouterEvent,
   splitBatch,
   type WaitRequest,
-} from "../core/protocol.ts";
-import { PipelineValidationError, toErrorData } from "../core/errors.ts";
-import { Context, type Socket, SocketClosedError } from "../core/zmq/mod.ts";
-import { PipelineService } from "./pipelines.ts";
-import type { Registry } from "./registry.ts";
-import type { PipelineStore } from "./store.ts";
-import { ChangeFeed } from "./change_feed.ts";
-import { Deadlines } from "../core/deadlines.ts";
+} from "../../core/protocol.ts";
+import { PipelineValidationError, toErrorData } from "../../core/errors.ts";
+import { Context, type Socket, SocketClosedError } from "../../core/zmq/mod.ts";
+import { PipelineService } from "../hub/pipelines/service.ts";
+import type { Registry } from "../hub/registry.ts";
+import type { PipelineStore } from "../hub/store.ts";
+import { ChangeFeed } from "../hub/change_feed.ts";
+import { Deadlines } from "../../core/deadlines.ts";
 
 const decoder = new TextDecoder();
 

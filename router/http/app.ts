@@ -10,17 +10,17 @@ import { Hono } from "hono";
 import type { Context as HonoContext } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
-import { PipelineValidationError, toErrorData } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import type { PipelineRecord } from "../core/protocol.ts";
-import type { PipelineStatus } from "../core/types.ts";
+import { PipelineValidationError, toErrorData } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
+import type { PipelineRecord } from "../../core/protocol.ts";
+import type { PipelineStatus } from "../../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
-import { type PipelineService, ServiceError } from "./pipelines.ts";
-import type { Registry } from "./registry.ts";
-import type { ZmqServer } from "./server.ts";
-import type { PipelineStore } from "./store.ts";
+import { type PipelineService, ServiceError } from "../hub/pipelines/service.ts";
+import type { Registry } from "../hub/registry.ts";
+import type { ZmqServer } from "../zmq_front/front.ts";
+import type { PipelineStore } from "../hub/store.ts";
 
 /** What the HTTP front needs. */
 export interface HttpDeps {
