@@ -10,24 +10,20 @@ import { Hono } from "hono";
 import type { Context as HonoContext } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
-import { PipelineValidationError, toErrorData } from "../../core/errors.ts";
+import { ErrorName, PipelineValidationError, toErrorData } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import type { PipelineRecord } from "../../core/protocol.ts";
 import type { PipelineStatus } from "../../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
-import { type PipelineService, ServiceError } from "../hub/pipelines/service.ts";
-import type { Registry } from "../hub/registry.ts";
-import type { ZmqServer } from "../zmq_front/front.ts";
-import type { PipelineStore } from "../hub/store.ts";
+import type { RouterHub } from "../hub/hub.ts";
+import { ServiceError } from "../hub/pipelines/service.ts";
 
 /** What the HTTP front needs. */
 export interface HttpDeps {
-  service: PipelineService;
-  registry: Registry;
-  store: PipelineStore;
-  server: ZmqServer;
+  /** Every request goes to the hub; writes run as hub batches. */
+  hub: RouterHub;
   metrics: Metrics;
   log: Logger;
   /** When set, every route but `/health` wants `Authorization: Bearer <token>`. */
@@ -40,10 +36,10 @@ const STATUSES = new Set(["queued", "running", "succeeded", "failed", "cancelled
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
 const STATUS_OF: Record<string, 400 | 404 | 409 | 429> = {
-  PipelineValidationError: 400,
-  PipelineNotFoundError: 404,
-  PipelineEndedError: 409,
-  TooManyPipelinesError: 429,
+  [ErrorName.PipelineValidation]: 400,
+  [ErrorName.PipelineNotFound]: 404,
+  [ErrorName.PipelineEnded]: 409,
+  [ErrorName.TooManyPipelines]: 429,
 };
 
 function timingSafeEqual(a: string, b: string): boolean {
@@ -62,7 +58,8 @@ function summary(record: PipelineRecord) {
 /** Builds the app. */
 export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();
-  const { service, registry, store, server, metrics } = deps;
+  const { hub, metrics } = deps;
+  const { service, registry, store } = hub;
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
@@ -126,7 +123,7 @@ export function createApp(deps: HttpDeps): Hono {
       throw new PipelineValidationError([`Malformed JSON: ${(error as Error).message}`]);
     }
     const key = c.req.header("idempotency-key") || undefined;
-    const result = server.execute(() => service.submit(body, key));
+    const result = hub.execute(() => service.submit(body, key));
     c.header("Location", `/pipelines/${result.pipelineId}`);
     return c.json({ id: result.pipelineId, status: result.status }, 201);
   });
@@ -156,7 +153,7 @@ export function createApp(deps: HttpDeps): Hono {
 
   app.delete("/pipelines/:id", (c) => {
     const id = c.req.param("id");
-    return c.json(server.execute(() => service.cancel(id)));
+    return c.json(hub.execute(() => service.cancel(id)));
   });
 
   app.get("/pipelines/:id/events", (c) => {
@@ -242,7 +239,7 @@ export function createApp(deps: HttpDeps): Hono {
       pipeliners: registry.pipeliners.size,
       slots,
       busySlots: busy,
-      protocolErrors: server.protocolErrors,
+      protocolErrors: hub.protocolErrors,
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
@@ -275,7 +272,7 @@ function follow(c: HonoContext, deps: HttpDeps, start: (send: Send) => OnChange 
     let unsubscribe = () => {};
     if (onChange === "end") done = true;
     else {
-      unsubscribe = deps.server.changes.subscribe((ids) => {
+      unsubscribe = deps.hub.changes.subscribe((ids) => {
         if (onChange(ids) === "end") done = true;
         wake?.();
       });

@@ -8,7 +8,14 @@
  *
  * @module
  */
-import { type Dag, isChain, mergeDocument, planAfter, validatePipeline } from "../../../core/dag.ts";
+import {
+  type Dag,
+  isChain,
+  mergeDocument,
+  planAfter,
+  validatePipeline,
+} from "../../../core/dag.ts";
+import { ErrorName } from "../../../core/errors.ts";
 import { uuidv7 } from "../../../core/ids.ts";
 import type { PipelineLimits } from "../../../core/dag.ts";
 import type { Logger } from "../../../core/log.ts";
@@ -64,12 +71,15 @@ const LOST_PER_CRASH = 5;
 /** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
 export class ServiceError extends Error {
   constructor(
-    name: "PipelineNotFoundError" | "PipelineEndedError" | "TooManyPipelinesError",
+    name:
+      | typeof ErrorName.PipelineNotFound
+      | typeof ErrorName.PipelineEnded
+      | typeof ErrorName.TooManyPipelines,
     message: string,
   ) {
     super(message);
     this.name = name;
-    this.retryable = name === "TooManyPipelinesError";
+    this.retryable = name === ErrorName.TooManyPipelines;
   }
 
   /** Whether the same request may succeed later. */
