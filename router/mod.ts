@@ -14,7 +14,8 @@
 import type { Hono } from "hono";
 import { Lifecycle, type LifecycleState } from "../core/lifecycle.ts";
 import { getLogger } from "../core/log.ts";
-import { createApp, serve } from "./http/app.ts";
+import { createApp } from "./http/app.ts";
+import { serve } from "./http/serve.ts";
 import { Metrics } from "./http/metrics.ts";
 import { RouterHub } from "./hub/hub.ts";
 import type { PipelineService } from "./hub/pipelines/service.ts";

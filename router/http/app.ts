@@ -1,15 +1,13 @@
 /**
  * The Router's HTTP front (Hono): submit, list, inspect, follow (SSE) and cancel
  * pipelines; functions, brokers, health, Prometheus metrics, OpenAPI, and the live
- * dashboard at `/`. `createApp` builds the app (tests call `app.request()`); `serve`
- * binds it.
+ * dashboard at `/`. `createApp` builds the app (tests call `app.request()`);
+ * `serve.ts` binds it.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { Context as HonoContext } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { streamSSE } from "hono/streaming";
 import { ErrorName, PipelineValidationError, toErrorData } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import type { PipelineRecord } from "../../core/protocol.ts";
@@ -17,6 +15,7 @@ import type { PipelineStatus } from "../../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
+import { follow } from "./sse.ts";
 import type { RouterHub } from "../hub/hub.ts";
 import { ServiceError } from "../hub/pipelines/service.ts";
 
@@ -159,7 +158,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.get("/pipelines/:id/events", (c) => {
     const id = c.req.param("id");
     const first = service.get(id); // 404 before the stream starts.
-    return follow(c, deps, (send) => {
+    return follow(c, hub.changes, (send) => {
       send("snapshot", first);
       if (ENDED.has(first.status)) return "end";
       return (ids) => {
@@ -172,7 +171,7 @@ export function createApp(deps: HttpDeps): Hono {
   });
 
   app.get("/events", (c) =>
-    follow(c, deps, (send) => (ids) => {
+    follow(c, hub.changes, (send) => (ids) => {
       for (const id of ids) {
         try {
           send("pipeline", summary(service.get(id)));
@@ -249,67 +248,4 @@ export function createApp(deps: HttpDeps): Hono {
 
 function tooLarge(max: number): HTTPException {
   return new HTTPException(413, { message: `The body is larger than ${max} bytes` });
-}
-
-type Send = (event: string, data: unknown) => void;
-type OnChange = (ids: ReadonlySet<string>) => "end" | void;
-
-/**
- * Streams Server-Sent Events: `start` sends the first events and returns what to do
- * on each committed change ("end" closes the stream). A comment every 15 s keeps
- * proxies from closing an idle stream.
- */
-function follow(c: HonoContext, deps: HttpDeps, start: (send: Send) => OnChange | "end") {
-  return streamSSE(c, async (stream) => {
-    const queue: Array<{ event: string; data: string }> = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    const send: Send = (event, data) => {
-      queue.push({ event, data: JSON.stringify(data) });
-      wake?.();
-    };
-    const onChange = start(send);
-    let unsubscribe = () => {};
-    if (onChange === "end") done = true;
-    else {
-      unsubscribe = deps.hub.changes.subscribe((ids) => {
-        if (onChange(ids) === "end") done = true;
-        wake?.();
-      });
-    }
-    stream.onAbort(() => {
-      done = true;
-      wake?.();
-    });
-    try {
-      while (true) {
-        while (queue.length > 0) await stream.writeSSE(queue.shift()!);
-        if (done || stream.aborted) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 15_000);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-        if (queue.length === 0 && !done) await stream.write(": keep-alive\n\n");
-      }
-    } finally {
-      unsubscribe();
-    }
-  });
-}
-
-/** Binds the app on `host:port`; returns the server (shut it down to stop). */
-export function serve(app: Hono, address: string, log: Logger): Deno.HttpServer<Deno.NetAddr> {
-  const match = /^(.*):(\d+)$/.exec(address);
-  if (!match) throw new RangeError(`HTTP address "${address}" is not host:port`);
-  const hostname = match[1]!.replace(/^\[|\]$/g, "");
-  return Deno.serve({
-    hostname,
-    port: Number(match[2]),
-    onListen: ({ hostname, port }) =>
-      log.info("HTTP on http://{hostname}:{port}/", { hostname, port }),
-  }, app.fetch);
 }
