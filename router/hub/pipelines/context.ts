@@ -7,7 +7,6 @@
  * @module
  */
 import type { PipelineLimits } from "../../../core/dag.ts";
-import { mergeDocument } from "../../../core/dag.ts";
 import type { Logger } from "../../../core/log.ts";
 import type { JobRecord, PeerEvent, PipelineRecord } from "../../../core/protocol.ts";
 import type { ErrorData, JsonObject } from "../../../core/types.ts";
@@ -118,11 +117,6 @@ export function end(
     ctx.registry.pipeliners.get(active.pipeliner)?.pipelines.delete(record.id);
   }
   ctx.outbox.pipelineEnded({ ...record, jobs: [...active.jobs.values()] });
-}
-
-/** The data a pipeline starts from, as a fresh document. */
-export function startingDocument(active: Active): JsonObject {
-  return mergeDocument({}, active.record.spec.data ?? {});
 }
 
 /** Hands a pipeline to a pipeliner (`to`, or the least busy); one that is direct has none. */

@@ -33,7 +33,7 @@ import {
   type ServiceOptions,
   skipPending,
 } from "./context.ts";
-import { resumeDirect, runDirect } from "./direct.ts";
+import { directOf, oneJobDag, startDirect } from "./direct.ts";
 import { dispatch, jobDone, jobRequest } from "./jobs.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
 
@@ -100,10 +100,18 @@ export class PipelineService {
         // Attempts in flight at the crash are run again (at-least-once).
         if (job.status === "running") job.status = "pending";
       }
-      const active: Active = { record, jobs, ...(jobs.size === 1 ? { direct: {} } : {}) };
+      // A one-job pipeline is driven again by the Router; a chain, by a pipeliner replaying it.
+      const [only] = record.jobs;
+      const active: Active = {
+        record,
+        jobs,
+        ...(only && jobs.size === 1
+          ? { direct: directOf(oneJobDag(only), record.spec.data ?? {}) }
+          : {}),
+      };
       ctx.active.set(record.id, active);
       this.#watchDeadline(active);
-      if (active.direct) resumeDirect(ctx, active);
+      if (active.direct) startDirect(ctx, active);
     }
     return ctx.active.size;
   }
@@ -152,10 +160,10 @@ export class PipelineService {
     const active: Active = {
       record,
       jobs: new Map(record.jobs.map((j) => [j.jobId, j])),
-      ...(isChain(dag) ? { direct: dag.jobs.length > 1 ? { chain: dag } : {} } : {}),
+      ...(isChain(dag) ? { direct: directOf(dag, valid.data ?? {}) } : {}),
     };
     ctx.active.set(record.id, active);
-    if (active.direct) runDirect(ctx, active);
+    if (active.direct) startDirect(ctx, active);
     else assign(ctx, active);
     this.#watchDeadline(active);
     return { pipelineId: record.id, status: record.status };
