@@ -36,26 +36,10 @@ import {
 import { directOf, oneJobDag, startDirect } from "./direct.ts";
 import { dispatch, jobDone, jobRequest } from "./jobs.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
+import { ServiceError } from "./service_error.ts";
 
 export type { Outbox, ServiceOptions } from "./context.ts";
-
-/** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
-export class ServiceError extends Error {
-  constructor(
-    name:
-      | typeof ErrorName.PipelineNotFound
-      | typeof ErrorName.PipelineEnded
-      | typeof ErrorName.TooManyPipelines,
-    message: string,
-  ) {
-    super(message);
-    this.name = name;
-    this.retryable = name === ErrorName.TooManyPipelines;
-  }
-
-  /** Whether the same request may succeed later. */
-  readonly retryable: boolean;
-}
+export { ServiceError } from "./service_error.ts";
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
