@@ -111,8 +111,8 @@ function execute(
       if (recorded) return directResult(ctx, active, job, recorded);
       if (job.status !== "pending") return;
       // A plan that only ends the pipeline is not sent with the job: the step of its
-      // success ends the pipeline in the same batch.
-      const plan = planAfter(direct.dag, job.jobId);
+      // success ends the pipeline in the same batch. A lone job has no other plan.
+      const plan = direct.dag.jobs.length > 1 ? planAfter(direct.dag, job.jobId) : undefined;
       const sent = plan?.run ? plan : undefined;
       if (sent) remember(direct, sent);
       return enqueue(ctx, active, job, command.input, sent);
