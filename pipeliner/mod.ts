@@ -25,6 +25,7 @@ import {
   step,
   validatePipeline,
 } from "../core/dag/mod.ts";
+import { Lifecycle, type LifecycleState } from "../core/lifecycle.ts";
 import { getLogger } from "../core/log.ts";
 import type { JobPlan, PeerEvent } from "../core/protocol/mod.ts";
 import { RouterLink } from "../core/router_link.ts";
@@ -45,6 +46,8 @@ export interface PipelinerHandle {
   readonly id: string;
   /** Pipelines it is driving now. */
   readonly active: number;
+  /** Where it is in its life. */
+  readonly state: LifecycleState;
   /** Says goodbye to the Router and stops. */
   stop(): Promise<void>;
 }
@@ -61,6 +64,7 @@ interface Driven {
 /** Starts a pipeliner and joins the Router (retrying until it answers). */
 export async function start(config: PipelinerConfig = {}): Promise<PipelinerHandle> {
   const log = getLogger("pipeliner");
+  const lifecycle = new Lifecycle();
   const id = config.id ??
     `pipeliner-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const pipelines = new Map<string, Driven>();
@@ -173,7 +177,7 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
 
   const send = (event: Parameters<RouterLink["send"]>[0]) =>
     link.send(event).catch((error) => {
-      if (!session.stopped) {
+      if (lifecycle.state === "starting" || lifecycle.running) {
         log.warn("Send to the Router failed: {error}", { error: toErrorData(error).message });
       }
     });
@@ -190,16 +194,26 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
   });
 
   await session.join();
+  lifecycle.started();
+  let stopping: Promise<void> | undefined;
   return {
     id,
     get active() {
       return pipelines.size;
     },
-    async stop() {
-      if (session.stopped) return;
-      await session.stop();
-      await link.close();
-      log.info("Pipeliner stopped");
+    get state() {
+      return lifecycle.state;
+    },
+    stop() {
+      if (lifecycle.stopping()) {
+        stopping = (async () => {
+          await session.stop();
+          await link.close();
+          lifecycle.stopped();
+          log.info("Pipeliner stopped");
+        })();
+      }
+      return stopping ?? Promise.resolve();
     },
   };
 }

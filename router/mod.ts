@@ -11,14 +11,17 @@
  *
  * @module
  */
-import { getLogger } from "../core/log.ts";
 import type { Hono } from "hono";
-import { createApp, serve } from "./http.ts";
-import { Metrics } from "./metrics.ts";
-import { PipelineService } from "./pipelines.ts";
-import { Registry } from "./registry.ts";
-import { ZmqServer } from "./server.ts";
-import { type Durability, PipelineStore } from "./store.ts";
+import { Lifecycle, type LifecycleState } from "../core/lifecycle.ts";
+import { getLogger } from "../core/log.ts";
+import { createApp } from "./http/app.ts";
+import { serve } from "./http/serve.ts";
+import { Metrics } from "./http/metrics.ts";
+import { RouterHub } from "./hub/hub.ts";
+import type { PipelineService } from "./hub/pipelines/service.ts";
+import { Registry } from "./hub/registry.ts";
+import { type Durability, PipelineStore } from "./hub/store.ts";
+import { ZmqFront } from "./zmq_front/front.ts";
 
 /** Router settings; every field has a default. */
 export interface RouterConfig {
@@ -66,6 +69,8 @@ export interface RouterHandle {
   readonly http?: string;
   /** The HTTP app (call `app.request()` in tests without a socket). */
   readonly app: Hono;
+  /** Where the Router is in its life. */
+  readonly state: LifecycleState;
   /** Stops serving and closes the store. */
   stop(): Promise<void>;
 }
@@ -77,95 +82,95 @@ export interface RouterHandle {
  */
 export function start(config: RouterConfig = {}): RouterHandle {
   const log = getLogger("router");
+  const lifecycle = new Lifecycle();
   const store = PipelineStore.open(config.dataDir ?? ".pipelinin", {
     durability: config.durability,
   });
-  const registry = new Registry();
-  let server: ZmqServer;
+  let front: ZmqFront;
   try {
-    server = new ZmqServer({
+    front = new ZmqFront({
       api: config.api ?? "tcp://127.0.0.1:5555",
       broadcast: config.broadcast ?? "tcp://127.0.0.1:5556",
-      store,
-      registry,
       log,
-      heartbeatMs: config.heartbeatMs ?? 1000,
-      peerTimeoutMs: config.peerTimeoutMs ?? 3000,
-      service: (outbox) =>
-        new PipelineService({
-          store,
-          registry,
-          outbox,
-          log,
-          options: {
-            retryBaseMs: config.retryBaseMs ?? 200,
-            retryMaxMs: config.retryMaxMs ?? 30_000,
-            maxActive: config.maxActive,
-            maxCrashes: config.maxCrashes,
-          },
-          later: (ms, task) => outbox.later(ms, task),
-        }),
     });
   } catch (error) {
     store.close();
     throw error;
   }
+  const hub = new RouterHub({
+    store,
+    registry: new Registry(),
+    log,
+    link: front,
+    heartbeatMs: config.heartbeatMs ?? 1000,
+    peerTimeoutMs: config.peerTimeoutMs ?? 3000,
+    broadcast: front.broadcastEndpoint,
+    options: {
+      retryBaseMs: config.retryBaseMs ?? 200,
+      retryMaxMs: config.retryMaxMs ?? 30_000,
+      maxActive: config.maxActive,
+      maxCrashes: config.maxCrashes,
+    },
+  });
   const metrics = new Metrics();
-  server.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
-  const resumed = server.service.recover();
-  server.start();
+  hub.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
+  const resumed = hub.service.recover();
+  hub.start();
+  front.start(hub);
   if (config.retentionMs !== undefined) {
     const retention = config.retentionMs;
     const prune = () => {
-      const pruned = server.service.prune(retention);
+      const pruned = hub.service.prune(retention);
       if (pruned > 0) log.info("Pruned {pruned} ended pipelines", { pruned });
-      server.later(60_000, prune);
+      hub.later(60_000, prune);
     };
-    server.batch(prune);
+    hub.batch(prune);
   }
-  let http: Deno.HttpServer<Deno.NetAddr> | undefined;
   const app = createApp({
-    service: server.service,
-    registry,
-    store,
-    server,
+    hub,
     metrics,
     log: getLogger("router", "http"),
     token: config.token,
     maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
   });
+  let http: Deno.HttpServer<Deno.NetAddr> | undefined;
   if (config.http !== "off") {
     try {
       http = serve(app, config.http ?? "127.0.0.1:8080", log);
     } catch (error) {
-      void server.stop().then(() => store.close());
+      hub.stop();
+      void front.stop().then(() => store.close());
       throw error;
     }
   }
   log.info(
     "Router listening: requests on {api}, broadcast on {broadcast}; resumed {resumed} pipelines",
-    {
-      api: server.apiEndpoint,
-      broadcast: server.broadcastEndpoint,
-      resumed,
-    },
+    { api: front.apiEndpoint, broadcast: front.broadcastEndpoint, resumed },
   );
+  lifecycle.started();
   let stopping: Promise<void> | undefined;
   return {
-    api: server.apiEndpoint,
-    broadcast: server.broadcastEndpoint,
-    service: server.service,
-    registry,
+    api: front.apiEndpoint,
+    broadcast: front.broadcastEndpoint,
+    service: hub.service,
+    registry: hub.registry,
     http: http ? `${http.addr.hostname}:${http.addr.port}` : undefined,
     app,
+    get state() {
+      return lifecycle.state;
+    },
     stop() {
-      stopping ??= (async () => {
-        await http?.shutdown();
-        await server.stop();
-        store.close();
-        log.info("Router stopped");
-      })();
-      return stopping;
+      if (lifecycle.stopping()) {
+        stopping = (async () => {
+          await http?.shutdown();
+          hub.stop();
+          await front.stop();
+          store.close();
+          lifecycle.stopped();
+          log.info("Router stopped");
+        })();
+      }
+      return stopping ?? Promise.resolve();
     },
   };
 }

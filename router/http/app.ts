@@ -1,33 +1,28 @@
 /**
  * The Router's HTTP front (Hono): submit, list, inspect, follow (SSE) and cancel
  * pipelines; functions, brokers, health, Prometheus metrics, OpenAPI, and the live
- * dashboard at `/`. `createApp` builds the app (tests call `app.request()`); `serve`
- * binds it.
+ * dashboard at `/`. `createApp` builds the app (tests call `app.request()`);
+ * `serve.ts` binds it.
  *
  * @module
  */
 import { Hono } from "hono";
-import type { Context as HonoContext } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { streamSSE } from "hono/streaming";
-import { PipelineValidationError, toErrorData } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import type { PipelineRecord } from "../core/protocol/mod.ts";
-import type { PipelineStatus } from "../core/types.ts";
+import { ErrorName, PipelineValidationError, toErrorData } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
+import type { PipelineRecord } from "../../core/protocol/mod.ts";
+import type { PipelineStatus } from "../../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
-import { type PipelineService, ServiceError } from "./pipelines.ts";
-import type { Registry } from "./registry.ts";
-import type { ZmqServer } from "./server.ts";
-import type { PipelineStore } from "./store.ts";
+import { follow } from "./sse.ts";
+import type { RouterHub } from "../hub/hub.ts";
+import { ServiceError } from "../hub/pipelines/service.ts";
 
 /** What the HTTP front needs. */
 export interface HttpDeps {
-  service: PipelineService;
-  registry: Registry;
-  store: PipelineStore;
-  server: ZmqServer;
+  /** Every request goes to the hub; writes run as hub batches. */
+  hub: RouterHub;
   metrics: Metrics;
   log: Logger;
   /** When set, every route but `/health` wants `Authorization: Bearer <token>`. */
@@ -40,10 +35,10 @@ const STATUSES = new Set(["queued", "running", "succeeded", "failed", "cancelled
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
 const STATUS_OF: Record<string, 400 | 404 | 409 | 429> = {
-  PipelineValidationError: 400,
-  PipelineNotFoundError: 404,
-  PipelineEndedError: 409,
-  TooManyPipelinesError: 429,
+  [ErrorName.PipelineValidation]: 400,
+  [ErrorName.PipelineNotFound]: 404,
+  [ErrorName.PipelineEnded]: 409,
+  [ErrorName.TooManyPipelines]: 429,
 };
 
 function timingSafeEqual(a: string, b: string): boolean {
@@ -62,7 +57,8 @@ function summary(record: PipelineRecord) {
 /** Builds the app. */
 export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();
-  const { service, registry, store, server, metrics } = deps;
+  const { hub, metrics } = deps;
+  const { service, registry, store } = hub;
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
@@ -126,7 +122,7 @@ export function createApp(deps: HttpDeps): Hono {
       throw new PipelineValidationError([`Malformed JSON: ${(error as Error).message}`]);
     }
     const key = c.req.header("idempotency-key") || undefined;
-    const result = server.execute(() => service.submit(body, key));
+    const result = hub.execute(() => service.submit(body, key));
     c.header("Location", `/pipelines/${result.pipelineId}`);
     return c.json({ id: result.pipelineId, status: result.status }, 201);
   });
@@ -156,13 +152,13 @@ export function createApp(deps: HttpDeps): Hono {
 
   app.delete("/pipelines/:id", (c) => {
     const id = c.req.param("id");
-    return c.json(server.execute(() => service.cancel(id)));
+    return c.json(hub.execute(() => service.cancel(id)));
   });
 
   app.get("/pipelines/:id/events", (c) => {
     const id = c.req.param("id");
     const first = service.get(id); // 404 before the stream starts.
-    return follow(c, deps, (send) => {
+    return follow(c, hub.changes, (send) => {
       send("snapshot", first);
       if (ENDED.has(first.status)) return "end";
       return (ids) => {
@@ -175,7 +171,7 @@ export function createApp(deps: HttpDeps): Hono {
   });
 
   app.get("/events", (c) =>
-    follow(c, deps, (send) => (ids) => {
+    follow(c, hub.changes, (send) => (ids) => {
       for (const id of ids) {
         try {
           send("pipeline", summary(service.get(id)));
@@ -242,7 +238,7 @@ export function createApp(deps: HttpDeps): Hono {
       pipeliners: registry.pipeliners.size,
       slots,
       busySlots: busy,
-      protocolErrors: server.protocolErrors,
+      protocolErrors: hub.protocolErrors,
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
@@ -252,67 +248,4 @@ export function createApp(deps: HttpDeps): Hono {
 
 function tooLarge(max: number): HTTPException {
   return new HTTPException(413, { message: `The body is larger than ${max} bytes` });
-}
-
-type Send = (event: string, data: unknown) => void;
-type OnChange = (ids: ReadonlySet<string>) => "end" | void;
-
-/**
- * Streams Server-Sent Events: `start` sends the first events and returns what to do
- * on each committed change ("end" closes the stream). A comment every 15 s keeps
- * proxies from closing an idle stream.
- */
-function follow(c: HonoContext, deps: HttpDeps, start: (send: Send) => OnChange | "end") {
-  return streamSSE(c, async (stream) => {
-    const queue: Array<{ event: string; data: string }> = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    const send: Send = (event, data) => {
-      queue.push({ event, data: JSON.stringify(data) });
-      wake?.();
-    };
-    const onChange = start(send);
-    let unsubscribe = () => {};
-    if (onChange === "end") done = true;
-    else {
-      unsubscribe = deps.server.changes.subscribe((ids) => {
-        if (onChange(ids) === "end") done = true;
-        wake?.();
-      });
-    }
-    stream.onAbort(() => {
-      done = true;
-      wake?.();
-    });
-    try {
-      while (true) {
-        while (queue.length > 0) await stream.writeSSE(queue.shift()!);
-        if (done || stream.aborted) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 15_000);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-        if (queue.length === 0 && !done) await stream.write(": keep-alive\n\n");
-      }
-    } finally {
-      unsubscribe();
-    }
-  });
-}
-
-/** Binds the app on `host:port`; returns the server (shut it down to stop). */
-export function serve(app: Hono, address: string, log: Logger): Deno.HttpServer<Deno.NetAddr> {
-  const match = /^(.*):(\d+)$/.exec(address);
-  if (!match) throw new RangeError(`HTTP address "${address}" is not host:port`);
-  const hostname = match[1]!.replace(/^\[|\]$/g, "");
-  return Deno.serve({
-    hostname,
-    port: Number(match[2]),
-    onListen: ({ hostname, port }) =>
-      log.info("HTTP on http://{hostname}:{port}/", { hostname, port }),
-  }, app.fetch);
 }

@@ -1,8 +1,8 @@
-import { assertEquals } from "../tests/_assert.ts";
-import type { PipelineRecord } from "../core/protocol/mod.ts";
+import { assertEquals } from "../../tests/_assert.ts";
+import type { PipelineRecord } from "../../core/protocol/mod.ts";
 import { DatabaseSync } from "node:sqlite";
 import { INLINE_JOBS, PipelineStore } from "./store.ts";
-import { writeOldStore } from "../tests/_helpers.ts";
+import { writeOldStore } from "../../tests/_helpers.ts";
 
 function record(id: string, status: PipelineRecord["status"], finishedAt?: number): PipelineRecord {
   return {

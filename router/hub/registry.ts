@@ -4,8 +4,8 @@
  *
  * @module
  */
-import type { BrokerLoad, FunctionInfo, FunctionView } from "../core/protocol/mod.ts";
-import type { FunctionConfig } from "../core/types.ts";
+import type { BrokerLoad, FunctionInfo, FunctionView } from "../../core/protocol/mod.ts";
+import type { FunctionConfig } from "../../core/types.ts";
 
 /** A connected broker. */
 export interface BrokerEntry {

@@ -11,8 +11,8 @@
  * @module
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import type { JobRecord, PipelineRecord } from "../core/protocol/mod.ts";
-import type { PipelineStatus } from "../core/types.ts";
+import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
+import type { PipelineStatus } from "../../core/types.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "process" | "power";

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { JobPlan } from "../core/protocol/mod.ts";
-import type { JsonObject } from "../core/types.ts";
+import type { JobPlan } from "../../core/protocol/mod.ts";
+import type { JsonObject } from "../../core/types.ts";
 import type { BrokerEntry, Registry } from "./registry.ts";
 
 /** One attempt of one job. */

@@ -1,0 +1,192 @@
+/**
+ * The Router's hub: the store, the pipeline service, the registry of peers, the
+ * timers and the waiters, behind one batch/commit boundary that every front uses.
+ * A batch runs a task (a front's requests, a timer), dispatches the jobs that became
+ * ready, commits the store once, and only then sends what was queued: nothing is
+ * acknowledged before its commit. Work for brokers and pipeliners goes out just
+ * before the commit, so it is under way while the commit writes: it acknowledges
+ * nothing to anyone outside, and should the Router die before the commit, what it
+ * was about is redone from the store (a job may then have run for a submit that was
+ * never answered: at-least-once).
+ *
+ * @module
+ */
+import { toErrorData } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
+import {
+  type ClusterConfig,
+  encodeBody,
+  encodeBroadcast,
+  type PeerEvent,
+  type PipelineRecord,
+  type Reply,
+} from "../../core/protocol/mod.ts";
+import { ChangeFeed } from "./change_feed.ts";
+import { Peers } from "./peers.ts";
+import { type Outbox, PipelineService, type ServiceOptions } from "./pipelines/service.ts";
+import type { Registry } from "./registry.ts";
+import type { PipelineStore } from "./store.ts";
+import { Waiters } from "./waiters.ts";
+
+/**
+ * A message for a peer, encoded when it was queued (a value changed later in the
+ * batch does not leak into it): to one peer, framed as the front that received from
+ * it wants (`viaReq`: a REQ peer's empty delimiter first), or a broadcast.
+ */
+export type Outgoing =
+  | { readonly address: Uint8Array; readonly viaReq: boolean; readonly body: Uint8Array }
+  | { readonly frames: Uint8Array[] };
+
+/** Where the hub's messages leave the Router: the ZeroMQ front implements it. */
+export interface PeerLink {
+  /** Sends the messages in order (a front may pack those to one peer together). */
+  send(messages: Outgoing[]): void;
+}
+
+/** What the hub needs. */
+export interface HubDeps {
+  store: PipelineStore;
+  registry: Registry;
+  log: Logger;
+  link: PeerLink;
+  /** How often peers report, and how often their liveness is checked, ms. */
+  heartbeatMs: number;
+  /** A peer silent this long is declared dead, ms. */
+  peerTimeoutMs: number;
+  /** The broadcast endpoint peers subscribe to (from the front that bound it). */
+  broadcast: string;
+  options: ServiceOptions;
+}
+
+/** The Router's state and its one batch/commit boundary. */
+export class RouterHub implements Outbox {
+  readonly store: PipelineStore;
+  readonly registry: Registry;
+  readonly service: PipelineService;
+  readonly peers: Peers;
+  readonly waiters: Waiters;
+  /** Committed pipeline changes, for live views. */
+  readonly changes = new ChangeFeed();
+  /** The configuration handed to peers. */
+  readonly clusterConfig: ClusterConfig;
+  /** Malformed messages the fronts saw, for metrics. */
+  protocolErrors = 0;
+  readonly #log: Logger;
+  readonly #link: PeerLink;
+  readonly #heartbeatMs: number;
+  /** Events to brokers and pipeliners, sent before the commit. */
+  readonly #work: Outgoing[] = [];
+  /** Replies and broadcasts, sent once the store has committed. */
+  readonly #acks: Outgoing[] = [];
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Set by `stop`: no batch runs after it (the store is about to close). */
+  #closed = false;
+
+  constructor(deps: HubDeps) {
+    this.store = deps.store;
+    this.registry = deps.registry;
+    this.#log = deps.log;
+    this.#link = deps.link;
+    this.#heartbeatMs = deps.heartbeatMs;
+    this.clusterConfig = { heartbeatMs: deps.heartbeatMs, broadcast: deps.broadcast };
+    this.service = new PipelineService({
+      store: deps.store,
+      registry: deps.registry,
+      outbox: this,
+      log: deps.log,
+      options: deps.options,
+      later: (ms, task) => this.later(ms, task),
+    });
+    this.waiters = new Waiters(this);
+    this.peers = new Peers(this, deps.log, deps.peerTimeoutMs);
+  }
+
+  /** Starts the liveness checks. */
+  start(): void {
+    const check = setInterval(
+      () => this.batch(() => this.peers.checkLiveness()),
+      this.#heartbeatMs,
+    );
+    this.#timers.add(check);
+  }
+
+  /** Runs `task` later as a batch of its own. */
+  later(ms: number, task: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.batch(task);
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  /** Runs `task`, dispatches ready jobs, commits, then sends what was queued. */
+  batch(task: () => void): void {
+    if (this.#closed) return;
+    try {
+      task();
+    } catch (error) {
+      this.#log.error("Task failed: {error}", { error: toErrorData(error).message });
+    }
+    this.#commit();
+  }
+
+  /**
+   * Runs a request as a batch of its own and returns its result once the store has
+   * committed; its error is rethrown after the commit.
+   */
+  execute<T>(task: () => T): T {
+    let result: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      result = { ok: true, value: task() };
+    } catch (error) {
+      result = { ok: false, error };
+    }
+    this.#commit();
+    if (!result.ok) throw result.error;
+    return result.value;
+  }
+
+  /** Queues an event to a broker or pipeliner (sent at the end of the batch, before its commit). */
+  toPeer(address: Uint8Array, event: PeerEvent): void {
+    this.#work.push({ address, viaReq: false, body: encodeBody(event) });
+  }
+
+  /** Queues a reply to a request (sent after the commit). */
+  reply(address: Uint8Array, viaReq: boolean, message: Reply): void {
+    this.#acks.push({ address, viaReq, body: encodeBody(message) });
+  }
+
+  /** Queues the end's broadcast and answers those waiting for it (sent after the commit). */
+  pipelineEnded(record: PipelineRecord): void {
+    this.#acks.push({
+      frames: encodeBroadcast({
+        type: "pipeline-ended",
+        pipelineId: record.id,
+        status: record.status,
+      }),
+    });
+    this.waiters.ended(record);
+  }
+
+  /** Stops the timers and the waiters; no batch runs after this. */
+  stop(): void {
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.waiters.clear();
+  }
+
+  #commit(): void {
+    try {
+      this.service.dispatch();
+      this.#link.send(this.#work.splice(0));
+      this.store.commit();
+    } catch (error) {
+      this.#log.fatal("Store commit failed: {error}", { error: toErrorData(error).message });
+      throw error;
+    }
+    // Answers first: live views (the dashboard's SSE) can wait for them, the callers not.
+    this.#link.send(this.#acks.splice(0));
+    this.changes.publish(this.store.takeTouched());
+  }
+}

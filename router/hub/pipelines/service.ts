@@ -1,0 +1,310 @@
+/**
+ * The life of pipelines on the Router: accept, hand to a pipeliner (or drive it
+ * itself when it is one job or a chain), read, cancel, fail at its deadline, finish,
+ * and resume after a restart. Jobs, plans and peer loss have files of their own; this
+ * class is the one face the hub and the fronts see. All state changes go through
+ * the store; messages go out through an outbox, which sends replies only after the
+ * store has committed.
+ *
+ * @module
+ */
+import { type Dag, isChain, mergeDocument, validatePipeline } from "../../../core/dag/mod.ts";
+import { errorData, ErrorName } from "../../../core/errors.ts";
+import { uuidv7 } from "../../../core/ids.ts";
+import type { Logger } from "../../../core/log.ts";
+import type {
+  HostLostEvent,
+  JobDoneEvent,
+  JobRequestEvent,
+  PipelineFinishEvent,
+  PipelineRecord,
+} from "../../../core/protocol/mod.ts";
+import type { PipelineSpec } from "../../../core/types.ts";
+import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
+import { executionKey, Scheduler } from "../scheduler.ts";
+import type { PipelineStore } from "../store.ts";
+import {
+  type Active,
+  assign,
+  end,
+  jobFailure,
+  type Outbox,
+  type Pipelines,
+  type ServiceOptions,
+  skipPending,
+} from "./context.ts";
+import { directOf, oneJobDag, startDirect } from "./direct.ts";
+import { dispatch, jobDone, jobRequest } from "./jobs.ts";
+import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
+import { ServiceError } from "./service_error.ts";
+
+export type { Outbox, ServiceOptions } from "./context.ts";
+export { ServiceError } from "./service_error.ts";
+
+const ENDED = new Set(["succeeded", "failed", "cancelled"]);
+
+/** Pipelines and jobs, as the Router drives them. */
+export class PipelineService {
+  readonly scheduler: Scheduler;
+  readonly #ctx: Pipelines;
+
+  constructor(deps: {
+    store: PipelineStore;
+    registry: Registry;
+    outbox: Outbox;
+    log: Logger;
+    options: ServiceOptions;
+    later: (ms: number, task: () => void) => void;
+  }) {
+    this.scheduler = new Scheduler(deps.registry);
+    this.#ctx = {
+      ...deps,
+      scheduler: this.scheduler,
+      active: new Map(),
+      backingOff: new Set(),
+    };
+  }
+
+  /** Called with each finished attempt's function, status and duration (for metrics). */
+  set onJobFinished(listener: (fn: string, status: string, durationMs: number) => void) {
+    this.#ctx.onJobFinished = listener;
+  }
+
+  /** Pipelines not yet ended. */
+  get activeCount(): number {
+    return this.#ctx.active.size;
+  }
+
+  /** Loads pipelines that had not ended when the Router stopped. */
+  recover(): number {
+    const ctx = this.#ctx;
+    for (const record of ctx.store.active()) {
+      const jobs = new Map(record.jobs.map((job) => [job.jobId, job]));
+      for (const job of jobs.values()) {
+        // Attempts in flight at the crash are run again (at-least-once).
+        if (job.status === "running") job.status = "pending";
+      }
+      // A one-job pipeline is driven again by the Router; a chain, by a pipeliner replaying it.
+      const [only] = record.jobs;
+      const active: Active = {
+        record,
+        jobs,
+        ...(only && jobs.size === 1
+          ? { direct: directOf(oneJobDag(only), record.spec.data ?? {}) }
+          : {}),
+      };
+      ctx.active.set(record.id, active);
+      this.#watchDeadline(active);
+      if (active.direct) startDirect(ctx, active);
+    }
+    return ctx.active.size;
+  }
+
+  /**
+   * Validates, stores and queues a pipeline.
+   *
+   * @throws {PipelineValidationError} listing every problem.
+   * @throws {ServiceError} `TooManyPipelinesError` when too many have not ended.
+   */
+  submit(spec: unknown, idempotencyKey?: string): { pipelineId: string; status: string } {
+    const ctx = this.#ctx;
+    // A repeated key answers with the first pipeline, whatever the limits and functions
+    // say now. It is looked up only when this submit would fail or its insert clashed:
+    // a first submit, the usual case, costs no lookup.
+    const maxActive = ctx.options.maxActive ?? 100_000;
+    let dag: Dag;
+    try {
+      if (ctx.active.size >= maxActive) {
+        throw new ServiceError(
+          ErrorName.TooManyPipelines,
+          `${ctx.active.size} pipelines are running or queued, the limit is ${maxActive}: retry later`,
+        );
+      }
+      dag = validatePipeline(spec, {
+        knownFunctions: ctx.registry.runnable(),
+        limits: ctx.options.limits,
+      });
+    } catch (error) {
+      const existing = idempotencyKey && this.#existing(idempotencyKey);
+      if (existing) return existing;
+      throw error;
+    }
+    const valid = spec as PipelineSpec;
+    const record: PipelineRecord = {
+      id: uuidv7(), // Time-ordered: cheap to index.
+      status: "queued",
+      spec: valid,
+      document: mergeDocument({}, valid.data ?? {}),
+      jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
+      createdAt: Date.now(),
+    };
+    if (!ctx.store.insertPipeline(record, idempotencyKey)) {
+      return this.#existing(idempotencyKey!)!;
+    }
+    const active: Active = {
+      record,
+      jobs: new Map(record.jobs.map((j) => [j.jobId, j])),
+      ...(isChain(dag) ? { direct: directOf(dag, valid.data ?? {}) } : {}),
+    };
+    ctx.active.set(record.id, active);
+    if (active.direct) startDirect(ctx, active);
+    else assign(ctx, active);
+    this.#watchDeadline(active);
+    return { pipelineId: record.id, status: record.status };
+  }
+
+  /** The pipeline submitted under `idempotencyKey`, if any, and its status. */
+  #existing(idempotencyKey: string): { pipelineId: string; status: string } | undefined {
+    const ctx = this.#ctx;
+    const existing = ctx.store.idForKey(idempotencyKey);
+    if (!existing) return undefined;
+    const status = ctx.active.get(existing)?.record.status ?? ctx.store.get(existing)?.status;
+    return { pipelineId: existing, status: status ?? "queued" };
+  }
+
+  /**
+   * A pipeline with its jobs.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError`.
+   */
+  get(pipelineId: string): PipelineRecord {
+    const active = this.#ctx.active.get(pipelineId);
+    if (active) return { ...active.record, jobs: [...active.jobs.values()] };
+    const stored = this.#ctx.store.get(pipelineId);
+    if (!stored) {
+      throw new ServiceError(ErrorName.PipelineNotFound, `Pipeline "${pipelineId}" not found`);
+    }
+    return stored;
+  }
+
+  /**
+   * Cancels a pipeline: running jobs are stopped, the rest marked cancelled.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError`, or `PipelineEndedError` when it already ended.
+   */
+  cancel(pipelineId: string): { pipelineId: string; status: string } {
+    const active = this.#ctx.active.get(pipelineId);
+    if (!active) {
+      const stored = this.#ctx.store.get(pipelineId);
+      if (!stored) {
+        throw new ServiceError(ErrorName.PipelineNotFound, `Pipeline "${pipelineId}" not found`);
+      }
+      throw new ServiceError(
+        ErrorName.PipelineEnded,
+        `Pipeline "${pipelineId}" already ended with status "${stored.status}"`,
+      );
+    }
+    this.#stop(active, "cancelled");
+    return { pipelineId, status: "cancelled" };
+  }
+
+  /**
+   * Ends an active pipeline early: waiting jobs are dropped, running ones stopped at
+   * their brokers, unfinished ones marked cancelled, its pipeliner told to let go.
+   */
+  #stop(active: Active, status: "cancelled" | "failed"): void {
+    const ctx = this.#ctx;
+    const pipelineId = active.record.id;
+    ctx.scheduler.dropPipeline(pipelineId);
+    for (const job of active.jobs.values()) {
+      if (job.status === "running") {
+        const running = ctx.scheduler.running.get(executionKey(pipelineId, job.jobId));
+        if (running) {
+          running.cancelled = true;
+          const broker = ctx.registry.brokers.get(running.broker);
+          if (broker) {
+            ctx.outbox.toPeer(broker.address, { type: "job-cancel", pipelineId, jobId: job.jobId });
+          }
+        }
+      }
+      if (job.status === "pending" || job.status === "running") {
+        job.status = "cancelled";
+        job.finishedAt = Date.now();
+        ctx.store.saveJob(active.record, job);
+      }
+    }
+    const pipeliner = active.pipeliner ? ctx.registry.pipeliners.get(active.pipeliner) : undefined;
+    if (pipeliner) ctx.outbox.toPeer(pipeliner.address, { type: "pipeline-cancel", pipelineId });
+    end(ctx, active, status, active.record.document);
+  }
+
+  /** Fails the pipeline if it is still running at its deadline. */
+  #watchDeadline(active: Active): void {
+    const deadlineMs = active.record.spec.deadlineMs;
+    if (deadlineMs === undefined) return;
+    const at = active.record.createdAt + deadlineMs;
+    // Holds the id only: a pipeline that ended is not kept in memory until its deadline.
+    const id = active.record.id;
+    this.#ctx.later(Math.max(0, at - Date.now()), () => {
+      const current = this.#ctx.active.get(id);
+      if (!current) return;
+      current.record.error = errorData(
+        ErrorName.PipelineDeadline,
+        `Pipeline "${id}" did not end within its deadline of ${deadlineMs} ms`,
+        false,
+      );
+      this.#stop(current, "failed");
+    });
+  }
+
+  /** A pipeliner reports the end of a pipeline. */
+  pipelineFinish(from: PipelinerEntry, event: PipelineFinishEvent): void {
+    const ctx = this.#ctx;
+    const active = ctx.active.get(event.pipelineId);
+    if (!active || active.pipeliner !== from.id) return;
+    const status = event.status === "succeeded" ? "succeeded" : "failed";
+    skipPending(ctx, active);
+    if (status === "failed") {
+      const failed = [...active.jobs.values()].find((job) => job.status === "failed");
+      active.record.error = failed?.error
+        ? jobFailure(failed.jobId, failed.error)
+        : errorData(ErrorName.PipelineFailed, "A job failed", false);
+    }
+    end(ctx, active, status, event.document);
+  }
+
+  /** A pipeliner joined: give it pipelines nobody drives. */
+  pipelinerJoined(entry: PipelinerEntry): void {
+    pipelinerJoined(this.#ctx, entry);
+  }
+
+  /** A pipeliner left or died: its pipelines go to others (or wait for one). */
+  pipelinerGone(entry: PipelinerEntry): void {
+    pipelinerGone(this.#ctx, entry);
+  }
+
+  /** A broker left or died: its running attempts go back to the queue. */
+  brokerGone(entry: BrokerEntry): void {
+    brokerGone(this.#ctx, entry);
+  }
+
+  /** A broker's worker host is gone; `crash` when it died running a job. */
+  hostLost(entry: BrokerEntry, crash?: Pick<HostLostEvent, "running" | "error">): void {
+    hostLost(this.#ctx, entry, crash);
+  }
+
+  /** A pipeliner asks for a job. */
+  jobRequest(from: PipelinerEntry, event: JobRequestEvent): void {
+    jobRequest(this.#ctx, from, event);
+  }
+
+  /** A broker finished an attempt. */
+  jobDone(from: BrokerEntry, event: JobDoneEvent): void {
+    jobDone(this.#ctx, from, event);
+  }
+
+  /** Sends ready attempts to brokers with free slots. */
+  dispatch(): void {
+    dispatch(this.#ctx);
+  }
+
+  /** Deletes ended pipelines older than `maxAgeMs`; returns how many. */
+  prune(maxAgeMs: number): number {
+    return this.#ctx.store.prune(Date.now() - maxAgeMs);
+  }
+
+  /** Whether a status is final. */
+  static ended(status: string): boolean {
+    return ENDED.has(status);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The errors the pipeline service throws for a request it refuses; their `name`
+ * maps to a status code at the HTTP edge and travels as is in a ZeroMQ reply.
+ *
+ * @module
+ */
+import { ErrorName } from "../../../core/errors.ts";
+
+/** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
+export class ServiceError extends Error {
+  constructor(
+    name:
+      | typeof ErrorName.PipelineNotFound
+      | typeof ErrorName.PipelineEnded
+      | typeof ErrorName.TooManyPipelines,
+    message: string,
+  ) {
+    super(message);
+    this.name = name;
+    this.retryable = name === ErrorName.TooManyPipelines;
+  }
+
+  /** Whether the same request may succeed later. */
+  readonly retryable: boolean;
+}
