@@ -16,15 +16,3 @@ export function ancestors(dag: Dag, jobId: string): Set<string> {
   }
   return seen;
 }
-
-const cache = new WeakMap<Dag, Map<string, number>>();
-
-/** Each job's index in `dag.jobs`, computed once per DAG. */
-export function positions(dag: Dag): Map<string, number> {
-  let found = cache.get(dag);
-  if (!found) {
-    found = new Map(dag.jobs.map((job, i) => [job.id, i]));
-    cache.set(dag, found);
-  }
-  return found;
-}

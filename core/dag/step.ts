@@ -8,7 +8,7 @@
 import type { ErrorData, JobStatus, JsonObject } from "../types.ts";
 import { mergeDocument, putOwn } from "../document.ts";
 import type { Dag, DagJob } from "./validate.ts";
-import { ancestors, positions } from "./_graph.ts";
+import { ancestors } from "./_graph.ts";
 
 /** The state of one pipeline run; plain JSON, so it can be persisted. */
 export interface DagState {
@@ -50,9 +50,12 @@ export function initialState(dag: Dag, data: JsonObject): DagState {
  */
 export function inputOf(dag: Dag, state: DagState, jobId: string): JsonObject {
   const mine = ancestors(dag, jobId);
-  const position = positions(dag);
   const document = mergeDocument({}, state.data);
-  for (const id of [...mine].sort((a, b) => position.get(a)! - position.get(b)!)) {
+  // Most jobs have one ancestor or none (single jobs, chains' second jobs, fan-outs): no sort.
+  const ordered = mine.size < 2
+    ? mine
+    : [...mine].sort((a, b) => dag.byId.get(a)!.index - dag.byId.get(b)!.index);
+  for (const id of ordered) {
     if (Object.hasOwn(state.outputs, id)) mergeDocument(document, state.outputs[id]!);
   }
   return document;

@@ -39,6 +39,8 @@ export interface DagJob {
   readonly parents: readonly string[];
   /** Jobs that wait for it, in topological order. */
   readonly children: readonly string[];
+  /** Its place in {@linkcode Dag.jobs} (topological order), to sort jobs without a lookup table. */
+  readonly index: number;
 }
 
 /** A validated pipeline graph, jobs in a deterministic topological order. */
@@ -138,7 +140,7 @@ export function validatePipeline(
   }
   const jobs: DagJob[] = sorted.map((i) => {
     const id = graph.ids[i]!;
-    return { id, fn: fnOf.get(id) ?? id, parents: parents[i]!, children: children[i]! };
+    return { id, fn: fnOf.get(id) ?? id, parents: parents[i]!, children: children[i]!, index: i };
   });
   return { jobs, byId: new Map(jobs.map((job) => [job.id, job])) };
 }

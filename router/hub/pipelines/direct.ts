@@ -43,7 +43,7 @@ export function directOf(dag: Dag, data: JsonObject): Direct {
 
 /** The DAG of a one-job pipeline, from its stored job (after a restart: nothing to validate). */
 export function oneJobDag(job: Pick<JobRecord, "jobId" | "fn">): Dag {
-  const only = { id: job.jobId, fn: job.fn, parents: [], children: [] };
+  const only = { id: job.jobId, fn: job.fn, parents: [], children: [], index: 0 };
   return { jobs: [only], byId: new Map([[only.id, only]]) };
 }
 
