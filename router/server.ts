@@ -33,6 +33,7 @@ import type { Registry } from "./registry.ts";
 import type { PipelineStore } from "./store.ts";
 import { ChangeFeed } from "./change_feed.ts";
 import { Deadlines } from "../core/deadlines.ts";
+import { timerDelay } from "../core/timers.ts";
 
 const decoder = new TextDecoder();
 
@@ -115,10 +116,13 @@ export class ZmqServer {
 
   /** Runs `task` later as a batch of its own (store commit, then sends). */
   later(ms: number, task: () => void): void {
+    // A delay past 2^31-1 ms would fire at once (a pipeline's long deadline): wait in steps.
+    const step = timerDelay(ms);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      this.batch(task);
-    }, ms);
+      if (ms > step) this.later(ms - step, task);
+      else this.batch(task);
+    }, step);
     this.#timers.add(timer);
   }
 

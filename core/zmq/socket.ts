@@ -71,6 +71,11 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   /** Endpoints connected through an inproc alias: what was asked -> the alias. */
   #routes: Map<string, string> | undefined;
 
+  /** @internal A message whose frames add up to more is dropped as it is read (see `maxMessageSize`). */
+  maxMessageBytes = Infinity;
+  /** Messages dropped for being over `maxMessageSize`, for metrics. */
+  oversized = 0;
+
   /** @internal The `ZMQ_FD` descriptor the context's helper thread waits on. */
   readonly fd: number;
 
@@ -407,6 +412,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     const lib = this.#host.lib;
     const msg = this.#msg;
     const frames: Uint8Array[] = [];
+    let total = 0;
     while (true) {
       // One zmq_msg_t per socket, initialised once: zmq_msg_recv releases what it held.
       const size = lib.zmq_msg_recv(msg, this.#handle, DONTWAIT);
@@ -416,12 +422,21 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
         if (errno === EAGAIN && frames.length === 0) return undefined;
         throw this.#host.error("receive");
       }
-      const frame = new Uint8Array(size);
-      if (size > 0) {
-        Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
+      // libzmq caps each tcp frame only: many frames (or inproc) could still add up
+      // to any size, so the whole message is counted, and dropped once over.
+      total += size;
+      if (total <= this.maxMessageBytes) {
+        const frame = new Uint8Array(size);
+        if (size > 0) {
+          Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
+        }
+        frames.push(frame);
       }
-      frames.push(frame);
-      if (!lib.zmq_msg_more(msg)) return frames;
+      if (lib.zmq_msg_more(msg)) continue;
+      if (total <= this.maxMessageBytes) return frames;
+      this.oversized++;
+      frames.length = 0;
+      total = 0;
     }
   }
 
