@@ -53,22 +53,28 @@ export interface DataLimits {
 export function dataProblems(data: unknown, limits: DataLimits, encodedBytes?: number): string[] {
   if (!isPlainObject(data)) return ['Field "data" must be a JSON object'];
   let size: number | undefined;
-  if (encodedBytes === undefined || encodedBytes > limits.maxBytes) {
-    let text: string;
+  if (encodedBytes === undefined) {
+    // A JavaScript value: JSON.stringify is what finds cycles and bigints.
     try {
-      text = JSON.stringify(data);
+      size = utf8Length(JSON.stringify(data));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       return [`Field "data" cannot be written as JSON: ${reason}`];
     }
-    size = new TextEncoder().encode(text).length;
   }
+  /** A lower bound of the encoded size, summed in the walk: a string is at least its length. */
+  let least = 0;
   const problems: string[] = [];
   const stack: Visit[] = [{ value: data, depth: 1, parent: undefined, key: "" }];
   while (stack.length > 0 && problems.length < MAX_DATA_PROBLEMS) {
     const visit = stack.pop()!;
     const value = visit.value;
-    if (value === null || typeof value === "string" || typeof value === "boolean") continue;
+    if (typeof value === "string") {
+      least += value.length + 2; // Its quotes (commas are not counted: a lower bound).
+      continue;
+    }
+    least += typeof value === "object" && value !== null ? 2 : 1;
+    if (value === null || typeof value === "boolean") continue;
     if (typeof value === "number" && Number.isFinite(value)) continue;
     const isList = Array.isArray(value);
     if (isList || typeof value === "object") {
@@ -90,6 +96,7 @@ export function dataProblems(data: unknown, limits: DataLimits, encodedBytes?: n
           const entries = Object.entries(value as object);
           for (let i = entries.length - 1; i >= 0; i--) {
             const [key, v] = entries[i]!;
+            least += key.length + 3; // Its quotes and colon.
             stack.push({ value: v, depth, parent: visit, key });
           }
         }
@@ -101,10 +108,28 @@ export function dataProblems(data: unknown, limits: DataLimits, encodedBytes?: n
     );
   }
   if (problems.length > 0) return problems;
+  if (encodedBytes !== undefined && encodedBytes > limits.maxBytes) {
+    // A big message: refuse a big `data` by its bound, and only measure one that may fit.
+    if (least > limits.maxBytes) {
+      return [`Field "data" is at least ${least} bytes; the limit is ${limits.maxBytes}`];
+    }
+    size = utf8Length(JSON.stringify(data));
+  }
   if (size !== undefined && size > limits.maxBytes) {
     return [`Field "data" is ${size} bytes; the limit is ${limits.maxBytes}`];
   }
   return [];
+}
+
+/** Bytes of `text` as UTF-8, without encoding it. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // 2 bytes to U+07FF, 3 to U+FFFF; a surrogate pair (2 units) makes 4.
+    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
 }
 
 export function quote(text: string): string {

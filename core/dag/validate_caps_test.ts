@@ -59,10 +59,24 @@ Deno.test("data that came off the wire is bounded by its message's size, not enc
   const small = { graph: { a: [] }, data };
   noteEncodedSize(small, 50);
   assertEquals(problemsOf(small, limits), []);
-  // A message over the limit is measured after all.
+  // A message over the limit: data plainly over it is refused by a bound, not encoded.
   const big = { graph: { a: [] }, data };
   noteEncodedSize(big, 5000);
-  assertEquals(problemsOf(big, limits), ['Field "data" is 1008 bytes; the limit is 100']);
+  assertEquals(problemsOf(big, limits), ['Field "data" is at least 1008 bytes; the limit is 100']);
+  // The bound is never above the real size.
+  for (const value of [{ a: [1, null, true, "é", {}, []] }, { "": "" }, { k: [[], [[]]] }]) {
+    const spec = { graph: { a: [] }, data: value };
+    const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+    noteEncodedSize(spec, 5000);
+    assertEquals(problemsOf(spec, { maxDataBytes: bytes }), [], JSON.stringify(value));
+  }
+  // ...and data that may fit is measured after all (here: "é" is 2 bytes in UTF-8).
+  const close = { graph: { a: [] }, data: { s: "é".repeat(48) } };
+  noteEncodedSize(close, 5000);
+  assertEquals(problemsOf(close, limits), ['Field "data" is 104 bytes; the limit is 100']);
+  const fits = { graph: { a: [] }, data: { s: "é".repeat(40), e: "😀" } };
+  noteEncodedSize(fits, 5000);
+  assertEquals(problemsOf(fits, limits), []);
   // The depth is checked either way.
   const deep = { graph: { a: [] }, data: { d: nested(1000) } };
   noteEncodedSize(deep, 2000);
