@@ -5,9 +5,11 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { text, withContext, withTimeout } from "./_helpers.ts";
 import { Context, DEFAULT_MAX_MESSAGE_SIZE } from "../core/zmq/mod.ts";
+import { PipelineManager } from "../mod.ts";
 
 const WAIT_MS = 10_000;
 const KB = 1024;
+const encoder = new TextEncoder();
 
 for (const endpoint of ["tcp://127.0.0.1:0", "inproc://caps-test"]) {
   Deno.test(`over ${endpoint.split(":")[0]}, a message over maxMessageSize is dropped and the next arrives`, () =>
@@ -65,3 +67,34 @@ Deno.test("every socket gets the default cap, a context can set its own, and bad
     await context.close();
   }
 });
+
+Deno.test("the client drops a reply over its maxMessageSize: the request times out, the next is answered", () =>
+  withContext(async (ctx) => {
+    const router = ctx.socket("router");
+    const endpoint = router.bind("tcp://127.0.0.1:0");
+    const manager = new PipelineManager({
+      api: endpoint,
+      maxMessageSize: 4 * KB,
+      requestTimeoutMs: 1000,
+    });
+    try {
+      const answer = async (size: number) => {
+        const [peer, tag, body] = await withTimeout(router.receive(), WAIT_MS, "a request");
+        const { id } = JSON.parse(new TextDecoder().decode(body));
+        const result = { id: "p", pad: "x".repeat(size) };
+        await router.send([
+          peer!,
+          tag!,
+          encoder.encode(JSON.stringify({ type: "reply", id, ok: true, result })),
+        ]);
+      };
+      const first = manager.status("p").catch((error) => error.name);
+      await answer(8 * KB);
+      assertEquals(await first, "RequestTimeoutError");
+      const second = manager.status("p");
+      await answer(10);
+      assertEquals((await second).id, "p");
+    } finally {
+      await manager.close();
+    }
+  }));

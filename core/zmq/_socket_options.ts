@@ -22,10 +22,12 @@ export interface SocketOptions {
   routerHandover?: boolean;
   /**
    * The largest message taken, in bytes; -1 for no limit. Default
-   * {@linkcode DEFAULT_MAX_MESSAGE_SIZE}. It is libzmq's `ZMQ_MAXMSGSIZE` (on tcp and
-   * ipc a peer that sends a bigger frame is disconnected before the frame is read), and
-   * on every transport, inproc too, a message whose frames add up to more is dropped
-   * whole as it is read, so it never reaches JS.
+   * {@linkcode DEFAULT_MAX_MESSAGE_SIZE}. On every transport, inproc too, a message
+   * whose frames add up to more is dropped whole as it is read, so it never reaches JS.
+   * A socket that binds also sets it as libzmq's `ZMQ_MAXMSGSIZE`: over tcp and ipc, a
+   * peer that sends a bigger frame is disconnected before the frame is read (it may
+   * reconnect). A socket that only connects does not, since libzmq would then drop
+   * the connection for good.
    */
   maxMessageSize?: number;
   /** `ZMQ_RECONNECT_IVL` in ms. */
@@ -90,7 +92,6 @@ export function configure(socket: Socket, options: SocketOptions): void {
   if (!Number.isSafeInteger(maxMessageSize) || maxMessageSize < -1) {
     throw new RangeError(`Invalid maxMessageSize "${maxMessageSize}": expected bytes, or -1`);
   }
-  socket.setInt64Option(OPT.MAXMSGSIZE, maxMessageSize);
   socket.maxMessageBytes = maxMessageSize === -1 ? Infinity : maxMessageSize;
   const keys: Array<[number, Uint8Array | string | undefined]> = [
     [OPT.ROUTING_ID, options.routingId],

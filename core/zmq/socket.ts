@@ -75,6 +75,8 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   maxMessageBytes = Infinity;
   /** Messages dropped for being over `maxMessageSize`, for metrics. */
   oversized = 0;
+  /** Whether libzmq's `ZMQ_MAXMSGSIZE` is set (at the first bind). */
+  #frameCapSet = false;
 
   /** @internal The `ZMQ_FD` descriptor the context's helper thread waits on. */
   readonly fd: number;
@@ -112,6 +114,13 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
    */
   bind(endpoint: string): string {
     this.#idle("bind");
+    // Only where peers connect in: libzmq drops a peer whose frame is over
+    // `ZMQ_MAXMSGSIZE` as a protocol error, after which a connecting socket never
+    // reconnects (the peer's side just reconnects). Connects rely on the count in #read.
+    if (!this.#frameCapSet && this.maxMessageBytes !== Infinity) {
+      this.setInt64Option(OPT.MAXMSGSIZE, this.maxMessageBytes);
+      this.#frameCapSet = true;
+    }
     if (this.#host.lib.zmq_bind(this.#handle, cString(endpoint)) !== 0) {
       throw this.#host.error(`bind to "${endpoint}"`);
     }
