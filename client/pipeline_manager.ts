@@ -22,6 +22,11 @@ export interface ManagerOptions {
   broadcast?: string;
   /** Request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
+  /**
+   * The largest reply taken from the Router, in bytes (-1 for no limit). Default 64
+   * MiB; a bigger one is dropped, and its request times out.
+   */
+  maxMessageSize?: number;
 }
 
 /** Something that can be submitted: a {@linkcode Pipeline} or its JSON form. */
@@ -61,6 +66,7 @@ export class PipelineManager {
       api: options.api ?? "tcp://127.0.0.1:5555",
       context: this.#context,
       requestTimeoutMs: options.requestTimeoutMs,
+      maxMessageSize: options.maxMessageSize,
     });
   }
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { timerDelay } from "./timers.ts";
 
 /** A deadline watch over a changing head. */
 export class HeadTimer {
@@ -30,7 +31,8 @@ export class HeadTimer {
     if (this.#timer !== undefined && this.#at <= at) return;
     clearTimeout(this.#timer);
     this.#at = at;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, at - performance.now()));
+    // A deadline past 24.8 days fires early, finds nothing due, and re-arms.
+    this.#timer = setTimeout(() => this.#fire(), timerDelay(at - performance.now()));
   }
 
   /** Stops watching. */

@@ -58,6 +58,11 @@ export interface RouterLinkOptions {
   onProtocolError?: (error: ProtocolError) => void;
   /** Default request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
+  /**
+   * The largest message taken from the Router, in bytes (-1 for no limit); see
+   * `SocketOptions.maxMessageSize`. Default 64 MiB.
+   */
+  maxMessageSize?: number;
   /** For a context made here: its `hotWaitMs` (see `ContextOptions`). */
   hotWaitMs?: number | (() => number);
 }
@@ -98,6 +103,7 @@ export class RouterLink {
       linger: 500,
       reconnectInterval: 100,
       reconnectIntervalMax: 1000,
+      maxMessageSize: options.maxMessageSize,
     });
     this.#socket.connect(options.api);
     this.#reading = this.#read();

@@ -59,6 +59,16 @@ await runDaemon("router", {
       description: "A job that crashed its worker process this often fails as poison",
       default: "3",
     },
+    "max-message-bytes": {
+      type: "string",
+      description: "Largest ZeroMQ message read, bytes (-1: no cap)",
+      default: "67108864",
+    },
+    "max-data-depth": {
+      type: "string",
+      description: "How deep a submitted pipeline's data may nest",
+      default: "64",
+    },
     retention: {
       type: "string",
       description: "Prune ended pipelines older than this (e.g. 30m, 12h, 7d); default: keep",
@@ -88,6 +98,10 @@ await runDaemon("router", {
     maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
     maxActive: intFlag("max-active", flags["max-active"], 1),
     maxCrashes: intFlag("max-crashes", flags["max-crashes"], 1),
+    maxMessageBytes: flags["max-message-bytes"] === "-1"
+      ? -1
+      : intFlag("max-message-bytes", flags["max-message-bytes"], 1024),
+    maxDataDepth: intFlag("max-data-depth", flags["max-data-depth"], 1),
     retentionMs: flags.retention === undefined ? undefined : duration("retention", flags.retention),
   }));
 });

@@ -51,6 +51,10 @@ export interface RouterConfig {
   maxActive?: number;
   /** A job that crashed its worker process this often fails as poison. Default 3. */
   maxCrashes?: number;
+  /** The largest ZeroMQ message read, bytes (-1: no cap). Default 64 MiB. */
+  maxMessageBytes?: number;
+  /** How deep a submitted pipeline's `data` may nest. Default 64. */
+  maxDataDepth?: number;
   /** Ended pipelines older than this (ms) are pruned every minute. Default: kept. */
   retentionMs?: number;
 }
@@ -92,6 +96,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
       api: config.api ?? "tcp://127.0.0.1:5555",
       broadcast: config.broadcast ?? "tcp://127.0.0.1:5556",
       log,
+      maxMessageBytes: config.maxMessageBytes,
     });
   } catch (error) {
     store.close();
@@ -110,6 +115,9 @@ export function start(config: RouterConfig = {}): RouterHandle {
       retryMaxMs: config.retryMaxMs ?? 30_000,
       maxActive: config.maxActive,
       maxCrashes: config.maxCrashes,
+      ...(config.maxDataDepth === undefined
+        ? {}
+        : { limits: { maxDataDepth: config.maxDataDepth } }),
     },
   });
   const metrics = new Metrics();

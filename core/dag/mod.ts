@@ -18,6 +18,7 @@ export {
   type Dag,
   type DagJob,
   DEFAULT_LIMITS,
+  noteEncodedSize,
   type PipelineLimits,
   validatePipeline,
 } from "./validate.ts";

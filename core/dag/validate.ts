@@ -19,6 +19,8 @@ export interface PipelineLimits {
   maxIdLength: number;
   /** Bytes of `data` as UTF-8 JSON. */
   maxDataBytes: number;
+  /** Levels of nesting in `data` (`data` itself is level 1). */
+  maxDataDepth: number;
 }
 
 /** The defaults of {@linkcode PipelineLimits}. */
@@ -27,7 +29,20 @@ export const DEFAULT_LIMITS: Readonly<PipelineLimits> = {
   maxEdges: 10_000,
   maxIdLength: 200,
   maxDataBytes: 4 * 1024 * 1024,
+  maxDataDepth: 64,
 };
+
+/** The size of the encoded message each spec came in (see {@linkcode noteEncodedSize}). */
+const encodedSizes = new WeakMap<object, number>();
+
+/**
+ * Notes that `spec` was parsed from a message of `bytes` bytes, so validating it
+ * takes that as the bound of its `data`'s size instead of encoding `data` again. The
+ * edges that parse submits (the wire protocol, HTTP) call it.
+ */
+export function noteEncodedSize(spec: object, bytes: number): void {
+  encodedSizes.set(spec, bytes);
+}
 
 /** One job of a validated DAG. */
 export interface DagJob {
@@ -99,7 +114,10 @@ export function validatePipeline(
   if (graph.edgeCount > limits.maxEdges) {
     problems.push(`The pipeline has ${graph.edgeCount} edges; the limit is ${limits.maxEdges}`);
   }
-  if (spec.data !== undefined) problems.push(...dataProblems(spec.data, limits.maxDataBytes));
+  if (spec.data !== undefined) {
+    const dataLimits = { maxBytes: limits.maxDataBytes, maxDepth: limits.maxDataDepth };
+    problems.push(...dataProblems(spec.data, dataLimits, encodedSizes.get(spec)));
+  }
   const fnOf = _readJobs(spec.jobs, graph, limits, problems);
   if (options.knownFunctions) {
     const unknown = new Set<string>();

@@ -8,6 +8,7 @@
  * @module
  */
 import type { JsonObject } from "../types.ts";
+import { PROTOCOL_LIMITS } from "./messages.ts";
 
 /** A field is missing or has the wrong type; `path` names it from the message's top. */
 export class FieldError extends Error {
@@ -59,9 +60,10 @@ export function maybe<T>(fields: Fields, key: string, read: (value: unknown) => 
   }
 }
 
-/** Reads every entry of a list. */
-export function list<T>(value: unknown, read: (value: unknown) => T): T[] {
+/** Reads every entry of a list, of at most `max` entries. */
+export function list<T>(value: unknown, read: (value: unknown) => T, max = Infinity): T[] {
   if (!Array.isArray(value)) throw new FieldError("a list");
+  if (value.length > max) throw new FieldError(`a list of at most ${max} entries`);
   const out = new Array<T>(value.length);
   for (let i = 0; i < value.length; i++) {
     try {
@@ -93,10 +95,25 @@ function isJsonObject(value: unknown): value is JsonObject {
   return isFields(value);
 }
 
-/** A non-empty string: ids and names. */
+const ID_EXPECTED = `a non-empty string of at most ${PROTOCOL_LIMITS.maxIdLength} characters`;
+
+/** A non-empty string of at most `PROTOCOL_LIMITS.maxIdLength` characters: ids and names. */
 export function id(value: unknown): string {
-  if (typeof value !== "string" || value.length === 0) throw new FieldError("a non-empty string");
+  if (
+    typeof value !== "string" || value.length === 0 || value.length > PROTOCOL_LIMITS.maxIdLength
+  ) {
+    throw new FieldError(ID_EXPECTED);
+  }
   return value;
+}
+
+/**
+ * `text` cut to `max` characters, with a marker that says how many were cut: an
+ * error's text is kept (it tells what went wrong), but not all of it.
+ */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}... [${text.length - max} more characters cut]`;
 }
 
 /** Any string, empty too: messages, stacks. */

@@ -13,10 +13,17 @@ import type {
   PipelineSpec,
 } from "../types.ts";
 import type { BrokerLoad, FunctionInfo, JobOutcome, JobRecord, ReplyError } from "./records.ts";
-import { type JobFollower, type JobPlan, MAX_PLAN_DEPTH, type PlannedJob } from "./messages.ts";
+import {
+  type JobFollower,
+  type JobPlan,
+  MAX_PLAN_DEPTH,
+  type PlannedJob,
+  PROTOCOL_LIMITS,
+} from "./messages.ts";
 import {
   amount,
   count,
+  cut,
   FieldError,
   fields,
   flag,
@@ -40,19 +47,35 @@ function put<T, K extends keyof T>(target: T, key: K, value: T[K] | undefined): 
 export function errorData(value: unknown): ErrorData {
   const o = fields(value);
   const data: ErrorData = {
-    name: need(o, "name", text),
-    message: need(o, "message", text),
+    name: need(o, "name", errorName),
+    message: need(o, "message", errorMessage),
     retryable: need(o, "retryable", flag),
   };
-  put(data, "stack", maybe(o, "stack", text));
+  put(data, "stack", maybe(o, "stack", errorStack));
   return data;
 }
+
+// A job's error may hold megabytes (a function threw its input): keep the start of it.
+// Never refused: that would lose the job's result along with its over-long error.
+const errorName = (value: unknown) => cut(text(value), PROTOCOL_LIMITS.maxIdLength);
+const errorMessage = (value: unknown) => cut(text(value), PROTOCOL_LIMITS.maxErrorMessage);
+const errorStack = (value: unknown) => cut(text(value), PROTOCOL_LIMITS.maxErrorStack);
 
 /** A {@linkcode ReplyError}: an error with `problems` for a `PipelineValidationError`. */
 export function replyError(value: unknown): ReplyError {
   const data: ReplyError = errorData(value);
-  put(data, "problems", maybe(fields(value), "problems", strings));
+  put(data, "problems", maybe(fields(value), "problems", problems));
   return data;
+}
+
+/** At most `maxProblems` lines, each cut like a message; the rest summed up in a last line. */
+function problems(value: unknown): string[] {
+  if (!Array.isArray(value)) throw new FieldError("a list");
+  const max = PROTOCOL_LIMITS.maxProblems;
+  const kept = value.length > max ? value.slice(0, max - 1) : value;
+  const lines = list(kept, errorMessage);
+  if (kept !== value) lines.push(`...and ${value.length - kept.length} more problems`);
+  return lines;
 }
 
 /** A {@linkcode JobOutcome}: `output` is taken as it is (see `jsonObject`). */
@@ -101,7 +124,7 @@ export function functionInfo(value: unknown): FunctionInfo {
 
 /** A list of {@linkcode FunctionInfo}. */
 export function functionInfos(value: unknown): FunctionInfo[] {
-  return list(value, functionInfo);
+  return list(value, functionInfo, PROTOCOL_LIMITS.maxFunctions);
 }
 
 /** A {@linkcode BrokerLoad}. */
@@ -136,8 +159,17 @@ export function runningJob(value: unknown): { pipelineId: string; jobId: string;
 
 const tooDeep = () => new FieldError(`nested at most ${MAX_PLAN_DEPTH} deep`);
 
-/** A {@linkcode JobPlan}, nested at most {@linkcode MAX_PLAN_DEPTH} deep. */
-export function jobPlan(value: unknown, depth = 0): JobPlan {
+const tooBig = () => new FieldError(`a plan of at most ${PROTOCOL_LIMITS.maxJobs} jobs`);
+
+/**
+ * A {@linkcode JobPlan}, nested at most {@linkcode MAX_PLAN_DEPTH} deep, of at most
+ * `PROTOCOL_LIMITS.maxJobs` jobs over all its levels (`budget` counts them down).
+ */
+export function jobPlan(
+  value: unknown,
+  depth = 0,
+  budget = { jobs: PROTOCOL_LIMITS.maxJobs },
+): JobPlan {
   const o = fields(value);
   if (depth > MAX_PLAN_DEPTH) throw tooDeep();
   const plan: JobPlan = {};
@@ -145,11 +177,13 @@ export function jobPlan(value: unknown, depth = 0): JobPlan {
   const run = o.run;
   if (run === undefined) return plan;
   if (!Array.isArray(run)) throw inField(new FieldError("a list"), "run");
+  budget.jobs -= run.length;
+  if (budget.jobs < 0) throw inField(tooBig(), "run");
   const jobs = new Array<PlannedJob>(run.length);
   for (let i = 0; i < run.length; i++) {
     try {
       const job = fields(run[i]);
-      jobs[i] = { jobId: need(job, "jobId", id), ...jobPlan(job, depth + 1) };
+      jobs[i] = { jobId: need(job, "jobId", id), ...jobPlan(job, depth + 1, budget) };
     } catch (error) {
       throw inField(inField(error, i), "run");
     }
@@ -208,12 +242,12 @@ export function jobRecord(value: unknown): JobRecord {
 }
 
 function errorDatas(value: unknown): ErrorData[] {
-  return list(value, errorData);
+  return list(value, errorData, PROTOCOL_LIMITS.maxJobs);
 }
 
 /** A list of {@linkcode JobRecord}. */
 export function jobRecords(value: unknown): JobRecord[] {
-  return list(value, jobRecord);
+  return list(value, jobRecord, PROTOCOL_LIMITS.maxJobs);
 }
 
 /** Reads every value of an object into a new one (`fromEntries` keeps a `__proto__` key a key). */

@@ -14,6 +14,28 @@ export const PROTOCOL = "pipelinin/1";
 /** Plans and followers nest at most this deep; one nested deeper is malformed. */
 export const MAX_PLAN_DEPTH = 16;
 
+/**
+ * Caps on values that the parsers keep, so that no single field of a message can
+ * make a daemon hold more than its share. A message over one is malformed, except
+ * error texts, which are cut (with a marker saying how much) so the error still
+ * reaches its pipeline. They sit far above what pipelinin sends itself; the whole
+ * message is capped by the sockets (`maxMessageSize`, 64 MiB by default).
+ */
+export const PROTOCOL_LIMITS = {
+  /** Characters of an id or name: request, pipeline, job, function, broker, host, key. */
+  maxIdLength: 256,
+  /** Functions in one `broker-hello` or `broker-functions`. */
+  maxFunctions: 10_000,
+  /** Jobs in one plan, counted over all its levels; job records in one message. */
+  maxJobs: 100_000,
+  /** Lines of a validation error's `problems`; more are summed up in a last line. */
+  maxProblems: 200,
+  /** Characters of an error's `message` (and of each problem); the rest is cut. */
+  maxErrorMessage: 16 * 1024,
+  /** Characters of an error's `stack`; the rest is cut. */
+  maxErrorStack: 32 * 1024,
+} as const;
+
 // ---- Requests (carry `id`, get one `reply`) --------------------------------------------
 
 /** Submit a pipeline; replies `{ pipelineId, status }`. */

@@ -53,6 +53,7 @@ export {
   type PipelinerStatusEvent,
   type PlannedJob,
   PROTOCOL,
+  PROTOCOL_LIMITS,
   type ProtocolErrorEvent,
   type Reply,
   type Request,

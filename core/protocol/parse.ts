@@ -7,9 +7,11 @@
  *
  * @module
  */
+import { noteEncodedSize } from "../dag/validate.ts";
 import {
   type PeerEvent,
   PROTOCOL,
+  PROTOCOL_LIMITS,
   type Reply,
   type Request,
   type RouterEvent,
@@ -89,11 +91,20 @@ export function parseToRouter(frames: readonly Uint8Array[]): Request | RouterEv
     if (typeof requestId !== "string" || requestId.length === 0) {
       throw new ProtocolError(`Request "${type}" has no string "id"`);
     }
+    if (requestId.length > PROTOCOL_LIMITS.maxIdLength) {
+      throw new ProtocolError(
+        `Request "${type}" has an "id" longer than ${PROTOCOL_LIMITS.maxIdLength} characters`,
+      );
+    }
+    let request: Request;
     try {
-      return REQUESTS[type](message, requestId);
+      request = REQUESTS[type](message, requestId);
     } catch (error) {
       throw fieldProblem(error, type, requestId);
     }
+    // Its `data` is no bigger than this frame: validating it need not encode it again.
+    if (request.type === "submit") noteEncodedSize(request.pipeline, frames[1]!.length);
+    return request;
   }
   if (isRouterEventType(type)) {
     try {

@@ -8,6 +8,7 @@ import {
   parseFromRouter,
   parseToRouter,
   PROTOCOL,
+  PROTOCOL_LIMITS,
   ProtocolError,
   splitBatch,
 } from "./mod.ts";
@@ -443,4 +444,122 @@ Deno.test("encoding is the documented wire format: the tag, then one JSON frame 
   assertEquals(parseToRouter(split[0]!), message);
   const single = [tag!, body!];
   assert(splitBatch(single)[0] === single, "a plain message is not copied");
+});
+
+Deno.test("ids, lists and plans over the protocol's caps are malformed; at the cap they parse", () => {
+  const { maxIdLength, maxFunctions, maxJobs } = PROTOCOL_LIMITS;
+  const long = "x".repeat(maxIdLength + 1);
+  const atCap = "x".repeat(maxIdLength);
+  const fn = { name: "f", config: {} };
+  const cases: Array<[string, Json, string]> = [
+    ["a long pipelineId", { type: "status", id: "1", pipelineId: long }, '"pipelineId"'],
+    ["a long request id", { type: "status", id: long, pipelineId: "p" }, '"id"'],
+    [
+      "a long idempotency key",
+      { type: "submit", id: "1", pipeline: {}, idempotencyKey: long },
+      '"idempotencyKey"',
+    ],
+    [
+      "a long jobId in job-done",
+      {
+        type: "job-done",
+        pipelineId: "p",
+        jobId: long,
+        attempt: 1,
+        outcome: { ok: true, output: {}, durationMs: 1 },
+      },
+      '"jobId"',
+    ],
+    ["a long fn in job-run", {
+      type: "job-run",
+      pipelineId: "p",
+      jobId: "a",
+      fn: long,
+      attempt: 1,
+      input: {},
+    }, '"fn"'],
+    [
+      "too many functions in a hello",
+      {
+        type: "broker-hello",
+        id: "1",
+        broker: { id: "b", host: "h", pid: 1, slots: 1 },
+        functions: new Array(maxFunctions + 1).fill(fn),
+      },
+      `at most ${maxFunctions}`,
+    ],
+    [
+      "too many functions in broker-functions",
+      { type: "broker-functions", functions: new Array(maxFunctions + 1).fill(fn) },
+      `at most ${maxFunctions}`,
+    ],
+    [
+      "a plan of too many jobs over its levels",
+      {
+        type: "job-request",
+        pipelineId: "p",
+        jobId: "a",
+        fn: "f",
+        input: {},
+        plan: { run: [{ jobId: "b", run: new Array(maxJobs).fill({ jobId: "c" }) }] },
+      },
+      `at most ${maxJobs} jobs`,
+    ],
+    [
+      "too many job records",
+      {
+        type: "pipeline-assign",
+        pipelineId: "p",
+        spec: { graph: { a: [] } },
+        jobs: new Array(maxJobs + 1).fill({ jobId: "a", fn: "f", status: "pending", attempts: 0 }),
+      },
+      `at most ${maxJobs}`,
+    ],
+  ];
+  for (const [name, message, named] of cases) {
+    const error = protocolError(() => parse(message), name);
+    assert(error.message.includes(named), `${name}: ${error.message}`);
+  }
+  assertEquals(parse({ type: "status", id: atCap, pipelineId: atCap }), {
+    type: "status",
+    id: atCap,
+    pipelineId: atCap,
+  });
+  const hello = {
+    type: "broker-functions",
+    functions: new Array(maxFunctions).fill(fn),
+  };
+  assertEquals((parse(hello) as { functions: unknown[] }).functions.length, maxFunctions);
+});
+
+Deno.test("an error's long message, stack, name and problems are cut with a marker, not refused", () => {
+  const { maxErrorMessage, maxErrorStack, maxProblems } = PROTOCOL_LIMITS;
+  const huge = "m".repeat(20 * 1024 * 1024);
+  const done = parse({
+    type: "job-done",
+    pipelineId: "p",
+    jobId: "a",
+    attempt: 1,
+    outcome: {
+      ok: false,
+      durationMs: 1,
+      error: { name: "n".repeat(1000), message: huge, stack: huge, retryable: false },
+    },
+  }) as { outcome: { error: { name: string; message: string; stack: string } } };
+  const { name, message, stack } = done.outcome.error;
+  assert(message.startsWith("m".repeat(maxErrorMessage) + "... ["), message.slice(-80));
+  assert(message.endsWith(`[${huge.length - maxErrorMessage} more characters cut]`));
+  assert(message.length < maxErrorMessage + 100);
+  assert(stack.length < maxErrorStack + 100 && stack.endsWith("more characters cut]"));
+  assert(name.length < PROTOCOL_LIMITS.maxIdLength + 100 && name.endsWith("cut]"));
+  const problems = Array.from({ length: 1000 }, (_, i) => `problem ${i}`);
+  const reply = parse({
+    type: "reply",
+    id: "1",
+    ok: false,
+    error: { name: "PipelineValidationError", message: "bad", retryable: false, problems },
+  }) as { error: { problems: string[] } };
+  assertEquals(reply.error.problems.length, maxProblems);
+  assertEquals(reply.error.problems.at(-2), `problem ${maxProblems - 2}`);
+  assertEquals(reply.error.problems.at(-1), `...and ${1000 - maxProblems + 1} more problems`);
 });

@@ -20,7 +20,15 @@ export interface SocketOptions {
   routerMandatory?: boolean;
   /** `ZMQ_ROUTER_HANDOVER`: a reconnecting peer with the same routing id takes over. */
   routerHandover?: boolean;
-  /** `ZMQ_MAXMSGSIZE` in bytes; a peer sending more is disconnected. */
+  /**
+   * The largest message taken, in bytes; -1 for no limit. Default
+   * {@linkcode DEFAULT_MAX_MESSAGE_SIZE}. On every transport, inproc too, a message
+   * whose frames add up to more is dropped whole as it is read, so it never reaches JS.
+   * A socket that binds also sets it as libzmq's `ZMQ_MAXMSGSIZE`: over tcp and ipc, a
+   * peer that sends a bigger frame is disconnected before the frame is read (it may
+   * reconnect). A socket that only connects does not, since libzmq would then drop
+   * the connection for good.
+   */
   maxMessageSize?: number;
   /** `ZMQ_RECONNECT_IVL` in ms. */
   reconnectInterval?: number;
@@ -45,6 +53,13 @@ export interface SocketOptions {
   /** SUB sockets: prefixes to subscribe to at once (`""` for everything). */
   subscribe?: ReadonlyArray<Uint8Array | string>;
 }
+
+/**
+ * The default of `maxMessageSize`: 64 MiB, well above the largest message pipelinin
+ * itself sends (a submit's `data` is capped at 4 MiB by default, a batch of them
+ * stays far below), and far below what would exhaust a daemon's heap.
+ */
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 
 const encoder = new TextEncoder();
 
@@ -73,9 +88,11 @@ export function configure(socket: Socket, options: SocketOptions): void {
   for (const [option, value] of ints) {
     if (value !== undefined) socket.setIntOption(option, Number(value));
   }
-  if (options.maxMessageSize !== undefined) {
-    socket.setInt64Option(OPT.MAXMSGSIZE, options.maxMessageSize);
+  const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+  if (!Number.isSafeInteger(maxMessageSize) || maxMessageSize < -1) {
+    throw new RangeError(`Invalid maxMessageSize "${maxMessageSize}": expected bytes, or -1`);
   }
+  socket.maxMessageBytes = maxMessageSize === -1 ? Infinity : maxMessageSize;
   const keys: Array<[number, Uint8Array | string | undefined]> = [
     [OPT.ROUTING_ID, options.routingId],
     [OPT.CURVE_PUBLICKEY, options.curvePublicKey],

@@ -29,6 +29,11 @@ export interface ContextOptions {
    * loop wait hot for the least any of them allows.
    */
   hotWaitMs?: number | (() => number);
+  /**
+   * The `maxMessageSize` of sockets made here that do not set their own (bytes, -1 for
+   * no limit). Default `DEFAULT_MAX_MESSAGE_SIZE`, 64 MiB.
+   */
+  maxMessageSize?: number;
 }
 
 /** `PIPELININ_HOT_WAIT_MS` when set and readable (a tuning knob for benchmarks), else 1. */
@@ -69,11 +74,13 @@ export class Context {
   readonly #shared: Shared | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #hotWaitMs: number | (() => number);
+  readonly #maxMessageSize: number | undefined;
   #closing: Promise<void> | undefined;
 
   /** Makes a context (or opens the process's shared one), loading libzmq on first use. */
   constructor(options: ContextOptions = {}) {
     this.#hotWaitMs = options.hotWaitMs ?? defaultHotWait();
+    this.#maxMessageSize = options.maxMessageSize;
     if (sharing) {
       shared ??= { engine: new Engine(sharedHotWait, true), members: new Set() };
       shared.members.add(this);
@@ -99,7 +106,11 @@ export class Context {
    */
   socket(type: SocketType, options: SocketOptions = {}): Socket {
     if (this.#closing) throw new SocketClosedError("Context is closed");
-    const socket = this.#engine.socket(type, options);
+    const own = options.maxMessageSize !== undefined || this.#maxMessageSize === undefined;
+    const socket = this.#engine.socket(
+      type,
+      own ? options : { ...options, maxMessageSize: this.#maxMessageSize },
+    );
     this.#sockets.add(socket);
     return socket;
   }

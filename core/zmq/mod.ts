@@ -20,6 +20,7 @@
 export { Context, type ContextOptions, shareOneContext } from "./context.ts";
 export { Socket } from "./socket.ts";
 export type { Frames, SocketOptions } from "./socket.ts";
+export { DEFAULT_MAX_MESSAGE_SIZE } from "./_socket_options.ts";
 export type { SocketType } from "./constants.ts";
 export { SocketClosedError, ZmqError } from "./errors.ts";
 export { type Libzmq, libzmqFile, LibzmqNotFoundError, loadLibzmq } from "./loader.ts";

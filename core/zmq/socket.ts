@@ -71,6 +71,13 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   /** Endpoints connected through an inproc alias: what was asked -> the alias. */
   #routes: Map<string, string> | undefined;
 
+  /** @internal A message whose frames add up to more is dropped as it is read (see `maxMessageSize`). */
+  maxMessageBytes = Infinity;
+  /** Messages dropped for being over `maxMessageSize`, for metrics. */
+  oversized = 0;
+  /** Whether libzmq's `ZMQ_MAXMSGSIZE` is set (at the first bind). */
+  #frameCapSet = false;
+
   /** @internal The `ZMQ_FD` descriptor the context's helper thread waits on. */
   readonly fd: number;
 
@@ -107,6 +114,13 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
    */
   bind(endpoint: string): string {
     this.#idle("bind");
+    // Only where peers connect in: libzmq drops a peer whose frame is over
+    // `ZMQ_MAXMSGSIZE` as a protocol error, after which a connecting socket never
+    // reconnects (the peer's side just reconnects). Connects rely on the count in #read.
+    if (!this.#frameCapSet && this.maxMessageBytes !== Infinity) {
+      this.setInt64Option(OPT.MAXMSGSIZE, this.maxMessageBytes);
+      this.#frameCapSet = true;
+    }
     if (this.#host.lib.zmq_bind(this.#handle, cString(endpoint)) !== 0) {
       throw this.#host.error(`bind to "${endpoint}"`);
     }
@@ -407,6 +421,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
     const lib = this.#host.lib;
     const msg = this.#msg;
     const frames: Uint8Array[] = [];
+    let total = 0;
     while (true) {
       // One zmq_msg_t per socket, initialised once: zmq_msg_recv releases what it held.
       const size = lib.zmq_msg_recv(msg, this.#handle, DONTWAIT);
@@ -416,12 +431,21 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
         if (errno === EAGAIN && frames.length === 0) return undefined;
         throw this.#host.error("receive");
       }
-      const frame = new Uint8Array(size);
-      if (size > 0) {
-        Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
+      // libzmq caps each tcp frame only: many frames (or inproc) could still add up
+      // to any size, so the whole message is counted, and dropped once over.
+      total += size;
+      if (total <= this.maxMessageBytes) {
+        const frame = new Uint8Array(size);
+        if (size > 0) {
+          Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
+        }
+        frames.push(frame);
       }
-      frames.push(frame);
-      if (!lib.zmq_msg_more(msg)) return frames;
+      if (lib.zmq_msg_more(msg)) continue;
+      if (total <= this.maxMessageBytes) return frames;
+      this.oversized++;
+      frames.length = 0;
+      total = 0;
     }
   }
 

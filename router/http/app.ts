@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import { ErrorName, PipelineValidationError, toErrorData } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import type { PipelineRecord } from "../../core/protocol/mod.ts";
+import { noteEncodedSize } from "../../core/dag/mod.ts";
 import type { PipelineStatus } from "../../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";
@@ -121,6 +122,8 @@ export function createApp(deps: HttpDeps): Hono {
     } catch (error) {
       throw new PipelineValidationError([`Malformed JSON: ${(error as Error).message}`]);
     }
+    // Validation bounds `data` by the body's size instead of encoding it again.
+    if (typeof body === "object" && body !== null) noteEncodedSize(body, bytes.length);
     const key = c.req.header("idempotency-key") || undefined;
     const result = hub.execute(() => service.submit(body, key));
     c.header("Location", `/pipelines/${result.pipelineId}`);

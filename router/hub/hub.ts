@@ -12,6 +12,7 @@
  * @module
  */
 import { toErrorData } from "../../core/errors.ts";
+import { timerDelay } from "../../core/timers.ts";
 import type { Logger } from "../../core/log.ts";
 import {
   type ClusterConfig,
@@ -112,10 +113,13 @@ export class RouterHub implements Outbox {
 
   /** Runs `task` later as a batch of its own. */
   later(ms: number, task: () => void): void {
+    // A delay past 2^31-1 ms would fire at once (a pipeline's long deadline): wait in steps.
+    const step = timerDelay(ms);
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      this.batch(task);
-    }, ms);
+      if (ms > step) this.later(ms - step, task);
+      else this.batch(task);
+    }, step);
     this.#timers.add(timer);
   }
 

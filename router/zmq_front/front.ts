@@ -42,11 +42,13 @@ export interface ZmqFrontOptions {
   api: string;
   broadcast: string;
   log: Logger;
+  /** The largest message read, bytes (-1: no cap). Default: the transport's (64 MiB). */
+  maxMessageBytes?: number;
 }
 
 /** The Router's sockets and message loop. */
 export class ZmqFront implements PeerLink {
-  readonly context = new Context();
+  readonly context: Context;
   readonly apiEndpoint: string;
   readonly broadcastEndpoint: string;
   readonly #api: Socket;
@@ -61,6 +63,9 @@ export class ZmqFront implements PeerLink {
   /** Binds the sockets. @throws {ZmqError} when an endpoint cannot be bound. */
   constructor(options: ZmqFrontOptions) {
     this.#log = options.log;
+    this.context = new Context(
+      options.maxMessageBytes === undefined ? {} : { maxMessageSize: options.maxMessageBytes },
+    );
     this.#api = this.context.socket("router", { linger: 200, routerHandover: true });
     this.#pub = this.context.socket("pub", { linger: 200, sendHwm: 100_000 });
     this.apiEndpoint = this.#api.bind(options.api);
