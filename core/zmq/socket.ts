@@ -4,11 +4,12 @@
  *
  * @module
  */
-import { DONTWAIT, EAGAIN, EINTR, OPT, POLLIN, POLLOUT, SNDMORE } from "./constants.ts";
+import { OPT, POLLIN, POLLOUT } from "./constants.ts";
 import type { SocketType } from "./constants.ts";
 import { SocketClosedError } from "./errors.ts";
 import type { ZmqError } from "./errors.ts";
 import type { ZmqSymbols } from "./_ffi.ts";
+import { getOption, readMessage, setOption, writeMessage } from "./_message_io.ts";
 import { Queue } from "./_queue.ts";
 import { SendLanes } from "./_send_lanes.ts";
 import type { TcpAliases } from "./_tcp_aliases.ts";
@@ -67,7 +68,6 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   #retryDelay = RETRY_MIN_MS;
   #msg = new Uint8Array(64);
   #int = new Int32Array(1);
-  #size = new BigUint64Array(1);
   /** Endpoints connected through an inproc alias: what was asked -> the alias. */
   #routes: Map<string, string> | undefined;
 
@@ -202,12 +202,7 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   /** Reads an integer option (`ZMQ_*` number). */
   getIntOption(option: number): number {
     this.#idle("getsockopt");
-    this.#size[0] = 4n;
-    const out = new Int32Array(1);
-    if (this.#host.lib.zmq_getsockopt(this.#handle, option, out, this.#size) !== 0) {
-      throw this.#host.error(`getsockopt ${option}`);
-    }
-    return out[0]!;
+    return new Int32Array(getOption(this.#host, this.#handle, option, 4).slice().buffer)[0]!;
   }
 
   /** Sets a 64-bit integer option such as `ZMQ_MAXMSGSIZE`. */
@@ -219,24 +214,13 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
   /** Sets a binary option. */
   setBytesOption(option: number, value: Uint8Array): void {
     this.#idle("setsockopt");
-    this.#setsockopt(option, value);
-  }
-
-  #setsockopt(option: number, value: Uint8Array): void {
-    if (this.#host.lib.zmq_setsockopt(this.#handle, option, value, BigInt(value.length)) !== 0) {
-      throw this.#host.error(`setsockopt ${option}`);
-    }
+    setOption(this.#host, this.#handle, option, value);
   }
 
   /** Reads a binary option of at most `max` bytes. */
   getBytesOption(option: number, max = 256): Uint8Array {
     this.#idle("getsockopt");
-    const out = new Uint8Array(max);
-    this.#size[0] = BigInt(max);
-    if (this.#host.lib.zmq_getsockopt(this.#handle, option, out, this.#size) !== 0) {
-      throw this.#host.error(`getsockopt ${option}`);
-    }
-    return out.subarray(0, Number(this.#size[0]));
+    return getOption(this.#host, this.#handle, option, max);
   }
 
   /**
@@ -400,53 +384,12 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
 
   /** Writes a whole message; false when libzmq would block before its first frame. */
   #write(frames: Uint8Array[]): boolean {
-    const lib = this.#host.lib;
-    const last = frames.length - 1;
-    for (let i = 0; i <= last; i++) {
-      const frame = frames[i]!;
-      const flags = DONTWAIT | (i < last ? SNDMORE : 0);
-      while (lib.zmq_send(this.#handle, frame, BigInt(frame.length), flags) < 0) {
-        const errno = lib.zmq_errno();
-        if (errno === EINTR) continue;
-        // libzmq accepts the rest of a message once its first frame is in.
-        if (errno === EAGAIN && i === 0) return false;
-        throw this.#host.error("send");
-      }
-    }
-    return true;
+    return writeMessage(this.#host, this.#handle, frames);
   }
 
   /** Reads one whole message, or undefined when none is waiting. */
   #read(): Uint8Array[] | undefined {
-    const lib = this.#host.lib;
-    const msg = this.#msg;
-    const frames: Uint8Array[] = [];
-    let total = 0;
-    while (true) {
-      // One zmq_msg_t per socket, initialised once: zmq_msg_recv releases what it held.
-      const size = lib.zmq_msg_recv(msg, this.#handle, DONTWAIT);
-      if (size < 0) {
-        const errno = lib.zmq_errno();
-        if (errno === EINTR) continue;
-        if (errno === EAGAIN && frames.length === 0) return undefined;
-        throw this.#host.error("receive");
-      }
-      // libzmq caps each tcp frame only: many frames (or inproc) could still add up
-      // to any size, so the whole message is counted, and dropped once over.
-      total += size;
-      if (total <= this.maxMessageBytes) {
-        const frame = new Uint8Array(size);
-        if (size > 0) {
-          Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
-        }
-        frames.push(frame);
-      }
-      if (lib.zmq_msg_more(msg)) continue;
-      if (total <= this.maxMessageBytes) return frames;
-      this.oversized++;
-      frames.length = 0;
-      total = 0;
-    }
+    return readMessage(this.#host, this.#handle, this.#msg, this);
   }
 
   #idle(operation: string): void {
