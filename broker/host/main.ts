@@ -11,18 +11,17 @@
  *
  * @module
  */
-import { toErrorData } from "../../core/errors.ts";
 import { TurnBatch } from "../../core/turn_batch.ts";
 import { concat, encodeFrame, pumpFrames } from "../messages/frames.ts";
 import { loadLibzmq } from "../../core/zmq/mod.ts";
 import { newDescribeKey, signDescription } from "../messages/describe_mac.ts";
 import { HostService } from "./service.ts";
 import type { Store, StoreModule, StoreSpec } from "../messages/store.ts";
-import { readOnlyPermissions } from "../messages/permissions.ts";
-import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
+import type { LogSink } from "./sandbox_worker.ts";
 import * as sandbox from "./sandbox.ts";
-import { ENTRY_URL, LOAD_TIMEOUT_MS } from "./sandbox.ts";
-import { assertNever, type DescribeResult } from "../messages/sandbox.ts";
+import { LOAD_TIMEOUT_MS } from "./sandbox.ts";
+import { describeModule } from "./describe.ts";
+import { assertNever } from "../messages/sandbox.ts";
 import {
   type HostDescribeRequest,
   type HostInitRequest,
@@ -93,36 +92,18 @@ function enqueue(task: () => Promise<void>): void {
 let describeKey: CryptoKey | undefined;
 
 /**
- * Describes a module in a throwaway worker that may only read the module and its
- * helpers. The jobs of this host go on meanwhile: the module's code runs on the
- * worker's thread, and the load is timed. The reply is signed.
+ * Describes a module (see `describe.ts`); the jobs of this host go on meanwhile: the
+ * module's code runs on the worker's thread, and the load is timed. The reply is
+ * signed.
  */
 async function describe(request: HostDescribeRequest): Promise<void> {
-  let result: DescribeResult;
-  try {
-    const worker = new SandboxWorker(
-      ENTRY_URL,
-      request.fn,
-      0,
-      readOnlyPermissions(request.read),
-      strayLog,
-    );
-    try {
-      const loaded = await worker.load(
-        request.url,
-        0,
-        LOAD_TIMEOUT_MS,
-        new AbortController().signal,
-      );
-      result = loaded.ok
-        ? { ok: true, description: loaded.description }
-        : { ok: false, error: loaded.error };
-    } finally {
-      worker.terminate();
-    }
-  } catch (error) {
-    result = { ok: false, error: toErrorData(error, false) };
-  }
+  const result = await describeModule(
+    request.fn,
+    request.url,
+    request.read,
+    LOAD_TIMEOUT_MS,
+    (record) => strayLog(null, record),
+  );
   const body = JSON.stringify(result);
   const mac = await signDescription(describeKey!, request.id, body);
   send({ type: "described", id: request.id, body, mac });
