@@ -10,7 +10,8 @@
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getLogger } from "../../core/log.ts";
-import type { ErrorData, FunctionConfig } from "../../core/types.ts";
+import type { ErrorData, FunctionConfig, FunctionPermissions } from "../../core/types.ts";
+import { beyondCap, capMessage } from "./permission_cap.ts";
 import { functionLoadError } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 
@@ -47,6 +48,8 @@ export interface FunctionRegistryOptions {
   describe: Describer;
   /** Quiet time after a file event before rescanning, ms. Default 100. */
   debounceMs?: number;
+  /** The most a function may ask for (see `permission_cap.ts`); no cap when left out. */
+  maxPermissions?: FunctionPermissions;
 }
 
 interface Found {
@@ -60,6 +63,7 @@ export class FunctionRegistry {
   readonly #dir: string;
   readonly #describe: Describer;
   readonly #debounceMs: number;
+  readonly #cap: FunctionPermissions | undefined;
   readonly #log = getLogger("broker", "functions");
   readonly #entries = new Map<string, FunctionEntry & { stamp: string }>();
   readonly #listeners = new Set<(change: FunctionChange) => void>();
@@ -76,6 +80,7 @@ export class FunctionRegistry {
     this.#dir = options.functionsDir;
     this.#describe = options.describe;
     this.#debounceMs = options.debounceMs ?? 100;
+    this.#cap = options.maxPermissions;
   }
 
   /** Scans and describes every module, then watches the folder. @throws when the folder cannot be read. */
@@ -216,6 +221,12 @@ export class FunctionRegistry {
         config,
         error: functionLoadError(`Function "${name}" has no default export function`),
       };
+    }
+    const over = this.#cap ? beyondCap(config.permissions ?? {}, this.#cap, this.#dir) : [];
+    if (over.length > 0) {
+      const message = capMessage(name, over, this.#cap!);
+      this.#log.warn("Function {name} is refused: {error}", { name, error: message });
+      return { ...base, config, error: functionLoadError(message) };
     }
     return { ...base, config };
   }
