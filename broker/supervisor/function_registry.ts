@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import { getLogger } from "../../core/log.ts";
 import type { ErrorData, FunctionConfig, FunctionPermissions } from "../../core/types.ts";
 import { beyondCap, capMessage } from "./permission_cap.ts";
+import { escapeOf } from "./folder_escapes.ts";
 import { functionLoadError } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 
@@ -68,6 +69,8 @@ export class FunctionRegistry {
   readonly #entries = new Map<string, FunctionEntry & { stamp: string }>();
   readonly #listeners = new Set<(change: FunctionChange) => void>();
   #helpers: string[] = [];
+  /** Entries that reach outside the folder (see `folder_escapes.ts`), with why. */
+  #refused = new Map<string, string>();
   #version = 0;
   #watcher: Deno.FsWatcher | undefined;
   #watching: Promise<void> = Promise.resolve();
@@ -121,6 +124,11 @@ export class FunctionRegistry {
     return entry ? [entry.path, ...this.#helpers] : [];
   }
 
+  /** Entries of the folder that reach outside it: hosts may not read them. Sorted. */
+  refused(): string[] {
+    return [...this.#refused.keys()].sort();
+  }
+
   /** Calls `listener` after each rescan that changed something; returns an unsubscribe function. */
   onChange(listener: (change: FunctionChange) => void): () => void {
     this.#listeners.add(listener);
@@ -151,7 +159,9 @@ export class FunctionRegistry {
   }
 
   async #scan(touched: Set<string>, emit: boolean): Promise<void> {
+    const refusedBefore = this.refused().join("\n");
     const { modules, helpers } = await this.#list();
+    const refusedChanged = this.refused().join("\n") !== refusedBefore;
     const helperNames = new Set(
       [...helpers, ...this.#helpers].map((path) => relative(this.#dir, path)),
     );
@@ -176,7 +186,9 @@ export class FunctionRegistry {
       this.#entries.delete(name);
       change.removed.push(name);
     }
-    if (!emit || change.added.length + change.changed.length + change.removed.length === 0) return;
+    const changed = change.added.length + change.changed.length + change.removed.length > 0;
+    // A new escape changes the hosts' flags even when no module changed.
+    if (!emit || (!changed && !refusedChanged)) return;
     for (const listener of this.#listeners) {
       try {
         listener(change);
@@ -234,8 +246,15 @@ export class FunctionRegistry {
   async #list(): Promise<{ modules: Map<string, Found>; helpers: string[] }> {
     const modules = new Map<string, Found>();
     const helpers: string[] = [];
+    const refused = new Map<string, string>();
     for await (const item of Deno.readDir(this.#dir)) {
       const path = join(this.#dir, item.name);
+      // Hidden ones too: a host could still read through them.
+      const escape = await escapeOf(this.#dir, path);
+      if (escape) {
+        refused.set(path, escape);
+        continue;
+      }
       if (item.name.startsWith(".")) continue;
       if (item.name.startsWith("_") || item.isDirectory) {
         helpers.push(path);
@@ -261,6 +280,11 @@ export class FunctionRegistry {
       }
     }
     helpers.sort();
+    for (const [path, why] of refused) {
+      if (this.#refused.get(path) === why) continue;
+      this.#log.warn("Skipped {path} in the functions folder: {why}", { path, why });
+    }
+    this.#refused = refused;
     return { modules, helpers };
   }
 }
