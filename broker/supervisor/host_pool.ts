@@ -349,6 +349,7 @@ export class HostPool {
       flags,
       heapMb: this.#heapMb,
       cwd: this.#dir,
+      socketDir: this.#boxes,
       onStrayLog: (record) =>
         this.#log[record.level]("Function {fn} logged outside a job: {message}", {
           ...record.fields,
