@@ -22,6 +22,10 @@ export default () => ({ honest: true });
 const FILES: Record<string, string> = {
   "cyclic.ts": forger("(() => { const o = { a: 1 }; o.self = o; return o; })()"),
   "bigint.ts": forger("({ n: 10n })"),
+  // Deep enough to overflow a stack wherever it is copied or encoded.
+  "deep.ts": forger(
+    "(() => { let a = []; for (let i = 0; i < 200000; i++) a = [a]; return { a }; })()",
+  ),
   "victim.ts": "export default (input) => ({ seen: input.n ?? 0 });\n",
 };
 
@@ -32,7 +36,7 @@ Deno.test("an output its host cannot encode fails its job and never blames anoth
       await Deno.writeTextFile(`${dir}/${name}`, source);
     }
     await using cluster = await Cluster.start({
-      waitFor: ["cyclic", "bigint", "victim"],
+      waitFor: ["cyclic", "bigint", "deep", "victim"],
       functionsDir: dir,
       workers: 1,
     });
