@@ -76,3 +76,46 @@ Deno.test("a module cannot grant itself permissions by posting a describe answer
 Deno.test("a module cannot grant itself permissions by writing describe frames to fd 1", async () => {
   assertConfined(await attack({ "forger.ts": FD_FORGER }, "forger"));
 });
+
+/** A job that posts forged describe answers, for every id, for a while. */
+const JOB_POSTER = `
+const description = { config: ${CLAIM}, problems: [], hasDefault: true };
+export default async () => {
+  const until = Date.now() + 3000;
+  while (Date.now() < until) {
+    for (let id = 0; id <= 64; id++) {
+      self.postMessage({ type: "ok", id, result: { kind: "describe", description } });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {};
+};
+`;
+
+Deno.test("a job posting describe answers while another module is described gives it nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-functions-" });
+  try {
+    await Deno.writeTextFile(`${dir}/poster.ts`, JOB_POSTER);
+    // One host: the one running the poster is the one that describes.
+    await using cluster = await Cluster.start({
+      waitFor: ["poster"],
+      functionsDir: dir,
+      workers: 1,
+    });
+    const id = await cluster.manager.start({ graph: { poster: [] } });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await Deno.writeTextFile(`${dir}/victim.ts`, `export const config = {};\n${PROBE}`);
+    await cluster.waitForFunctions(["victim"]);
+    const victim = (await cluster.manager.functions()).find((f) => f.name === "victim");
+    assertEquals(victim?.config, {}, cluster.logs());
+    await cluster.manager.wait(id, { timeoutMs: 30_000 });
+    const result = await runOne(cluster, "victim");
+    assertEquals(result.jobs[0]?.output, {
+      read: "NotCapable",
+      env: "NotCapable",
+      write: "NotCapable",
+    }, cluster.logs());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
