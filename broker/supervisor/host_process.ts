@@ -8,7 +8,8 @@
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../../core/log.ts";
-import { FrameWriter, pumpFrames, readFirstFrame } from "../messages/frames.ts";
+import { FrameWriter, pumpFrames } from "../messages/frames.ts";
+import { HostChannel, type HostConnection, withSocket } from "./host_channel.ts";
 import { lastLines, workerCrashed } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
@@ -126,10 +127,8 @@ export class HostProcess {
   async start(flags?: readonly string[]): Promise<void> {
     if (this.#child) throw new Error("Worker host is already running");
     if (flags) this.#flags = flags;
-    const socket = `${this.#options.socketDir}/${crypto.randomUUID().slice(0, 12)}.sock`;
-    const token = crypto.randomUUID();
-    Deno.mkdirSync(this.#options.socketDir, { recursive: true });
-    const listener = Deno.listen({ transport: "unix", path: socket });
+    const channel = new HostChannel(this.#options.socketDir, START_TIMEOUT_MS);
+    const { socket, token } = channel;
     const args = [
       "run",
       "--unstable-worker-options",
@@ -165,7 +164,8 @@ export class HostProcess {
     }).catch(() => {}).then(() => first.close());
     this.#ready = Promise.withResolvers<void>();
     const stderr = { tail: "" };
-    const connected = this.#accept(listener, socket, token);
+    const connected = channel.accept();
+    void child.status.finally(() => channel.cancel()); // Died before it connected.
     this.#exited = this.#supervise(child, stderr, connected);
     const timer = setTimeout(() => this.#ready?.reject(new Error("no answer")), START_TIMEOUT_MS);
     try {
@@ -179,59 +179,6 @@ export class HostProcess {
     } finally {
       clearTimeout(timer);
       this.#ready = undefined;
-    }
-  }
-
-  /**
-   * Takes the host's connection: the first one that says the token. The socket is
-   * removed at once, before any user code runs in the host, so nothing else connects.
-   */
-  async #accept(
-    listener: Deno.UnixListener,
-    socket: string,
-    token: string,
-  ): Promise<{ conn: Deno.UnixConn; rest: Uint8Array } | undefined> {
-    const timer = setTimeout(() => listener.close(), START_TIMEOUT_MS);
-    try {
-      while (true) {
-        let conn: Deno.UnixConn;
-        try {
-          conn = await listener.accept();
-        } catch {
-          return undefined; // Timed out, or the host died first.
-        }
-        let hello: unknown;
-        let rest: Uint8Array = new Uint8Array(0);
-        try {
-          ({ value: hello, rest } = await readFirstFrame(conn.readable));
-        } catch {
-          hello = undefined;
-        }
-        const said = typeof hello === "object" && hello !== null
-          ? hello as Record<string, unknown>
-          : {};
-        if (said.type === "hello" && said.token === token) return { conn, rest };
-        this.#log.warn("A connection to worker host socket {socket} had no token: closed", {
-          socket,
-        });
-        try {
-          conn.close();
-        } catch {
-          // Gone already.
-        }
-      }
-    } finally {
-      clearTimeout(timer);
-      try {
-        listener.close();
-      } catch {
-        // Closed by the timer.
-      }
-      try {
-        Deno.removeSync(socket);
-      } catch {
-        // Gone already.
-      }
     }
   }
 
@@ -335,7 +282,7 @@ export class HostProcess {
   async #supervise(
     child: Deno.ChildProcess,
     stderr: { tail: string },
-    connected: Promise<{ conn: Deno.UnixConn; rest: Uint8Array } | undefined>,
+    connected: Promise<HostConnection | undefined>,
   ): Promise<void> {
     // A function's code can write to both: never parsed. The end of stderr says why
     // a host died; stdout is dropped.
@@ -407,7 +354,7 @@ export class HostProcess {
   #receive(message: HostMessage): void {
     switch (message.type) {
       case "hello":
-        return; // Taken in #accept.
+        return; // Taken by the HostChannel.
       case "ready": {
         const ready = this.#ready;
         if (!ready || this.#key) return; // Said once, before any user code ran.
@@ -431,20 +378,4 @@ export class HostProcess {
         assertNever(message);
     }
   }
-}
-
-/**
- * The host's flags plus what its socket needs: net access to exactly that path
- * (Deno grants unix sockets by path), and reading and writing it.
- */
-function withSocket(flags: readonly string[], socket: string): string[] {
-  const out = [...flags];
-  for (const [kind, entry] of [["net", `unix:${socket}`], ["read", socket], ["write", socket]]) {
-    const at = out.findIndex((flag) =>
-      flag === `--allow-${kind}` || flag.startsWith(`--allow-${kind}=`)
-    );
-    if (at < 0) out.push(`--allow-${kind}=${entry}`);
-    else if (out[at] !== `--allow-${kind}`) out[at] = `${out[at]},${entry}`;
-  }
-  return out;
 }
