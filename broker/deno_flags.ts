@@ -29,6 +29,9 @@ export function brokerFlags(boxesDir: string = HOST_BOXES_DIR): string[] {
     "--allow-read",
     `--allow-write=${boxesDir}`,
     "--allow-env",
+    // Unix sockets to its hosts (one per host start, at a random path: Deno grants
+    // them by exact path only). It runs subprocesses anyway (`--allow-run`).
+    "--allow-net",
     "--allow-sys",
     "--allow-run",
   ];

@@ -7,6 +7,7 @@ import { intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
 import { fileStore, start, type StoreSpec } from "./mod.ts";
 import { parseStoreSpec } from "./messages/store.ts";
+import { parsePermissionCap } from "./supervisor/permission_cap.ts";
 
 await runDaemon("broker", {
   usage: "deno task start-broker",
@@ -47,6 +48,11 @@ await runDaemon("broker", {
       description:
         'What the hosts may do for the store, as JSON: {"read":[..],"write":[..],"net":[..],"env":[..]}; the broker must hold it too',
     },
+    "max-permissions": {
+      type: "string",
+      description:
+        'The most a function may ask for, as JSON like a config\'s permissions: {"net":["127.0.0.1:8000"],"read":false}; kinds left out are denied, functions asking for more are refused (default: no cap)',
+    },
     id: { type: "string", description: "This broker's id (default: host, pid, random)" },
     ...COMMON_FLAGS,
   },
@@ -59,6 +65,9 @@ await runDaemon("broker", {
     prefetch: intFlag("prefetch", flags.prefetch, 0),
     id: flags.id,
     store: storeOf(flags),
+    ...(flags["max-permissions"] === undefined
+      ? {}
+      : { maxPermissions: parsePermissionCap(flags["max-permissions"]) }),
   });
 });
 

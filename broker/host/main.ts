@@ -2,8 +2,10 @@
  * A worker host: the child process a broker runs function modules in, so that
  * an out-of-memory (which ends the whole Deno process) costs one host, not the
  * broker. Its jobs come from the Router (`service.ts`) and run in `sandbox.ts`, one
- * at a time. Requests arrive as frames on stdin; replies and logs leave as frames
- * on stdout, which carries nothing else. Exits when stdin ends.
+ * at a time. The first frame arrives on stdin, before any user code runs: it names
+ * the broker's unix socket, which then carries every other frame both ways. Its Web
+ * Workers share the host's fds 0, 1 and 2: what they write there is never read as a
+ * frame. Exits when the socket ends.
  *
  * Started by the broker's `supervisor/host_process.ts`, with `--unstable-worker-options`,
  * a heap limit, and `--allow-*` flags: what it needs itself, what its store needs, and
@@ -11,18 +13,17 @@
  *
  * @module
  */
-import { toErrorData } from "../../core/errors.ts";
 import { TurnBatch } from "../../core/turn_batch.ts";
-import { concat, encodeFrame, pumpFrames } from "../messages/frames.ts";
+import { concat, encodeFrame, pumpFrames, readFirstFrame } from "../messages/frames.ts";
 import { loadLibzmq } from "../../core/zmq/mod.ts";
 import { newDescribeKey, signDescription } from "../messages/describe_mac.ts";
 import { HostService } from "./service.ts";
 import type { Store, StoreModule, StoreSpec } from "../messages/store.ts";
-import { readOnlyPermissions } from "../messages/permissions.ts";
-import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
+import type { LogSink } from "./sandbox_worker.ts";
 import * as sandbox from "./sandbox.ts";
-import { ENTRY_URL, LOAD_TIMEOUT_MS } from "./sandbox.ts";
-import { assertNever, type DescribeResult } from "../messages/sandbox.ts";
+import { LOAD_TIMEOUT_MS } from "./sandbox.ts";
+import { describeModule } from "./describe.ts";
+import { assertNever } from "../messages/sandbox.ts";
 import {
   type HostDescribeRequest,
   type HostInitRequest,
@@ -31,15 +32,22 @@ import {
 } from "../messages/host.ts";
 
 const encoder = new TextEncoder();
-/** Replies go out with blocking writes: cheaper than a stream, and in order by construction. */
-const stdout = Deno.stdout;
 /** Describes, one at a time, in arrival order. */
 let queue = Promise.resolve();
+/** The broker's socket, once connected. */
+let channel: Deno.UnixConn | undefined;
+/** Writes to it, one after another. */
+let writing: Promise<void> = Promise.resolve();
 
-/** Frames written in one turn leave in one write at its end. */
+/** Frames written in one turn leave in one write at its end, in order. */
 const replies = new TurnBatch<Uint8Array>((frames) => {
   const out = concat(...frames);
-  for (let done = 0; done < out.length;) done += stdout.writeSync(out.subarray(done));
+  const conn = channel;
+  if (!conn) return Promise.resolve();
+  writing = writing.then(async () => {
+    for (let done = 0; done < out.length;) done += await conn.write(out.subarray(done));
+  });
+  return writing;
 });
 
 /** Set once the broker says `serve`: every job comes from the Router through it. */
@@ -93,36 +101,18 @@ function enqueue(task: () => Promise<void>): void {
 let describeKey: CryptoKey | undefined;
 
 /**
- * Describes a module in a throwaway worker that may only read the module and its
- * helpers. The jobs of this host go on meanwhile: the module's code runs on the
- * worker's thread, and the load is timed. The reply is signed.
+ * Describes a module (see `describe.ts`); the jobs of this host go on meanwhile: the
+ * module's code runs on the worker's thread, and the load is timed. The reply is
+ * signed.
  */
 async function describe(request: HostDescribeRequest): Promise<void> {
-  let result: DescribeResult;
-  try {
-    const worker = new SandboxWorker(
-      ENTRY_URL,
-      request.fn,
-      0,
-      readOnlyPermissions(request.read),
-      strayLog,
-    );
-    try {
-      const loaded = await worker.load(
-        request.url,
-        0,
-        LOAD_TIMEOUT_MS,
-        new AbortController().signal,
-      );
-      result = loaded.ok
-        ? { ok: true, description: loaded.description }
-        : { ok: false, error: loaded.error };
-    } finally {
-      worker.terminate();
-    }
-  } catch (error) {
-    result = { ok: false, error: toErrorData(error, false) };
-  }
+  const result = await describeModule(
+    request.fn,
+    request.url,
+    request.read,
+    LOAD_TIMEOUT_MS,
+    (record) => strayLog(null, record),
+  );
   const body = JSON.stringify(result);
   const mac = await signDescription(describeKey!, request.id, body);
   send({ type: "described", id: request.id, body, mac });
@@ -156,15 +146,38 @@ async function init(request: HostInitRequest): Promise<void> {
   send({ type: "ready", pid: Deno.pid, key: base64 });
 }
 
-async function main(): Promise<never> {
+/**
+ * Reads the first frame on stdin and connects to the socket it names, before any
+ * user code runs. Stdin stays open (its end at the broker is closed): a descriptor
+ * closed here would be handed to the next file this process opens, which its Web
+ * Workers could then read as "fd 0".
+ */
+async function connect(): Promise<HostInitRequest> {
+  let request;
   try {
-    await pumpFrames(Deno.stdin.readable, (frame) => {
+    request = parseHostRequest((await readFirstFrame(Deno.stdin.readable)).value);
+  } catch (error) {
+    fatal(`Bad first request from the broker: ${(error as Error).message}`, 2);
+  }
+  if (request.type !== "init") fatal(`Expected init from the broker, got ${request.type}`, 2);
+  try {
+    channel = await Deno.connect({ transport: "unix", path: request.socket });
+  } catch (error) {
+    fatal(`Cannot connect to the broker at ${request.socket}: ${error}`, 4);
+  }
+  send({ type: "hello", token: request.token });
+  return request;
+}
+
+async function main(): Promise<never> {
+  const first = await connect();
+  init(first).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
+  try {
+    await pumpFrames(channel!.readable, (frame) => {
       const request = parseHostRequest(frame);
       switch (request.type) {
         case "init":
-          // The broker sends nothing else before the host says ready.
-          init(request).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
-          break;
+          break; // Only ever on stdin, first.
         case "describe":
           enqueue(() => describe(request));
           break;
@@ -197,10 +210,11 @@ async function main(): Promise<never> {
   } catch (error) {
     fatal(`Bad request from the broker: ${(error as Error).message}`, 2);
   }
-  // The broker closed our stdin: it is stopping, or gone.
+  // The broker closed the socket: it is stopping, or gone.
   service?.close();
   sandbox.terminateAll();
   await replies.flushNow().catch(() => {});
+  await writing.catch(() => {});
   Deno.exit(0);
 }
 

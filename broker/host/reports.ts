@@ -47,7 +47,30 @@ export class ReportBatch {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const report of this.#held.splice(0)) {
-      this.#link.send(report).catch(() => {}); // One turn: one message.
+      try {
+        this.#link.send(report).catch(() => {}); // One turn: one message.
+      } catch (error) {
+        // Encoding is the last check of an output (a cycle, a BigInt posted past the
+        // worker's own): the job fails, the host lives on, and no job is blamed.
+        this.#link.send(unsendable(report, error)).catch(() => {});
+      }
     }
   }
+}
+
+/** The report of a job whose outcome could not be encoded. */
+function unsendable(report: JobReport, error: unknown): JobReport {
+  const { followed: _, ...rest } = report;
+  const what = report.outcome.ok ? "an output" : "an error";
+  const message = `Job "${report.jobId}" ended with ${what} that cannot be sent: ${
+    String((error as Error)?.message ?? error).slice(0, 200)
+  }`;
+  return {
+    ...rest,
+    outcome: {
+      ok: false,
+      error: { name: "TypeError", message, retryable: false },
+      durationMs: report.outcome.durationMs,
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * Length-prefixed JSON frames on a byte stream: a 4-byte big-endian length, then
- * that many bytes of UTF-8 JSON. Used on a worker host's stdin and stdout.
+ * that many bytes of UTF-8 JSON. Used between a broker and its worker hosts.
  *
  * @module
  */
@@ -73,8 +73,10 @@ export class FrameDecoder {
 export async function pumpFrames(
   stream: ReadableStream<Uint8Array>,
   onFrame: (value: unknown) => void,
+  initial?: Uint8Array,
 ): Promise<void> {
   const frames = new FrameDecoder();
+  if (initial && initial.length > 0) frames.push(initial, onFrame);
   const reader = stream.getReader();
   try {
     while (true) {
@@ -86,6 +88,39 @@ export async function pumpFrames(
     reader.releaseLock();
   }
   if (frames.partial) throw new TypeError("Stream ended inside a frame");
+}
+
+/**
+ * Reads the first frame of a stream (the stream stays open). `rest`: the bytes read
+ * after it, to hand to {@linkcode pumpFrames} as its `initial` bytes.
+ *
+ * @throws {TypeError} on a bad frame, or when the stream ends first.
+ */
+export async function readFirstFrame(
+  stream: ReadableStream<Uint8Array>,
+): Promise<{ value: unknown; rest: Uint8Array }> {
+  const reader = stream.getReader();
+  let buffer: Uint8Array = new Uint8Array(0);
+  try {
+    while (true) {
+      if (buffer.length >= 4) {
+        const length = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0);
+        if (length > MAX_FRAME_BYTES) {
+          throw new TypeError(`Corrupt stream: frame length ${length} exceeds ${MAX_FRAME_BYTES}`);
+        }
+        if (buffer.length >= 4 + length) {
+          let value: unknown;
+          new FrameDecoder().push(buffer.subarray(0, 4 + length), (frame) => value = frame);
+          return { value, rest: buffer.slice(4 + length) };
+        }
+      }
+      const { done, value } = await reader.read();
+      if (done) throw new TypeError("Stream ended before its first frame");
+      buffer = concat(buffer, value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 /**

@@ -1,9 +1,12 @@
 /**
  * Messages between a broker and one of its worker host processes: length-prefixed
- * JSON frames (`frames.ts`) on the host's stdin ({@linkcode HostRequest}) and stdout
- * ({@linkcode HostMessage}). User code in the host's Web Workers can write to that
- * stdout: what the broker trusts from a host is signed (`DescribedMessage`) or is
- * data the host could report anyway (logs).
+ * JSON frames (`frames.ts`). The first, {@linkcode HostInitRequest}, comes on the
+ * host's stdin before any user code runs; it names a unix socket of the broker's
+ * (and a one-time token), and everything else ({@linkcode HostRequest},
+ * {@linkcode HostMessage}) goes over that socket. The host's Web Workers share its
+ * file descriptors 0, 1 and 2, so those carry no frames: the broker drops what
+ * the host's stdout carries and keeps only the end of its stderr, for a crash's
+ * message. Descriptions are signed all the same (`DescribedMessage`).
  *
  * @module
  */
@@ -85,6 +88,10 @@ export interface HostDrainRequest {
  */
 export interface HostInitRequest {
   type: "init";
+  /** The broker's socket the host connects to (once: it is removed after). */
+  socket: string;
+  /** What the host says first on the socket, to be taken for this host. */
+  token: string;
   store?: StoreSpec;
 }
 
@@ -95,6 +102,12 @@ export type HostRequest =
   | HostServeRequest
   | HostFunctionsRequest
   | HostDrainRequest;
+
+/** The host's first frame on the broker's socket: it is the host given `token`. */
+export interface HelloMessage {
+  type: "hello";
+  token: string;
+}
 
 /**
  * The host is up and reads requests. `key` (base64) signs its descriptions: it is
@@ -135,6 +148,7 @@ export interface DrainedMessage {
 
 /** Everything a host sends the broker. */
 export type HostMessage =
+  | HelloMessage
   | ReadyMessage
   | DescribedMessage
   | LogMessage
@@ -145,6 +159,8 @@ export type HostMessage =
 export function parseHostMessage(value: unknown): HostMessage {
   const m = record(value, "message");
   switch (m.type) {
+    case "hello":
+      return { type: "hello", token: str(m, "token") };
     case "ready":
       return { type: "ready", pid: num(m, "pid"), key: str(m, "key") };
     case "described":
@@ -171,7 +187,12 @@ export function parseHostRequest(value: unknown): HostRequest {
   const m = record(value, "request");
   switch (m.type) {
     case "init":
-      return { type: "init", ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }) };
+      return {
+        type: "init",
+        socket: str(m, "socket"),
+        token: str(m, "token"),
+        ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }),
+      };
     case "describe":
       return {
         type: "describe",

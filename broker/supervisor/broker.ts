@@ -17,6 +17,7 @@ import { readLoad } from "../messages/load.ts";
 import type { StoreSpec } from "../messages/store.ts";
 import { HostPool } from "./host_pool.ts";
 import type { JobLogMessage } from "../messages/host.ts";
+import type { FunctionPermissions } from "../../core/types.ts";
 
 /** The most jobs per slot a broker queues ahead of time unless told otherwise. */
 export const DEFAULT_PREFETCH = 64;
@@ -46,6 +47,12 @@ export interface BrokerConfig {
    * hold the permissions the store lists, which its hosts then get.
    */
   store?: StoreSpec;
+  /**
+   * The most a function may ask for, as a config's `permissions` (a kind left out is
+   * denied). A function that asks for more is not served; its load error says why.
+   * Default: no cap.
+   */
+  maxPermissions?: FunctionPermissions;
 }
 
 /** A running broker. */
@@ -85,6 +92,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     heapMb: config.heapMb,
     libzmq,
     store: config.store,
+    maxPermissions: config.maxPermissions,
     onJobLog: ({ fn, jobId, pipelineId, record }: JobLogMessage) =>
       log[record.level](`[${fn}] ${record.message}`, { ...record.fields, jobId, pipelineId }),
     onHostLost: (lost) => {

@@ -10,7 +10,9 @@
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getLogger } from "../../core/log.ts";
-import type { ErrorData, FunctionConfig } from "../../core/types.ts";
+import type { ErrorData, FunctionConfig, FunctionPermissions } from "../../core/types.ts";
+import { beyondCap, capMessage } from "./permission_cap.ts";
+import { escapeOf } from "./folder_escapes.ts";
 import { functionLoadError } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 
@@ -47,6 +49,8 @@ export interface FunctionRegistryOptions {
   describe: Describer;
   /** Quiet time after a file event before rescanning, ms. Default 100. */
   debounceMs?: number;
+  /** The most a function may ask for (see `permission_cap.ts`); no cap when left out. */
+  maxPermissions?: FunctionPermissions;
 }
 
 interface Found {
@@ -60,10 +64,13 @@ export class FunctionRegistry {
   readonly #dir: string;
   readonly #describe: Describer;
   readonly #debounceMs: number;
+  readonly #cap: FunctionPermissions | undefined;
   readonly #log = getLogger("broker", "functions");
   readonly #entries = new Map<string, FunctionEntry & { stamp: string }>();
   readonly #listeners = new Set<(change: FunctionChange) => void>();
   #helpers: string[] = [];
+  /** Entries that reach outside the folder (see `folder_escapes.ts`), with why. */
+  #refused = new Map<string, string>();
   #version = 0;
   #watcher: Deno.FsWatcher | undefined;
   #watching: Promise<void> = Promise.resolve();
@@ -76,6 +83,7 @@ export class FunctionRegistry {
     this.#dir = options.functionsDir;
     this.#describe = options.describe;
     this.#debounceMs = options.debounceMs ?? 100;
+    this.#cap = options.maxPermissions;
   }
 
   /** Scans and describes every module, then watches the folder. @throws when the folder cannot be read. */
@@ -116,6 +124,11 @@ export class FunctionRegistry {
     return entry ? [entry.path, ...this.#helpers] : [];
   }
 
+  /** Entries of the folder that reach outside it: hosts may not read them. Sorted. */
+  refused(): string[] {
+    return [...this.#refused.keys()].sort();
+  }
+
   /** Calls `listener` after each rescan that changed something; returns an unsubscribe function. */
   onChange(listener: (change: FunctionChange) => void): () => void {
     this.#listeners.add(listener);
@@ -146,7 +159,9 @@ export class FunctionRegistry {
   }
 
   async #scan(touched: Set<string>, emit: boolean): Promise<void> {
+    const refusedBefore = this.refused().join("\n");
     const { modules, helpers } = await this.#list();
+    const refusedChanged = this.refused().join("\n") !== refusedBefore;
     const helperNames = new Set(
       [...helpers, ...this.#helpers].map((path) => relative(this.#dir, path)),
     );
@@ -171,7 +186,9 @@ export class FunctionRegistry {
       this.#entries.delete(name);
       change.removed.push(name);
     }
-    if (!emit || change.added.length + change.changed.length + change.removed.length === 0) return;
+    const changed = change.added.length + change.changed.length + change.removed.length > 0;
+    // A new escape changes the hosts' flags even when no module changed.
+    if (!emit || (!changed && !refusedChanged)) return;
     for (const listener of this.#listeners) {
       try {
         listener(change);
@@ -217,14 +234,27 @@ export class FunctionRegistry {
         error: functionLoadError(`Function "${name}" has no default export function`),
       };
     }
+    const over = this.#cap ? beyondCap(config.permissions ?? {}, this.#cap, this.#dir) : [];
+    if (over.length > 0) {
+      const message = capMessage(name, over, this.#cap!);
+      this.#log.warn("Function {name} is refused: {error}", { name, error: message });
+      return { ...base, config, error: functionLoadError(message) };
+    }
     return { ...base, config };
   }
 
   async #list(): Promise<{ modules: Map<string, Found>; helpers: string[] }> {
     const modules = new Map<string, Found>();
     const helpers: string[] = [];
+    const refused = new Map<string, string>();
     for await (const item of Deno.readDir(this.#dir)) {
       const path = join(this.#dir, item.name);
+      // Hidden ones too: a host could still read through them.
+      const escape = await escapeOf(this.#dir, path);
+      if (escape) {
+        refused.set(path, escape);
+        continue;
+      }
       if (item.name.startsWith(".")) continue;
       if (item.name.startsWith("_") || item.isDirectory) {
         helpers.push(path);
@@ -250,6 +280,11 @@ export class FunctionRegistry {
       }
     }
     helpers.sort();
+    for (const [path, why] of refused) {
+      if (this.#refused.get(path) === why) continue;
+      this.#log.warn("Skipped {path} in the functions folder: {why}", { path, why });
+    }
+    this.#refused = refused;
     return { modules, helpers };
   }
 }

@@ -20,6 +20,7 @@ import { type HostLost, hostLost } from "./host_lost.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
 import type { JobLogMessage } from "../messages/host.ts";
+import type { FunctionPermissions } from "../../core/types.ts";
 
 /** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
 export const DEFAULT_HEAP_MB = 256;
@@ -36,6 +37,8 @@ export interface HostPoolOptions {
   libzmq?: string;
   /** The store the hosts run each job through, if not the Router's. */
   store?: StoreSpec;
+  /** The most a function may ask for; see `permission_cap.ts`. */
+  maxPermissions?: FunctionPermissions;
   /** Receives the log records of the hosts' jobs. */
   onJobLog?: (message: JobLogMessage) => void;
   /** Told when a host died, with the job it took down, if any. */
@@ -86,6 +89,7 @@ export class HostPool {
   readonly #backOff = new BackOff<HostProcess>();
   readonly #libzmq: string | undefined;
   readonly #store: StoreSpec | undefined;
+  readonly #maxPermissions: FunctionPermissions | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
   /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
@@ -105,6 +109,7 @@ export class HostPool {
     this.#heapMb = heapMb;
     this.#libzmq = options.libzmq;
     this.#store = options.store;
+    this.#maxPermissions = options.maxPermissions;
     this.#onJobLog = options.onJobLog;
     this.#onHostLost = options.onHostLost;
   }
@@ -147,6 +152,7 @@ export class HostPool {
       this.#registry = new FunctionRegistry({
         functionsDir: this.#dir,
         describe: (fn, url, read) => this.#describe(fn, url, read),
+        maxPermissions: this.#maxPermissions,
       });
       // No function is known yet: the first host starts with what any host needs.
       this.#flags = hostFlags(this.registry, {
@@ -343,6 +349,7 @@ export class HostPool {
       flags,
       heapMb: this.#heapMb,
       cwd: this.#dir,
+      socketDir: this.#boxes,
       onStrayLog: (record) =>
         this.#log[record.level]("Function {fn} logged outside a job: {message}", {
           ...record.fields,

@@ -9,6 +9,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../../core/log.ts";
 import { FrameWriter, pumpFrames } from "../messages/frames.ts";
+import { HostChannel, type HostConnection, withSocket } from "./host_channel.ts";
 import { lastLines, workerCrashed } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
@@ -54,6 +55,11 @@ export interface HostProcessOptions {
   libzmq?: string;
   /** The store the host imports and runs each job through, if not the Router's. */
   store?: StoreSpec;
+  /**
+   * A folder of the broker's (it must write there, the host too) for the unix socket
+   * the host connects to at start.
+   */
+  socketDir: string;
 }
 
 /** How a host process ended by itself. */
@@ -121,6 +127,8 @@ export class HostProcess {
   async start(flags?: readonly string[]): Promise<void> {
     if (this.#child) throw new Error("Worker host is already running");
     if (flags) this.#flags = flags;
+    const channel = new HostChannel(this.#options.socketDir, START_TIMEOUT_MS);
+    const { socket, token } = channel;
     const args = [
       "run",
       "--unstable-worker-options",
@@ -131,7 +139,7 @@ export class HostProcess {
       // does not allow. Its Web Workers never get FFI. Reading PIPELININ_LIBZMQ is in
       // the flags (see `hostPermissionFlags`).
       "--allow-ffi",
-      ...this.#flags,
+      ...withSocket(this.#flags, socket),
       HOST_PATH,
     ];
     const child = new Deno.Command(Deno.execPath(), {
@@ -146,11 +154,19 @@ export class HostProcess {
       stderr: "piped",
     }).spawn();
     this.#child = child;
-    this.#input = new FrameWriter(child.stdin);
-    this.#send({ type: "init", ...(this.#options.store ? { store: this.#options.store } : {}) });
+    // The only frame on stdin; then its end here closes, and the socket carries the rest.
+    const first = new FrameWriter(child.stdin);
+    void first.write({
+      type: "init",
+      socket,
+      token,
+      ...(this.#options.store ? { store: this.#options.store } : {}),
+    }).catch(() => {}).then(() => first.close());
     this.#ready = Promise.withResolvers<void>();
     const stderr = { tail: "" };
-    this.#exited = this.#supervise(child, stderr);
+    const connected = channel.accept();
+    void child.status.finally(() => channel.cancel()); // Died before it connected.
+    this.#exited = this.#supervise(child, stderr, connected);
     const timer = setTimeout(() => this.#ready?.reject(new Error("no answer")), START_TIMEOUT_MS);
     try {
       await this.#ready.promise;
@@ -263,19 +279,33 @@ export class HostProcess {
     }
   }
 
-  async #supervise(child: Deno.ChildProcess, stderr: { tail: string }): Promise<void> {
+  async #supervise(
+    child: Deno.ChildProcess,
+    stderr: { tail: string },
+    connected: Promise<HostConnection | undefined>,
+  ): Promise<void> {
+    // A function's code can write to both: never parsed. The end of stderr says why
+    // a host died; stdout is dropped.
     const stderrDone = (async () => {
       for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
         stderr.tail = (stderr.tail + text).slice(-STDERR_TAIL_CHARS);
       }
     })();
+    const stdoutDone = this.#dropStdout(child);
     let malformed: string | undefined;
-    try {
-      await pumpFrames(child.stdout, (frame) => this.#receive(parseHostMessage(frame)));
-    } catch (error) {
-      malformed = (error as Error).message;
-      this.#kill(child);
-    }
+    const channel = await connected;
+    if (channel) {
+      const { conn, rest } = channel;
+      this.#input = new FrameWriter(conn.writable);
+      try {
+        await pumpFrames(conn.readable, (frame) => this.#receive(parseHostMessage(frame)), rest);
+      } catch (error) {
+        malformed = (error as Error).message;
+      }
+      // The socket ended: the host is gone or going (a corrupt frame is a host bug).
+      if (!this.#stopping) this.#kill(child);
+    } else this.#kill(child);
+    await stdoutDone.catch(() => {});
     const status = await child.status;
     await stderrDone.catch(() => {});
     await this.#input?.close();
@@ -311,8 +341,20 @@ export class HostProcess {
     }
   }
 
+  /** Reads the host's stdout to its end, keeping nothing; says once that it was written to. */
+  async #dropStdout(child: Deno.ChildProcess): Promise<void> {
+    let said = false;
+    for await (const _ of child.stdout) {
+      if (said) continue;
+      said = true;
+      this.#log.debug("Worker host {pid} wrote to its stdout: dropped", { pid: child.pid });
+    }
+  }
+
   #receive(message: HostMessage): void {
     switch (message.type) {
+      case "hello":
+        return; // Taken by the HostChannel.
       case "ready": {
         const ready = this.#ready;
         if (!ready || this.#key) return; // Said once, before any user code ran.

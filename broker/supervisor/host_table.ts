@@ -59,16 +59,35 @@ export interface HostPlace {
 export function hostFlags(registry: FunctionRegistry, place: HostPlace): string[] {
   const loaded = registry.list().filter((entry) => !entry.error);
   const store = place.store?.permissions ?? {};
-  return hostPermissionFlags(
-    loaded.map((entry) => entry.config),
-    {
-      read: [...hostBaseRead(place.functionsDir), ...storeRead(place.store), ...(store.read ?? [])],
-      write: [place.boxes, ...(store.write ?? [])],
-      env: ["PIPELININ_LIBZMQ", ...(store.env ?? [])],
-      net: store.net ?? [],
-    },
-    place.functionsDir,
-  );
+  const refused = registry.refused();
+  return [
+    ...hostPermissionFlags(
+      loaded.map((entry) => entry.config),
+      {
+        read: [
+          ...hostBaseRead(place.functionsDir),
+          ...storeRead(place.store),
+          ...(store.read ?? []),
+        ],
+        write: [place.boxes, ...(store.write ?? [])],
+        env: ["PIPELININ_LIBZMQ", ...(store.env ?? [])],
+        net: store.net ?? [],
+      },
+      place.functionsDir,
+    ),
+    ...denyRead(refused, place.functionsDir),
+  ];
+}
+
+/**
+ * Entries of the functions folder that reach outside it, denied even where the folder
+ * is allowed. A flag's list cannot hold a path with a comma: then the whole folder is
+ * denied, and nothing serves until the entry goes (its registry log says why).
+ */
+function denyRead(refused: string[], functionsDir: string): string[] {
+  if (refused.length === 0) return [];
+  if (refused.some((path) => path.includes(","))) return [`--deny-read=${functionsDir}`];
+  return [`--deny-read=${refused.join(",")}`];
 }
 
 /** The folder of a store module, which its host imports (with the module's own helpers). */
