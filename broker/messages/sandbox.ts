@@ -6,7 +6,7 @@
  * @module
  */
 import type { ErrorData, FunctionConfig, JsonObject } from "../../core/types.ts";
-import { bool, type Fields, num, object, record, str, strings } from "./_fields.ts";
+import { bool, type Fields, num, object, opt, record, str, strings } from "./_fields.ts";
 import { validateConfig } from "./function_config.ts";
 
 /** Severity of a function's log record. */
@@ -46,7 +46,7 @@ export interface LogMessage {
 /** Parses {@linkcode ErrorData}. @throws {TypeError} */
 export function parseErrorData(value: unknown): ErrorData {
   const e = record(value, "error");
-  const stack = e.stack === undefined ? undefined : str(e, "stack");
+  const stack = opt(e, "stack") === undefined ? undefined : str(e, "stack");
   return {
     name: str(e, "name"),
     message: str(e, "message"),
