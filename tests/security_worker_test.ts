@@ -6,7 +6,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
-import { type PipelineResult } from "../mod.ts";
+import type { PipelineResult } from "../mod.ts";
 import { jobOf, run, tempDir } from "./_sandbox.ts";
 
 /**
@@ -40,13 +40,104 @@ export default async (input) => {
 };
 `;
 
+/**
+ * The same spy by another way: it replaces the built-ins and prototype slots a
+ * bootstrap might call with the requests it queues (array methods and iterator,
+ * getters for absent fields, JSON, Map and Object helpers) and records whatever
+ * they are called with. Its job ends before any other job of the worker begins, so
+ * whatever it saw came from the requests queued behind it.
+ */
+const PATCHER = `
+const seen = [];
+const stringify = JSON.stringify;
+const push = Array.prototype.push;
+let busy = false;
+const note = (value) => {
+  if (busy) return;
+  busy = true;
+  try { push.call(seen, String(stringify(value))); } catch { /* a cycle or BigInt */ }
+  busy = false;
+};
+const wrap = (owner, key) => {
+  const original = owner[key];
+  if (typeof original !== "function") return;
+  owner[key] = function (...args) {
+    note(this);
+    for (let at = 0; at < args.length; at++) note(args[at]);
+    return original.apply(this, args);
+  };
+};
+for (const key of ["push", "shift", "unshift", "splice", "findIndex", "find", "filter", "map", "every", "some", "forEach", "includes", "indexOf", "slice", "concat"]) wrap(Array.prototype, key);
+wrap(Array, "isArray");
+wrap(Map.prototype, "set");
+wrap(Map.prototype, "get");
+wrap(Object, "keys");
+wrap(Object, "entries");
+wrap(Object, "getPrototypeOf");
+wrap(Object, "hasOwn");
+wrap(Number, "isFinite");
+wrap(JSON, "parse");
+wrap(JSON, "stringify");
+const iterator = Array.prototype[Symbol.iterator];
+Array.prototype[Symbol.iterator] = function () { note(this); return iterator.call(this); };
+for (const key of ["then", "requires", "stack", "problems", "reason"]) {
+  for (const proto of [Object.prototype, Array.prototype, Uint8Array.prototype]) {
+    try {
+      Object.defineProperty(proto, key, { configurable: true, get() { note(this); return undefined; } });
+    } catch { /* refused */ }
+  }
+}
+for (const proto of [Object.prototype, Array.prototype]) {
+  const constructor = proto.constructor;
+  Object.defineProperty(proto, "constructor", { configurable: true, get() { note(this); return constructor; } });
+}
+export default async (input) => {
+  if (input.role !== "spy") return { echo: input.secret };
+  await new Promise((resolve) => setTimeout(resolve, Number(input.ms ?? 800)));
+  return { seen: seen.join("\\n").slice(0, 200000) };
+};
+`;
+
+/** Runs `fn` as the spy while 12 victims of it queue behind it; checks what it got. */
+async function spyOn(cluster: Cluster, fn: string): Promise<void> {
+  const spyRun = run(cluster, { graph: { [fn]: [] }, data: { role: "spy", ms: 1500 } });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  const secrets = Array.from({ length: 12 }, (_, i) => `secret-${i}-${crypto.randomUUID()}`);
+  const others: PipelineResult[] = await Promise.all(
+    secrets.map((secret) =>
+      run(cluster, { graph: { [fn]: [] }, data: { role: "victim", secret } })
+    ),
+  );
+  const spy = await spyRun;
+  for (const [at, result] of others.entries()) {
+    const job = jobOf(result);
+    assertEquals(job.status, "succeeded", JSON.stringify(job));
+    assertEquals(job.output, { echo: secrets[at]! }, "a victim's result is its own");
+  }
+  const spyJob = jobOf(spy);
+  assertEquals(spyJob.status, "succeeded", JSON.stringify(spyJob));
+  const seen = String(spyJob.output?.seen ?? "");
+  for (const secret of secrets) {
+    const at = seen.indexOf(secret);
+    assert(
+      at < 0,
+      `the spy saw another job's input: ${seen.slice(Math.max(0, at - 600), at + 100)}`,
+    );
+  }
+}
+
 Deno.test("a job's code can touch only its own job", async (t) => {
-  await using functions = await tempDir({ "spy.ts": SPY });
+  await using functions = await tempDir({ "spy.ts": SPY, "patcher.ts": PATCHER });
   await using cluster = await Cluster.start({
     functionsDir: functions.path,
     workers: 1,
-    waitFor: ["spy"],
+    waitFor: ["spy", "patcher"],
   });
+
+  await t.step(
+    "a spy that replaces built-ins sees nothing of the jobs queued behind it",
+    () => spyOn(cluster, "patcher"),
+  );
 
   await t.step("a spy on self neither sees nor forges the other jobs on its worker", async () => {
     const spyRun = run(cluster, { graph: { spy: [] }, data: { role: "spy", ms: 1500 } });
@@ -67,7 +158,11 @@ Deno.test("a job's code can touch only its own job", async (t) => {
     assertEquals(spyJob.status, "succeeded", JSON.stringify(spyJob));
     const seen = String(spyJob.output?.seen ?? "");
     for (const secret of secrets) {
-      assert(!seen.includes(secret), `the spy saw another job's input: ${seen.slice(0, 300)}`);
+      const at = seen.indexOf(secret);
+      assert(
+        at < 0,
+        `the spy saw another job's input: ${seen.slice(Math.max(0, at - 600), at + 100)}`,
+      );
     }
     assert(!seen.includes('"type":"run"'), `the spy saw a run message: ${seen.slice(0, 300)}`);
   });

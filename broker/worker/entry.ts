@@ -48,6 +48,27 @@ const portPost = Function.prototype.call.bind(MessagePort.prototype.postMessage)
 const removeListener = scope.removeEventListener.bind(scope);
 const MAX_MESSAGE_CHARS = 16_384;
 
+/**
+ * Nothing can be added to these prototypes: a getter there for a key an object
+ * lacks (`then`, looked up whenever a promise resolves with an object, as Deno's
+ * own message loop does with each message's bytes) would see objects that belong
+ * to other jobs. Adding to a built-in prototype is all this forbids.
+ */
+function sealPrototypes(): void {
+  const typedArray = Object.getPrototypeOf(Uint8Array.prototype) as object;
+  for (
+    const proto of [
+      Object.prototype,
+      Array.prototype,
+      typedArray,
+      Uint8Array.prototype,
+      ArrayBuffer.prototype,
+      Function.prototype,
+      Promise.prototype,
+    ]
+  ) Object.preventExtensions(proto);
+}
+
 let port: MessagePort | undefined;
 let limits: WorkerLimits = DEFAULT_WORKER_LIMITS;
 
@@ -364,3 +385,4 @@ function handle(request: WorkerRequest): void {
 }
 
 isolateStdio();
+sealPrototypes();
