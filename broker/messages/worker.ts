@@ -65,9 +65,13 @@ export function capError(error: ErrorData, limits: WorkerLimits): ErrorData {
   return { ...error, message, ...(stack === undefined ? {} : { stack }) };
 }
 
+/** Room for the marker {@linkcode cut} adds, so that cutting twice changes nothing. */
+const MARKER_CHARS = 40;
+
 /** `text` cut to `max` characters, with a marker saying how long it was. */
 export function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (cut: ${text.length} characters)`;
+  if (text.length <= max + MARKER_CHARS) return text;
+  return `${text.slice(0, max)}... (cut: ${text.length} characters)`;
 }
 
 /** The first message on the worker's `self`: the private port, and the caps. */
