@@ -17,8 +17,12 @@ import type { JsonObject } from "../core/types.ts";
 /** Returns what `input.kind` names; each is something JSON cannot carry as is. */
 const VALUES = `
 const deep = (n) => { let v = 1; for (let i = 0; i < n; i++) v = [v]; return v; };
-export default (input) => {
+export default (input, ctx) => {
   switch (input.kind) {
+    case "flood":
+      for (let i = 0; i < 200000; i++) ctx.log.info("record " + i, { i });
+      for (let i = 0; i < 1000; i++) console.log("line", i);
+      return { logged: true };
     case "bigint": return { n: 10n };
     case "cycle": { const o = { a: 1 }; o.self = o; return o; }
     case "function": return { f() { return 1; } };
@@ -50,7 +54,7 @@ export default (input) => {
 const LIMITS: WorkerLimits = { ...DEFAULT_WORKER_LIMITS, maxOutputChars: 1000 };
 
 async function withWorker(
-  body: (run: (input: JsonObject) => Promise<RunResult>) => Promise<void>,
+  body: (run: (input: JsonObject) => Promise<RunResult>, logs: LogRecord[]) => Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "pipelinin-values-" });
   await Deno.writeTextFile(`${dir}/values.ts`, VALUES);
@@ -83,7 +87,7 @@ async function withWorker(
     return await result!;
   };
   try {
-    await body(run);
+    await body(run, logs);
   } finally {
     worker.terminate();
     await Deno.remove(dir, { recursive: true });
@@ -156,5 +160,25 @@ Deno.test("the host checks a worker's output text again: size, shape and depth",
   assertEquals(parseOutput("values", '{"a":[1,{"b":null}]}', LIMITS), {
     ok: true,
     output: { a: [1, { b: null }] },
+  });
+});
+
+Deno.test("a job that logs 200,000 records writes at most its budget, and says what was cut", async () => {
+  await withWorker(async (run, logs) => {
+    const started = performance.now();
+    assertEquals(await run({ kind: "flood" }), { ok: true, output: { logged: true } });
+    const ms = performance.now() - started;
+    const chars = logs.reduce(
+      (sum, r) => sum + r.message.length + JSON.stringify(r.fields ?? {}).length,
+      0,
+    );
+    assert(chars < DEFAULT_WORKER_LIMITS.maxLogCharsPerAttempt * 1.5, `${chars} characters logged`);
+    const last = logs[logs.length - 1]!;
+    assert(/^Log cut at 1000000 characters: \d+ more records/.test(last.message), last.message);
+    assertEquals(logs.filter((r) => r.message.startsWith("Log cut")).length, 1);
+    // The next job has its own budget.
+    logs.length = 0;
+    assertEquals(await run({ kind: "fine" }), { ok: true, output: { echo: "fine" } });
+    assert(ms < 10_000, `the flood took ${ms} ms`);
   });
 });
