@@ -126,13 +126,45 @@ async function spyOn(cluster: Cluster, fn: string): Promise<void> {
   }
 }
 
+/** Counts its jobs in a module-level variable: what a warm worker keeps between them. */
+const COUNTER = `let count = 0;
+export default () => ({ count: ++count });
+`;
+
 Deno.test("a job's code can touch only its own job", async (t) => {
-  await using functions = await tempDir({ "spy.ts": SPY, "patcher.ts": PATCHER });
+  await using functions = await tempDir({
+    "spy.ts": SPY,
+    "patcher.ts": PATCHER,
+    "counter.ts": COUNTER,
+    "counter_job.ts": `export const config = { isolation: "job" };\n${COUNTER}`,
+    "counter_bad.ts": `export const config = { isolation: "process" };\n${COUNTER}`,
+  });
   await using cluster = await Cluster.start({
     functionsDir: functions.path,
     workers: 1,
-    waitFor: ["spy", "patcher"],
+    waitFor: ["spy", "patcher", "counter", "counter_job"],
   });
+
+  await t.step(
+    'globals live on between the jobs of a warm worker; with isolation "job" they do not',
+    async () => {
+      const counts = async (fn: string) => {
+        const seen: unknown[] = [];
+        for (let i = 0; i < 3; i++) {
+          seen.push(jobOf(await run(cluster, { graph: { [fn]: [] }, data: {} })).output?.count);
+        }
+        return seen;
+      };
+      const warm = await counts("counter");
+      assertEquals(warm, [warm[0], Number(warm[0]) + 1, Number(warm[0]) + 2]);
+      assertEquals(await counts("counter_job"), [1, 1, 1]);
+      const listed = (await cluster.manager.functions()).find((f) => f.name === "counter_bad");
+      assert(
+        JSON.stringify(listed).includes('\\"config.isolation\\" must be \\"worker\\" or \\"job\\"'),
+        JSON.stringify(listed),
+      );
+    },
+  );
 
   await t.step(
     "a spy that replaces built-ins sees nothing of the jobs queued behind it",

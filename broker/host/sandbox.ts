@@ -123,7 +123,7 @@ function fits(
   worker: SandboxWorker,
   request: Pick<QueuedJob, "version" | "permissions">,
 ): boolean {
-  return !worker.dead && worker.version === request.version &&
+  return !worker.dead && !(worker.oneJob && worker.used) && worker.version === request.version &&
     worker.permissionsKey === JSON.stringify(request.permissions);
 }
 
@@ -188,7 +188,7 @@ function hand(request: QueuedJob, worker: SandboxWorker): void {
       }
       if (worker.queued === 0) {
         if (active === worker) active = undefined;
-        if (forgotten.delete(fn)) drop(fn, worker);
+        if (forgotten.delete(fn) || worker.oneJob) drop(fn, worker);
       }
       // Later: when a worker dies, the runs behind the failed one come back in their own
       // callbacks, and must be in line again before anything else starts.
@@ -253,6 +253,7 @@ async function warmWorker(
       error: loaded.ok ? unusable(request.fn, loaded.description.problems) : loaded.error,
     };
   }
+  worker.oneJob = loaded.description.config.isolation === "job";
   warm.set(request.fn, worker);
   for (const [fn, idle] of warm) {
     if (warm.size <= MAX_WARM_WORKERS) break;
@@ -270,7 +271,9 @@ function unusable(fn: string, problems: string[]): ErrorData {
 
 function drop(fn: string, worker = warm.get(fn)): void {
   worker?.terminate();
-  warm.delete(fn);
+  // Only the function's current worker leaves the table (a one-job worker may
+  // have been replaced already).
+  if (warm.get(fn) === worker) warm.delete(fn);
 }
 
 /** Takes a run and its followers, in arrival order. */

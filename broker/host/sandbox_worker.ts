@@ -80,6 +80,13 @@ export class SandboxWorker {
   readonly version: number;
   /** Its permissions, serialized, to tell whether a run needs other ones. */
   readonly permissionsKey: string;
+  /**
+   * Set for a function whose config says `isolation: "job"`: once a job was handed to
+   * it, it takes no other, and is dropped when that one ends.
+   */
+  oneJob = false;
+  /** Whether a job was handed to it. */
+  used = false;
   readonly #worker: Worker;
   /** The private channel to the worker's entry; user code in the worker never holds it. */
   readonly #port: MessagePort;
@@ -207,6 +214,7 @@ export class SandboxWorker {
         Promise.resolve({ ok: false, error, notStarted: true })
       );
     }
+    this.used = true;
     const steps = [first, ...followers].map((step, at) => this.#queue(step, cancels[at]!, at > 0));
     steps.forEach(({ queued }, at) => queued.next = steps[at + 1]?.queued);
     let then: WorkerFollower | undefined;

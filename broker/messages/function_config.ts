@@ -6,9 +6,28 @@
  */
 import type { FunctionConfig, FunctionPermissions } from "../../core/types.ts";
 
+/**
+ * A function module's config as the broker reads it: the shared fields and those
+ * only the broker acts on.
+ */
+export interface ModuleConfig extends FunctionConfig {
+  /**
+   * `"worker"` (default): jobs of the function share a warm Web Worker, one after
+   * another, so module-level state (globals, caches, timers) lives on between them,
+   * as on serverless platforms. `"job"`: each job gets a fresh Web Worker, at the
+   * cost of loading the module for every job.
+   */
+  isolation?: Isolation;
+}
+
+/** How a function's jobs are kept apart: see {@linkcode ModuleConfig}. */
+export type Isolation = "worker" | "job";
+
+const ISOLATIONS: readonly string[] = ["worker", "job"];
+
 /** A config with its invalid parts left out, and what was wrong. */
 export interface ConfigCheck {
-  config: FunctionConfig;
+  config: ModuleConfig;
   /** One sentence per problem; empty when the config is valid. */
   problems: string[];
 }
@@ -19,7 +38,7 @@ export const PERMISSION_KINDS = ["net", "read", "write", "env"] as const;
 /** One of {@linkcode PERMISSION_KINDS}. */
 export type PermissionKind = typeof PERMISSION_KINDS[number];
 
-const CONFIG_KEYS = ["requires", "permissions", "timeoutMs", "retries"];
+const CONFIG_KEYS = ["requires", "permissions", "timeoutMs", "retries", "isolation"];
 const NEVER_GRANTED = ["run", "ffi", "sys", "import", "hrtime"];
 /** One day: longer is surely a unit mistake. */
 const MAX_TIMEOUT_MS = 86_400_000;
@@ -48,7 +67,7 @@ function isHost(entry: string): boolean {
  */
 export function validateConfig(value: unknown): ConfigCheck {
   const problems: string[] = [];
-  const config: FunctionConfig = {};
+  const config: ModuleConfig = {};
   if (value === undefined) return { config, problems };
   if (!isPlainObject(value)) {
     return { config, problems: [`"config" must be an object, got ${show(value)}`] };
@@ -56,7 +75,14 @@ export function validateConfig(value: unknown): ConfigCheck {
   for (const key of Object.keys(value)) {
     if (!CONFIG_KEYS.includes(key)) problems.push(`Unknown config key "${key}"`);
   }
-  const { requires, permissions, timeoutMs, retries } = value;
+  const { requires, permissions, timeoutMs, retries, isolation } = value;
+  if (isolation !== undefined) {
+    if (typeof isolation === "string" && ISOLATIONS.includes(isolation)) {
+      config.isolation = isolation as Isolation;
+    } else {
+      problems.push(`"config.isolation" must be "worker" or "job", got ${show(isolation)}`);
+    }
+  }
   if (requires !== undefined) {
     if (Array.isArray(requires) && requires.every((item) => typeof item === "string")) {
       config.requires = [...requires];
