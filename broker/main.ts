@@ -4,6 +4,7 @@
  * @module
  */
 import { intFlag } from "../core/cli.ts";
+import { DEFAULT_WORKER_LIMITS } from "./messages/worker.ts";
 import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
 import { fileStore, start, type StoreSpec } from "./mod.ts";
 import { parseStoreSpec } from "./messages/store.ts";
@@ -47,6 +48,33 @@ await runDaemon("broker", {
       description:
         'What the hosts may do for the store, as JSON: {"read":[..],"write":[..],"net":[..],"env":[..]}; the broker must hold it too',
     },
+    "max-output-chars": {
+      type: "string",
+      description: "Largest job output, in characters of its JSON; a larger one fails its job",
+      default: String(DEFAULT_WORKER_LIMITS.maxOutputChars),
+    },
+    "max-output-depth": {
+      type: "string",
+      description:
+        "Deepest nesting of a job output (objects and arrays); a deeper one fails its job",
+      default: String(DEFAULT_WORKER_LIMITS.maxOutputDepth),
+    },
+    "max-error-message-chars": {
+      type: "string",
+      description: "A job error's message is cut to this many characters",
+      default: String(DEFAULT_WORKER_LIMITS.maxErrorMessageChars),
+    },
+    "max-error-stack-chars": {
+      type: "string",
+      description: "A job error's stack is cut to this many characters",
+      default: String(DEFAULT_WORKER_LIMITS.maxErrorStackChars),
+    },
+    "max-log-chars": {
+      type: "string",
+      description:
+        "Log text one attempt of a job may write; the rest is cut, with one line saying so",
+      default: String(DEFAULT_WORKER_LIMITS.maxLogCharsPerAttempt),
+    },
     id: { type: "string", description: "This broker's id (default: host, pid, random)" },
     ...COMMON_FLAGS,
   },
@@ -59,6 +87,13 @@ await runDaemon("broker", {
     prefetch: intFlag("prefetch", flags.prefetch, 0),
     id: flags.id,
     store: storeOf(flags),
+    workerLimits: {
+      maxOutputChars: intFlag("max-output-chars", flags["max-output-chars"], 2),
+      maxOutputDepth: intFlag("max-output-depth", flags["max-output-depth"], 1),
+      maxErrorMessageChars: intFlag("max-error-message-chars", flags["max-error-message-chars"], 1),
+      maxErrorStackChars: intFlag("max-error-stack-chars", flags["max-error-stack-chars"], 1),
+      maxLogCharsPerAttempt: intFlag("max-log-chars", flags["max-log-chars"], 0),
+    },
   });
 });
 

@@ -13,6 +13,8 @@ import { readOnlyPermissions } from "../broker/messages/permissions.ts";
 import { DEFAULT_WORKER_LIMITS, type WorkerLimits } from "../broker/messages/worker.ts";
 import type { LogRecord } from "../broker/messages/sandbox.ts";
 import type { JsonObject } from "../core/types.ts";
+import { Cluster } from "./_cluster.ts";
+import { jobOf, run, tempDir } from "./_sandbox.ts";
 
 /** Returns what `input.kind` names; each is something JSON cannot carry as is. */
 const VALUES = `
@@ -181,4 +183,23 @@ Deno.test("a job that logs 200,000 records writes at most its budget, and says w
     assertEquals(await run({ kind: "fine" }), { ok: true, output: { echo: "fine" } });
     assert(ms < 10_000, `the flood took ${ms} ms`);
   });
+});
+
+Deno.test("the caps are the broker's flags", async () => {
+  await using functions = await tempDir({
+    "big.ts": `export default (input) => ({ s: "x".repeat(Number(input.n)) });`,
+  });
+  await using cluster = await Cluster.start({
+    functionsDir: functions.path,
+    workers: 1,
+    brokerArgs: ["--max-output-chars", "5000"],
+    waitFor: ["big"],
+  });
+  const big = jobOf(await run(cluster, { graph: { big: [] }, data: { n: 6000 } }));
+  assertEquals(big.status, "failed");
+  assertEquals(big.error?.name, "InvalidOutputError");
+  assert(/over the limit of 5000/.test(big.error?.message ?? ""), big.error?.message);
+  assertEquals(big.attempts, 1, "not retried: another attempt would not fit either");
+  const small = jobOf(await run(cluster, { graph: { big: [] }, data: { n: 10 } }));
+  assertEquals(small.output, { s: "x".repeat(10) });
 });

@@ -106,6 +106,7 @@ async function describe(request: HostDescribeRequest): Promise<void> {
       0,
       readOnlyPermissions(request.read),
       strayLog,
+      sandbox.workerLimits(),
     );
     try {
       const loaded = await worker.load(
@@ -148,6 +149,7 @@ async function init(request: HostInitRequest): Promise<void> {
   try {
     loadLibzmq();
     if (request.store) store = await loadStore(request.store);
+    if (request.limits) sandbox.setWorkerLimits(request.limits);
   } catch (error) {
     fatal(error instanceof Error ? error.message : String(error), 4);
   }

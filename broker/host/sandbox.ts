@@ -15,6 +15,7 @@ import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { functionLoadError, jobCancelled, jobSkipped } from "../messages/errors.ts";
 import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
+import { DEFAULT_WORKER_LIMITS, type WorkerLimits } from "../messages/worker.ts";
 
 /** How long a module's top-level code may take. */
 export const LOAD_TIMEOUT_MS = 10_000;
@@ -39,6 +40,18 @@ export interface SandboxHooks {
 }
 
 let hooks: SandboxHooks | undefined;
+/** Caps on what workers send back (the broker's flags). */
+let limits: WorkerLimits = DEFAULT_WORKER_LIMITS;
+
+/** Sets the caps of the workers made from now on; call before the first job. */
+export function setWorkerLimits(caps: WorkerLimits): void {
+  limits = caps;
+}
+
+/** The caps of this host's workers. */
+export function workerLimits(): WorkerLimits {
+  return limits;
+}
 
 /** Connects the sandbox to its host; call once, before the first job. */
 export function connectSandbox(host: SandboxHooks): void {
@@ -241,7 +254,14 @@ async function warmWorker(
   drop(request.fn);
   let worker: SandboxWorker;
   try {
-    worker = new SandboxWorker(ENTRY_URL, request.fn, request.version, request.permissions, onLog);
+    worker = new SandboxWorker(
+      ENTRY_URL,
+      request.fn,
+      request.version,
+      request.permissions,
+      onLog,
+      limits,
+    );
   } catch (error) {
     return { ok: false, error: toErrorData(error, false) };
   }

@@ -9,6 +9,7 @@
  */
 import type { FunctionConfig } from "../../core/types.ts";
 import { num, record, str, strings } from "./_fields.ts";
+import { parseWorkerLimits, type WorkerLimits } from "./worker.ts";
 import { validateConfig } from "./function_config.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import { parseStoreSpec, type StoreSpec } from "./store.ts";
@@ -86,6 +87,8 @@ export interface HostDrainRequest {
 export interface HostInitRequest {
   type: "init";
   store?: StoreSpec;
+  /** Caps on what its Web Workers send back; absent: the defaults. */
+  limits?: WorkerLimits;
 }
 
 export type HostRequest =
@@ -171,7 +174,11 @@ export function parseHostRequest(value: unknown): HostRequest {
   const m = record(value, "request");
   switch (m.type) {
     case "init":
-      return { type: "init", ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }) };
+      return {
+        type: "init",
+        ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }),
+        ...(m.limits === undefined ? {} : { limits: parseWorkerLimits(m.limits) }),
+      };
     case "describe":
       return {
         type: "describe",

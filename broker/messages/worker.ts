@@ -84,16 +84,18 @@ export interface WorkerConnect {
 export function parseWorkerConnect(value: unknown): WorkerConnect {
   const m = record(value, "connect");
   if (m.type !== "connect") throw new TypeError("Expected a connect message");
-  const l = record(m.limits, "limits");
+  return { type: "connect", limits: parseWorkerLimits(m.limits) };
+}
+
+/** Parses {@linkcode WorkerLimits}. @throws {TypeError} */
+export function parseWorkerLimits(value: unknown): WorkerLimits {
+  const l = record(value, "limits");
   return {
-    type: "connect",
-    limits: {
-      maxOutputChars: num(l, "maxOutputChars"),
-      maxOutputDepth: num(l, "maxOutputDepth"),
-      maxErrorMessageChars: num(l, "maxErrorMessageChars"),
-      maxErrorStackChars: num(l, "maxErrorStackChars"),
-      maxLogCharsPerAttempt: num(l, "maxLogCharsPerAttempt"),
-    },
+    maxOutputChars: num(l, "maxOutputChars"),
+    maxOutputDepth: num(l, "maxOutputDepth"),
+    maxErrorMessageChars: num(l, "maxErrorMessageChars"),
+    maxErrorStackChars: num(l, "maxErrorStackChars"),
+    maxLogCharsPerAttempt: num(l, "maxLogCharsPerAttempt"),
   };
 }
 

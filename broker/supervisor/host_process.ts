@@ -12,6 +12,7 @@ import { FrameWriter, pumpFrames } from "../messages/frames.ts";
 import { lastLines, workerCrashed } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
+import type { WorkerLimits } from "../messages/worker.ts";
 import { importDescribeKey, verifyDescription } from "../messages/describe_mac.ts";
 import { assertNever, type LogRecord, parseDescribeResult } from "../messages/sandbox.ts";
 import {
@@ -38,6 +39,8 @@ export function hostBaseRead(functionsDir: string): string[] {
 
 /** How to start a host. */
 export interface HostProcessOptions {
+  /** Caps on what the host's Web Workers send back; absent: the defaults. */
+  limits?: WorkerLimits;
   /** `--allow-*` flags: see `hostPermissionFlags`. */
   flags: readonly string[];
   /** V8 heap limit of each isolate in the host, MiB. */
@@ -147,7 +150,11 @@ export class HostProcess {
     }).spawn();
     this.#child = child;
     this.#input = new FrameWriter(child.stdin);
-    this.#send({ type: "init", ...(this.#options.store ? { store: this.#options.store } : {}) });
+    this.#send({
+      type: "init",
+      ...(this.#options.store ? { store: this.#options.store } : {}),
+      ...(this.#options.limits ? { limits: this.#options.limits } : {}),
+    });
     this.#ready = Promise.withResolvers<void>();
     const stderr = { tail: "" };
     this.#exited = this.#supervise(child, stderr);
