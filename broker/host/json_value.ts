@@ -9,8 +9,7 @@
 import { ErrorName } from "../../core/errors.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
 import type { WorkerLimits } from "../messages/worker.ts";
-
-export { capError } from "../messages/worker.ts";
+import type { LogRecord } from "../messages/sandbox.ts";
 
 /** The output of a run, parsed from its JSON text, or why it is refused. */
 export function parseOutput(
@@ -57,6 +56,13 @@ export function isPlainJson(value: unknown, depth: number): boolean {
     default:
       return false;
   }
+}
+
+/** `record`, with fields that are not plain JSON (or too deep) replaced by a note. */
+export function plainFields(record: LogRecord, depth: number): LogRecord {
+  if (!record.fields || isPlainJson(record.fields, depth)) return record;
+  const { fields: _, ...rest } = record;
+  return { ...rest, fields: { fieldsError: "Log fields are not plain JSON" } };
 }
 
 function within(value: object, depth: number): boolean {

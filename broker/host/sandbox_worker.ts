@@ -20,7 +20,7 @@ import type { ErrorData, JsonObject } from "../../core/types.ts";
 import type { WorkerPermissions } from "../messages/permissions.ts";
 import { jobCancelled, jobSkipped, workerCrashed } from "../messages/errors.ts";
 import { assertNever, type DescribeResult, type LogRecord } from "../messages/sandbox.ts";
-import { isPlainJson, parseOutput } from "./json_value.ts";
+import { parseOutput, plainFields } from "./json_value.ts";
 import {
   capError,
   DEFAULT_WORKER_LIMITS,
@@ -398,10 +398,7 @@ export class SandboxWorker {
           run.logChars += record.message.length;
           if (run.logChars > this.#limits.maxLogCharsPerAttempt * 2) return;
         }
-        if (record.fields && !isPlainJson(record.fields, this.#limits.maxOutputDepth)) {
-          const { fields: _, ...rest } = record;
-          record = { ...rest, fields: { fieldsError: "Log fields are not plain JSON" } };
-        }
+        record = plainFields(record, this.#limits.maxOutputDepth);
         // A record of no job says which function it came from.
         this.#onLog(
           logId,
