@@ -39,6 +39,7 @@ export type {
   FunctionContext,
   FunctionLogger,
   FunctionPermissions,
+  Isolation,
   JobStatus,
   JsonObject,
   JsonValue,

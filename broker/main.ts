@@ -4,6 +4,7 @@
  * @module
  */
 import { intFlag } from "../core/cli.ts";
+import { DEFAULT_WORKER_LIMITS } from "./messages/worker.ts";
 import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
 import { fileStore, start, type StoreSpec } from "./mod.ts";
 import { parseStoreSpec } from "./messages/store.ts";
@@ -53,6 +54,33 @@ await runDaemon("broker", {
       description:
         'The most a function may ask for, as JSON like a config\'s permissions: {"net":["127.0.0.1:8000"],"read":false}; kinds left out are denied, functions asking for more are refused (default: no cap)',
     },
+    "max-output-chars": {
+      type: "string",
+      description: "Largest job output, in characters of its JSON; a larger one fails its job",
+      default: String(DEFAULT_WORKER_LIMITS.maxOutputChars),
+    },
+    "max-output-depth": {
+      type: "string",
+      description:
+        "Deepest nesting of a job output (objects and arrays); a deeper one fails its job",
+      default: String(DEFAULT_WORKER_LIMITS.maxOutputDepth),
+    },
+    "max-error-message-chars": {
+      type: "string",
+      description: "A job error's message is cut to this many characters",
+      default: String(DEFAULT_WORKER_LIMITS.maxErrorMessageChars),
+    },
+    "max-error-stack-chars": {
+      type: "string",
+      description: "A job error's stack is cut to this many characters",
+      default: String(DEFAULT_WORKER_LIMITS.maxErrorStackChars),
+    },
+    "max-log-chars": {
+      type: "string",
+      description:
+        "Log text one attempt of a job may write; the rest is cut, with one line saying so",
+      default: String(DEFAULT_WORKER_LIMITS.maxLogCharsPerAttempt),
+    },
     id: { type: "string", description: "This broker's id (default: host, pid, random)" },
     ...COMMON_FLAGS,
   },
@@ -68,6 +96,13 @@ await runDaemon("broker", {
     ...(flags["max-permissions"] === undefined
       ? {}
       : { maxPermissions: parsePermissionCap(flags["max-permissions"]) }),
+    workerLimits: {
+      maxOutputChars: intFlag("max-output-chars", flags["max-output-chars"], 2),
+      maxOutputDepth: intFlag("max-output-depth", flags["max-output-depth"], 1),
+      maxErrorMessageChars: intFlag("max-error-message-chars", flags["max-error-message-chars"], 1),
+      maxErrorStackChars: intFlag("max-error-stack-chars", flags["max-error-stack-chars"], 1),
+      maxLogCharsPerAttempt: intFlag("max-log-chars", flags["max-log-chars"], 0),
+    },
   });
 });
 

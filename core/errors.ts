@@ -34,6 +34,10 @@ export const ErrorName = {
   /** A Web Worker or its host died or misbehaved. */
   WorkerCrashed: "WorkerCrashedError",
   BrokerLost: "BrokerLostError",
+  /** A function's output (or log fields) is not plain JSON, or is too deep or too large. */
+  InvalidOutput: "InvalidOutputError",
+  /** A job's input could not be handed to its Web Worker (e.g. nested too deep to copy). */
+  InvalidInput: "InvalidInputError",
   /** A message could not be parsed. */
   Protocol: "ProtocolError",
   RequestTimeout: "RequestTimeoutError",

@@ -50,7 +50,17 @@ export interface FunctionConfig {
   timeoutMs?: number;
   /** Further attempts after a failed one. Default 0. */
   retries?: number;
+  /**
+   * `"worker"` (default): jobs of the function share a warm Web Worker, one after
+   * another, so module-level state (globals, caches, timers) lives on between them,
+   * as on serverless platforms. `"job"`: each job gets a fresh Web Worker, at the
+   * cost of loading the module for every job.
+   */
+  isolation?: Isolation;
 }
+
+/** How a function's jobs are kept apart: see {@linkcode FunctionConfig.isolation}. */
+export type Isolation = "worker" | "job";
 
 /** Status of a pipeline. */
 export type PipelineStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";

@@ -138,6 +138,7 @@ async function init(request: HostInitRequest): Promise<void> {
   try {
     loadLibzmq();
     if (request.store) store = await loadStore(request.store);
+    if (request.limits) sandbox.setWorkerLimits(request.limits);
   } catch (error) {
     fatal(error instanceof Error ? error.message : String(error), 4);
   }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorData, ErrorName } from "../../core/errors.ts";
 import { MAX_BATCH } from "../../core/protocol/mod.ts";
 import type { RouterLink } from "../../core/router_link.ts";
 
@@ -69,7 +70,7 @@ function unsendable(report: JobReport, error: unknown): JobReport {
     ...rest,
     outcome: {
       ok: false,
-      error: { name: "TypeError", message, retryable: false },
+      error: errorData(ErrorName.InvalidOutput, message, false),
       durationMs: report.outcome.durationMs,
     },
   };

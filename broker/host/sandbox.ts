@@ -15,6 +15,7 @@ import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { functionLoadError, jobCancelled, jobSkipped } from "../messages/errors.ts";
 import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
+import { DEFAULT_WORKER_LIMITS, type WorkerLimits } from "../messages/worker.ts";
 
 /** How long a module's top-level code may take. */
 export const LOAD_TIMEOUT_MS = 10_000;
@@ -39,6 +40,18 @@ export interface SandboxHooks {
 }
 
 let hooks: SandboxHooks | undefined;
+/** Caps on what workers send back (the broker's flags). */
+let limits: WorkerLimits = DEFAULT_WORKER_LIMITS;
+
+/** Sets the caps of the workers made from now on; call before the first job. */
+export function setWorkerLimits(caps: WorkerLimits): void {
+  limits = caps;
+}
+
+/** The caps of this host's workers. */
+export function workerLimits(): WorkerLimits {
+  return limits;
+}
 
 /** Connects the sandbox to its host; call once, before the first job. */
 export function connectSandbox(host: SandboxHooks): void {
@@ -123,7 +136,7 @@ function fits(
   worker: SandboxWorker,
   request: Pick<QueuedJob, "version" | "permissions">,
 ): boolean {
-  return !worker.dead && worker.version === request.version &&
+  return !worker.dead && !(worker.oneJob && worker.used) && worker.version === request.version &&
     worker.permissionsKey === JSON.stringify(request.permissions);
 }
 
@@ -188,7 +201,7 @@ function hand(request: QueuedJob, worker: SandboxWorker): void {
       }
       if (worker.queued === 0) {
         if (active === worker) active = undefined;
-        if (forgotten.delete(fn)) drop(fn, worker);
+        if (forgotten.delete(fn) || worker.oneJob) drop(fn, worker);
       }
       // Later: when a worker dies, the runs behind the failed one come back in their own
       // callbacks, and must be in line again before anything else starts.
@@ -241,7 +254,14 @@ async function warmWorker(
   drop(request.fn);
   let worker: SandboxWorker;
   try {
-    worker = new SandboxWorker(ENTRY_URL, request.fn, request.version, request.permissions, onLog);
+    worker = new SandboxWorker(
+      ENTRY_URL,
+      request.fn,
+      request.version,
+      request.permissions,
+      onLog,
+      limits,
+    );
   } catch (error) {
     return { ok: false, error: toErrorData(error, false) };
   }
@@ -253,6 +273,7 @@ async function warmWorker(
       error: loaded.ok ? unusable(request.fn, loaded.description.problems) : loaded.error,
     };
   }
+  worker.oneJob = loaded.description.config.isolation === "job";
   warm.set(request.fn, worker);
   for (const [fn, idle] of warm) {
     if (warm.size <= MAX_WARM_WORKERS) break;
@@ -270,7 +291,9 @@ function unusable(fn: string, problems: string[]): ErrorData {
 
 function drop(fn: string, worker = warm.get(fn)): void {
   worker?.terminate();
-  warm.delete(fn);
+  // Only the function's current worker leaves the table (a one-job worker may
+  // have been replaced already).
+  if (warm.get(fn) === worker) warm.delete(fn);
 }
 
 /** Takes a run and its followers, in arrival order. */

@@ -20,11 +20,16 @@ import type { ErrorData, JsonObject } from "../../core/types.ts";
 import type { WorkerPermissions } from "../messages/permissions.ts";
 import { jobCancelled, jobSkipped, workerCrashed } from "../messages/errors.ts";
 import { assertNever, type DescribeResult, type LogRecord } from "../messages/sandbox.ts";
+import { parseOutput, plainFields } from "./json_value.ts";
 import {
+  capError,
+  DEFAULT_WORKER_LIMITS,
   type ErrorReply,
   type OkReply,
   parseWorkerMessage,
+  type WorkerConnect,
   type WorkerFollower,
+  type WorkerLimits,
   type WorkerLoadRequest,
   type WorkerRequest,
 } from "../messages/worker.ts";
@@ -55,6 +60,8 @@ interface QueuedRun {
   readonly timeoutMs: number;
   readonly jobId: string;
   readonly resolve: (result: RunResult) => void;
+  /** Log text it wrote so far (checked again here: the worker ran user code). */
+  logChars: number;
   /** Why it is being stopped (timeout or cancel), once it is. */
   stop?: ErrorData;
   /** When it overruns (or, stopped, its grace ends): `performance.now()` ms, once it is the head. */
@@ -73,7 +80,19 @@ export class SandboxWorker {
   readonly version: number;
   /** Its permissions, serialized, to tell whether a run needs other ones. */
   readonly permissionsKey: string;
+  /**
+   * Set for a function whose config says `isolation: "job"`: once a job was handed to
+   * it, it takes no other, and is dropped when that one ends.
+   */
+  oneJob = false;
+  /** Whether a job was handed to it. */
+  used = false;
   readonly #worker: Worker;
+  /** The private channel to the worker's entry; user code in the worker never holds it. */
+  readonly #port: MessagePort;
+  readonly #limits: WorkerLimits;
+  /** Whether user code's own posts on `self` were reported once (they are ignored). */
+  #strayReported = false;
   readonly #onLog: LogSink;
   /** Loads waiting for their answer: local id -> resolver, and the outside id of their logs. */
   readonly #pending = new Map<number, { resolve: (reply: Reply) => void; logId: number }>();
@@ -93,7 +112,14 @@ export class SandboxWorker {
   );
   /** Requests of one turn go in one message (an array when more than one), in order. */
   readonly #outbox = new TurnBatch<WorkerRequest>((requests) => {
-    if (!this.#dead) this.#worker.postMessage(requests.length === 1 ? requests[0] : requests);
+    if (this.#dead) return;
+    try {
+      this.#port.postMessage(requests.length === 1 ? requests[0] : requests);
+    } catch {
+      // One of them cannot be copied (e.g. an input nested too deep for structured
+      // clone's stack): send each alone, and fail only those that cannot go.
+      for (const request of requests) this.#postOne(request);
+    }
   });
 
   /** @throws {Deno.errors.NotCapable} when `permissions` exceed the host's. */
@@ -103,21 +129,42 @@ export class SandboxWorker {
     version: number,
     permissions: WorkerPermissions,
     onLog: LogSink,
+    limits: WorkerLimits = DEFAULT_WORKER_LIMITS,
   ) {
     this.fn = fn;
     this.version = version;
     this.permissionsKey = JSON.stringify(permissions);
     this.#onLog = onLog;
+    this.#limits = limits;
     this.#worker = new Worker(entryUrl, { type: "module", name: fn, deno: { permissions } });
-    this.#worker.onmessage = (event) => this.#receive(event.data);
+    const channel = new MessageChannel();
+    this.#port = channel.port1;
+    this.#port.onmessage = (event) => this.#receive(event.data);
+    this.#port.onmessageerror = () => {
+      this.#die(workerCrashed("Unreadable message from worker"));
+    };
+    const connect: WorkerConnect = { type: "connect", limits };
+    this.#worker.postMessage(connect, [channel.port2]);
+    // Only user code posts on `self` (the entry answers on the port): never an answer.
+    this.#worker.onmessage = () => this.#stray();
+    this.#worker.onmessageerror = () => this.#stray();
     this.#worker.onerror = (event) => {
       // Errors the entry could not catch itself, e.g. it failed to start.
       event.preventDefault();
       this.#die(workerCrashed(event.message));
     };
-    this.#worker.onmessageerror = () => {
-      this.#die(workerCrashed("Unreadable message from worker"));
-    };
+  }
+
+  /** User code posted on `self`: ignored, and said once per worker. */
+  #stray(): void {
+    if (this.#strayReported) return;
+    this.#strayReported = true;
+    this.#onLog(null, {
+      time: Date.now(),
+      level: "warn",
+      message: `Function "${this.fn}" posted a message on self: ignored (said once per worker)`,
+      fields: { fn: this.fn },
+    });
   }
 
   /** Whether it was terminated or crashed; a dead worker is replaced, never reused. */
@@ -167,6 +214,7 @@ export class SandboxWorker {
         Promise.resolve({ ok: false, error, notStarted: true })
       );
     }
+    this.used = true;
     const steps = [first, ...followers].map((step, at) => this.#queue(step, cancels[at]!, at > 0));
     steps.forEach(({ queued }, at) => queued.next = steps[at + 1]?.queued);
     let then: WorkerFollower | undefined;
@@ -212,6 +260,7 @@ export class SandboxWorker {
       timeoutMs: step.timeoutMs,
       jobId: step.jobId,
       resolve,
+      logChars: 0,
       ...(follows ? { follows: true } : {}),
     };
     this.#runs.set(queued.id, queued);
@@ -253,7 +302,7 @@ export class SandboxWorker {
     if (queued.stop) result = { ok: false, error: queued.stop };
     else if (reply.type === "error") result = { ok: false, error: reply.error };
     else if (reply.result.kind !== "run") result = protocolError("run", reply.result.kind);
-    else result = { ok: true, output: reply.result.output };
+    else result = parseOutput(this.fn, reply.result.json, this.#limits);
     queued.resolve(result);
     if (!result.ok) this.#skipFollowers(queued, reply.type === "ok");
     const head = this.#runs.values().next().value;
@@ -311,6 +360,23 @@ export class SandboxWorker {
     void this.#outbox.add(request);
   }
 
+  /** Sends one request alone; a run that cannot be copied fails, with its followers. */
+  #postOne(request: WorkerRequest): void {
+    try {
+      this.#port.postMessage(request);
+    } catch (error) {
+      const what = request.type === "run" ? "Job input" : `A "${request.type}" request`;
+      const message = `${what} cannot be handed to the worker of "${this.fn}": ${error}`;
+      const failed: ErrorReply = {
+        type: "error",
+        id: request.id,
+        error: { name: ErrorName.InvalidInput, message, retryable: false },
+      };
+      if (this.#runs.has(request.id)) this.#answer(request.id, failed);
+      else if (request.type === "load") this.#receive(failed);
+    }
+  }
+
   #receive(data: unknown): void {
     let message;
     try {
@@ -321,11 +387,19 @@ export class SandboxWorker {
     }
     switch (message.type) {
       case "log": {
+        const run = message.id === null ? undefined : this.#runs.get(message.id);
         const logId = message.id === null
           ? null
-          : (this.#runs.get(message.id) ?? this.#pending.get(message.id))?.logId ?? null;
+          : (run ?? this.#pending.get(message.id))?.logId ?? null;
+        let { record } = message;
+        // Checked again here: past its budget a run's records are dropped (the entry
+        // already says how much it cut), and fields must be plain JSON to be written.
+        if (run) {
+          run.logChars += record.message.length;
+          if (run.logChars > this.#limits.maxLogCharsPerAttempt * 2) return;
+        }
+        record = plainFields(record, this.#limits.maxOutputDepth);
         // A record of no job says which function it came from.
-        const { record } = message;
         this.#onLog(
           logId,
           logId === null ? { ...record, fields: { ...record.fields, fn: this.fn } } : record,
@@ -334,6 +408,9 @@ export class SandboxWorker {
       }
       case "ok":
       case "error": {
+        if (message.type === "error") {
+          message = { ...message, error: capError(message.error, this.#limits) };
+        }
         if (this.#runs.has(message.id)) return this.#answer(message.id, message);
         const pending = this.#pending.get(message.id);
         this.#pending.delete(message.id);
@@ -349,6 +426,7 @@ export class SandboxWorker {
     if (this.#dead) return;
     this.#dead = true;
     this.#worker.terminate();
+    this.#port.close();
     for (const [id, pending] of this.#pending) pending.resolve({ type: "error", id, error });
     this.#pending.clear();
     this.#clock.cancel();

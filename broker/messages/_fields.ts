@@ -9,8 +9,23 @@ import type { JsonObject } from "../../core/types.ts";
 /** An object whose fields are still unchecked. */
 export type Fields = Record<string, unknown>;
 
+// Captured when this module loads, before any user code: a Web Worker parses its
+// host's requests beside user code, which may replace these globals to see what
+// they are called with (other jobs' requests).
+const isArray = Array.isArray;
+const isFinite = Number.isFinite;
+const hasOwn = Object.hasOwn;
+
+/**
+ * An optional field: only an own one. Reading an absent key would ask the
+ * prototype, where user code may have put a getter that sees the whole message.
+ */
+export function opt(m: Fields, key: string): unknown {
+  return hasOwn(m, key) ? m[key] : undefined;
+}
+
 export function record(value: unknown, what: string): Fields {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  if (typeof value !== "object" || value === null || isArray(value)) {
     throw new TypeError(`Expected ${what} to be an object`);
   }
   return value as Fields;
@@ -29,7 +44,7 @@ export function str(m: Fields, key: string): string {
 
 export function num(m: Fields, key: string): number {
   const value = m[key];
-  if (typeof value !== "number" || !Number.isFinite(value)) {
+  if (typeof value !== "number" || !isFinite(value)) {
     throw new TypeError(`Expected "${key}" to be a number`);
   }
   return value;
@@ -43,8 +58,12 @@ export function bool(m: Fields, key: string): boolean {
 
 export function strings(m: Fields, key: string): string[] {
   const value = m[key];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-    throw new TypeError(`Expected "${key}" to be a list of strings`);
+  if (!isArray(value)) throw new TypeError(`Expected "${key}" to be a list of strings`);
+  // An indexed loop: `every` would be looked up on a prototype user code can patch.
+  for (let at = 0; at < value.length; at++) {
+    if (typeof value[at] !== "string") {
+      throw new TypeError(`Expected "${key}" to be a list of strings`);
+    }
   }
-  return value;
+  return value as string[];
 }

@@ -4,11 +4,16 @@
  *
  * @module
  */
-import type { FunctionConfig, FunctionPermissions } from "../../core/types.ts";
+import type { FunctionConfig, FunctionPermissions, Isolation } from "../../core/types.ts";
+
+/** A function module's config as the broker reads it. */
+export type ModuleConfig = FunctionConfig;
+
+const ISOLATIONS: readonly string[] = ["worker", "job"];
 
 /** A config with its invalid parts left out, and what was wrong. */
 export interface ConfigCheck {
-  config: FunctionConfig;
+  config: ModuleConfig;
   /** One sentence per problem; empty when the config is valid. */
   problems: string[];
 }
@@ -19,7 +24,7 @@ export const PERMISSION_KINDS = ["net", "read", "write", "env"] as const;
 /** One of {@linkcode PERMISSION_KINDS}. */
 export type PermissionKind = typeof PERMISSION_KINDS[number];
 
-const CONFIG_KEYS = ["requires", "permissions", "timeoutMs", "retries"];
+const CONFIG_KEYS = ["requires", "permissions", "timeoutMs", "retries", "isolation"];
 const NEVER_GRANTED = ["run", "ffi", "sys", "import", "hrtime"];
 /** One day: longer is surely a unit mistake. */
 const MAX_TIMEOUT_MS = 86_400_000;
@@ -48,7 +53,7 @@ function isHost(entry: string): boolean {
  */
 export function validateConfig(value: unknown): ConfigCheck {
   const problems: string[] = [];
-  const config: FunctionConfig = {};
+  const config: ModuleConfig = {};
   if (value === undefined) return { config, problems };
   if (!isPlainObject(value)) {
     return { config, problems: [`"config" must be an object, got ${show(value)}`] };
@@ -56,7 +61,14 @@ export function validateConfig(value: unknown): ConfigCheck {
   for (const key of Object.keys(value)) {
     if (!CONFIG_KEYS.includes(key)) problems.push(`Unknown config key "${key}"`);
   }
-  const { requires, permissions, timeoutMs, retries } = value;
+  const { requires, permissions, timeoutMs, retries, isolation } = value;
+  if (isolation !== undefined) {
+    if (typeof isolation === "string" && ISOLATIONS.includes(isolation)) {
+      config.isolation = isolation as Isolation;
+    } else {
+      problems.push(`"config.isolation" must be "worker" or "job", got ${show(isolation)}`);
+    }
+  }
   if (requires !== undefined) {
     if (Array.isArray(requires) && requires.every((item) => typeof item === "string")) {
       config.requires = [...requires];

@@ -12,6 +12,7 @@
  */
 import type { FunctionConfig } from "../../core/types.ts";
 import { num, record, str, strings } from "./_fields.ts";
+import { parseWorkerLimits, type WorkerLimits } from "./worker.ts";
 import { validateConfig } from "./function_config.ts";
 import type { WorkerPermissions } from "./permissions.ts";
 import { parseStoreSpec, type StoreSpec } from "./store.ts";
@@ -93,6 +94,8 @@ export interface HostInitRequest {
   /** What the host says first on the socket, to be taken for this host. */
   token: string;
   store?: StoreSpec;
+  /** Caps on what its Web Workers send back; absent: the defaults. */
+  limits?: WorkerLimits;
 }
 
 export type HostRequest =
@@ -192,6 +195,7 @@ export function parseHostRequest(value: unknown): HostRequest {
         socket: str(m, "socket"),
         token: str(m, "token"),
         ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }),
+        ...(m.limits === undefined ? {} : { limits: parseWorkerLimits(m.limits) }),
       };
     case "describe":
       return {

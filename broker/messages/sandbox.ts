@@ -5,9 +5,9 @@
  *
  * @module
  */
-import type { ErrorData, FunctionConfig, JsonObject } from "../../core/types.ts";
-import { bool, type Fields, num, object, record, str, strings } from "./_fields.ts";
-import { validateConfig } from "./function_config.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
+import { bool, type Fields, num, object, opt, record, str, strings } from "./_fields.ts";
+import { type ModuleConfig, validateConfig } from "./function_config.ts";
 
 /** Severity of a function's log record. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -24,7 +24,7 @@ export interface LogRecord {
 /** What loading a module found out about it. */
 export interface ModuleDescription {
   /** Its `config` export, with invalid parts left out. */
-  config: FunctionConfig;
+  config: ModuleConfig;
   /** What is wrong with `config`; the function cannot run while any are left. */
   problems: string[];
   /** Whether the default export is a function. */
@@ -46,7 +46,7 @@ export interface LogMessage {
 /** Parses {@linkcode ErrorData}. @throws {TypeError} */
 export function parseErrorData(value: unknown): ErrorData {
   const e = record(value, "error");
-  const stack = e.stack === undefined ? undefined : str(e, "stack");
+  const stack = opt(e, "stack") === undefined ? undefined : str(e, "stack");
   return {
     name: str(e, "name"),
     message: str(e, "message"),

@@ -1,14 +1,18 @@
 /**
- * Messages between a worker host and one of its Web Workers, by `postMessage`
- * ({@linkcode WorkerRequest}, {@linkcode WorkerMessage}). Requests carry an `id`;
- * each gets exactly one `ok` or `error` reply with that id. `log` messages carry the
- * id of the run they belong to, or `null`. The worker runs user code: what it posts
- * is parsed first.
+ * Messages between a worker host and one of its Web Workers ({@linkcode WorkerRequest},
+ * {@linkcode WorkerMessage}). They go over a private `MessagePort`, handed to the
+ * worker's entry in the first message ({@linkcode WorkerConnect}) before any user
+ * code loads: user code shares the worker's `self`, so it could read every message
+ * sent there and post answers for any id; on the port it can do neither. Requests
+ * carry an `id`; each gets exactly one `ok` or `error` reply with that id. `log`
+ * messages carry the id of the run they belong to, or `null`. The worker runs user
+ * code: what it posts is parsed first, and outputs are checked again (see
+ * `broker/host/json_value.ts`).
  *
  * @module
  */
 import type { ErrorData, JsonObject } from "../../core/types.ts";
-import { type Fields, num, object, record, str, strings } from "./_fields.ts";
+import { type Fields, num, object, opt, record, str, strings } from "./_fields.ts";
 import {
   type LogMessage,
   type ModuleDescription,
@@ -27,9 +31,81 @@ export interface JobFields {
   attempt: number;
 }
 
-/** The result of a request that succeeded, by kind. */
+/**
+ * Caps on what a worker sends back, the same in the worker (checked before it posts)
+ * and in its host (checked again: the worker ran user code).
+ */
+export interface WorkerLimits {
+  /** A job's output, in characters of its JSON text. */
+  maxOutputChars: number;
+  /** Nesting of a job's output (objects and arrays). */
+  maxOutputDepth: number;
+  /** An error's message; longer ones are cut, with a marker. */
+  maxErrorMessageChars: number;
+  /** An error's stack; longer ones are cut, with a marker. */
+  maxErrorStackChars: number;
+  /** Log text (messages and fields) one attempt may write; the rest is cut, and counted. */
+  maxLogCharsPerAttempt: number;
+}
+
+/** The caps unless the broker's flags say otherwise. */
+export const DEFAULT_WORKER_LIMITS: Readonly<WorkerLimits> = {
+  maxOutputChars: 16 * 1024 * 1024,
+  maxOutputDepth: 64,
+  maxErrorMessageChars: 8 * 1024,
+  maxErrorStackChars: 16 * 1024,
+  maxLogCharsPerAttempt: 1_000_000,
+};
+
+/** Cuts an error's message and stack to their caps, saying how much was cut. */
+export function capError(error: ErrorData, limits: WorkerLimits): ErrorData {
+  const message = cut(error.message, limits.maxErrorMessageChars);
+  const stack = error.stack === undefined ? undefined : cut(error.stack, limits.maxErrorStackChars);
+  if (message === error.message && stack === error.stack) return error;
+  return { ...error, message, ...(stack === undefined ? {} : { stack }) };
+}
+
+/** Room for the marker {@linkcode cut} adds, so that cutting twice changes nothing. */
+const MARKER_CHARS = 40;
+
+/** `text` cut to `max` characters, with a marker saying how long it was. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max + MARKER_CHARS) return text;
+  return `${text.slice(0, max)}... (cut: ${text.length} characters)`;
+}
+
+/** The first message on the worker's `self`: the private port, and the caps. */
+export interface WorkerConnect {
+  type: "connect";
+  limits: WorkerLimits;
+}
+
+/** Parses {@linkcode WorkerConnect} (the port comes beside it). @throws {TypeError} */
+export function parseWorkerConnect(value: unknown): WorkerConnect {
+  const m = record(value, "connect");
+  if (m.type !== "connect") throw new TypeError("Expected a connect message");
+  return { type: "connect", limits: parseWorkerLimits(m.limits) };
+}
+
+/** Parses {@linkcode WorkerLimits}. @throws {TypeError} */
+export function parseWorkerLimits(value: unknown): WorkerLimits {
+  const l = record(value, "limits");
+  return {
+    maxOutputChars: num(l, "maxOutputChars"),
+    maxOutputDepth: num(l, "maxOutputDepth"),
+    maxErrorMessageChars: num(l, "maxErrorMessageChars"),
+    maxErrorStackChars: num(l, "maxErrorStackChars"),
+    maxLogCharsPerAttempt: num(l, "maxLogCharsPerAttempt"),
+  };
+}
+
+/**
+ * The result of a request that succeeded, by kind. A run's output travels as JSON
+ * text: what the host parses is plain JSON by construction (structured clone would
+ * carry BigInt, Maps and cycles), and its length is its size.
+ */
 export type RequestResult =
-  | { kind: "run"; output: JsonObject }
+  | { kind: "run"; json: string }
   | { kind: "describe"; description: ModuleDescription };
 
 /** A request succeeded. */
@@ -114,8 +190,8 @@ function parseChain<T extends { requires?: string[]; then?: T }>(
   const m = record(value, "then");
   return {
     ...fields(m),
-    ...(m.requires === undefined ? {} : { requires: strings(m, "requires") }),
-    ...(m.then === undefined ? {} : { then: parseChain(m.then, fields, depth + 1) }),
+    ...(opt(m, "requires") === undefined ? {} : { requires: strings(m, "requires") }),
+    ...(opt(m, "then") === undefined ? {} : { then: parseChain(m.then, fields, depth + 1) }),
   } as T; // `fields` gives the rest of a T; TypeScript cannot see through the Omit.
 }
 
@@ -130,7 +206,7 @@ export function parseWorkerRequest(value: unknown): WorkerRequest {
         type: "run",
         id: num(m, "id"),
         ...jobFields(m),
-        ...(m.then === undefined ? {} : {
+        ...(opt(m, "then") === undefined ? {} : {
           then: parseChain<WorkerFollower>(m.then, (f) => ({
             id: num(f, "id"),
             jobId: str(f, "jobId"),
@@ -153,7 +229,7 @@ function parseReply(m: Fields): OkReply | ErrorReply | LogMessage {
   const result = record(m.result, "result");
   const id = num(m, "id");
   if (result.kind === "run") {
-    return { type: "ok", id, result: { kind: "run", output: object(result.output, "output") } };
+    return { type: "ok", id, result: { kind: "run", json: str(result, "json") } };
   }
   if (result.kind === "describe") {
     return {

@@ -15,6 +15,7 @@ import { libzmqFile, loadLibzmq } from "../../core/zmq/mod.ts";
 import { RouterSession } from "../../core/router_session.ts";
 import { readLoad } from "../messages/load.ts";
 import type { StoreSpec } from "../messages/store.ts";
+import type { WorkerLimits } from "../messages/worker.ts";
 import { HostPool } from "./host_pool.ts";
 import type { JobLogMessage } from "../messages/host.ts";
 import type { FunctionPermissions } from "../../core/types.ts";
@@ -24,6 +25,8 @@ export const DEFAULT_PREFETCH = 64;
 
 /** Broker settings. */
 export interface BrokerConfig {
+  /** Caps on what the hosts' Web Workers send back (outputs, errors, logs); absent: the defaults. */
+  workerLimits?: WorkerLimits;
   /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
   router?: string;
   /** Folder of function modules. Default `functions`. */
@@ -93,6 +96,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     libzmq,
     store: config.store,
     maxPermissions: config.maxPermissions,
+    ...(config.workerLimits ? { limits: config.workerLimits } : {}),
     onJobLog: ({ fn, jobId, pipelineId, record }: JobLogMessage) =>
       log[record.level](`[${fn}] ${record.message}`, { ...record.fields, jobId, pipelineId }),
     onHostLost: (lost) => {

@@ -19,6 +19,7 @@ import { describeOnHosts } from "./describe.ts";
 import { type HostLost, hostLost } from "./host_lost.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
+import type { WorkerLimits } from "../messages/worker.ts";
 import type { JobLogMessage } from "../messages/host.ts";
 import type { FunctionPermissions } from "../../core/types.ts";
 
@@ -27,6 +28,8 @@ export const DEFAULT_HEAP_MB = 256;
 
 /** Settings of a {@linkcode HostPool}. */
 export interface HostPoolOptions {
+  /** Caps on what the hosts' Web Workers send back; absent: the defaults. */
+  limits?: WorkerLimits;
   /** Folder of function modules. */
   functionsDir: string;
   /** Worker host processes, i.e. jobs at once. */
@@ -90,6 +93,7 @@ export class HostPool {
   readonly #libzmq: string | undefined;
   readonly #store: StoreSpec | undefined;
   readonly #maxPermissions: FunctionPermissions | undefined;
+  readonly #limits: WorkerLimits | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
   /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
@@ -110,6 +114,7 @@ export class HostPool {
     this.#libzmq = options.libzmq;
     this.#store = options.store;
     this.#maxPermissions = options.maxPermissions;
+    this.#limits = options.limits;
     this.#onJobLog = options.onJobLog;
     this.#onHostLost = options.onHostLost;
   }
@@ -346,6 +351,7 @@ export class HostPool {
   ): HostProcess {
     return new HostProcess({
       ...serving,
+      ...(this.#limits ? { limits: this.#limits } : {}),
       flags,
       heapMb: this.#heapMb,
       cwd: this.#dir,

@@ -13,6 +13,7 @@ import { HostChannel, type HostConnection, withSocket } from "./host_channel.ts"
 import { lastLines, workerCrashed } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
+import type { WorkerLimits } from "../messages/worker.ts";
 import { importDescribeKey, verifyDescription } from "../messages/describe_mac.ts";
 import { assertNever, type LogRecord, parseDescribeResult } from "../messages/sandbox.ts";
 import {
@@ -39,6 +40,8 @@ export function hostBaseRead(functionsDir: string): string[] {
 
 /** How to start a host. */
 export interface HostProcessOptions {
+  /** Caps on what the host's Web Workers send back; absent: the defaults. */
+  limits?: WorkerLimits;
   /** `--allow-*` flags: see `hostPermissionFlags`. */
   flags: readonly string[];
   /** V8 heap limit of each isolate in the host, MiB. */
@@ -161,6 +164,7 @@ export class HostProcess {
       socket,
       token,
       ...(this.#options.store ? { store: this.#options.store } : {}),
+      ...(this.#options.limits ? { limits: this.#options.limits } : {}),
     }).catch(() => {}).then(() => first.close());
     this.#ready = Promise.withResolvers<void>();
     const stderr = { tail: "" };

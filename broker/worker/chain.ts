@@ -11,7 +11,7 @@ import { mergeDocument, restrictInput } from "../../core/dag/mod.ts";
 import { toErrorData } from "../../core/errors.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { jobSkipped } from "../messages/errors.ts";
-import type { WorkerFollower, WorkerMessage, WorkerRunRequest } from "../messages/worker.ts";
+import type { WorkerFollower, WorkerRunRequest } from "../messages/worker.ts";
 
 /** What comes after a run: its follower, a follower that does not begin, or nothing. */
 export type AfterRun =
@@ -46,12 +46,13 @@ export class WorkerChain {
   }
 
   /**
-   * After `request` ended with `reply`: its follower, if it succeeded. A run stopped
-   * by the host (`stop`: its timeout or cancel) did not succeed, whatever it returned.
+   * After `request` ended with `output` (undefined: it failed): its follower, if it
+   * succeeded. A run stopped by the host (`stop`: its timeout or cancel) did not
+   * succeed, whatever it returned.
    */
-  after(request: WorkerRunRequest, reply: WorkerMessage, stop: AbortSignal): AfterRun {
+  after(request: WorkerRunRequest, output: JsonObject | undefined, stop: AbortSignal): AfterRun {
     const follower = request.then;
-    if (!follower || reply.type !== "ok" || reply.result.kind !== "run") {
+    if (!follower || output === undefined) {
       this.forget(follower);
       return NONE;
     }
@@ -63,7 +64,7 @@ export class WorkerChain {
       // Same function, same `requires`: narrowing the input merged with the output is
       // narrowing the whole document so, and the worker never holds more than its input.
       input = restrictInput(
-        mergeDocument(mergeDocument({}, request.input), reply.result.output),
+        mergeDocument(mergeDocument({}, request.input), output),
         follower.requires,
       );
     } catch (error) {
@@ -88,4 +89,47 @@ export class WorkerChain {
     this.forget(follower.then);
     return { kind: "decline", id: follower.id, error };
   }
+}
+
+/**
+ * The runs waiting their turn, first in first out. A list of its own: an array's
+ * `push` and `shift` are looked up on `Array.prototype`, which user code beside the
+ * entry may replace to see every run passed to them (other jobs' inputs).
+ */
+export class RunQueue {
+  #head: RunLink | undefined;
+  #tail: RunLink | undefined;
+
+  push(request: WorkerRunRequest): void {
+    const link: RunLink = { request, next: undefined };
+    if (this.#tail) this.#tail.next = link;
+    else this.#head = link;
+    this.#tail = link;
+  }
+
+  shift(): WorkerRunRequest | undefined {
+    const head = this.#head;
+    if (!head) return undefined;
+    this.#head = head.next;
+    if (!this.#head) this.#tail = undefined;
+    return head.request;
+  }
+
+  /** Takes out the run with this id, if it waits. */
+  remove(id: number): WorkerRunRequest | undefined {
+    let before: RunLink | undefined;
+    for (let link = this.#head; link; before = link, link = link.next) {
+      if (link.request.id !== id) continue;
+      if (before) before.next = link.next;
+      else this.#head = link.next;
+      if (this.#tail === link) this.#tail = before;
+      return link.request;
+    }
+    return undefined;
+  }
+}
+
+interface RunLink {
+  readonly request: WorkerRunRequest;
+  next: RunLink | undefined;
 }

@@ -1,50 +1,109 @@
 /**
  * The bootstrap of a sandboxed Web Worker: imports one function module and calls
  * its default export for each job. Runs with the function's own permissions,
- * beside the user's code, so it keeps what it needs (`postMessage`, `console`)
- * before any user code runs.
+ * beside the user's code, so it keeps what it needs before any user code runs: the
+ * private port to its host (handed over in the first message on `self`, before the
+ * module loads: user code on `self` sees no request and cannot answer one), the
+ * built-ins it calls with requests, and `console`.
  *
  * @module
  */
 import { fromErrorData, toErrorData } from "../../core/errors.ts";
-import { WorkerChain } from "./chain.ts";
+import { RunQueue, WorkerChain } from "./chain.ts";
+import { copyJson, outputJson } from "./output.ts";
 import type { ErrorData, FunctionContext, JsonObject } from "../../core/types.ts";
 import { validateConfig } from "../messages/function_config.ts";
 import { assertNever, type LogLevel, type ModuleDescription } from "../messages/sandbox.ts";
 import {
+  capError,
+  cut,
+  DEFAULT_WORKER_LIMITS,
+  parseWorkerConnect,
   parseWorkerRequest,
   type WorkerFollower,
+  type WorkerLimits,
   type WorkerMessage,
   type WorkerRequest,
   type WorkerRunRequest,
 } from "../messages/worker.ts";
 
 interface WorkerScope {
-  postMessage(message: WorkerMessage): void;
   addEventListener(type: string, listener: (event: Event) => void): void;
+  removeEventListener(type: string, listener: (event: Event) => void): void;
 }
 
 type FunctionModule = { default?: unknown; config?: unknown };
 
-const scope = globalThis as unknown as WorkerScope;
-const post = scope.postMessage.bind(scope);
+const scope: WorkerScope = globalThis;
+// Taken now, before user code can replace them (it shares this realm).
+const isArray = Array.isArray;
+const stringify = JSON.stringify;
+// A MessageEvent's `data` and `ports` are its own fields (no getter to replace).
+const hasOwn = Object.hasOwn;
+const dataOf = (event: MessageEvent): unknown => hasOwn(event, "data") ? event.data : undefined;
+const portPost = Function.prototype.call.bind(MessagePort.prototype.postMessage) as (
+  port: MessagePort,
+  message: WorkerMessage,
+) => void;
+const removeListener = scope.removeEventListener.bind(scope);
 const MAX_MESSAGE_CHARS = 16_384;
+
+/**
+ * Nothing can be added to these prototypes: a getter there for a key an object
+ * lacks (`then`, looked up whenever a promise resolves with an object, as Deno's
+ * own message loop does with each message's bytes) would see objects that belong
+ * to other jobs. Adding to a built-in prototype is all this forbids.
+ */
+function sealPrototypes(): void {
+  const typedArray = Object.getPrototypeOf(Uint8Array.prototype) as object;
+  for (
+    const proto of [
+      Object.prototype,
+      Array.prototype,
+      typedArray,
+      Uint8Array.prototype,
+      ArrayBuffer.prototype,
+      Function.prototype,
+      Promise.prototype,
+    ]
+  ) Object.preventExtensions(proto);
+}
+
+let port: MessagePort | undefined;
+let limits: WorkerLimits = DEFAULT_WORKER_LIMITS;
+
+function post(message: WorkerMessage): void {
+  if (port) portPost(port, message);
+}
+
+/** What one attempt (or the time between them) wrote to the log, and what was cut. */
+interface LogBudget {
+  used: number;
+  cutRecords: number;
+  cutChars: number;
+}
+
+const newBudget = (): LogBudget => ({ used: 0, cutRecords: 0, cutChars: 0 });
+/** Records of no job: their budget starts again with each run. */
+let strayBudget = newBudget();
 
 let fn = "";
 let module: FunctionModule | undefined;
 /** The job running now; cleared once it has its reply, so only one reply is sent. */
-let current: { id: number; controller: AbortController; then?: WorkerFollower } | undefined;
+let current:
+  | { id: number; controller: AbortController; budget: LogBudget; then?: WorkerFollower }
+  | undefined;
 /**
  * Runs waiting their turn. The host may hand over several at once; they run one at a
  * time, in order, back to back (no round trip to the host between them).
  */
-const waiting: WorkerRunRequest[] = [];
+const waiting = new RunQueue();
 /** The followers of the runs here that have not begun. */
 const chain = new WorkerChain();
 
 /** After `request` ended with `reply`: starts its follower, else the next waiting run. */
-function after(request: WorkerRunRequest, reply: WorkerMessage, stop: AbortSignal): void {
-  const then = chain.after(request, reply, stop);
+function after(request: WorkerRunRequest, output: JsonObject | undefined, stop: AbortSignal): void {
+  const then = chain.after(request, output, stop);
   switch (then.kind) {
     case "run":
       void run(then.request);
@@ -66,27 +125,60 @@ function next(): void {
   if (request) void run(request);
 }
 
-function log(id: number | null, level: LogLevel, message: string, fields?: unknown): void {
-  const text = message.length > MAX_MESSAGE_CHARS
-    ? `${message.slice(0, MAX_MESSAGE_CHARS)}... (${message.length} characters)`
-    : message;
+/**
+ * Posts a log record, within the attempt's budget: past it, records are only
+ * counted, and one line says how much was cut when the attempt ends.
+ */
+function log(
+  id: number | null,
+  budget: LogBudget,
+  level: LogLevel,
+  message: string,
+  fields?: unknown,
+): void {
+  const text = cut(message, MAX_MESSAGE_CHARS);
+  const json = jsonFields(fields);
+  const size = text.length + json.size;
+  if (budget.used + size > limits.maxLogCharsPerAttempt) {
+    budget.cutRecords++;
+    budget.cutChars += size;
+    return;
+  }
+  budget.used += size;
   post({
     type: "log",
     id,
-    record: { time: Date.now(), level, message: text, ...jsonFields(fields) },
+    record: { time: Date.now(), level, message: text, ...json.fields },
   });
 }
 
-function jsonFields(fields: unknown): { fields?: JsonObject } {
-  if (fields === undefined) return {};
+/** The line that says how much of a budget's log was cut, if any. */
+function reportCut(id: number | null, budget: LogBudget): void {
+  if (budget.cutRecords === 0) return;
+  post({
+    type: "log",
+    id,
+    record: {
+      time: Date.now(),
+      level: "warn",
+      message: `Log cut at ${limits.maxLogCharsPerAttempt} characters: ${budget.cutRecords} ` +
+        `more records (${budget.cutChars} characters) were left out`,
+    },
+  });
+  budget.cutRecords = 0;
+}
+
+function jsonFields(fields: unknown): { fields?: { fields: JsonObject }; size: number } {
+  if (fields === undefined) return { size: 0 };
   try {
-    const json: unknown = JSON.parse(JSON.stringify(fields));
-    if (typeof json === "object" && json !== null && !Array.isArray(json)) {
-      return { fields: json as JsonObject };
-    }
-    return { fields: { value: json as JsonObject[string] } };
+    const copy = copyJson(fn, fields, limits.maxOutputDepth, "fields");
+    const object = typeof copy === "object" && copy !== null && !isArray(copy)
+      ? copy
+      : { value: copy };
+    return { fields: { fields: object }, size: stringify(object).length };
   } catch (error) {
-    return { fields: { fieldsError: `Log fields are not JSON: ${(error as Error).message}` } };
+    const fieldsError = `Log fields are not JSON: ${(error as Error).message}`;
+    return { fields: { fields: { fieldsError } }, size: fieldsError.length };
   }
 }
 
@@ -96,6 +188,7 @@ function isolateStdio(): void {
   const write = (level: LogLevel) => (...args: unknown[]) =>
     log(
       current?.id ?? null,
+      current?.budget ?? strayBudget,
       level,
       args.map((arg) => typeof arg === "string" ? arg : Deno.inspect(arg)).join(" "),
     );
@@ -138,8 +231,17 @@ function describe(loaded: FunctionModule): ModuleDescription {
 
 async function run(request: WorkerRunRequest): Promise<void> {
   const controller = new AbortController();
-  current = { id: request.id, controller, ...(request.then ? { then: request.then } : {}) };
+  const budget = newBudget();
+  reportCut(null, strayBudget);
+  strayBudget = newBudget();
+  current = {
+    id: request.id,
+    controller,
+    budget,
+    ...(request.then ? { then: request.then } : {}),
+  };
   let reply: WorkerMessage;
+  let output: JsonObject | undefined;
   try {
     if (typeof module?.default !== "function") {
       throw new TypeError(`Function "${fn}" has no default export function`);
@@ -150,57 +252,30 @@ async function run(request: WorkerRunRequest): Promise<void> {
       attempt: request.attempt,
       signal: controller.signal,
       log: {
-        debug: (message, fields) => log(request.id, "debug", String(message), fields),
-        info: (message, fields) => log(request.id, "info", String(message), fields),
-        warn: (message, fields) => log(request.id, "warn", String(message), fields),
-        error: (message, fields) => log(request.id, "error", String(message), fields),
+        debug: (message, fields) => log(request.id, budget, "debug", String(message), fields),
+        info: (message, fields) => log(request.id, budget, "info", String(message), fields),
+        warn: (message, fields) => log(request.id, budget, "warn", String(message), fields),
+        error: (message, fields) => log(request.id, budget, "error", String(message), fields),
       },
     };
-    const output: unknown = await module.default(request.input, ctx);
-    reply = { type: "ok", id: request.id, result: { kind: "run", output: toJsonObject(output) } };
+    const checked = outputJson(fn, await module.default(request.input, ctx), limits);
+    output = checked.output;
+    reply = { type: "ok", id: request.id, result: { kind: "run", json: checked.json } };
   } catch (error) {
+    output = undefined;
     reply = { type: "error", id: request.id, error: errorData(error) };
   }
   // An uncaught error may already have failed this job.
   if (current?.id !== request.id) return;
   current = undefined;
+  reportCut(request.id, budget);
   post(reply);
-  after(request, reply, controller.signal);
-}
-
-function toJsonObject(output: unknown): JsonObject {
-  if (typeof output !== "object" || output === null || Array.isArray(output)) {
-    throw new BadOutputError(`Function "${fn}" returned ${kind(output)} instead of a JSON object`);
-  }
-  const proto = Object.getPrototypeOf(output);
-  if (proto !== Object.prototype && proto !== null) {
-    const name = (proto as { constructor?: { name?: string } })?.constructor?.name ?? "an object";
-    throw new BadOutputError(`Function "${fn}" returned a ${name} instead of a JSON object`);
-  }
-  try {
-    return JSON.parse(JSON.stringify(output));
-  } catch (error) {
-    throw new BadOutputError(
-      `Function "${fn}" returned an object that is not JSON: ${(error as Error).message}`,
-    );
-  }
-}
-
-/** A function's output is not a JSON object: a bug that another attempt will not fix. */
-class BadOutputError extends TypeError {
-  readonly retryable = false;
-}
-
-function kind(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (Array.isArray(value)) return "an array";
-  return /^[aeiou]/.test(typeof value) ? `an ${typeof value}` : `a ${typeof value}`;
+  after(request, output, controller.signal);
 }
 
 function errorData(error: unknown): ErrorData {
   try {
-    return toErrorData(error);
+    return capError(toErrorData(error), limits);
   } catch {
     return {
       name: "Error",
@@ -223,7 +298,7 @@ function uncaught(error: unknown): void {
     });
     next(); // The failed run may never settle; the ones behind it must not wait for it.
   } else {
-    log(null, "error", `Uncaught in function "${fn}" outside a job: ${data.message}`, {
+    log(null, strayBudget, "error", `Uncaught in function "${fn}" outside a job: ${data.message}`, {
       name: data.name,
       ...(data.stack ? { stack: data.stack } : {}),
     });
@@ -240,18 +315,35 @@ scope.addEventListener("unhandledrejection", (event) => {
   uncaught((event as PromiseRejectionEvent).reason);
 });
 
+/**
+ * The first message on `self` brings the port every other message goes by; it comes
+ * before the module is imported, so no user listener sees it, and none comes after.
+ */
+function connect(event: Event): void {
+  removeListener("message", connect);
+  const { ports } = event as MessageEvent;
+  limits = parseWorkerConnect(dataOf(event as MessageEvent)).limits;
+  port = ports[0]!;
+  port.onmessage = receive;
+}
+scope.addEventListener("message", connect);
+
 // The host sends what it has for this worker in one turn as one message: an array
-// when there is more than one request.
-scope.addEventListener("message", (event) => {
-  const data: unknown = (event as MessageEvent).data;
-  for (const item of Array.isArray(data) ? data : [data]) {
-    try {
-      handle(parseWorkerRequest(item));
-    } catch (error) {
-      uncaught(error); // One bad request (a host bug) must not drop the others.
-    }
+// when there is more than one request. Indexed loops only: an iterator would be looked
+// up on a prototype user code can patch.
+function receive(event: MessageEvent): void {
+  const data: unknown = dataOf(event);
+  if (!isArray(data)) return receiveOne(data);
+  for (let at = 0; at < data.length; at++) receiveOne(data[at]);
+}
+
+function receiveOne(item: unknown): void {
+  try {
+    handle(parseWorkerRequest(item));
+  } catch (error) {
+    uncaught(error); // One bad request (a host bug) must not drop the others.
   }
-});
+}
 
 function handle(request: WorkerRequest): void {
   switch (request.type) {
@@ -280,10 +372,9 @@ function handle(request: WorkerRequest): void {
         current.controller.abort(fromErrorData(request.reason));
         return;
       }
-      const at = waiting.findIndex((run) => run.id === request.id);
-      if (at >= 0) {
-        const [run] = waiting.splice(at, 1);
-        chain.forget(run!.then);
+      const run = waiting.remove(request.id);
+      if (run) {
+        chain.forget(run.then);
         post({ type: "error", id: request.id, error: request.reason });
       } else chain.stop(request.id, request.reason);
       return;
@@ -294,3 +385,4 @@ function handle(request: WorkerRequest): void {
 }
 
 isolateStdio();
+sealPrototypes();

@@ -100,6 +100,8 @@ function permissions(value: unknown): FunctionPermissions {
   return out;
 }
 
+const isolation = oneOf(["worker", "job"] as const);
+
 /** A {@linkcode FunctionConfig} (the broker validated it against its own rules). */
 export function functionConfig(value: unknown): FunctionConfig {
   const o = fields(value);
@@ -108,6 +110,7 @@ export function functionConfig(value: unknown): FunctionConfig {
   put(config, "permissions", maybe(o, "permissions", permissions));
   put(config, "timeoutMs", maybe(o, "timeoutMs", amount));
   put(config, "retries", maybe(o, "retries", count));
+  put(config, "isolation", maybe(o, "isolation", isolation));
   return config;
 }
 
