@@ -1,7 +1,9 @@
 /**
- * A function whose result its host cannot encode (a cyclic object, a BigInt) posted
- * past the worker's own checks: its job fails with a clear error, or at worst is
- * poison; its host is not crashed over and over, and no other tenant's job is blamed.
+ * A function whose result its host cannot encode (a cyclic object, a BigInt, an array
+ * nested 200,000 deep), returned or posted past the worker's own checks: its job
+ * fails with a clear error, or at worst is poison, or (a forged post, which the host
+ * never takes as an answer) ends with its function's own output; its host is not
+ * crashed over and over, and no other tenant's job is blamed.
  */
 import { assert } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
@@ -27,6 +29,8 @@ const FILES: Record<string, string> = {
     "(() => { let a = []; for (let i = 0; i < 200000; i++) a = [a]; return { a }; })()",
   ),
   "victim.ts": "export default (input) => ({ seen: input.n ?? 0 });\n",
+  "returns_cyclic.ts": "export default () => { const o = { a: 1 }; o.self = o; return o; };\n",
+  "returns_bigint.ts": "export default () => ({ n: 10n });\n",
 };
 
 Deno.test("an output its host cannot encode fails its job and never blames another tenant", async () => {
@@ -36,7 +40,7 @@ Deno.test("an output its host cannot encode fails its job and never blames anoth
       await Deno.writeTextFile(`${dir}/${name}`, source);
     }
     await using cluster = await Cluster.start({
-      waitFor: ["cyclic", "bigint", "deep", "victim"],
+      waitFor: ["cyclic", "bigint", "deep", "victim", "returns_cyclic", "returns_bigint"],
       functionsDir: dir,
       workers: 1,
     });
@@ -47,6 +51,8 @@ Deno.test("an output its host cannot encode fails its job and never blames anoth
       hostile.push(
         run(cluster, { graph: { cyclic: [] } }),
         run(cluster, { graph: { bigint: [] } }),
+        run(cluster, { graph: { returns_cyclic: [] } }),
+        run(cluster, { graph: { returns_bigint: [] } }),
       );
       victims.push(run(cluster, { graph: { victim: [] }, data: { n: k } }));
     }
@@ -58,10 +64,18 @@ Deno.test("an output its host cannot encode fails its job and never blames anoth
       assert(result.status === "succeeded", `${JSON.stringify(result.jobs)}\n${logs()}`);
     }
     for (const result of await Promise.all(hostile)) {
-      const error = result.jobs[0]?.error;
+      const job = result.jobs[0];
+      if (result.status === "succeeded") {
+        // A forged post is never an answer: the job ends with what its function returned.
+        assert(
+          !job?.fn.startsWith("returns_") && JSON.stringify(result.document) === '{"honest":true}',
+          `${JSON.stringify(result)}\n${logs()}`,
+        );
+        continue;
+      }
+      const error = job?.error;
       assert(result.status === "failed" && error, `${JSON.stringify(result)}\n${logs()}`);
-      const clean = error.message.includes("cannot be sent") ||
-        error.name === "PoisonJobError";
+      const clean = error.name === "InvalidOutputError" || error.name === "PoisonJobError";
       assert(clean, `unclear error ${JSON.stringify(error)}\n${logs()}`);
     }
     assert(Date.now() - started < 20_000, `took ${Date.now() - started} ms\n${logs()}`);
