@@ -26,6 +26,12 @@ export interface ErrorData {
   stack?: string;
   /** Whether another attempt may succeed. */
   retryable: boolean;
+  /**
+   * Set only by the sandbox, never by a function: the process or Web Worker that ran
+   * the attempt died. A crash is retried whatever `retries` says, until it is poison.
+   * A function's own error never carries it, whatever its name.
+   */
+  crashed?: boolean;
 }
 
 /** Permissions a function module may ask for; anything left out is denied. */

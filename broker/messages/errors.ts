@@ -49,7 +49,7 @@ export function jobSkipped(jobId: string): ErrorData {
 
 /** A worker or host that died or misbehaved. */
 export function workerCrashed(message: string): ErrorData {
-  return { name: ErrorName.WorkerCrashed, message, retryable: true };
+  return { name: ErrorName.WorkerCrashed, message, retryable: true, crashed: true };
 }
 
 /** What a worker host's death means for the job it was running. */
@@ -101,6 +101,7 @@ export function hostDeathError(death: HostDeath): ErrorData {
         : `Function "${fn}" ran out of memory (heap limit ${death.heapMb} MiB)`,
       // The heap may have been filled by another (idle) worker of the host; a retry gets a fresh one.
       retryable: true,
+      crashed: true,
     };
   }
   const how = status.signal ? `signal ${status.signal}` : `exit code ${status.code}`;

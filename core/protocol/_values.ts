@@ -52,6 +52,7 @@ export function errorData(value: unknown): ErrorData {
     retryable: need(o, "retryable", flag),
   };
   put(data, "stack", maybe(o, "stack", errorStack));
+  put(data, "crashed", maybe(o, "crashed", flag));
   return data;
 }
 

@@ -9,20 +9,20 @@ import { ErrorName } from "../../../core/errors.ts";
 import type { JobOutcome, JobRecord } from "../../../core/protocol/mod.ts";
 import type { ErrorData } from "../../../core/types.ts";
 
-/**
- * Error names that mean the attempt's process died, not that the function threw.
- * A lost broker is not one: a job runs in a host process and cannot take its broker
- * down, and a broker holds prefetched jobs that never began.
- */
-const CRASHES: ReadonlySet<string> = new Set([ErrorName.OutOfMemory, ErrorName.WorkerCrashed]);
 /** Lost brokers that weigh as much as one crash toward poison. */
 export const LOST_PER_CRASH = 5;
 /** Crashes after which a job is poison when the Router is not told otherwise. */
 export const DEFAULT_MAX_CRASHES = 3;
 
-/** Whether an error says the attempt's process died. */
+/**
+ * Whether an error says the attempt's process or Web Worker died. Only the sandbox
+ * sets `crashed` (a host for its dead Web Worker, the Router for a host its broker
+ * saw die): an error a function threw never counts as a crash, whatever its name. A
+ * lost broker is not one either: a job runs in a host process and cannot take its
+ * broker down, and a broker holds prefetched jobs that never began.
+ */
 export function isCrash(error: ErrorData): boolean {
-  return CRASHES.has(error.name);
+  return error.crashed === true;
 }
 
 /** The number of a job's next attempt: never one already run or offered. */

@@ -12,10 +12,12 @@ import {
 } from "./attempts.ts";
 
 const error = (name: string, retryable = true): ErrorData => ({ name, message: "m", retryable });
-const oom = error(ErrorName.OutOfMemory);
-const crashed = error(ErrorName.WorkerCrashed);
+// The sandbox marks a crash; a name alone is what a function may throw.
+const oom = { ...error(ErrorName.OutOfMemory), crashed: true };
+const crashed = { ...error(ErrorName.WorkerCrashed), crashed: true };
 const lost = error(ErrorName.BrokerLost);
 const threw = error("Error");
+const namedLikeACrash = error(ErrorName.OutOfMemory);
 
 Deno.test("the next attempt's number follows both the count and the last number offered", () => {
   const cases: Array<[Pick<JobRecord, "attempts" | "lastAttempt">, number]> = [
@@ -54,11 +56,18 @@ Deno.test("a failure is retried while retries allow, a crash whatever they say, 
     [oom, 4, 0, true],
     [crashed, 1, 0, true],
     [error(ErrorName.OutOfMemory, false), 1, 0, false],
+    [namedLikeACrash, 1, 0, false], // A function's own error, whatever its name.
   ];
   for (const [e, attempts, retries, expected] of cases) {
     assertEquals(retried(e, attempts, retries), expected, `${e.name} ${attempts}/${retries}`);
   }
-  assertEquals([oom, crashed, lost, threw].map(isCrash), [true, true, false, false]);
+  assertEquals([oom, crashed, lost, threw, namedLikeACrash].map(isCrash), [
+    true,
+    true,
+    false,
+    false,
+    false,
+  ]);
 });
 
 Deno.test("a job is poison after max crashes, or five times as many lost brokers", () => {
