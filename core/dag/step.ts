@@ -49,8 +49,10 @@ export function initialState(dag: Dag, data: JsonObject): DagState {
  * ancestors (not of unrelated jobs), in topological order, later keys winning.
  */
 export function inputOf(dag: Dag, state: DagState, jobId: string): JsonObject {
-  const mine = ancestors(dag, jobId);
   const document = mergeDocument({}, state.data);
+  // A first job (every lone job's) has no ancestors to walk.
+  if ((dag.byId.get(jobId)?.parents.length ?? 0) === 0) return document;
+  const mine = ancestors(dag, jobId);
   // Most jobs have one ancestor or none (single jobs, chains' second jobs, fan-outs): no sort.
   const ordered = mine.size < 2
     ? mine
@@ -79,6 +81,10 @@ export function documentOf(dag: Dag, state: DagState): JsonObject {
  * running (pending, already done, cancelled), a second `start`, and anything after
  * the pipeline ended.
  *
+ * It runs for every job of every pipeline (the Router steps lone jobs and chains with
+ * it), so it walks with loops rather than allocating arrays and closures, and copies
+ * only the parts of the state an event changes (a new state shares the rest).
+ *
  * @returns The new state (a fresh object when anything changed) and the commands to carry out.
  */
 export function step(
@@ -86,17 +92,18 @@ export function step(
   state: DagState,
   event: DagEvent,
 ): { state: DagState; commands: DagCommand[] } {
-  const unchanged = { state, commands: [] };
-  if (state.ended) return unchanged;
-  const isRunning = (id: string) =>
-    Object.hasOwn(state.status, id) && state.status[id] === "running";
+  if (state.ended) return { state, commands: [] };
   switch (event.type) {
     case "start":
-      if (Object.values(state.status).some((s) => s !== "pending")) return unchanged;
+      for (const id in state.status) {
+        if (state.status[id] !== "pending") return { state, commands: [] };
+      }
       break;
     case "job-succeeded":
     case "job-failed":
-      if (!isRunning(event.jobId)) return unchanged;
+      if (!Object.hasOwn(state.status, event.jobId) || state.status[event.jobId] !== "running") {
+        return { state, commands: [] };
+      }
       break;
     case "cancel":
       break;
@@ -105,12 +112,14 @@ export function step(
       throw new TypeError(`Unknown event ${JSON.stringify(never)}`);
     }
   }
-  const next: DagState = { ...state, status: { ...state.status }, outputs: { ...state.outputs } };
+  // Outputs change only with a success: other events share them with `state`.
+  const next: DagState = { ...state, status: { ...state.status } };
   const commands: DagCommand[] = [];
   if (event.type === "cancel") {
-    const running = dag.jobs.filter((job) => next.status[job.id] === "running").map((j) => j.id);
+    const running: string[] = [];
     for (const job of dag.jobs) {
       const status = next.status[job.id];
+      if (status === "running") running.push(job.id);
       if (status === "pending" || status === "running") putOwn(next.status, job.id, "cancelled");
     }
     if (running.length > 0) commands.push({ type: "cancel-running", jobIds: running });
@@ -120,13 +129,16 @@ export function step(
   }
   // Only jobs whose parents just changed can become ready; both lists are in
   // topological order, so the run commands are too.
-  let candidates: readonly DagJob[] = [];
-  if (event.type === "start") candidates = dag.jobs.filter((job) => job.parents.length === 0);
-  else if (event.type === "job-succeeded") {
+  if (event.type === "start") {
+    for (const job of dag.jobs) if (job.parents.length === 0) ready(dag, next, job, commands);
+  } else if (event.type === "job-succeeded") {
     putOwn(next.status, event.jobId, "succeeded");
+    next.outputs = { ...state.outputs };
     putOwn(next.outputs, event.jobId, event.output);
-    const children = dag.byId.get(event.jobId)?.children ?? [];
-    if (!next.failing) candidates = children.map((id) => dag.byId.get(id)!);
+    const children = dag.byId.get(event.jobId)?.children;
+    if (children && !next.failing) {
+      for (const id of children) ready(dag, next, dag.byId.get(id)!, commands);
+    }
   } else {
     putOwn(next.status, event.jobId, "failed");
     next.failing = true;
@@ -134,16 +146,16 @@ export function step(
       if (next.status[job.id] === "pending") putOwn(next.status, job.id, "skipped");
     }
   }
-  for (const job of candidates) {
-    if (next.status[job.id] !== "pending") continue;
-    if (job.parents.every((parent) => next.status[parent] === "succeeded")) {
-      putOwn(next.status, job.id, "running");
-      commands.push({ type: "run", jobId: job.id, fn: job.fn, input: inputOf(dag, next, job.id) });
-    }
-  }
-  if (!Object.values(next.status).includes("running")) {
-    next.ended = next.failing ? "failed" : "succeeded";
-    commands.push({ type: "finish", status: next.ended, document: documentOf(dag, next) });
-  }
+  for (const id in next.status) if (next.status[id] === "running") return { state: next, commands };
+  next.ended = next.failing ? "failed" : "succeeded";
+  commands.push({ type: "finish", status: next.ended, document: documentOf(dag, next) });
   return { state: next, commands };
+}
+
+/** Starts `job` if it is pending and every parent succeeded. */
+function ready(dag: Dag, next: DagState, job: DagJob, commands: DagCommand[]): void {
+  if (next.status[job.id] !== "pending") return;
+  for (const parent of job.parents) if (next.status[parent] !== "succeeded") return;
+  putOwn(next.status, job.id, "running");
+  commands.push({ type: "run", jobId: job.id, fn: job.fn, input: inputOf(dag, next, job.id) });
 }

@@ -13,6 +13,7 @@ import {
   type Dag,
   type DagCommand,
   type DagEvent,
+  type DagJob,
   type DagState,
   initialState,
   planAfter,
@@ -28,23 +29,51 @@ import { enqueue } from "./jobs.ts";
 export interface Direct {
   readonly dag: Dag;
   state: DagState;
-  /** Jobs a plan starts (planned with the job before): `step()`'s `run` for them is not taken. */
-  readonly planned: Set<string>;
+  /**
+   * Jobs a plan starts (planned with the job before): `step()`'s `run` for them is not
+   * taken. Made with the first plan: a lone job has none.
+   */
+  planned: Set<string> | undefined;
   /** A plan ends the pipeline after its last job: `step()`'s `finish` on success is not taken. */
   plannedEnd: boolean;
 }
 
 const START: DagEvent = { type: "start" };
 
+/**
+ * The DAGs of lone jobs, by function then job id, shared by every pipeline of that one
+ * job: a DAG is never changed once validated, and one per pipeline (its arrays and its
+ * Map) held for as long as the job runs, thousands at once, was most of what the
+ * garbage collector had to move and copy. Bounded: job ids are the client's.
+ */
+const loneDags = new Map<string, Map<string, Dag>>();
+const MAX_LONE_DAGS = 1024;
+
 /** The state of a direct pipeline before its start. */
 export function directOf(dag: Dag, data: JsonObject): Direct {
-  return { dag, state: initialState(dag, data), planned: new Set(), plannedEnd: false };
+  const shared = dag.jobs.length === 1 ? loneDag(dag.jobs[0]!, dag) : dag;
+  return { dag: shared, state: initialState(shared, data), planned: undefined, plannedEnd: false };
 }
 
 /** The DAG of a one-job pipeline, from its stored job (after a restart: nothing to validate). */
 export function oneJobDag(job: Pick<JobRecord, "jobId" | "fn">): Dag {
-  const only = { id: job.jobId, fn: job.fn, parents: [], children: [], index: 0 };
-  return { jobs: [only], byId: new Map([[only.id, only]]) };
+  return loneDag({ id: job.jobId, fn: job.fn });
+}
+
+/** The shared DAG of a lone job; `made` (that job's DAG) is kept when there is none yet. */
+function loneDag(job: Pick<DagJob, "id" | "fn">, made?: Dag): Dag {
+  let byId = loneDags.get(job.fn);
+  const found = byId?.get(job.id);
+  if (found) return found;
+  if (!byId || byId.size >= MAX_LONE_DAGS) {
+    if (loneDags.size >= MAX_LONE_DAGS) loneDags.clear();
+    byId = new Map();
+    loneDags.set(job.fn, byId);
+  }
+  const only = { id: job.id, fn: job.fn, parents: [], children: [], index: 0 };
+  const dag = made ?? { jobs: [only], byId: new Map([[only.id, only]]) };
+  byId.set(job.id, dag);
+  return dag;
 }
 
 /**
@@ -104,7 +133,7 @@ function execute(
 ): void {
   switch (command.type) {
     case "run": {
-      if (direct.planned.delete(command.jobId)) return; // A plan started it.
+      if (direct.planned?.delete(command.jobId)) return; // A plan started it.
       const job = active.jobs.get(command.jobId);
       if (!job) return;
       const recorded = recordedOutcome(job);
@@ -138,7 +167,7 @@ function execute(
 function remember(direct: Direct, plan: JobPlan): void {
   if (plan.finish) direct.plannedEnd = true;
   for (const job of plan.run ?? []) {
-    direct.planned.add(job.jobId);
+    (direct.planned ??= new Set()).add(job.jobId);
     remember(direct, job);
   }
 }

@@ -86,12 +86,15 @@ export class PipelineService {
       }
       // A one-job pipeline is driven again by the Router; a chain, by a pipeliner replaying it.
       const [only] = record.jobs;
+      // Every record of one shape (`direct` set or undefined, never absent), so that
+      // the code reading them stays monomorphic.
       const active: Active = {
         record,
         jobs,
-        ...(only && jobs.size === 1
-          ? { direct: directOf(oneJobDag(only), record.spec.data ?? {}) }
-          : {}),
+        pipeliner: undefined,
+        direct: only && jobs.size === 1
+          ? directOf(oneJobDag(only), record.spec.data ?? {})
+          : undefined,
       };
       ctx.active.set(record.id, active);
       this.#watchDeadline(active);
@@ -144,7 +147,8 @@ export class PipelineService {
     const active: Active = {
       record,
       jobs: new Map(record.jobs.map((j) => [j.jobId, j])),
-      ...(isChain(dag) ? { direct: directOf(dag, valid.data ?? {}) } : {}),
+      pipeliner: undefined,
+      direct: isChain(dag) ? directOf(dag, valid.data ?? {}) : undefined,
     };
     ctx.active.set(record.id, active);
     if (active.direct) startDirect(ctx, active);
