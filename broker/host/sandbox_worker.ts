@@ -12,6 +12,7 @@
  * @module
  */
 import { ErrorName } from "../../core/errors.ts";
+import { deathResults, type QueuedRun, type RunResult } from "./_runs.ts";
 import { type Limits, settle, timeoutError } from "./_limits.ts";
 import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { TurnBatch } from "../../core/turn_batch.ts";
@@ -37,14 +38,7 @@ import {
 /** How long an aborted job may take to settle before its worker is terminated. */
 export const ABORT_GRACE_MS = 200;
 
-/**
- * How a job ended inside the worker. `notStarted`: the worker died before it began,
- * so it may simply run again. `startedAt` (`performance.now()` of whoever reports it):
- * when it began, after the jobs queued before it.
- */
-export type RunResult =
-  | { ok: true; output: JsonObject; startedAt?: number }
-  | { ok: false; error: ErrorData; notStarted?: true; startedAt?: number };
+export type { RunResult } from "./_runs.ts";
 
 /** Receives a log record and the id it belongs to (`null`: no job). */
 export type LogSink = (id: number | null, record: LogRecord) => void;
@@ -52,25 +46,6 @@ export type LogSink = (id: number | null, record: LogRecord) => void;
 type Reply = OkReply | ErrorReply;
 /** What `#call` sends; it adds the id. */
 type Outgoing = Omit<WorkerLoadRequest, "id">;
-
-/** A run handed to the worker, not answered yet. */
-interface QueuedRun {
-  readonly id: number;
-  readonly logId: number;
-  readonly timeoutMs: number;
-  readonly jobId: string;
-  readonly resolve: (result: RunResult) => void;
-  /** Log text it wrote so far (checked again here: the worker ran user code). */
-  logChars: number;
-  /** Why it is being stopped (timeout or cancel), once it is. */
-  stop?: ErrorData;
-  /** When it overruns (or, stopped, its grace ends): `performance.now()` ms, once it is the head. */
-  deadline?: number;
-  /** The follower the worker starts when this one succeeds. */
-  next?: QueuedRun;
-  /** Whether it is a follower: it begins only if the one before it succeeds. */
-  follows?: true;
-}
 
 /** A Web Worker running one function module. */
 export class SandboxWorker {
@@ -430,23 +405,9 @@ export class SandboxWorker {
     for (const [id, pending] of this.#pending) pending.resolve({ type: "error", id, error });
     this.#pending.clear();
     this.#clock.cancel();
-    // A follower comes back with the run before it if that one did not start, and is
-    // skipped if that one failed.
-    let head = true;
-    let before: RunResult | undefined;
-    for (const queued of this.#runs.values()) {
-      let result: RunResult;
-      if (queued.follows && before && !before.ok) {
-        result = before.notStarted
-          ? { ok: false, error, notStarted: true }
-          : { ok: false, error: jobSkipped(queued.jobId) };
-      } else if (queued.stop) result = { ok: false, error: queued.stop };
-      else if (head) result = { ok: false, error };
-      else result = { ok: false, error, notStarted: true };
-      queued.resolve(result);
-      before = result;
-      head = false;
-    }
+    const results = deathResults(this.#runs.values(), error);
+    let at = 0;
+    for (const queued of this.#runs.values()) queued.resolve(results[at++]!);
     this.#runs.clear();
   }
 }
