@@ -49,6 +49,11 @@ await runDaemon("router", {
       description: "Largest HTTP body, bytes",
       default: "4194304",
     },
+    "max-streams": {
+      type: "string",
+      description: "Event streams (SSE) open at once, at most (more get HTTP 503)",
+      default: "1000",
+    },
     "max-active": {
       type: "string",
       description: "Pipelines not yet ended, at most (more get HTTP 429)",
@@ -96,6 +101,7 @@ await runDaemon("router", {
     http: flags.http,
     token: Deno.env.get("PIPELININ_TOKEN") || undefined,
     maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
+    maxStreams: intFlag("max-streams", flags["max-streams"], 1),
     maxActive: intFlag("max-active", flags["max-active"], 1),
     maxCrashes: intFlag("max-crashes", flags["max-crashes"], 1),
     maxMessageBytes: flags["max-message-bytes"] === "-1"

@@ -47,6 +47,8 @@ export interface RouterConfig {
   token?: string;
   /** Largest HTTP body, bytes. Default 4 MiB. */
   maxBodyBytes?: number;
+  /** Event streams (SSE) open at once, at most; more get 503. Default 1,000. */
+  maxStreams?: number;
   /** Pipelines not yet ended, at most; more are refused (HTTP 429). Default 100,000. */
   maxActive?: number;
   /** A job that crashed its worker process this often fails as poison. Default 3. */
@@ -140,6 +142,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
     log: getLogger("router", "http"),
     token: config.token,
     maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
+    maxStreams: config.maxStreams,
   });
   let http: Deno.HttpServer<Deno.NetAddr> | undefined;
   if (config.http !== "off") {

@@ -34,20 +34,37 @@ export class FileStore implements Store {
     return `${this.#dir}/${pipelineId}.json`;
   }
 
-  /** The pipeline's file merged over the job's input (the file wins). */
+  /**
+   * The job's input, each of its keys read from the pipeline's file where the file
+   * has it (the file wins). Only the input's keys: jobs of one pipeline run at once in
+   * several hosts, and a job must not see what a sibling (not an ancestor) saved.
+   */
   async fetch(job: StoreJob): Promise<JsonObject> {
+    const file = await this.#read(job.pipelineId);
+    if (file === undefined) return job.input;
+    // fromEntries defines own keys, so a "__proto__" key stays a key.
+    return Object.fromEntries(
+      Object.keys(job.input).map((key) => [
+        key,
+        Object.hasOwn(file, key) ? file[key]! : job.input[key]!,
+      ]),
+    );
+  }
+
+  /** The pipeline's file, or undefined when there is none yet. */
+  async #read(pipelineId: string): Promise<JsonObject | undefined> {
     let text: string;
     try {
-      text = await Deno.readTextFile(this.#path(job.pipelineId));
+      text = await Deno.readTextFile(this.#path(pipelineId));
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return job.input;
+      if (error instanceof Deno.errors.NotFound) return undefined;
       throw error;
     }
     const stored = JSON.parse(text) as unknown;
     if (typeof stored !== "object" || stored === null || Array.isArray(stored)) {
-      throw new TypeError(`Store file of pipeline "${job.pipelineId}" is not a JSON object`);
+      throw new TypeError(`Store file of pipeline "${pipelineId}" is not a JSON object`);
     }
-    return { ...job.input, ...(stored as JsonObject) };
+    return stored as JsonObject;
   }
 
   /**
@@ -62,7 +79,7 @@ export class FileStore implements Store {
     using lock = await Deno.open(`${path}.lock`, { write: true, create: true });
     await lock.lock(true);
     try {
-      const current = await this.fetch(job);
+      const current = { ...job.input, ...await this.#read(job.pipelineId) };
       const temp = `${path}.${crypto.randomUUID()}.tmp`;
       await Deno.writeTextFile(temp, JSON.stringify({ ...current, ...output }, null, 2));
       await Deno.rename(temp, path);

@@ -16,7 +16,8 @@ import type { PipelineStatus } from "../../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
-import { follow } from "./sse.ts";
+import { readCapped } from "./body.ts";
+import { follow, SseLimit } from "./sse.ts";
 import type { RouterHub } from "../hub/hub.ts";
 import { ServiceError } from "../hub/pipelines/service.ts";
 
@@ -30,6 +31,8 @@ export interface HttpDeps {
   token?: string;
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number;
+  /** Event streams (SSE) open at once, at most; more get 503. Default 1,000. */
+  maxStreams?: number;
 }
 
 const STATUSES = new Set(["queued", "running", "succeeded", "failed", "cancelled"]);
@@ -60,6 +63,7 @@ export function createApp(deps: HttpDeps): Hono {
   const app = new Hono();
   const { hub, metrics } = deps;
   const { service, registry, store } = hub;
+  const streams = new SseLimit(deps.maxStreams ?? 1000);
 
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
@@ -114,8 +118,9 @@ export function createApp(deps: HttpDeps): Hono {
     }
     const declared = Number(c.req.header("content-length") ?? 0);
     if (declared > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes);
-    const bytes = new Uint8Array(await c.req.arrayBuffer());
-    if (bytes.length > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes);
+    // Counted as it streams in: a chunked body declares no length.
+    const bytes = await readCapped(c.req.raw.body, deps.maxBodyBytes);
+    if (bytes === undefined) throw tooLarge(deps.maxBodyBytes);
     let body: unknown;
     try {
       body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
@@ -161,7 +166,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.get("/pipelines/:id/events", (c) => {
     const id = c.req.param("id");
     const first = service.get(id); // 404 before the stream starts.
-    return follow(c, hub.changes, (send) => {
+    return follow(c, hub.changes, streams, (send) => {
       send("snapshot", first);
       if (ENDED.has(first.status)) return "end";
       return (ids) => {
@@ -174,7 +179,7 @@ export function createApp(deps: HttpDeps): Hono {
   });
 
   app.get("/events", (c) =>
-    follow(c, hub.changes, (send) => (ids) => {
+    follow(c, hub.changes, streams, (send) => (ids) => {
       for (const id of ids) {
         try {
           send("pipeline", summary(service.get(id)));
