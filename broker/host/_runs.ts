@@ -4,9 +4,8 @@
  *
  * @module
  */
-import type { ErrorData } from "../../core/types.ts";
+import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { jobSkipped } from "../messages/errors.ts";
-import type { JsonObject } from "../../core/types.ts";
 
 /**
  * How a job ended inside the worker. `notStarted`: the worker died before it began,

@@ -17,7 +17,7 @@ import { type Limits, settle, timeoutError } from "./_limits.ts";
 import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { TurnBatch } from "../../core/turn_batch.ts";
 import { HeadTimer } from "../../core/head_timer.ts";
-import type { ErrorData, JsonObject } from "../../core/types.ts";
+import type { ErrorData } from "../../core/types.ts";
 import type { WorkerPermissions } from "../messages/permissions.ts";
 import { jobCancelled, jobSkipped, workerCrashed } from "../messages/errors.ts";
 import { assertNever, type DescribeResult, type LogRecord } from "../messages/sandbox.ts";

@@ -14,7 +14,7 @@ import type { FunctionConfig } from "../../core/types.ts";
 import { num, record, str, strings } from "./_fields.ts";
 import { parseWorkerLimits, type WorkerLimits } from "./worker.ts";
 import { validateConfig } from "./function_config.ts";
-import type { WorkerPermissions } from "./permissions.ts";
+import { parseWorkerPermissions, type WorkerPermissions } from "./permissions.ts";
 import { parseStoreSpec, type StoreSpec } from "./store.ts";
 import { type LogMessage, type LogRecord, parseLogMessage, parseLogRecord } from "./sandbox.ts";
 
@@ -231,18 +231,13 @@ function servedFunctions(value: unknown): ServedFunction[] {
   if (!Array.isArray(value)) throw new TypeError("functions must be an array");
   return value.map((item) => {
     const f = record(item, "function");
-    const permissions = record(f.permissions, "permissions");
-    // A kind left out would be inherited from the host, which has FFI: never granted.
-    for (const kind of ["run", "ffi", "sys", "import"]) {
-      if (permissions[kind] !== false) throw new TypeError(`permissions.${kind} must be false`);
-    }
     return {
       name: str(f, "name"),
       // The broker validated these; the worker constructor re-checks the permissions.
       config: validateConfig(f.config).config,
       url: str(f, "url"),
       version: num(f, "version"),
-      permissions: permissions as unknown as WorkerPermissions,
+      permissions: parseWorkerPermissions(f.permissions),
       timeoutMs: num(f, "timeoutMs"),
     };
   });
