@@ -22,12 +22,13 @@ import {
   type DagState,
   initialState,
   planAfter,
+  PlanLedger,
   step,
   validatePipeline,
 } from "../core/dag/mod.ts";
 import { Lifecycle, type LifecycleState } from "../core/lifecycle.ts";
 import { getLogger } from "../core/log.ts";
-import type { JobPlan, PeerEvent } from "../core/protocol/mod.ts";
+import type { PeerEvent } from "../core/protocol/mod.ts";
 import { RouterLink } from "../core/router_link.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { toErrorData } from "../core/errors.ts";
@@ -55,10 +56,8 @@ export interface PipelinerHandle {
 interface Driven {
   dag: Dag;
   state: DagState;
-  /** Jobs the Router starts by itself (planned with a parent): not asked for again. */
-  planned: Set<string>;
-  /** The Router ends the pipeline by itself when its last job succeeds. */
-  plannedEnd: boolean;
+  /** What the Router does by itself (planned with a parent): not asked for again. */
+  plans: PlanLedger;
 }
 
 /** Starts a pipeliner and joins the Router (retrying until it answers). */
@@ -77,21 +76,13 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
     for (const command of commands) execute(pipelineId, command);
   };
 
-  const remember = (driven: Driven, plan: JobPlan) => {
-    if (plan.finish) driven.plannedEnd = true;
-    for (const job of plan.run ?? []) {
-      driven.planned.add(job.jobId);
-      remember(driven, job);
-    }
-  };
-
   const execute = (pipelineId: string, command: DagCommand) => {
     const driven = pipelines.get(pipelineId);
     switch (command.type) {
       case "run": {
-        if (!driven || driven.planned.delete(command.jobId)) return; // The Router started it.
+        if (!driven || driven.plans.takes(command.jobId)) return; // The Router started it.
         const plan = planAfter(driven.dag, command.jobId);
-        if (plan) remember(driven, plan);
+        if (plan) driven.plans.note(plan);
         send({
           type: "job-request",
           pipelineId,
@@ -104,7 +95,7 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
       }
       case "finish":
         pipelines.delete(pipelineId);
-        if (command.status === "succeeded" && driven?.plannedEnd) return; // The Router ended it.
+        if (command.status === "succeeded" && driven?.plans.ends) return; // The Router ended it.
         send({
           type: "pipeline-finish",
           pipelineId,
@@ -128,8 +119,7 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
           pipelines.set(event.pipelineId, {
             dag,
             state: initialState(dag, event.spec.data ?? {}),
-            planned: new Set(),
-            plannedEnd: false,
+            plans: new PlanLedger(),
           });
           apply(event.pipelineId, { type: "start" });
         } catch (error) {

@@ -31,7 +31,7 @@ export {
   inputOf,
   step,
 } from "./step.ts";
-export { isChain, PLAN_DEPTH, planAfter } from "./plan.ts";
+export { isChain, PLAN_DEPTH, planAfter, PlanLedger } from "./plan.ts";
 export { toDot } from "./dot.ts";
 // Document merging lives apart (`core/document.ts`); re-exported for the DAG's old importers.
 export { mergeDocument, restrictInput } from "../document.ts";

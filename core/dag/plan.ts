@@ -38,3 +38,33 @@ export function planAfter(dag: Dag, jobId: string, depth = PLAN_DEPTH): JobPlan 
   if (run.length === 0 && !finish) return undefined;
   return { ...(run.length > 0 ? { run } : {}), ...(finish ? { finish } : {}) };
 }
+
+/**
+ * What the plans sent for one pipeline already take care of: the jobs they start and
+ * whether one ends the pipeline. Whoever steps the DAG (a pipeliner, or the Router
+ * for a chain) does not take those steps again when `step()` commands them.
+ */
+export class PlanLedger {
+  /** Made with the first planned job: most plans of a chain start one. */
+  #jobs: Set<string> | undefined;
+  #ends = false;
+
+  /** Notes a plan that went out with a job, and the plans nested in it. */
+  note(plan: JobPlan): void {
+    if (plan.finish) this.#ends = true;
+    for (const job of plan.run ?? []) {
+      (this.#jobs ??= new Set()).add(job.jobId);
+      this.note(job);
+    }
+  }
+
+  /** Whether a plan starts `jobId`; the answer is given once (the run is then taken). */
+  takes(jobId: string): boolean {
+    return this.#jobs?.delete(jobId) ?? false;
+  }
+
+  /** Whether a plan ends the pipeline when its last job succeeds. */
+  get ends(): boolean {
+    return this.#ends;
+  }
+}

@@ -1,5 +1,13 @@
 import { assertEquals } from "../../tests/_assert.ts";
-import { initialState, inputOf, isChain, PLAN_DEPTH, planAfter, validatePipeline } from "./mod.ts";
+import {
+  initialState,
+  inputOf,
+  isChain,
+  PLAN_DEPTH,
+  planAfter,
+  PlanLedger,
+  validatePipeline,
+} from "./mod.ts";
 
 Deno.test("planAfter plans the children whose only parent a job is, and the end after the last job", () => {
   const chain = validatePipeline({ graph: { a: "b", b: "c" } });
@@ -36,4 +44,17 @@ Deno.test("isChain holds for one job and a line of jobs, not for a fork, a fan-i
   assertEquals(chain({ a: "c", b: "c" }), false);
   assertEquals(chain({ a: "b", c: "d" }), false);
   assertEquals(chain({ a: [], b: [] }), false);
+});
+
+Deno.test("a plan ledger answers once for each planned job, and says when a plan ends the pipeline", () => {
+  const ledger = new PlanLedger();
+  assertEquals([ledger.takes("b"), ledger.ends], [false, false]);
+  ledger.note({ run: [{ jobId: "b", run: [{ jobId: "c", finish: true }] }] });
+  assertEquals([ledger.takes("b"), ledger.takes("b"), ledger.takes("c"), ledger.ends], [
+    true,
+    false,
+    true,
+    true,
+  ]);
+  assertEquals(ledger.takes("a"), false);
 });

@@ -17,6 +17,7 @@ import {
   type DagState,
   initialState,
   planAfter,
+  PlanLedger,
   step,
 } from "../../../core/dag/mod.ts";
 import type { JobOutcome, JobPlan, JobRecord } from "../../../core/protocol/mod.ts";
@@ -30,12 +31,11 @@ export interface Direct {
   readonly dag: Dag;
   state: DagState;
   /**
-   * Jobs a plan starts (planned with the job before): `step()`'s `run` for them is not
-   * taken. Made with the first plan: a lone job has none.
+   * What the plans sent with its jobs take care of: `step()`'s `run` of a planned job
+   * and its `finish` after a planned end are not taken again. Made with the first
+   * plan: a lone job has none.
    */
-  planned: Set<string> | undefined;
-  /** A plan ends the pipeline after its last job: `step()`'s `finish` on success is not taken. */
-  plannedEnd: boolean;
+  plans: PlanLedger | undefined;
 }
 
 const START: DagEvent = { type: "start" };
@@ -52,7 +52,7 @@ const MAX_LONE_DAGS = 1024;
 /** The state of a direct pipeline before its start. */
 export function directOf(dag: Dag, data: JsonObject): Direct {
   const shared = dag.jobs.length === 1 ? loneDag(dag.jobs[0]!, dag) : dag;
-  return { dag: shared, state: initialState(shared, data), planned: undefined, plannedEnd: false };
+  return { dag: shared, state: initialState(shared, data), plans: undefined };
 }
 
 /** The DAG of a one-job pipeline, from its stored job (after a restart: nothing to validate). */
@@ -112,7 +112,7 @@ export function directResult(
 export function replan(direct: Direct, jobId: string): JobPlan {
   const plan = planAfter(direct.dag, jobId);
   if (!plan) return {};
-  remember(direct, plan);
+  (direct.plans ??= new PlanLedger()).note(plan);
   return plan;
 }
 
@@ -133,7 +133,7 @@ function execute(
 ): void {
   switch (command.type) {
     case "run": {
-      if (direct.planned?.delete(command.jobId)) return; // A plan started it.
+      if (direct.plans?.takes(command.jobId)) return; // A plan started it.
       const job = active.jobs.get(command.jobId);
       if (!job) return;
       const recorded = recordedOutcome(job);
@@ -143,12 +143,12 @@ function execute(
       // success ends the pipeline in the same batch. A lone job has no other plan.
       const plan = direct.dag.jobs.length > 1 ? planAfter(direct.dag, job.jobId) : undefined;
       const sent = plan?.run ? plan : undefined;
-      if (sent) remember(direct, sent);
+      if (sent) (direct.plans ??= new PlanLedger()).note(sent);
       return enqueue(ctx, active, job, command.input, sent);
     }
     case "finish":
       if (command.status === "succeeded") {
-        if (!direct.plannedEnd) end(ctx, active, "succeeded", command.document);
+        if (!direct.plans?.ends) end(ctx, active, "succeeded", command.document);
         return;
       }
       skipPending(ctx, active);
@@ -160,14 +160,5 @@ function execute(
       const never: never = command;
       throw new TypeError(`Unhandled command ${JSON.stringify(never)}`);
     }
-  }
-}
-
-/** Notes what a plan starts and whether it ends the pipeline. */
-function remember(direct: Direct, plan: JobPlan): void {
-  if (plan.finish) direct.plannedEnd = true;
-  for (const job of plan.run ?? []) {
-    (direct.planned ??= new Set()).add(job.jobId);
-    remember(direct, job);
   }
 }
