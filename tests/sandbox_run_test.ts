@@ -33,7 +33,8 @@ Deno.test("the sandbox runs functions through the Router, with their errors, per
     functionsDir: functions.path,
     workers: 2,
     // Debug records of functions (ctx.log.debug), as JSON lines: the test reads them.
-    brokerArgs: ["--log-level", "debug", "--log-format", "json"],
+    // A process per slot: an out-of-memory in one leaves the other running.
+    brokerArgs: ["--log-level", "debug", "--log-format", "json", "--host-slots", "1"],
     waitFor: ["ok", "throws", "slow", "oom", "logs", "reads_file_allowed"],
   });
   const brokerId = (await cluster.manager.functions()).find((f) => f.name === "ok")!.brokers[0]!;
