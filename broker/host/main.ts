@@ -85,22 +85,24 @@ const strayLog: LogSink = (_id, record) => send({ type: "log", id: null, record 
 
 /** Starts serving one slot: a sandbox and the service that feeds it from the Router. */
 function serveSlot(request: HostServeRequest): void {
-  let service: HostService | undefined;
+  // The sandbox answers the service made right after it.
+  const slot: { service?: HostService } = {};
   const sandbox = new Sandbox({
-    answer: (id, result) => service?.answer(id, result),
-    handed: (id) => service?.handed(id),
+    answer: (id, result) => slot.service?.answer(id, result),
+    handed: (id) => slot.service?.handed(id),
     // A job's records go to the service, with the job they belong to; the rest as stray logs.
     log: (id, record) => {
-      if (id === null || !service?.log(id, record)) strayLog(null, record);
+      if (id === null || !slot.service?.log(id, record)) strayLog(null, record);
     },
     fatal: (message) => fatal(message, 1),
   }, gate);
-  service = new HostService(request, {
+  const service = new HostService(request, {
     run: (job) => sandbox.accept(job),
     cancel: (id) => sandbox.cancel(id),
     idle: () => sandbox.idle(),
     tell: (message: HostMessage) => send(message),
   }, store);
+  slot.service = service;
   slots.push({ service, sandbox });
 }
 
