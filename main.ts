@@ -34,6 +34,12 @@ const CLUSTER_SPEC = {
     },
     functions: { type: "string", description: "Folder of function modules", default: "functions" },
     workers: { type: "string", description: "Broker worker slots (default: CPUs)" },
+    "host-slots": {
+      type: "string",
+      description:
+        "Slots per worker host process: they share its memory, and an out-of-memory ends all its jobs (1: a process per slot)",
+      default: "4",
+    },
     ...COMMON_FLAGS,
   },
 } as const;
@@ -69,6 +75,7 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
       router: flags.api,
       functionsDir: flags.functions,
       workers,
+      hostSlots: intFlag("host-slots", flags["host-slots"], 1),
     });
     stops.push(() => broker.stop());
   } catch (error) {

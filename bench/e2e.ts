@@ -61,9 +61,15 @@ interface System {
 
 /** Installs what the peers need when it is missing: Debian packages (as root), npm packages. */
 async function ensurePeers(): Promise<void> {
-  const has = async (command: string, args: string[]) =>
-    await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output()
-      .then((r) => r.success, () => false);
+  // A missing program makes spawning throw at once, not reject.
+  const has = async (command: string, args: string[]) => {
+    try {
+      return (await new Deno.Command(command, { args, stdout: "null", stderr: "null" }).output())
+        .success;
+    } catch {
+      return false;
+    }
+  };
   const missing = [
     ...(await has("redis-server", ["--version"]) ? [] : ["redis-server"]),
     ...(await has("/usr/bin/python3", ["-c", "import celery, redis"])

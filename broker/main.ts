@@ -22,6 +22,12 @@ await runDaemon("broker", {
     },
     functions: { type: "string", description: "Folder of function modules", default: "functions" },
     workers: { type: "string", description: "Worker slots (default: the number of CPUs)" },
+    "host-slots": {
+      type: "string",
+      description:
+        "Slots per worker host process: they share its memory, and an out-of-memory ends all its jobs (1: a process per slot)",
+      default: "4",
+    },
     prefetch: {
       type: "string",
       description:
@@ -89,6 +95,7 @@ await runDaemon("broker", {
     router: flags.router,
     functionsDir: flags.functions,
     workers: flags.workers === undefined ? undefined : intFlag("workers", flags.workers, 1),
+    hostSlots: intFlag("host-slots", flags["host-slots"], 1),
     heapMb: intFlag("heap-mb", flags["heap-mb"], 16),
     prefetch: intFlag("prefetch", flags.prefetch, 0),
     id: flags.id,

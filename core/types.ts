@@ -32,6 +32,12 @@ export interface ErrorData {
    * A function's own error never carries it, whatever its name.
    */
   crashed?: boolean;
+  /**
+   * With `crashed`: the process that died ran other jobs beside this one, so the crash
+   * may have been theirs. It does not count toward poison, and the next attempt runs
+   * alone in its worker host, where a crash is its own.
+   */
+  shared?: boolean;
 }
 
 /** Permissions a function module may ask for; anything left out is denied. */

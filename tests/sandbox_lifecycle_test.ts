@@ -30,6 +30,9 @@ function broker(name: string, router: string, functions: string): Daemon {
     functions,
     "--workers",
     "2",
+    // A process per slot: more hosts that must not be left behind.
+    "--host-slots",
+    "1",
     "--heap-mb",
     "64",
   ]);
@@ -61,6 +64,7 @@ async function stopWhileRunning(): Promise<void> {
   await using cluster = await Cluster.start({
     functionsDir: functions.path,
     workers: 2,
+    brokerArgs: ["--host-slots", "1"],
     waitFor: ["ok", "hangs_long"],
   });
   const daemon = cluster.brokers[0]!;

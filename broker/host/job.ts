@@ -24,6 +24,8 @@ export interface QueuedJob extends JobFields {
   document?: JsonObject;
   /** The job to run right after this one, if this one succeeds. */
   then?: QueuedFollower;
+  /** Runs with no other slot of the host running (see `JobRunEvent.alone`). */
+  alone?: boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface QueuedJob extends JobFields {
  * error and never begins.
  */
 export interface QueuedFollower
-  extends Omit<QueuedJob, "input" | "pipelineId" | "document" | "then"> {
+  extends Omit<QueuedJob, "input" | "pipelineId" | "document" | "then" | "alone"> {
   /** Document keys it reads; absent: all. */
   requires?: string[];
   then?: QueuedFollower;
@@ -110,5 +112,6 @@ export function queuedJob(
     // Followers read the whole document; a job alone needs none.
     ...(input === document || !then ? {} : { document }),
     ...(then ? { then } : {}),
+    ...(job.alone ? { alone: true } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { ErrorName } from "../../core/errors.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
 import type { WorkerLimits } from "../messages/worker.ts";
 import type { LogRecord } from "../messages/sandbox.ts";
+import { workerCrashed } from "../messages/errors.ts";
 
 /** The output of a run, parsed from its JSON text, or why it is refused. */
 export function parseOutput(
@@ -82,4 +83,30 @@ function within(value: object, depth: number): boolean {
 
 function invalid(message: string): { ok: false; error: ErrorData } {
   return { ok: false, error: { name: ErrorName.InvalidOutput, message, retryable: false } };
+}
+
+/**
+ * A log record from a worker, checked again here (the worker ran user code): past
+ * twice its budget a run's records are dropped (the entry that hit the budget already
+ * says how much it cut), fields must be plain JSON, and a record of no job says which
+ * function it came from. Undefined: dropped.
+ */
+export function checkedLog(
+  record: LogRecord,
+  run: { logChars: number } | undefined,
+  logId: number | null,
+  fn: string,
+  limits: { maxLogCharsPerAttempt: number; maxOutputDepth: number },
+): LogRecord | undefined {
+  if (run) {
+    run.logChars += record.message.length;
+    if (run.logChars > limits.maxLogCharsPerAttempt * 2) return undefined;
+  }
+  const plain = plainFields(record, limits.maxOutputDepth);
+  return logId === null ? { ...plain, fields: { ...plain.fields, fn } } : plain;
+}
+
+/** A worker's answer of the wrong kind. */
+export function protocolError(asked: string, got: string): { ok: false; error: ErrorData } {
+  return { ok: false, error: workerCrashed(`Worker answered a ${asked} with a ${got} result`) };
 }

@@ -1,8 +1,8 @@
 /**
  * A worker host: the child process a broker runs function modules in, so that
  * an out-of-memory (which ends the whole Deno process) costs one host, not the
- * broker. Its jobs come from the Router (`service.ts`) and run in `sandbox.ts`, one
- * at a time. The first frame arrives on stdin, before any user code runs: it names
+ * broker. Its jobs come from the Router (`service.ts`) and run in `sandbox.ts`, one at
+ * a time per slot (a host serves one slot or several). The first frame arrives on stdin, before any user code runs: it names
  * the broker's unix socket, which then carries every other frame both ways. Its Web
  * Workers share the host's fds 0, 1 and 2: what they write there is never read as a
  * frame. Exits when the socket ends.
@@ -15,19 +15,20 @@
  */
 import { TurnBatch } from "../../core/turn_batch.ts";
 import { concat, encodeFrame, pumpFrames, readFirstFrame } from "../messages/frames.ts";
-import { loadLibzmq } from "../../core/zmq/mod.ts";
+import { loadLibzmq, shareOneContext } from "../../core/zmq/mod.ts";
 import { newDescribeKey, signDescription } from "../messages/describe_mac.ts";
 import { HostService } from "./service.ts";
 import type { Store, StoreModule, StoreSpec } from "../messages/store.ts";
 import type { LogSink } from "./sandbox_worker.ts";
-import * as sandbox from "./sandbox.ts";
-import { LOAD_TIMEOUT_MS } from "./sandbox.ts";
+import { LOAD_TIMEOUT_MS, Sandbox, setWorkerLimits } from "./sandbox.ts";
+import { SlotGate } from "./slot_gate.ts";
 import { describeModule } from "./describe.ts";
 import { assertNever } from "../messages/sandbox.ts";
 import {
   type HostDescribeRequest,
   type HostInitRequest,
   type HostMessage,
+  type HostServeRequest,
   parseHostRequest,
 } from "../messages/host.ts";
 
@@ -50,16 +51,14 @@ const replies = new TurnBatch<Uint8Array>((frames) => {
   return writing;
 });
 
-/** Set once the broker says `serve`: every job comes from the Router through it. */
-let service: HostService | undefined;
-
-/** What the service uses of this host. */
-const runs = {
-  run: sandbox.accept,
-  cancel: sandbox.cancel,
-  idle: sandbox.idle,
-  tell: (message: HostMessage) => send(message),
-};
+/**
+ * The slots this host serves, one per `serve` from the broker: each joins the Router
+ * on its own and runs its jobs one at a time in a sandbox of its own. Slots share the
+ * process, so an out-of-memory in one ends them all (the broker reports each).
+ */
+const slots: Array<{ service: HostService; sandbox: Sandbox }> = [];
+/** Lets a job marked `alone` run with the other slots held. */
+const gate = new SlotGate();
 
 function send(message: HostMessage): void {
   let frame: Uint8Array;
@@ -71,26 +70,45 @@ function send(message: HostMessage): void {
   replies.add(frame).catch((error) => fatal(`Cannot write to the broker: ${error}`, 3));
 }
 
-function fatal(message: string, code: number): never {
-  Deno.stderr.writeSync(encoder.encode(`worker host: ${message}\n`));
-  sandbox.terminateAll();
-  Deno.exit(code);
+function terminateAll(): void {
+  for (const { sandbox } of slots) sandbox.terminateAll();
 }
 
-/** A job's records go to the service, with the job they belong to; the rest as stray logs. */
-const onLog: LogSink = (id, record) => {
-  if (id === null || !service?.log(id, record)) send({ type: "log", id: null, record });
-};
+function fatal(message: string, code: number): never {
+  Deno.stderr.writeSync(encoder.encode(`worker host: ${message}\n`));
+  terminateAll();
+  Deno.exit(code);
+}
 
 /** What describing logs (the module's top-level code) belongs to no job. */
 const strayLog: LogSink = (_id, record) => send({ type: "log", id: null, record });
 
-sandbox.connectSandbox({
-  answer: (id, result) => service?.answer(id, result),
-  handed: (id) => service?.handed(id),
-  log: onLog,
-  fatal: (message) => fatal(message, 1),
-});
+/** Starts serving one slot: a sandbox and the service that feeds it from the Router. */
+function serveSlot(request: HostServeRequest): void {
+  // The sandbox answers the service made right after it.
+  const slot: { service?: HostService } = {};
+  const sandbox = new Sandbox({
+    answer: (id, result) => slot.service?.answer(id, result),
+    handed: (id) => slot.service?.handed(id),
+    // A job's records go to the service, with the job they belong to; the rest as stray logs.
+    log: (id, record) => {
+      if (id === null || !slot.service?.log(id, record)) strayLog(null, record);
+    },
+    fatal: (message) => fatal(message, 1),
+  }, gate);
+  const service = new HostService(request, {
+    run: (job) => sandbox.accept(job),
+    cancel: (id) => sandbox.cancel(id),
+    idle: () => sandbox.idle(),
+    tell: (message: HostMessage) => send(message),
+  }, store);
+  slot.service = service;
+  slots.push({ service, sandbox });
+}
+
+function closeSlots(): void {
+  for (const { service } of slots) service.close();
+}
 
 /** Queues a describe; an unexpected error in one ends the host (the broker restarts it). */
 function enqueue(task: () => Promise<void>): void {
@@ -138,7 +156,7 @@ async function init(request: HostInitRequest): Promise<void> {
   try {
     loadLibzmq();
     if (request.store) store = await loadStore(request.store);
-    if (request.limits) sandbox.setWorkerLimits(request.limits);
+    if (request.limits) setWorkerLimits(request.limits);
   } catch (error) {
     fatal(error instanceof Error ? error.message : String(error), 4);
   }
@@ -171,6 +189,8 @@ async function connect(): Promise<HostInitRequest> {
 }
 
 async function main(): Promise<never> {
+  // The slots' links share one libzmq context and poll loop.
+  shareOneContext();
   const first = await connect();
   init(first).catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
   try {
@@ -183,26 +203,28 @@ async function main(): Promise<never> {
           enqueue(() => describe(request));
           break;
         case "serve":
-          if (service) break;
-          service = new HostService(request, runs, store);
-          // Killed with its process group (Ctrl-C): leave no black box behind.
-          for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
-            Deno.addSignalListener(signal, () => {
-              service?.close();
-              Deno.exit(code);
-            });
+          if (slots.some(({ service }) => service.id === request.id)) break;
+          if (slots.length === 0) {
+            // Killed with its process group (Ctrl-C): leave no black box behind.
+            for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+              Deno.addSignalListener(signal, () => {
+                closeSlots();
+                Deno.exit(code);
+              });
+            }
           }
+          serveSlot(request);
           break;
         case "functions":
-          service?.update(request.functions);
+          for (const { service } of slots) service.update(request.functions);
           break;
         case "drain":
-          (service?.drain(request.graceMs) ?? Promise.resolve())
+          Promise.all(slots.map(({ service }) => service.drain(request.graceMs)))
             .then(() => send({ type: "drained" }))
             .catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
           break;
         case "forget":
-          sandbox.forget(request.fn);
+          for (const { sandbox } of slots) sandbox.forget(request.fn);
           break;
         default:
           assertNever(request);
@@ -212,8 +234,8 @@ async function main(): Promise<never> {
     fatal(`Bad request from the broker: ${(error as Error).message}`, 2);
   }
   // The broker closed the socket: it is stopping, or gone.
-  service?.close();
-  sandbox.terminateAll();
+  closeSlots();
+  terminateAll();
   await replies.flushNow().catch(() => {});
   await writing.catch(() => {});
   Deno.exit(0);

@@ -16,6 +16,7 @@ import { functionLoadError, jobCancelled, jobSkipped } from "../messages/errors.
 import type { QueuedFollower, QueuedJob } from "./job.ts";
 import { type LogSink, SandboxWorker } from "./sandbox_worker.ts";
 import { DEFAULT_WORKER_LIMITS, type WorkerLimits } from "../messages/worker.ts";
+import { type GateMember, SlotGate } from "./slot_gate.ts";
 
 /** How long a module's top-level code may take. */
 export const LOAD_TIMEOUT_MS = 10_000;
@@ -39,7 +40,6 @@ export interface SandboxHooks {
   fatal(message: string): never;
 }
 
-let hooks: SandboxHooks | undefined;
 /** Caps on what workers send back (the broker's flags). */
 let limits: WorkerLimits = DEFAULT_WORKER_LIMITS;
 
@@ -53,84 +53,6 @@ export function workerLimits(): WorkerLimits {
   return limits;
 }
 
-/** Connects the sandbox to its host; call once, before the first job. */
-export function connectSandbox(host: SandboxHooks): void {
-  hooks = host;
-}
-
-function fail(id: number, error: ErrorData): void {
-  hooks!.answer(id, { ok: false, error });
-}
-
-function succeed(id: number, output: JsonObject): void {
-  hooks!.answer(id, { ok: true, output });
-}
-
-const onLog: LogSink = (id, record) => hooks!.log(id, record);
-
-/** Warm workers by function, least recently used first. */
-const warm = new Map<string, SandboxWorker>();
-/** Functions forgotten while they had jobs; dropped when those end. */
-const forgotten = new Set<string>();
-/** Runs not handed to a worker yet, in arrival order. */
-const waiting: QueuedJob[] = [];
-/** Runs handed to a worker (or loading one), by request id. */
-const started = new Map<number, { fn: string; cancel: AbortController }>();
-/** Followers not begun yet, by request id, with whether they were cancelled meanwhile. */
-const followers = new Map<number, { jobId: string; cancelled: boolean }>();
-/** A run handed to a worker whose follower comes next: nothing else is handed until it ends. */
-let barrier: number | undefined;
-/** The worker the started runs are on; runs of another function wait until it is done. */
-let active: SandboxWorker | undefined;
-/** A worker is being loaded for the first waiting run. */
-let loading = false;
-/**
- * Hands waiting runs to their function's warm worker, in order, as many as are
- * waiting: the worker runs them back to back. One function's worker at a time, so
- * the host still runs one job at a time.
- */
-function pump(): void {
-  while (!loading && barrier === undefined && waiting.length > 0) {
-    const request = waiting[0]!;
-    const worker = warm.get(request.fn);
-    const ready = worker && fits(worker, request);
-    // Another function (or another version of this one) waits until that worker is done.
-    if (active && active.queued > 0 && (worker !== active || !ready)) return;
-    waiting.shift();
-    if (ready) {
-      hand(request, worker);
-      continue;
-    }
-    loading = true;
-    const cancel = new AbortController();
-    started.set(request.id, { fn: request.fn, cancel });
-    hooks!.handed(request.id); // Loading its module counts: a crash there is this job's.
-    warmWorker(request, cancel.signal).then((loaded) => {
-      loading = false;
-      started.delete(request.id);
-      if (loaded.ok && !cancel.signal.aborted) hand(request, loaded.worker);
-      else {
-        fail(request.id, loaded.ok ? jobCancelled(request.jobId) : loaded.error);
-        skip(request.then);
-      }
-      pump();
-    }).catch((error) => hooks!.fatal(`Unexpected error: ${error?.stack ?? error}`));
-    return;
-  }
-}
-
-let pumpScheduled = false;
-
-/** Pumps once, after the callbacks already queued in this turn. */
-function schedulePump(): void {
-  if (pumpScheduled) return;
-  pumpScheduled = true;
-  queueMicrotask(() => {
-    pumpScheduled = false;
-    pump();
-  });
-}
-
 /** Whether a warm worker can take this run: alive, same module version and permissions. */
 function fits(
   worker: SandboxWorker,
@@ -140,148 +62,6 @@ function fits(
     worker.permissionsKey === JSON.stringify(request.permissions);
 }
 
-/**
- * Gives one run to a worker, with the followers of the same function that come right
- * after it (the worker starts each the moment the one before succeeds, with no round
- * trip through the host); answers the broker as each ends. A follower of another
- * function goes first in line when the last of them succeeds.
- */
-function hand(request: QueuedJob, worker: SandboxWorker): void {
-  const inWorker: QueuedFollower[] = [];
-  let rest = request.then;
-  for (; rest && rest.fn === request.fn && fits(worker, rest); rest = rest.then) {
-    inWorker.push(rest);
-  }
-  const steps = [request, ...inWorker].map((step) => {
-    const cancel = new AbortController();
-    // A follower cancelled before now is stopped in the worker before it begins.
-    if (followers.get(step.id)?.cancelled) cancel.abort();
-    followers.delete(step.id);
-    started.set(step.id, { fn: step.fn, cancel });
-    return { step, cancel };
-  });
-  for (const { step } of steps) hooks!.handed(step.id);
-  const last = steps[steps.length - 1]!.step;
-  if (rest) barrier = last.id;
-  active = worker;
-  warm.delete(request.fn); // Re-insert: most recently used last.
-  warm.set(request.fn, worker);
-  const { fn, input, pipelineId, document } = request;
-  const results = worker.runChain(
-    request,
-    inWorker,
-    steps.map(({ cancel }) => cancel.signal),
-  );
-  // The document before each step, kept only for a follower of another function.
-  let before = rest ? (document ?? input) : undefined;
-  results.forEach((promise, at) =>
-    promise.then((result) => {
-      const { step } = steps[at]!;
-      started.delete(step.id);
-      if (barrier === step.id) barrier = undefined;
-      if (result.ok) {
-        succeed(step.id, result.output);
-        if (rest && step === last) follow(pipelineId, before!, rest, result.output);
-        else if (before) before = mergeDocument(mergeDocument({}, before), result.output);
-      } else if (result.notStarted) {
-        // Its worker died under the job before it: run it again, in its place in line.
-        // Its followers come back with it; until then they are followers again.
-        if (at === 0) {
-          waiting.push(request);
-          waiting.sort((a, b) => a.id - b.id);
-        } else {
-          followers.set(step.id, {
-            jobId: step.jobId,
-            cancelled: steps[at]!.cancel.signal.aborted,
-          });
-        }
-      } else {
-        fail(step.id, result.error);
-        if (step === last) skip(rest);
-      }
-      if (worker.queued === 0) {
-        if (active === worker) active = undefined;
-        if (forgotten.delete(fn) || worker.oneJob) drop(fn, worker);
-      }
-      // Later: when a worker dies, the runs behind the failed one come back in their own
-      // callbacks, and must be in line again before anything else starts.
-      schedulePump();
-    })
-  );
-}
-
-/**
- * Puts a succeeded run's follower first in line, with its input from that run's
- * document (`before`, the document it ran on) merged with its output.
- */
-function follow(
-  pipelineId: string,
-  before: JsonObject,
-  next: QueuedFollower,
-  output: JsonObject,
-): void {
-  const state = followers.get(next.id);
-  followers.delete(next.id);
-  if (state?.cancelled) {
-    fail(next.id, jobCancelled(next.jobId));
-    return skip(next.then);
-  }
-  const document = mergeDocument(mergeDocument({}, before), output);
-  const input = restrictInput(document, next.requires);
-  const { requires: _, then, ...fields } = next;
-  waiting.unshift({
-    ...fields,
-    input,
-    pipelineId,
-    ...(input === document ? {} : { document }),
-    ...(then ? { then } : {}),
-  });
-}
-
-/** Answers the followers of a run that did not succeed: they never begin. */
-function skip(next: QueuedFollower | undefined): void {
-  for (; next; next = next.then) {
-    followers.delete(next.id);
-    fail(next.id, jobSkipped(next.jobId));
-  }
-}
-
-/** The function's warm worker, created and loaded when missing, dead or out of date. */
-async function warmWorker(
-  request: QueuedJob,
-  cancel: AbortSignal,
-): Promise<{ ok: true; worker: SandboxWorker } | { ok: false; error: ErrorData }> {
-  drop(request.fn);
-  let worker: SandboxWorker;
-  try {
-    worker = new SandboxWorker(
-      ENTRY_URL,
-      request.fn,
-      request.version,
-      request.permissions,
-      onLog,
-      limits,
-    );
-  } catch (error) {
-    return { ok: false, error: toErrorData(error, false) };
-  }
-  const loaded = await worker.load(request.url, request.id, LOAD_TIMEOUT_MS, cancel);
-  if (!loaded.ok || !loaded.description.hasDefault || loaded.description.problems.length > 0) {
-    worker.terminate();
-    return {
-      ok: false,
-      error: loaded.ok ? unusable(request.fn, loaded.description.problems) : loaded.error,
-    };
-  }
-  worker.oneJob = loaded.description.config.isolation === "job";
-  warm.set(request.fn, worker);
-  for (const [fn, idle] of warm) {
-    if (warm.size <= MAX_WARM_WORKERS) break;
-    if (fn !== request.fn && idle.queued === 0) drop(fn, idle);
-  }
-  return { ok: true, worker };
-}
-
 function unusable(fn: string, problems: string[]): ErrorData {
   const message = problems.length > 0
     ? `Function "${fn}" has an invalid config: ${problems.join("; ")}`
@@ -289,46 +69,294 @@ function unusable(fn: string, problems: string[]): ErrorData {
   return functionLoadError(message);
 }
 
-function drop(fn: string, worker = warm.get(fn)): void {
-  worker?.terminate();
-  // Only the function's current worker leaves the table (a one-job worker may
-  // have been replaced already).
-  if (warm.get(fn) === worker) warm.delete(fn);
-}
+/** One slot's jobs and warm workers: one job at a time. */
+export class Sandbox {
+  readonly #hooks: SandboxHooks;
+  readonly #onLog: LogSink;
+  readonly #gate: SlotGate;
+  readonly #member: GateMember = {
+    busy: () => this.#started.size > 0 || this.#loading,
+    wake: () => this.#schedulePump(),
+  };
+  /** The run started alone (see `SlotGate`), until it ends. */
+  #alone: number | undefined;
 
-/** Takes a run and its followers, in arrival order. */
-export function accept(request: QueuedJob): void {
-  for (let next = request.then; next; next = next.then) {
-    followers.set(next.id, { jobId: next.jobId, cancelled: false });
+  /** A slot's sandbox; `gate` is shared by the slots of one host. */
+  constructor(hooks: SandboxHooks, gate: SlotGate = new SlotGate()) {
+    this.#hooks = hooks;
+    this.#onLog = (id, record) => hooks.log(id, record);
+    this.#gate = gate;
+    gate.join(this.#member);
   }
-  waiting.push(request);
-  pump();
-}
 
-/** Stops a run: a follower before it begins, a waiting run at once, a started one in its worker. */
-export function cancel(id: number): void {
-  const at = waiting.findIndex((run) => run.id === id);
-  const follower = followers.get(id);
-  if (follower) follower.cancelled = true;
-  else if (at >= 0) {
-    const [run] = waiting.splice(at, 1);
-    fail(id, jobCancelled(run!.jobId));
-    skip(run!.then);
-  } else started.get(id)?.cancel.abort();
-}
+  /** A run ended: one started alone lets the other slots go on. */
+  #ended(id: number): void {
+    if (id === this.#alone) {
+      this.#alone = undefined;
+      this.#gate.release(this.#member);
+    }
+    this.#gate.changed();
+  }
 
-/** Whether no job is waiting, loading or on a worker. */
-export function idle(): boolean {
-  return waiting.length === 0 && started.size === 0 && !loading;
-}
+  #fail(id: number, error: ErrorData): void {
+    this.#hooks.answer(id, { ok: false, error });
+  }
 
-/** Drops the warm worker of `fn` (changed or removed), once its jobs are done. */
-export function forget(fn: string): void {
-  if ([...started.values()].some((run) => run.fn === fn)) forgotten.add(fn);
-  else drop(fn);
-}
+  #succeed(id: number, output: JsonObject): void {
+    this.#hooks.answer(id, { ok: true, output });
+  }
 
-/** Stops every warm worker at once (the host is ending). */
-export function terminateAll(): void {
-  for (const worker of warm.values()) worker.terminate();
+  /** Warm workers by function, least recently used first. */
+  readonly #warm = new Map<string, SandboxWorker>();
+  /** Functions forgotten while they had jobs; dropped when those end. */
+  readonly #forgotten = new Set<string>();
+  /** Runs not handed to a worker yet, in arrival order. */
+  readonly #waiting: QueuedJob[] = [];
+  /** Runs handed to a worker (or loading one), by request id. */
+  readonly #started = new Map<number, { fn: string; cancel: AbortController }>();
+  /** Followers not begun yet, by request id, with whether they were cancelled meanwhile. */
+  readonly #followers = new Map<number, { jobId: string; cancelled: boolean }>();
+  /** A run handed to a worker whose follower comes next: nothing else is handed until it ends. */
+  #barrier: number | undefined;
+  /** The worker the started runs are on; runs of another function wait until it is done. */
+  #active: SandboxWorker | undefined;
+  /** A worker is being loaded for the first waiting run. */
+  #loading = false;
+  /**
+   * Hands waiting runs to their function's warm worker, in order, as many as are
+   * waiting: the worker runs them back to back. One function's worker at a time, so
+   * the host still runs one job at a time.
+   */
+  #pump(): void {
+    if (this.#alone === undefined && !this.#waiting[0]?.alone) this.#gate.release(this.#member);
+    while (!this.#loading && this.#barrier === undefined && this.#waiting.length > 0) {
+      const request = this.#waiting[0]!;
+      if (!this.#gate.mayStart(this.#member, request.alone === true)) return;
+      if (request.alone) this.#alone = request.id;
+      const worker = this.#warm.get(request.fn);
+      const ready = worker && fits(worker, request);
+      // Another function (or another version of this one) waits until that worker is done.
+      if (this.#active && this.#active.queued > 0 && (worker !== this.#active || !ready)) return;
+      this.#waiting.shift();
+      if (ready) {
+        this.#hand(request, worker);
+        continue;
+      }
+      this.#loading = true;
+      const cancel = new AbortController();
+      this.#started.set(request.id, { fn: request.fn, cancel });
+      this.#hooks.handed(request.id); // Loading its module counts: a crash there is this job's.
+      this.#warmWorker(request, cancel.signal).then((loaded) => {
+        this.#loading = false;
+        this.#started.delete(request.id);
+        if (loaded.ok && !cancel.signal.aborted) this.#hand(request, loaded.worker);
+        else {
+          this.#fail(request.id, loaded.ok ? jobCancelled(request.jobId) : loaded.error);
+          this.#skip(request.then);
+          this.#ended(request.id);
+        }
+        this.#pump();
+      }).catch((error) => this.#hooks.fatal(`Unexpected error: ${error?.stack ?? error}`));
+      return;
+    }
+  }
+
+  #pumpScheduled = false;
+
+  /** Pumps once, after the callbacks already queued in this turn. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  /**
+   * Gives one run to a worker, with the followers of the same function that come right
+   * after it (the worker starts each the moment the one before succeeds, with no round
+   * trip through the host); answers the broker as each ends. A follower of another
+   * function goes first in line when the last of them succeeds.
+   */
+  #hand(request: QueuedJob, worker: SandboxWorker): void {
+    const inWorker: QueuedFollower[] = [];
+    let rest = request.then;
+    for (; rest && rest.fn === request.fn && fits(worker, rest); rest = rest.then) {
+      inWorker.push(rest);
+    }
+    const steps = [request, ...inWorker].map((step) => {
+      const cancel = new AbortController();
+      // A follower cancelled before now is stopped in the worker before it begins.
+      if (this.#followers.get(step.id)?.cancelled) cancel.abort();
+      this.#followers.delete(step.id);
+      this.#started.set(step.id, { fn: step.fn, cancel });
+      return { step, cancel };
+    });
+    for (const { step } of steps) this.#hooks.handed(step.id);
+    const last = steps[steps.length - 1]!.step;
+    if (rest) this.#barrier = last.id;
+    this.#active = worker;
+    this.#warm.delete(request.fn); // Re-insert: most recently used last.
+    this.#warm.set(request.fn, worker);
+    const { fn, input, pipelineId, document } = request;
+    const results = worker.runChain(
+      request,
+      inWorker,
+      steps.map(({ cancel }) => cancel.signal),
+    );
+    // The document before each step, kept only for a follower of another function.
+    let before = rest ? (document ?? input) : undefined;
+    results.forEach((promise, at) =>
+      promise.then((result) => {
+        const { step } = steps[at]!;
+        this.#started.delete(step.id);
+        this.#ended(step.id);
+        if (this.#barrier === step.id) this.#barrier = undefined;
+        if (result.ok) {
+          this.#succeed(step.id, result.output);
+          if (rest && step === last) this.#follow(pipelineId, before!, rest, result.output);
+          else if (before) before = mergeDocument(mergeDocument({}, before), result.output);
+        } else if (result.notStarted) {
+          // Its worker died under the job before it: run it again, in its place in line.
+          // Its followers come back with it; until then they are followers again.
+          if (at === 0) {
+            this.#waiting.push(request);
+            this.#waiting.sort((a, b) => a.id - b.id);
+          } else {
+            this.#followers.set(step.id, {
+              jobId: step.jobId,
+              cancelled: steps[at]!.cancel.signal.aborted,
+            });
+          }
+        } else {
+          this.#fail(step.id, result.error);
+          if (step === last) this.#skip(rest);
+        }
+        if (worker.queued === 0) {
+          if (this.#active === worker) this.#active = undefined;
+          if (this.#forgotten.delete(fn) || worker.oneJob) this.#drop(fn, worker);
+        }
+        // Later: when a worker dies, the runs behind the failed one come back in their own
+        // callbacks, and must be in line again before anything else starts.
+        this.#schedulePump();
+      })
+    );
+  }
+
+  /**
+   * Puts a succeeded run's follower first in line, with its input from that run's
+   * document (`before`, the document it ran on) merged with its output.
+   */
+  #follow(
+    pipelineId: string,
+    before: JsonObject,
+    next: QueuedFollower,
+    output: JsonObject,
+  ): void {
+    const state = this.#followers.get(next.id);
+    this.#followers.delete(next.id);
+    if (state?.cancelled) {
+      this.#fail(next.id, jobCancelled(next.jobId));
+      return this.#skip(next.then);
+    }
+    const document = mergeDocument(mergeDocument({}, before), output);
+    const input = restrictInput(document, next.requires);
+    const { requires: _, then, ...fields } = next;
+    this.#waiting.unshift({
+      ...fields,
+      input,
+      pipelineId,
+      ...(input === document ? {} : { document }),
+      ...(then ? { then } : {}),
+    });
+  }
+
+  /** Answers the followers of a run that did not succeed: they never begin. */
+  #skip(next: QueuedFollower | undefined): void {
+    for (; next; next = next.then) {
+      this.#followers.delete(next.id);
+      this.#fail(next.id, jobSkipped(next.jobId));
+    }
+  }
+
+  /** The function's warm worker, created and loaded when missing, dead or out of date. */
+  async #warmWorker(
+    request: QueuedJob,
+    cancel: AbortSignal,
+  ): Promise<{ ok: true; worker: SandboxWorker } | { ok: false; error: ErrorData }> {
+    this.#drop(request.fn);
+    let worker: SandboxWorker;
+    try {
+      worker = new SandboxWorker(
+        ENTRY_URL,
+        request.fn,
+        request.version,
+        request.permissions,
+        this.#onLog,
+        limits,
+      );
+    } catch (error) {
+      return { ok: false, error: toErrorData(error, false) };
+    }
+    const loaded = await worker.load(request.url, request.id, LOAD_TIMEOUT_MS, cancel);
+    if (!loaded.ok || !loaded.description.hasDefault || loaded.description.problems.length > 0) {
+      worker.terminate();
+      return {
+        ok: false,
+        error: loaded.ok ? unusable(request.fn, loaded.description.problems) : loaded.error,
+      };
+    }
+    worker.oneJob = loaded.description.config.isolation === "job";
+    this.#warm.set(request.fn, worker);
+    for (const [fn, idle] of this.#warm) {
+      if (this.#warm.size <= MAX_WARM_WORKERS) break;
+      if (fn !== request.fn && idle.queued === 0) this.#drop(fn, idle);
+    }
+    return { ok: true, worker };
+  }
+
+  #drop(fn: string, worker = this.#warm.get(fn)): void {
+    worker?.terminate();
+    // Only the function's current worker leaves the table (a one-job worker may
+    // have been replaced already).
+    if (this.#warm.get(fn) === worker) this.#warm.delete(fn);
+  }
+
+  /** Takes a run and its followers, in arrival order. */
+  accept(request: QueuedJob): void {
+    for (let next = request.then; next; next = next.then) {
+      this.#followers.set(next.id, { jobId: next.jobId, cancelled: false });
+    }
+    this.#waiting.push(request);
+    this.#pump();
+  }
+
+  /** Stops a run: a follower before it begins, a waiting run at once, a started one in its worker. */
+  cancel(id: number): void {
+    const at = this.#waiting.findIndex((run) => run.id === id);
+    const follower = this.#followers.get(id);
+    if (follower) follower.cancelled = true;
+    else if (at >= 0) {
+      const [run] = this.#waiting.splice(at, 1);
+      this.#fail(id, jobCancelled(run!.jobId));
+      this.#skip(run!.then);
+    } else this.#started.get(id)?.cancel.abort();
+  }
+
+  /** Whether no job is waiting, loading or on a worker. */
+  idle(): boolean {
+    return this.#waiting.length === 0 && this.#started.size === 0 && !this.#loading;
+  }
+
+  /** Drops the warm worker of `fn` (changed or removed), once its jobs are done. */
+  forget(fn: string): void {
+    if ([...this.#started.values()].some((run) => run.fn === fn)) this.#forgotten.add(fn);
+    else this.#drop(fn);
+  }
+
+  /** Stops every warm worker at once (the host is ending). */
+  terminateAll(): void {
+    for (const worker of this.#warm.values()) worker.terminate();
+  }
 }

@@ -21,7 +21,7 @@ import type { ErrorData } from "../../core/types.ts";
 import type { WorkerPermissions } from "../messages/permissions.ts";
 import { jobCancelled, jobSkipped, workerCrashed } from "../messages/errors.ts";
 import { assertNever, type DescribeResult, type LogRecord } from "../messages/sandbox.ts";
-import { parseOutput, plainFields } from "./json_value.ts";
+import { checkedLog, parseOutput, protocolError } from "./json_value.ts";
 import {
   capError,
   DEFAULT_WORKER_LIMITS,
@@ -366,19 +366,8 @@ export class SandboxWorker {
         const logId = message.id === null
           ? null
           : (run ?? this.#pending.get(message.id))?.logId ?? null;
-        let { record } = message;
-        // Checked again here: past its budget a run's records are dropped (the entry
-        // already says how much it cut), and fields must be plain JSON to be written.
-        if (run) {
-          run.logChars += record.message.length;
-          if (run.logChars > this.#limits.maxLogCharsPerAttempt * 2) return;
-        }
-        record = plainFields(record, this.#limits.maxOutputDepth);
-        // A record of no job says which function it came from.
-        this.#onLog(
-          logId,
-          logId === null ? { ...record, fields: { ...record.fields, fn: this.fn } } : record,
-        );
+        const record = checkedLog(message.record, run, logId, this.fn, this.#limits);
+        if (record) this.#onLog(logId, record);
         return;
       }
       case "ok":
@@ -410,8 +399,4 @@ export class SandboxWorker {
     for (const queued of this.#runs.values()) queued.resolve(results[at++]!);
     this.#runs.clear();
   }
-}
-
-function protocolError(asked: string, got: string): { ok: false; error: ErrorData } {
-  return { ok: false, error: workerCrashed(`Worker answered a ${asked} with a ${got} result`) };
 }

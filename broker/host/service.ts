@@ -56,6 +56,8 @@ interface Taken {
 
 /** A host's jobs from the Router: taken, run through `runs`, reported. */
 export class HostService {
+  /** The slot's routing id, `<broker>/host-<k>`. */
+  readonly id: string;
   readonly #runs: HostRuns;
   readonly #link: RouterLink;
   readonly #session: RouterSession;
@@ -84,6 +86,7 @@ export class HostService {
 
   /** Joins the Router (in the background, retrying until it answers). */
   constructor(serve: HostServeRequest, runs: HostRuns, store?: Store) {
+    this.id = serve.id;
     this.#runs = runs;
     this.#store = store;
     this.#functions = table(serve.functions);

@@ -66,6 +66,8 @@ export interface HostDeath {
   /** Set when the host was killed for writing a corrupt frame. */
   malformed?: string;
   heapMb: number;
+  /** The functions of the jobs that ran beside it in other slots of the same host. */
+  beside?: string[];
 }
 
 /** Turns a worker host's death into the error of the job it was running. */
@@ -94,10 +96,13 @@ export function hostDeathError(death: HostDeath): ErrorData {
     );
   }
   if (OOM_PATTERN.test(stderr)) {
+    const others = death.beside?.map((name) => `"${name}"`).join(", ");
     return {
       name: ErrorName.OutOfMemory,
       message: death.fn === undefined
         ? `Worker host ran out of memory (heap limit ${death.heapMb} MiB)`
+        : others
+        ? `Function "${fn}", or ${others} beside it in its worker host, ran out of memory (heap limit ${death.heapMb} MiB)`
         : `Function "${fn}" ran out of memory (heap limit ${death.heapMb} MiB)`,
       // The heap may have been filled by another (idle) worker of the host; a retry gets a fresh one.
       retryable: true,

@@ -34,6 +34,11 @@ export interface BrokerConfig {
   /** Worker slots (jobs at once). Default: the number of CPUs. */
   workers?: number;
   /**
+   * Slots per worker host process. Default 4. Slots of one host share its memory and its
+   * fate (an out-of-memory ends every job running in it); 1 isolates each slot.
+   */
+  hostSlots?: number;
+  /**
    * The most jobs per slot taken from the Router ahead of time and queued here, so a
    * slot never waits for the Router between short jobs. The Router sends about 50 ms
    * of work per slot ahead: the full amount for trivial jobs, none for jobs of 50 ms
@@ -92,6 +97,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const pool = new HostPool({
     functionsDir: config.functionsDir ?? "functions",
     size: slots,
+    ...(config.hostSlots === undefined ? {} : { hostSlots: config.hostSlots }),
     heapMb: config.heapMb,
     libzmq,
     store: config.store,

@@ -12,28 +12,50 @@ import type { HostExit } from "./host_process.ts";
 /** A serving host died: what its broker tells the Router. */
 export type HostLost = Omit<HostLostEvent, "type">;
 
-/** The report of host `host`'s death, its black box at `blackBox`. */
-export function hostLost(
-  host: string,
-  death: HostExit,
-  blackBox: string,
-  heapMb: number,
-): HostLost {
+/** One slot of a host process: its routing id and its black box. */
+export interface LostSlot {
+  host: string;
+  blackBox: string;
+}
+
+/**
+ * The reports of a host process's death, one per slot it served. Each slot's running
+ * job (from its black box) is blamed; when several ran, each error names the others,
+ * since any of them may have filled the shared heap.
+ */
+export function hostLosts(slots: LostSlot[], death: HostExit, heapMb: number): HostLost[] {
   // A module being described may have taken it down: no job is blamed then (a job
   // blamed often enough is poison).
-  const running = death.describing ? undefined : readBlackBox(blackBox);
+  const running = slots.map(({ blackBox }) =>
+    death.describing ? undefined : readBlackBox(blackBox)
+  );
+  return slots.map(({ host }, at) => {
+    const beside = running.flatMap((job, other) => other !== at && job ? [job.fn] : []);
+    return hostLost(host, death, running[at], beside, heapMb);
+  });
+}
+
+function hostLost(
+  host: string,
+  death: HostExit,
+  running: ReturnType<typeof readBlackBox>,
+  beside: string[],
+  heapMb: number,
+): HostLost {
+  const error = hostDeathError({
+    fn: running?.fn,
+    cancelled: false,
+    stopping: false,
+    status: death.status,
+    stderr: death.stderr,
+    ...(death.malformed ? { malformed: death.malformed } : {}),
+    heapMb,
+    ...(beside.length > 0 ? { beside } : {}),
+  });
   return {
     host,
     pid: death.pid,
-    error: hostDeathError({
-      fn: running?.fn,
-      cancelled: false,
-      stopping: false,
-      status: death.status,
-      stderr: death.stderr,
-      ...(death.malformed ? { malformed: death.malformed } : {}),
-      heapMb,
-    }),
+    error: error.crashed && beside.length > 0 ? { ...error, shared: true } : error,
     ...(running
       ? {
         running: {

@@ -16,7 +16,7 @@ import { hostFlags, servedFunctions } from "./host_table.ts";
 import { type HostExit, HostProcess, type HostProcessOptions } from "./host_process.ts";
 import { BackOff } from "./back_off.ts";
 import { describeOnHosts } from "./describe.ts";
-import { type HostLost, hostLost } from "./host_lost.ts";
+import { type HostLost, hostLosts } from "./host_lost.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
 import type { WorkerLimits } from "../messages/worker.ts";
@@ -26,14 +26,23 @@ import type { FunctionPermissions } from "../../core/types.ts";
 /** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
 export const DEFAULT_HEAP_MB = 256;
 
+/** Slots per worker host process, unless `hostSlots` says otherwise. */
+export const DEFAULT_HOST_SLOTS = 4;
+
 /** Settings of a {@linkcode HostPool}. */
 export interface HostPoolOptions {
   /** Caps on what the hosts' Web Workers send back; absent: the defaults. */
   limits?: WorkerLimits;
   /** Folder of function modules. */
   functionsDir: string;
-  /** Worker host processes, i.e. jobs at once. */
+  /** Worker slots, i.e. jobs at once. */
   size: number;
+  /**
+   * Slots per worker host process. Default {@linkcode DEFAULT_HOST_SLOTS}. Slots of one
+   * host share its memory (a process costs tens of MB) and its fate: an out-of-memory
+   * ends every job running in it. 1 gives each slot a process of its own.
+   */
+  hostSlots?: number;
   /** Heap limit of each isolate in a host, MiB. Default {@linkcode DEFAULT_HEAP_MB}. */
   heapMb?: number;
   /** The libzmq file the hosts load, when this process knows its path. */
@@ -67,6 +76,7 @@ const RESTART_GRACE_MS = 60_000;
 export class HostPool {
   readonly #functionsDir: string;
   readonly #size: number;
+  readonly #hostSlots: number;
   readonly #heapMb: number;
   readonly #log = getLogger("broker", "pool");
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
@@ -105,11 +115,16 @@ export class HostPool {
     if (!Number.isInteger(options.size) || options.size < 1) {
       throw new RangeError(`Pool size must be a whole number above 0, got ${options.size}`);
     }
+    const hostSlots = options.hostSlots ?? DEFAULT_HOST_SLOTS;
+    if (!Number.isInteger(hostSlots) || hostSlots < 1) {
+      throw new RangeError(`Slots per host must be a whole number above 0, got ${hostSlots}`);
+    }
     if (!Number.isInteger(heapMb) || heapMb < 16) {
       throw new RangeError(`Heap limit must be a whole number of MiB from 16, got ${heapMb}`);
     }
     this.#functionsDir = resolve(options.functionsDir);
     this.#size = options.size;
+    this.#hostSlots = hostSlots;
     this.#heapMb = heapMb;
     this.#libzmq = options.libzmq;
     this.#store = options.store;
@@ -165,7 +180,8 @@ export class HostPool {
         boxes: this.#boxes,
         store: this.#store,
       });
-      this.#hosts = Array.from({ length: this.#size }, () => this.#newSlotHost());
+      const hosts = Math.ceil(this.#size / this.#hostSlots);
+      this.#hosts = Array.from({ length: hosts }, () => this.#newSlotHost());
       const [first, ...others] = this.#hosts;
       await this.#track(first!.start(this.#flags));
       await this.#registry.start();
@@ -216,36 +232,52 @@ export class HostPool {
     const target = this.#serving;
     if (!target || !host.alive) return;
     this.#servedHosts.add(host);
-    host.serve({
-      type: "serve",
-      router: target.router,
-      id: this.#hostId(target, host),
-      of: target.id,
-      blackBox: this.#blackBox(host),
-      hostname: target.hostname,
-      prefetch: target.prefetch,
-      functions: servedFunctions(this.registry, this.#dir),
-    });
+    for (const slot of this.#slotsOf(host)) {
+      host.serve({
+        type: "serve",
+        router: target.router,
+        id: `${target.id}/host-${slot}`,
+        of: target.id,
+        blackBox: this.#blackBox(slot),
+        hostname: target.hostname,
+        prefetch: target.prefetch,
+        functions: servedFunctions(this.registry, this.#dir),
+      });
+    }
   }
 
-  #hostId(target: ServeTarget, host: HostProcess): string {
-    return `${target.id}/host-${this.#hosts.indexOf(host)}`;
+  /** The slots a host serves, by number: each joins the Router as `<broker>/host-<slot>`. */
+  #slotsOf(host: HostProcess): number[] {
+    const first = this.#hosts.indexOf(host) * this.#hostSlots;
+    const last = Math.min(this.#size, first + this.#hostSlots);
+    return Array.from({ length: last - first }, (_, at) => first + at);
   }
 
-  #blackBox(host: HostProcess): string {
-    return `${this.#boxes}/host-${this.#hosts.indexOf(host)}`;
+  #blackBox(slot: number): string {
+    return `${this.#boxes}/host-${slot}`;
   }
 
   /**
-   * A serving host died: tell the Router which job took it down (from its black box,
-   * which only a host that was told to serve has written), and start it again.
+   * A serving host died: tell the Router, for each of its slots, which job it took
+   * down (from the slot's black box, which only a host told to serve has written), and
+   * start it again.
    */
   #hostExited(host: HostProcess, death: HostExit): void {
     const target = this.#lastTarget;
     if (!target || !this.#servedHosts.delete(host)) return;
-    this.#onHostLost?.(
-      hostLost(this.#hostId(target, host), death, this.#blackBox(host), this.#heapMb),
-    );
+    const slots = this.#slotsOf(host);
+    for (
+      const lost of hostLosts(
+        slots.map((slot) => ({
+          host: `${target.id}/host-${slot}`,
+          blackBox: this.#blackBox(slot),
+        })),
+        death,
+        this.#heapMb,
+      )
+    ) {
+      this.#onHostLost?.(lost);
+    }
     if (this.#serving && this.#state === "running") this.#restartLater(host);
   }
 

@@ -25,6 +25,7 @@ import {
   count,
   type Fields,
   fields,
+  flag,
   id,
   jsonObject,
   maybe,
@@ -180,6 +181,8 @@ export const PEER_EVENTS: {
     };
     const then = maybe(m, "then", topFollower);
     if (then !== undefined) event.then = then;
+    const alone = maybe(m, "alone", flag);
+    if (alone !== undefined) event.alone = alone;
     return event;
   },
   "job-cancel": (m) => {

@@ -53,6 +53,7 @@ export function errorData(value: unknown): ErrorData {
   };
   put(data, "stack", maybe(o, "stack", errorStack));
   put(data, "crashed", maybe(o, "crashed", flag));
+  put(data, "shared", maybe(o, "shared", flag));
   return data;
 }
 

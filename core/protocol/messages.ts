@@ -241,6 +241,11 @@ export interface JobRunEvent {
    * job's input merged with its output. The broker says so in `job-done.followed`.
    */
   then?: JobFollower;
+  /**
+   * Run it with no other job beside it in its worker host (its chain too): its last
+   * attempt died with a host it shared, so the next crash, if any, is its own.
+   */
+  alone?: boolean;
 }
 
 /** A job a broker may start by itself after another; see {@linkcode JobRunEvent.then}. */

@@ -288,6 +288,7 @@ const BAD_FIELDS: Array<[string, string, unknown, string?]> = [
   ["job-run", "input", undefined],
   ["job-run", "then.fn", undefined],
   ["job-run", "then.then.attempt", -2],
+  ["job-run", "alone", "yes"],
   ["job-cancel", "attempt", "2"],
   ["job-cancel", "jobId", undefined],
   ["pipeline-assign", "spec", undefined],

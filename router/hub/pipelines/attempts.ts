@@ -59,7 +59,8 @@ export function poisonError(
 ): ErrorData | undefined {
   let crashes = 0, lost = 0;
   for (const error of attemptErrors) {
-    if (isCrash(error)) crashes++;
+    // A crash of a shared host may have been another job's: its next attempt runs alone.
+    if (isCrash(error) && !error.shared) crashes++;
     else if (error.name === ErrorName.BrokerLost) lost++;
   }
   if (crashes < maxCrashes && lost < maxCrashes * LOST_PER_CRASH) return undefined;

@@ -16,6 +16,8 @@ const error = (name: string, retryable = true): ErrorData => ({ name, message: "
 const oom = { ...error(ErrorName.OutOfMemory), crashed: true };
 const crashed = { ...error(ErrorName.WorkerCrashed), crashed: true };
 const lost = error(ErrorName.BrokerLost);
+// A crash of a host it shared with other running jobs: maybe theirs.
+const shared = { ...oom, shared: true };
 const threw = error("Error");
 const namedLikeACrash = error(ErrorName.OutOfMemory);
 
@@ -80,6 +82,8 @@ Deno.test("a job is poison after max crashes, or five times as many lost brokers
     [Array(15).fill(lost), 3, "lost its broker 15 times"],
     [[lost, lost, oom, oom], 2, "crashed its worker process 2 times"],
     [[threw, threw, threw, threw], 3, undefined],
+    [[shared, shared, shared, shared], 3, undefined],
+    [[shared, oom, shared, oom, oom], 3, "crashed its worker process 3 times"],
   ];
   for (const [errors, max, poison] of cases) {
     const found = poisonError("j", errors, max);

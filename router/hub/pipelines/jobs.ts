@@ -109,6 +109,7 @@ export function dispatch(ctx: Pipelines): void {
       attempt: attempt.attempt,
       input: attempt.input,
       ...(then ? { then } : {}),
+      ...(job?.attemptErrors?.at(-1)?.shared ? { alone: true } : {}),
     });
   });
 }
