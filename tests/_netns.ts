@@ -27,6 +27,17 @@ export async function netnsUnusable(): Promise<string | undefined> {
   return undefined;
 }
 
+/**
+ * Why the namespace tests are skipped here (said once on stderr), or undefined when
+ * they run: `Deno.test({ ignore: netnsSkip !== undefined, ... })`.
+ */
+export const netnsSkip: string | undefined = await netnsUnusable();
+if (netnsSkip) {
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(`Network namespace tests skipped: ${netnsSkip}\n`),
+  );
+}
+
 /** Runs a command to its end. @throws {Error} with its stderr when it fails. */
 async function run(command: string, args: string[]): Promise<string> {
   const output = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" })
@@ -225,7 +236,7 @@ export class Network implements AsyncDisposable {
         "-A",
         "-s",
         "0",
-        "-U",
+        "--immediate-mode",
         ...filter,
       ],
       undefined,

@@ -105,6 +105,8 @@ export interface HostClusterOptions {
   functionsDir?: string;
   /** Slots per broker. Default 2. */
   workers?: number;
+  /** Slots of particular brokers, by host, instead of `workers`. */
+  slotsOf?: Record<string, number>;
   /** Functions served before the cluster counts as up. Default `["ok"]`. */
   waitFor?: string[];
 }
@@ -204,7 +206,7 @@ export class HostCluster implements AsyncDisposable {
       brokerArgs(this.net, this.#routerHost, {
         id: host,
         functionsDir: this.#options.functionsDir ?? "tests/fixtures/functions",
-        workers: this.#options.workers ?? 2,
+        workers: this.#options.slotsOf?.[host] ?? this.#options.workers ?? 2,
       }),
     );
     this.brokers.set(host, broker);
@@ -220,7 +222,9 @@ export class HostCluster implements AsyncDisposable {
   }
 
   /** The brokers the Router knows now, with their hosts. */
-  async brokersKnown(): Promise<Array<{ id: string; hosts?: Array<{ id: string }> }>> {
+  async brokersKnown(): Promise<
+    Array<{ id: string; busy: number; hosts?: Array<{ id: string }> }>
+  > {
     return JSON.parse((await this.client.get("/brokers")).body).brokers;
   }
 

@@ -9,10 +9,6 @@ import { assert, assertEquals } from "./_assert.ts";
 import { netnsUnusable, Network } from "./_netns.ts";
 import { brokerOf, HostCluster } from "./_netns_cluster.ts";
 
-const unusable = await netnsUnusable();
-if (unusable) {
-  Deno.stderr.writeSync(new TextEncoder().encode(`netns tests skipped: ${unusable}\n`));
-}
 const HOSTS = ["router", "broker1", "broker2", "pipeliner", "client"];
 
 /** The tutorial's pages (`examples/demo.ts`), with what the pipeline makes of each. */
@@ -50,7 +46,7 @@ const PAGES: Record<string, { html: string; text: string; links: string[] }> = {
 
 Deno.test({
   name: "the tutorial pipelines run on a cluster of separate hosts, on both brokers",
-  ignore: unusable !== undefined,
+  ignore: netnsSkip !== undefined,
   async fn() {
     await using net = await Network.create({ hosts: HOSTS });
     // `downloader` may reach 127.0.0.1 only: each broker's host serves the pages on its
@@ -103,7 +99,7 @@ Deno.test({
 
 Deno.test({
   name: "200 diamond DAGs on a cluster of separate hosts: every document right, both brokers used",
-  ignore: unusable !== undefined,
+  ignore: netnsSkip !== undefined,
   async fn() {
     await using net = await Network.create({ hosts: HOSTS });
     await using cluster = await HostCluster.start(net, {
