@@ -6,7 +6,7 @@
  * library takes, request socket and broadcast alike, crosses the bridge.
  */
 import { assert, assertEquals } from "./_assert.ts";
-import { netnsUnusable, Network } from "./_netns.ts";
+import { netnsSkip, Network } from "./_netns.ts";
 import { brokerOf, HostCluster } from "./_netns_cluster.ts";
 
 const HOSTS = ["router", "broker1", "broker2", "pipeliner", "client"];
