@@ -91,6 +91,16 @@ export function clientArgs(net: Network, router: string): string[] {
   ];
 }
 
+/** A broker as `GET /brokers` shows it (the fields the tests read). */
+export interface BrokerView {
+  id: string;
+  /** Jobs its slots run now. */
+  busy: number;
+  /** When it joined, epoch ms. */
+  since: number;
+  hosts?: Array<{ id: string }>;
+}
+
 /** Options of {@linkcode HostCluster.start}. */
 export interface HostClusterOptions {
   /** The Router's host. Default "router". */
@@ -221,10 +231,8 @@ export class HostCluster implements AsyncDisposable {
       .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
   }
 
-  /** The brokers the Router knows now, with their hosts. */
-  async brokersKnown(): Promise<
-    Array<{ id: string; busy: number; hosts?: Array<{ id: string }> }>
-  > {
+  /** The brokers the Router knows now (`GET /brokers`), with their hosts. */
+  async brokersKnown(): Promise<BrokerView[]> {
     return JSON.parse((await this.client.get("/brokers")).body).brokers;
   }
 

@@ -6,30 +6,11 @@ import { assert, assertEquals } from "./_assert.ts";
 import { delay } from "./_helpers.ts";
 import { netnsSkip, Network } from "./_netns.ts";
 import { brokerOf, HostCluster } from "./_netns_cluster.ts";
-import type { JobRecord, PipelineResult } from "../mod.ts";
+import { assertDiamondsRight, report, slowDiamonds } from "./_netns_work.ts";
+import type { JobRecord } from "../mod.ts";
 
 const MS = 300;
 const CUT_MS = 6000;
-
-/** Diamonds of `slow` jobs (`MS` each), numbered from `from`. */
-function diamonds(count: number, from = 0) {
-  return Array.from({ length: count }, (_, i) => ({
-    graph: { a: ["b", "c"], b: "d", c: "d" },
-    jobs: { a: "slow", b: "slow", c: "slow", d: "slow" },
-    data: { ms: MS, n: from + i },
-  }));
-}
-
-/** Every pipeline succeeded with its own document, each job's one output on record. */
-function assertRight(records: PipelineResult[], from: number, logs: () => string): void {
-  records.forEach((record, i) => {
-    assertEquals(record.status, "succeeded", `${JSON.stringify(record)}\n${logs()}`);
-    assertEquals([record.document.n, record.document.waited], [from + i, MS]);
-    for (const job of record.jobs) {
-      assertEquals([job.status, job.output?.waited], ["succeeded", MS], JSON.stringify(job));
-    }
-  });
-}
 
 /** Whether broker `id` was declared lost while it held this job. */
 function lostOn(job: JobRecord, id: string): boolean {
@@ -55,7 +36,7 @@ Deno.test({
       waitFor: ["slow"],
     });
     const logs = () => net.logs();
-    const ids = await cluster.client.submit(diamonds(12));
+    const ids = await cluster.client.submit(slowDiamonds(12, MS));
     const deadline = Date.now() + 10_000;
     while (!(await cluster.brokersKnown()).some((b) => b.id === "broker2" && b.busy > 0)) {
       assert(Date.now() < deadline, `broker2 never ran a job\n${logs()}`);
@@ -68,7 +49,7 @@ Deno.test({
     const restoredAt = Date.now();
 
     const records = await cluster.client.wait(ids);
-    assertRight(records, 0, logs);
+    assertDiamondsRight(records, MS, 0, logs);
     const jobs = records.flatMap((r) => r.jobs);
     const moved = jobs.filter((job) => lostOn(job, "broker2"));
     assert(moved.length > 0, `no job was held by broker2 when it was cut\n${logs()}`);
@@ -86,8 +67,8 @@ Deno.test({
       await delay(50);
     }
     const rejoinedAt = Date.now();
-    const again = await cluster.client.wait(await cluster.client.submit(diamonds(12, 12)));
-    assertRight(again, 12, logs);
+    const again = await cluster.client.wait(await cluster.client.submit(slowDiamonds(12, MS, 12)));
+    assertDiamondsRight(again, MS, 12, logs);
     const ranOn = new Set(again.flatMap((r) => r.jobs.map(brokerOf)));
     assertEquals([...ranOn].sort(), ["broker1", "broker2"], "both brokers take jobs again");
 
@@ -98,11 +79,11 @@ Deno.test({
     assert(cluster.router.output.includes("Ignoring a late result"), cluster.router.output);
 
     const ranElsewhere = moved.map((job) => Number(job.output?.startedAt) - cutAt);
-    Deno.stderr.writeSync(new TextEncoder().encode(
+    report(
       `partition: ${moved.length} jobs of broker2 ran on broker1 ${Math.min(...ranElsewhere)}-${
         Math.max(...ranElsewhere)
       } ms after the cut; ${late} late results ignored; ` +
-        `broker2 rejoined ${rejoinedAt - restoredAt} ms after its link came back\n`,
-    ));
+        `broker2 rejoined ${rejoinedAt - restoredAt} ms after its link came back`,
+    );
   },
 });
