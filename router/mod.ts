@@ -124,6 +124,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
   });
   const metrics = new Metrics();
   hub.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
+  hub.service.onLateResult = () => metrics.lateResult();
   const resumed = hub.service.recover();
   hub.start();
   front.start(hub);

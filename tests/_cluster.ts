@@ -14,6 +14,18 @@ export { freePort };
 
 const root = new URL("..", import.meta.url).pathname;
 
+/** How a {@linkcode Daemon} is run, beyond its arguments. */
+export interface DaemonOptions {
+  /** The program; Deno by default. */
+  command?: string;
+  /**
+   * Run it as the leader of a process group of its own, so that {@linkcode Daemon.stop}
+   * ends whatever it started too (a broker's worker hosts), even when it is run
+   * through a wrapper such as `ip netns exec`.
+   */
+  group?: boolean;
+}
+
 /** One daemon subprocess; its output is kept for failure messages. */
 export class Daemon {
   readonly name: string;
@@ -22,13 +34,22 @@ export class Daemon {
   readonly #process: Deno.ChildProcess;
   readonly #output: string[] = [];
   readonly #done: Promise<void>;
+  readonly #group: boolean;
   readonly status: Promise<Deno.CommandStatus>;
 
-  constructor(name: string, args: string[], cwd = root, env: Record<string, string> = {}) {
+  constructor(
+    name: string,
+    args: string[],
+    cwd = root,
+    env: Record<string, string> = {},
+    options: DaemonOptions = {},
+  ) {
     this.name = name;
-    this.#process = new Deno.Command(Deno.execPath(), {
+    this.#group = options.group ?? false;
+    this.#process = new Deno.Command(options.command ?? Deno.execPath(), {
       args,
       cwd,
+      detached: this.#group,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -69,14 +90,37 @@ export class Daemon {
     } catch { /* already gone */ }
   }
 
-  /** Stops it (SIGTERM, then SIGKILL after 5 s) and waits for its output to end. */
+  /**
+   * Stops it (SIGTERM, then SIGKILL after 5 s) and waits for its output to end. A
+   * daemon run as a group has whatever of its group is left killed then, too.
+   */
   async stop(): Promise<Deno.CommandStatus> {
     this.kill("SIGTERM");
-    const timer = setTimeout(() => this.kill("SIGKILL"), 5000);
+    const timer = setTimeout(() => this.#killAll("SIGKILL"), 5000);
     const status = await this.status;
     clearTimeout(timer);
+    if (this.#group) this.#killAll("SIGKILL");
     await this.#done;
     return status;
+  }
+
+  /** Waits until its output holds `text`; fails after `timeoutMs` with what it printed. */
+  async waitForOutput(text: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes(text)) {
+      if (Date.now() > deadline) {
+        throw new Error(`${this.name} did not print "${text}" in time:\n${this.output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Signals its whole process group (or just it, when it has none of its own). */
+  #killAll(signal: Deno.Signal): void {
+    if (!this.#group) return this.kill(signal);
+    try {
+      Deno.kill(-this.#process.pid, signal);
+    } catch { /* the group is gone */ }
   }
 }
 

@@ -175,6 +175,7 @@ Deno.test("HTTP routes answer with the right status codes and bodies", () =>
     assert(body.includes('pipelinin_jobs_total{function="ok",status="succeeded"} 2'), body);
     assert(body.includes('pipelinin_job_duration_seconds_bucket{function="ok",le="+Inf"} 2'), body);
     assert(body.includes("pipelinin_brokers 1"), body);
+    assert(body.includes("pipelinin_late_results_total 0"), body); // Nothing came late.
     const spec = await (await router.app.request("/openapi.json")).json();
     for (
       const path of [

@@ -28,6 +28,12 @@ export class Metrics {
   readonly #jobs = new Map<string, number>();
   readonly #histogram = new Map<string, { buckets: number[]; sum: number; count: number }>();
   readonly #rates: Array<{ at: number; jobs: number }> = [];
+  #lateResults = 0;
+
+  /** Records one result ignored as late or duplicate. */
+  lateResult(): void {
+    this.#lateResults++;
+  }
 
   /** Records one finished attempt. */
   jobFinished(fn: string, status: string, durationMs: number, now = Date.now()): void {
@@ -93,6 +99,12 @@ export class Metrics {
       lines.push(`pipelinin_job_duration_seconds_sum{function="${f}"} ${h.sum / 1000}`);
       lines.push(`pipelinin_job_duration_seconds_count{function="${f}"} ${h.count}`);
     }
+    metric(
+      "pipelinin_late_results_total",
+      "counter",
+      "Job results ignored: from a broker declared lost, of an attempt no longer expected, or sent twice.",
+    );
+    lines.push(`pipelinin_late_results_total ${this.#lateResults}`);
     metric("pipelinin_queue_depth", "gauge", "Ready job attempts waiting for a broker slot.");
     lines.push(`pipelinin_queue_depth ${snapshot.queueDepth}`);
     metric("pipelinin_brokers", "gauge", "Brokers connected.");

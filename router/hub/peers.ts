@@ -141,6 +141,7 @@ export class Peers {
         return;
       case "job-done":
         if (broker) return service.jobDone(broker, event);
+        service.unknownResult(id, event);
         unknown();
         // A broker counted as gone: its jobs run elsewhere, so what it started by itself
         // after this one is stopped.

@@ -73,6 +73,8 @@ export interface Pipelines {
   readonly backingOff: Set<string>;
   /** Durations of finished attempts, ms, for the metrics histogram. */
   onJobFinished?: (fn: string, status: string, durationMs: number) => void;
+  /** Told of each result ignored as late or duplicate, for metrics. */
+  onLateResult?: () => void;
 }
 
 /** A pipeline's error for a job that failed for good. */

@@ -152,10 +152,7 @@ export function recordDone(ctx: Pipelines, from: BrokerEntry, event: JobDoneEven
   const key = executionKey(event.pipelineId, event.jobId);
   const running = ctx.scheduler.running.get(key);
   if (!running || running.broker !== from.id || running.attempt !== event.attempt) {
-    ctx.log.debug("Ignoring a late or duplicate result for {jobId} of {pipelineId}", {
-      jobId: event.jobId,
-      pipelineId: event.pipelineId,
-    });
+    lateResult(ctx, from.id, event);
     return false;
   }
   ctx.scheduler.finish(key);
@@ -206,6 +203,24 @@ export function recordDone(ctx: Pipelines, from: BrokerEntry, event: JobDoneEven
   cancelFollowers(ctx, active);
   result(ctx, active, job, outcome);
   return false;
+}
+
+/**
+ * A result the Router no longer expects (a broker it declared lost, an attempt run
+ * again meanwhile, a report sent twice): dropped, so that each job's outcome is the
+ * one recorded, logged and counted.
+ */
+export function lateResult(ctx: Pipelines, broker: string, event: JobDoneEvent): void {
+  ctx.log.info(
+    "Ignoring a late result for {jobId} of {pipelineId} (attempt {attempt}) from {broker}",
+    {
+      jobId: event.jobId,
+      pipelineId: event.pipelineId,
+      attempt: event.attempt,
+      broker,
+    },
+  );
+  ctx.onLateResult?.();
 }
 
 /** Fails a job that crashed its process too often; true when it did. */

@@ -34,7 +34,7 @@ import {
   skipPending,
 } from "./context.ts";
 import { directOf, oneJobDag, startDirect } from "./direct.ts";
-import { dispatch, jobDone, jobRequest } from "./jobs.ts";
+import { dispatch, jobDone, jobRequest, lateResult } from "./jobs.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
 import { ServiceError } from "./service_error.ts";
 
@@ -68,6 +68,11 @@ export class PipelineService {
   /** Called with each finished attempt's function, status and duration (for metrics). */
   set onJobFinished(listener: (fn: string, status: string, durationMs: number) => void) {
     this.#ctx.onJobFinished = listener;
+  }
+
+  /** Called for each result ignored as late or duplicate (for metrics). */
+  set onLateResult(listener: () => void) {
+    this.#ctx.onLateResult = listener;
   }
 
   /** Pipelines not yet ended. */
@@ -295,6 +300,11 @@ export class PipelineService {
   /** A broker finished an attempt. */
   jobDone(from: BrokerEntry, event: JobDoneEvent): void {
     jobDone(this.#ctx, from, event);
+  }
+
+  /** A result from a broker the Router does not know (any more): dropped. */
+  unknownResult(from: string, event: JobDoneEvent): void {
+    lateResult(this.#ctx, from, event);
   }
 
   /** Sends ready attempts to brokers with free slots. */
