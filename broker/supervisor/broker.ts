@@ -162,7 +162,9 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
       functions: functions(),
     }),
     status: () => ({ type: "broker-status", load: readLoad(0, 0, pool.pids) }),
-    joined: `Broker ${id} joined the Router; its ${slots} worker hosts take the jobs`,
+    joined: `Broker ${id} joined the Router; its ${slots} slots in ${pool.hosts} worker ${
+      pool.hosts === 1 ? "host" : "hosts"
+    } take the jobs`,
   });
 
   pool.registry.onChange(() => {

@@ -139,6 +139,11 @@ export class HostPool {
     return this.#size;
   }
 
+  /** Worker host processes it keeps. */
+  get hosts(): number {
+    return Math.ceil(this.#size / this.#hostSlots);
+  }
+
   /** Process ids of the running worker hosts (for memory accounting). */
   get pids(): number[] {
     return this.#hosts.flatMap((host) => host.pid === undefined ? [] : [host.pid]);
