@@ -7,24 +7,9 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
 import { delay } from "./_helpers.ts";
-import { outputOf, run, runOne, WAIT_MS } from "./_sandbox.ts";
+import { folder, outputOf, run, runOne, WAIT_MS } from "./_sandbox.ts";
 
-/** A temporary folder with `files` (relative path -> source), removed on dispose. */
-export async function folder(files: Record<string, string>): Promise<
-  AsyncDisposable & { path: string }
-> {
-  const path = await Deno.makeTempDir({ prefix: "pipelinin-shipped-" });
-  for (const [name, source] of Object.entries(files)) {
-    await Deno.mkdir(`${path}/${name}`.replace(/\/[^/]+$/, ""), { recursive: true });
-    await Deno.writeTextFile(`${path}/${name}`, source);
-  }
-  return {
-    path,
-    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }).catch(() => {}),
-  };
-}
-
-/** Every file below `dir`, relative. */
+/** The names in `dir`. */
 async function filesOf(dir: string): Promise<string[]> {
   const found: string[] = [];
   for await (const entry of Deno.readDir(dir)) found.push(entry.name);

@@ -23,7 +23,7 @@ import type { FileFetcher } from "./shipped_tree.ts";
 
 /** How to build {@linkcode FunctionSources}. */
 export interface FunctionSourcesOptions {
-  /** The broker's own folder (absolute, symlink-free), if it has one. */
+  /** The broker's own folder, if it has one. */
   localDir?: string;
   /** The cache of the Router's functions. */
   cacheDir: string;
@@ -48,7 +48,9 @@ interface Served {
 
 /** The merged view of a broker's function sources. */
 export class FunctionSources {
-  readonly #local: FunctionRegistry | undefined;
+  readonly #options: FunctionSourcesOptions;
+  readonly #nextVersion: () => number;
+  #local: FunctionRegistry | undefined;
   readonly #router: RouterFunctions;
   readonly #log = getLogger("broker", "functions");
   readonly #listeners = new Set<(change: FunctionChange) => void>();
@@ -58,12 +60,8 @@ export class FunctionSources {
     // One version counter: a name's module from either folder never repeats a version.
     let version = 0;
     const nextVersion = () => ++version;
-    this.#local = options.localDir === undefined ? undefined : new FunctionRegistry({
-      functionsDir: options.localDir,
-      describe: options.describe,
-      maxPermissions: options.maxPermissions,
-      nextVersion,
-    });
+    this.#options = options;
+    this.#nextVersion = nextVersion;
     this.#router = new RouterFunctions({
       cacheDir: options.cacheDir,
       describe: options.describe,
@@ -73,9 +71,22 @@ export class FunctionSources {
     });
   }
 
-  /** Scans and describes the broker's own folder, then follows both sources. */
+  /**
+   * Scans and describes the broker's own folder, then follows both sources.
+   *
+   * @throws {Deno.errors.NotFound} when the broker's own folder does not exist.
+   */
   async start(): Promise<void> {
-    await this.#local?.start();
+    const localDir = await this.localFolder();
+    if (localDir !== undefined) {
+      this.#local = new FunctionRegistry({
+        functionsDir: localDir,
+        describe: this.#options.describe,
+        maxPermissions: this.#options.maxPermissions,
+        nextVersion: this.#nextVersion,
+      });
+      await this.#local.start();
+    }
     this.#local?.onChange(() => this.#update());
     this.#router.onChange(() => this.#update());
     this.#served = this.#merge();
@@ -97,9 +108,15 @@ export class FunctionSources {
     await this.#router.close();
   }
 
-  /** The folder of the broker's own functions, if it has one. */
-  get localDir(): string | undefined {
-    return this.#local?.dir;
+  /**
+   * The broker's own folder, symlink-free, if it has one; makes the cache folder.
+   *
+   * @throws {Deno.errors.NotFound} when the broker's own folder does not exist.
+   */
+  async localFolder(): Promise<string | undefined> {
+    await Deno.mkdir(this.#options.cacheDir, { recursive: true });
+    const dir = this.#options.localDir;
+    return dir === undefined ? undefined : await Deno.realPath(dir);
   }
 
   /** Every function, by name. */

@@ -70,7 +70,6 @@ const RESTART_GRACE_MS = 60_000;
 
 /** Keeps a broker's worker hosts serving the Router. */
 export class HostPool {
-  readonly #functionsDir: string | undefined;
   readonly #size: number;
   readonly #heapMb: number;
   readonly #log = getLogger("broker", "pool");
@@ -79,7 +78,7 @@ export class HostPool {
   #dir: string | undefined;
   #flags: string[] = [];
   #hosts: HostProcess[] = [];
-  #functions: FunctionSources | undefined;
+  readonly #functions: FunctionSources;
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   /** Host (re)starts in progress; `close()` waits for them so none is left behind. */
@@ -98,7 +97,6 @@ export class HostPool {
   readonly #backOff = new BackOff<HostProcess>();
   readonly #libzmq: string | undefined;
   readonly #store: StoreSpec | undefined;
-  readonly #maxPermissions: FunctionPermissions | undefined;
   readonly #limits: WorkerLimits | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
@@ -116,21 +114,22 @@ export class HostPool {
     if (!Number.isInteger(heapMb) || heapMb < 16) {
       throw new RangeError(`Heap limit must be a whole number of MiB from 16, got ${heapMb}`);
     }
-    this.#functionsDir = options.functionsDir === undefined
-      ? undefined
-      : resolve(options.functionsDir);
     this.#size = options.size;
     this.#heapMb = heapMb;
     this.#libzmq = options.libzmq;
     this.#store = options.store;
-    this.#maxPermissions = options.maxPermissions;
     this.#limits = options.limits;
     this.#onJobLog = options.onJobLog;
     this.#onHostLost = options.onHostLost;
-    this.#fetchFile = options.fetchFile;
+    const fetch = options.fetchFile;
+    this.#functions = new FunctionSources({
+      ...(options.functionsDir === undefined ? {} : { localDir: resolve(options.functionsDir) }),
+      cacheDir: this.#shippedDir,
+      describe: (fn, url, read) => this.#describe(fn, url, read),
+      fetch: fetch ?? (() => Promise.reject(new Error("This broker fetches no files"))),
+      maxPermissions: options.maxPermissions,
+    });
   }
-
-  readonly #fetchFile: FileFetcher | undefined;
 
   /** Slots: jobs that can run at once. */
   get size(): number {
@@ -142,9 +141,8 @@ export class HostPool {
     return this.#hosts.flatMap((host) => host.pid === undefined ? [] : [host.pid]);
   }
 
-  /** The functions it serves, from both sources. @throws {Error} before `start()`. */
+  /** The functions it serves, from both sources. */
   get functions(): FunctionSources {
-    if (!this.#functions) throw new Error("HostPool is not started");
     return this.#functions;
   }
 
@@ -171,18 +169,7 @@ export class HostPool {
 
   async #start(): Promise<void> {
     try {
-      this.#dir = this.#functionsDir === undefined
-        ? undefined
-        : await Deno.realPath(this.#functionsDir);
-      await Deno.mkdir(this.#shippedDir, { recursive: true });
-      const fetch = this.#fetchFile;
-      this.#functions = new FunctionSources({
-        ...(this.#dir === undefined ? {} : { localDir: this.#dir }),
-        cacheDir: this.#shippedDir,
-        describe: (fn, url, read) => this.#describe(fn, url, read),
-        fetch: fetch ?? (() => Promise.reject(new Error("This broker fetches no files"))),
-        maxPermissions: this.#maxPermissions,
-      });
+      this.#dir = await this.#functions.localFolder();
       // No function is known yet: the first host starts with what any host needs.
       this.#flags = this.#hostFlags();
       this.#hosts = Array.from({ length: this.#size }, () => this.#newSlotHost());
@@ -310,7 +297,7 @@ export class HostPool {
   async #shutdown(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closing";
-    await this.#functions?.close();
+    await this.#functions.close();
     await Promise.allSettled(this.#starts);
     await Promise.all(this.#hosts.map((host) => host.close()));
     // A host that died last (and was not started again) left its black box behind.
