@@ -67,13 +67,17 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
       dataDir: flags["data-dir"],
       http: flags.http,
       token: Deno.env.get("PIPELININ_TOKEN") || undefined,
+      // The Router ships the folder to every broker, this one too.
+      functionsDir: flags.functions,
     });
     stops.push(() => router.stop());
     const pipeliner = await startPipeliner({ router: flags.api });
     stops.push(() => pipeliner.stop());
+    // It reads no folder of its own: one source for every function, so an edit
+    // reaches it once (as shipped) and is never a conflict with itself.
     const broker = await startBroker({
       router: flags.api,
-      functionsDir: flags.functions,
+      functionsDir: null,
       workers,
       hostSlots: intFlag("host-slots", flags["host-slots"], 1),
     });

@@ -20,7 +20,11 @@ await runDaemon("broker", {
       description: "The Router's request endpoint",
       default: "tcp://127.0.0.1:5555",
     },
-    functions: { type: "string", description: "Folder of function modules", default: "functions" },
+    functions: {
+      type: "string",
+      description: "Folder of function modules of its own ('': none, only what the Router ships)",
+      default: "functions",
+    },
     workers: { type: "string", description: "Worker slots (default: the number of CPUs)" },
     "host-slots": {
       type: "string",
@@ -93,7 +97,7 @@ await runDaemon("broker", {
 }, (flags) => {
   return start({
     router: flags.router,
-    functionsDir: flags.functions,
+    functionsDir: flags.functions === "" ? null : flags.functions,
     workers: flags.workers === undefined ? undefined : intFlag("workers", flags.workers, 1),
     hostSlots: intFlag("host-slots", flags["host-slots"], 1),
     heapMb: intFlag("heap-mb", flags["heap-mb"], 16),

@@ -40,6 +40,10 @@ export const ErrorName = {
   InvalidInput: "InvalidInputError",
   /** A message could not be parsed. */
   Protocol: "ProtocolError",
+  /** A request only a joined peer of another role may make (e.g. `fetch-file`, brokers only). */
+  UnknownPeer: "UnknownPeerError",
+  /** A `fetch-file` for a hash the Router does not ship. */
+  FileNotFound: "FileNotFoundError",
   RequestTimeout: "RequestTimeoutError",
   WaitTimeout: "WaitTimeoutError",
 } as const;

@@ -150,6 +150,7 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
         return;
       case "job-run":
       case "job-cancel":
+      case "functions-manifest":
         log.warn("Unexpected {type} for a pipeliner", { type: event.type });
         return;
       default:

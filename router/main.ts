@@ -83,6 +83,11 @@ await runDaemon("router", {
       description: "process (survives kill -9) or power (fsync each commit)",
       default: "process",
     },
+    functions: {
+      type: "string",
+      description:
+        "A folder of function modules to ship to every broker (watched; read and hashed, never run here)",
+    },
     ...COMMON_FLAGS,
   },
 }, (flags) => {
@@ -109,5 +114,6 @@ await runDaemon("router", {
       : intFlag("max-message-bytes", flags["max-message-bytes"], 1024),
     maxDataDepth: intFlag("max-data-depth", flags["max-data-depth"], 1),
     retentionMs: flags.retention === undefined ? undefined : duration("retention", flags.retention),
+    functionsDir: flags.functions,
   }));
 });

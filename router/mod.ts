@@ -22,6 +22,7 @@ import type { PipelineService } from "./hub/pipelines/service.ts";
 import { Registry } from "./hub/registry.ts";
 import { type Durability, PipelineStore } from "./hub/store.ts";
 import { ZmqFront } from "./zmq_front/front.ts";
+import { ShippedFunctions } from "./functions/shipped.ts";
 
 /** Router settings; every field has a default. */
 export interface RouterConfig {
@@ -59,6 +60,11 @@ export interface RouterConfig {
   maxDataDepth?: number;
   /** Ended pipelines older than this (ms) are pruned every minute. Default: kept. */
   retentionMs?: number;
+  /**
+   * A folder of function modules the Router ships to every broker (read and hashed,
+   * never run here), watched for changes. Default: none.
+   */
+  functionsDir?: string;
 }
 
 /** A running Router. */
@@ -104,7 +110,11 @@ export function start(config: RouterConfig = {}): RouterHandle {
     store.close();
     throw error;
   }
+  const shipped = config.functionsDir === undefined
+    ? undefined
+    : new ShippedFunctions(config.functionsDir, getLogger("router", "functions"));
   const hub = new RouterHub({
+    shipped,
     store,
     registry: new Registry(),
     log,
@@ -128,6 +138,16 @@ export function start(config: RouterConfig = {}): RouterHandle {
   const resumed = hub.service.recover();
   hub.start();
   front.start(hub);
+  if (shipped) {
+    shipped.onChange((manifest) => hub.batch(() => hub.peers.shippedChanged(manifest)));
+    try {
+      shipped.start();
+    } catch (error) {
+      hub.stop();
+      void front.stop().then(() => store.close());
+      throw error;
+    }
+  }
   if (config.retentionMs !== undefined) {
     const retention = config.retentionMs;
     const prune = () => {
@@ -175,6 +195,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
       if (lifecycle.stopping()) {
         stopping = (async () => {
           await http?.shutdown();
+          await shipped?.close();
           hub.stop();
           await front.stop();
           store.close();

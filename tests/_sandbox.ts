@@ -45,6 +45,21 @@ export async function tempDir(extra: Record<string, string> = {}): Promise<
   };
 }
 
+/** A temporary folder with `files` (relative path -> source), removed on dispose. */
+export async function folder(files: Record<string, string>): Promise<
+  AsyncDisposable & { path: string }
+> {
+  const path = await Deno.makeTempDir({ prefix: "pipelinin-shipped-" });
+  for (const [name, source] of Object.entries(files)) {
+    await Deno.mkdir(`${path}/${name}`.replace(/\/[^/]+$/, ""), { recursive: true });
+    await Deno.writeTextFile(`${path}/${name}`, source);
+  }
+  return {
+    path,
+    [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }).catch(() => {}),
+  };
+}
+
 /** A function that waits `input.ms` like `slow`, with its own limit of `timeoutMs`. */
 export function slowWithLimit(timeoutMs: number): string {
   return `export const config = { timeoutMs: ${timeoutMs} };

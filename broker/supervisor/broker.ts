@@ -20,6 +20,9 @@ import { HostPool } from "./host_pool.ts";
 import type { JobLogMessage } from "../messages/host.ts";
 import type { FunctionPermissions } from "../../core/types.ts";
 
+/** How long a broker waits for one shipped file, ms. */
+const FETCH_TIMEOUT_MS = 10_000;
+
 /** The most jobs per slot a broker queues ahead of time unless told otherwise. */
 export const DEFAULT_PREFETCH = 64;
 
@@ -29,8 +32,11 @@ export interface BrokerConfig {
   workerLimits?: WorkerLimits;
   /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
   router?: string;
-  /** Folder of function modules. Default `functions`. */
-  functionsDir?: string;
+  /**
+   * The broker's own folder of function modules. Default `functions`; `null`: none, it
+   * serves only what the Router ships (`start-router --functions`).
+   */
+  functionsDir?: string | null;
   /** Worker slots (jobs at once). Default: the number of CPUs. */
   workers?: number;
   /**
@@ -95,7 +101,9 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   // The hosts load the same library; one that cannot fails at start with this error.
   const libzmq = libzmqFile(loadLibzmq());
   const pool = new HostPool({
-    functionsDir: config.functionsDir ?? "functions",
+    ...(config.functionsDir === null ? {} : { functionsDir: config.functionsDir ?? "functions" }),
+    // Files the Router ships: fetched one by one, checked against their hash by the pool.
+    fetchFile: (sha256) => link.request({ type: "fetch-file", sha256 }, FETCH_TIMEOUT_MS),
     size: slots,
     ...(config.hostSlots === undefined ? {} : { hostSlots: config.hostSlots }),
     heapMb: config.heapMb,
@@ -116,10 +124,12 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
 
   await pool.start();
   const functions = (): FunctionInfo[] =>
-    pool.registry.list().map((fn) => ({
+    pool.functions.list().map((fn) => ({
       name: fn.name,
       config: fn.config,
       ...(fn.error ? { error: fn.error } : {}),
+      source: fn.source,
+      ...(fn.conflict ? { conflict: fn.conflict } : {}),
     }));
 
   const onEvent = (event: PeerEvent) => {
@@ -129,6 +139,9 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
         return;
       case "error":
         log.warn("The Router rejected a message: {error}", { error: event.error.message });
+        return;
+      case "functions-manifest":
+        pool.ship(event);
         return;
       case "job-run":
       case "job-cancel":
@@ -167,7 +180,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     } take the jobs`,
   });
 
-  pool.registry.onChange(() => {
+  pool.functions.onChange(() => {
     if (!lifecycle.running) return;
     log.info("Functions changed: {names}", { names: functions().map((f) => f.name).join(", ") });
     link.send({ type: "broker-functions", functions: functions() }).catch(() => {});

@@ -15,6 +15,7 @@ import { beyondCap, capMessage } from "./permission_cap.ts";
 import { escapeOf } from "./folder_escapes.ts";
 import { functionLoadError } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
+import { codeHash, fileLines } from "./code_hash.ts";
 
 /** A function module as the registry knows it. */
 export interface FunctionEntry {
@@ -22,6 +23,10 @@ export interface FunctionEntry {
   readonly name: string;
   /** Its absolute path. */
   readonly path: string;
+  /** Its folder: relative paths in its config are relative to it. */
+  readonly dir: string;
+  /** SHA-256 of the module and its folder's helpers (see `code_hash.ts`). */
+  readonly codeHash: string;
   /** Its `file:` URL, with a `?v=` version so a changed file is re-read. */
   readonly url: string;
   /** Bumped each time the module (or a helper) changes. */
@@ -51,6 +56,16 @@ export interface FunctionRegistryOptions {
   debounceMs?: number;
   /** The most a function may ask for (see `permission_cap.ts`); no cap when left out. */
   maxPermissions?: FunctionPermissions;
+  /** Watch the folder for changes. Default true (false: a folder that never changes). */
+  watch?: boolean;
+  /** Only these modules are functions; default: every module of the folder. */
+  only?: ReadonlySet<string>;
+  /**
+   * Gives each loaded module its version. Registries of one broker share one, so that
+   * two modules of one name from two folders never have the same version. Default: a
+   * counter of this registry's own.
+   */
+  nextVersion?: () => number;
 }
 
 interface Found {
@@ -65,13 +80,17 @@ export class FunctionRegistry {
   readonly #describe: Describer;
   readonly #debounceMs: number;
   readonly #cap: FunctionPermissions | undefined;
+  readonly #watch: boolean;
+  readonly #only: ReadonlySet<string> | undefined;
+  readonly #nextVersion: () => number;
   readonly #log = getLogger("broker", "functions");
   readonly #entries = new Map<string, FunctionEntry & { stamp: string }>();
   readonly #listeners = new Set<(change: FunctionChange) => void>();
   #helpers: string[] = [];
+  /** {@linkcode fileLines} of the helpers, for the code hashes. */
+  #helperLines: string[] = [];
   /** Entries that reach outside the folder (see `folder_escapes.ts`), with why. */
   #refused = new Map<string, string>();
-  #version = 0;
   #watcher: Deno.FsWatcher | undefined;
   #watching: Promise<void> = Promise.resolve();
   #scanning: Promise<void> = Promise.resolve();
@@ -84,11 +103,21 @@ export class FunctionRegistry {
     this.#describe = options.describe;
     this.#debounceMs = options.debounceMs ?? 100;
     this.#cap = options.maxPermissions;
+    this.#watch = options.watch ?? true;
+    this.#only = options.only;
+    let version = 0;
+    this.#nextVersion = options.nextVersion ?? (() => ++version);
+  }
+
+  /** The folder. */
+  get dir(): string {
+    return this.#dir;
   }
 
   /** Scans and describes every module, then watches the folder. @throws when the folder cannot be read. */
   async start(): Promise<void> {
     await this.#scan(new Set(), false);
+    if (!this.#watch) return;
     this.#watcher = Deno.watchFs(this.#dir, { recursive: true });
     const watcher = this.#watcher;
     this.#watching = (async () => {
@@ -171,6 +200,7 @@ export class FunctionRegistry {
       return first.startsWith("_") || helperNames.has(first);
     });
     this.#helpers = helpers;
+    this.#helperLines = await fileLines(this.#dir, helpers);
     const touchedFiles = new Set([...touched].map((path) => relative(this.#dir, path)));
     const change: FunctionChange = { added: [], changed: [], removed: [] };
     for (const [name, found] of modules) {
@@ -199,9 +229,17 @@ export class FunctionRegistry {
   }
 
   async #load(name: string, found: Found): Promise<FunctionEntry & { stamp: string }> {
-    const version = ++this.#version;
+    const version = this.#nextVersion();
     const url = `${pathToFileURL(found.path).href}?v=${version}`;
-    const base = { name, path: found.path, url, version, stamp: found.stamp };
+    const base = {
+      name,
+      path: found.path,
+      dir: this.#dir,
+      codeHash: await codeHash(this.#dir, found.path, this.#helperLines),
+      url,
+      version,
+      stamp: found.stamp,
+    };
     if (found.duplicate) {
       const error = functionLoadError(
         `Function "${name}" has two modules: ${found.path} and ${found.duplicate}`,
@@ -262,6 +300,7 @@ export class FunctionRegistry {
       }
       const match = /^(.+)\.(ts|js)$/.exec(item.name);
       if (!match?.[1] || /_test\.(ts|js)$/.test(item.name)) continue;
+      if (this.#only && !this.#only.has(match[1])) continue;
       let info: Deno.FileInfo;
       try {
         info = await Deno.stat(path);

@@ -11,7 +11,10 @@
 import { resolve } from "node:path";
 import { HOST_BOXES_DIR } from "../deno_flags.ts";
 import { getLogger } from "../../core/log.ts";
-import { type FunctionChange, FunctionRegistry } from "./function_registry.ts";
+import type { FunctionChange } from "./function_registry.ts";
+import { FunctionSources } from "./function_sources.ts";
+import type { FileFetcher } from "./shipped_tree.ts";
+import type { FunctionsManifestEvent } from "../../core/protocol/mod.ts";
 import { hostFlags, servedFunctions } from "./host_table.ts";
 import { type HostExit, HostProcess, type HostProcessOptions } from "./host_process.ts";
 import { BackOff } from "./back_off.ts";
@@ -33,8 +36,10 @@ export const DEFAULT_HOST_SLOTS = 4;
 export interface HostPoolOptions {
   /** Caps on what the hosts' Web Workers send back; absent: the defaults. */
   limits?: WorkerLimits;
-  /** Folder of function modules. */
-  functionsDir: string;
+  /** The broker's own folder of function modules; none when left out. */
+  functionsDir?: string;
+  /** Fetches a file the Router ships, by hash (a `fetch-file` request). */
+  fetchFile?: FileFetcher;
   /** Worker slots, i.e. jobs at once. */
   size: number;
   /**
@@ -74,16 +79,16 @@ const RESTART_GRACE_MS = 60_000;
 
 /** Keeps a broker's worker hosts serving the Router. */
 export class HostPool {
-  readonly #functionsDir: string;
   readonly #size: number;
   readonly #hostSlots: number;
   readonly #heapMb: number;
   readonly #log = getLogger("broker", "pool");
   #state: "new" | "starting" | "running" | "closing" | "closed" = "new";
-  #dir = "";
+  /** The broker's own functions folder (symlink-free), if any. */
+  #dir: string | undefined;
   #flags: string[] = [];
   #hosts: HostProcess[] = [];
-  #registry: FunctionRegistry | undefined;
+  readonly #functions: FunctionSources;
   #starting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   /** Host (re)starts in progress; `close()` waits for them so none is left behind. */
@@ -102,12 +107,13 @@ export class HostPool {
   readonly #backOff = new BackOff<HostProcess>();
   readonly #libzmq: string | undefined;
   readonly #store: StoreSpec | undefined;
-  readonly #maxPermissions: FunctionPermissions | undefined;
   readonly #limits: WorkerLimits | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
   /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
   readonly #boxes = `${HOST_BOXES_DIR}/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  /** The cache of the Router's functions: beside the boxes, where hosts may not write. */
+  readonly #shippedDir = `${this.#boxes}-functions`;
 
   /** @throws {RangeError} when `size` or `heapMb` is not a positive whole number. */
   constructor(options: HostPoolOptions) {
@@ -122,16 +128,22 @@ export class HostPool {
     if (!Number.isInteger(heapMb) || heapMb < 16) {
       throw new RangeError(`Heap limit must be a whole number of MiB from 16, got ${heapMb}`);
     }
-    this.#functionsDir = resolve(options.functionsDir);
     this.#size = options.size;
     this.#hostSlots = hostSlots;
     this.#heapMb = heapMb;
     this.#libzmq = options.libzmq;
     this.#store = options.store;
-    this.#maxPermissions = options.maxPermissions;
     this.#limits = options.limits;
     this.#onJobLog = options.onJobLog;
     this.#onHostLost = options.onHostLost;
+    const fetch = options.fetchFile;
+    this.#functions = new FunctionSources({
+      ...(options.functionsDir === undefined ? {} : { localDir: resolve(options.functionsDir) }),
+      cacheDir: this.#shippedDir,
+      describe: (fn, url, read) => this.#describe(fn, url, read),
+      fetch: fetch ?? (() => Promise.reject(new Error("This broker fetches no files"))),
+      maxPermissions: options.maxPermissions,
+    });
   }
 
   /** Slots: jobs that can run at once. */
@@ -149,10 +161,14 @@ export class HostPool {
     return this.#hosts.flatMap((host) => host.pid === undefined ? [] : [host.pid]);
   }
 
-  /** The functions it serves. @throws {Error} before `start()`. */
-  get registry(): FunctionRegistry {
-    if (!this.#registry) throw new Error("HostPool is not started");
-    return this.#registry;
+  /** The functions it serves, from both sources. */
+  get functions(): FunctionSources {
+    return this.#functions;
+  }
+
+  /** Takes a manifest of the functions the Router ships (fetched in the background). */
+  ship(manifest: FunctionsManifestEvent): void {
+    if (this.#state === "running") this.functions.ship(manifest);
   }
 
   /**
@@ -173,35 +189,22 @@ export class HostPool {
 
   async #start(): Promise<void> {
     try {
-      this.#dir = await Deno.realPath(this.#functionsDir);
-      this.#registry = new FunctionRegistry({
-        functionsDir: this.#dir,
-        describe: (fn, url, read) => this.#describe(fn, url, read),
-        maxPermissions: this.#maxPermissions,
-      });
+      this.#dir = await this.#functions.localFolder();
       // No function is known yet: the first host starts with what any host needs.
-      this.#flags = hostFlags(this.registry, {
-        functionsDir: this.#dir,
-        boxes: this.#boxes,
-        store: this.#store,
-      });
+      this.#flags = this.#hostFlags();
       const hosts = Math.ceil(this.#size / this.#hostSlots);
       this.#hosts = Array.from({ length: hosts }, () => this.#newSlotHost());
       const [first, ...others] = this.#hosts;
       await this.#track(first!.start(this.#flags));
-      await this.#registry.start();
-      this.#flags = hostFlags(this.registry, {
-        functionsDir: this.#dir,
-        boxes: this.#boxes,
-        store: this.#store,
-      });
+      await this.#functions.start();
+      this.#flags = this.#hostFlags();
       await Promise.all([
         ...others.map((host) => this.#track(host.start(this.#flags))),
         this.#sameFlags(first!) ? Promise.resolve() : this.#track(
           first!.close().then(() => first!.start(this.#flags)),
         ),
       ]);
-      this.#registry.onChange((change) => this.#onChange(change));
+      this.#functions.onChange((change) => this.#onChange(change));
       if (this.#state !== "starting") throw new Error("HostPool was closed while starting");
       this.#state = "running";
     } catch (error) {
@@ -246,7 +249,7 @@ export class HostPool {
         blackBox: this.#blackBox(slot),
         hostname: target.hostname,
         prefetch: target.prefetch,
-        functions: servedFunctions(this.registry, this.#dir),
+        functions: servedFunctions(this.functions),
       });
     }
   }
@@ -331,7 +334,7 @@ export class HostPool {
   async #shutdown(): Promise<void> {
     if (this.#state === "closed") return;
     this.#state = "closing";
-    await this.#registry?.close();
+    await this.#functions.close();
     await Promise.allSettled(this.#starts);
     await Promise.all(this.#hosts.map((host) => host.close()));
     // A host that died last (and was not started again) left its black box behind.
@@ -348,16 +351,12 @@ export class HostPool {
     for (const fn of [...change.changed, ...change.removed]) {
       for (const host of this.#hosts) host.forget(fn);
     }
-    const flags = hostFlags(this.registry, {
-      functionsDir: this.#dir,
-      boxes: this.#boxes,
-      store: this.#store,
-    });
+    const flags = this.#hostFlags();
     const same = flags.join(" ") === this.#flags.join(" ");
     this.#flags = flags;
     if (!this.#serving) return;
     for (const host of this.#hosts) {
-      if (same) host.functions(servedFunctions(this.registry, this.#dir));
+      if (same) host.functions(servedFunctions(this.functions));
       else if (!this.#restarting.has(host)) {
         // One host at a time, so that the others keep taking jobs meanwhile.
         this.#restarting.add(host);
@@ -391,7 +390,7 @@ export class HostPool {
       ...(this.#limits ? { limits: this.#limits } : {}),
       flags,
       heapMb: this.#heapMb,
-      cwd: this.#dir,
+      cwd: this.#dir ?? this.#shippedDir,
       socketDir: this.#boxes,
       onStrayLog: (record) =>
         this.#log[record.level]("Function {fn} logged outside a job: {message}", {
@@ -412,6 +411,15 @@ export class HostPool {
         ? () => this.#track(this.#hosts[0]!.start(this.#flags))
         : undefined,
       closed: () => this.#state === "closed",
+    });
+  }
+
+  #hostFlags(): string[] {
+    return hostFlags(this.functions, {
+      functionsDir: this.#dir,
+      shippedDir: this.#shippedDir,
+      boxes: this.#boxes,
+      store: this.#store,
     });
   }
 

@@ -33,9 +33,17 @@ const START_TIMEOUT_MS = 15_000;
 const STOP_KILL_MS = 2_000;
 const STDERR_TAIL_CHARS = 16_384;
 
-/** What a host may read besides what functions declare: the functions and its own code. */
-export function hostBaseRead(functionsDir: string): string[] {
-  return [functionsDir, BROKER_DIR, resolve(BROKER_DIR, "../core")];
+/**
+ * What a host may read besides what functions declare: the functions (the broker's
+ * own folder, if any, and the cache of the Router's) and its own code.
+ */
+export function hostBaseRead(functionsDir: string | undefined, shippedDir: string): string[] {
+  return [
+    ...(functionsDir ? [functionsDir] : []),
+    shippedDir,
+    BROKER_DIR,
+    resolve(BROKER_DIR, "../core"),
+  ];
 }
 
 /** How to start a host. */

@@ -10,7 +10,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServedFunction } from "../messages/host.ts";
 import type { StoreSpec } from "../messages/store.ts";
-import type { FunctionEntry, FunctionRegistry } from "./function_registry.ts";
+import type { FunctionSources, SourcedEntry } from "./function_sources.ts";
 import { hostBaseRead } from "./host_process.ts";
 import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
 
@@ -18,34 +18,31 @@ import { hostPermissionFlags, workerPermissions } from "./permissions.ts";
 export const DEFAULT_TIMEOUT_MS = 300_000;
 
 /** What the hosts run: every function that loaded. */
-export function servedFunctions(
-  registry: FunctionRegistry,
-  functionsDir: string,
-): ServedFunction[] {
-  return registry.list().filter((entry) => !entry.error).map((entry) =>
-    servedFunction(registry, entry, functionsDir)
+export function servedFunctions(functions: FunctionSources): ServedFunction[] {
+  return functions.list().filter((entry) => !entry.error).map((entry) =>
+    servedFunction(functions, entry)
   );
 }
 
 /** What a host needs to run jobs of `entry`. */
-function servedFunction(
-  registry: FunctionRegistry,
-  entry: FunctionEntry,
-  functionsDir: string,
-): ServedFunction {
+function servedFunction(functions: FunctionSources, entry: SourcedEntry): ServedFunction {
   return {
     name: entry.name,
     config: entry.config,
     url: entry.url,
     version: entry.version,
-    permissions: workerPermissions(entry.config, registry.moduleRead(entry.name), functionsDir),
+    // Relative paths of a shipped function's config are relative to its tree's folder.
+    permissions: workerPermissions(entry.config, functions.moduleRead(entry.name), entry.dir),
     timeoutMs: entry.config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   };
 }
 
 /** Where a broker's hosts work. */
 export interface HostPlace {
-  functionsDir: string;
+  /** The broker's own functions folder, if it has one. */
+  functionsDir?: string;
+  /** The cache of the functions the Router ships (read only, for hosts). */
+  shippedDir: string;
   /** The folder of the hosts' black boxes. */
   boxes: string;
   store?: StoreSpec;
@@ -56,16 +53,16 @@ export interface HostPlace {
  * its store needs, and what the functions that loaded declare (a union: a Web Worker
  * can only narrow its host's permissions).
  */
-export function hostFlags(registry: FunctionRegistry, place: HostPlace): string[] {
-  const loaded = registry.list().filter((entry) => !entry.error);
+export function hostFlags(functions: FunctionSources, place: HostPlace): string[] {
+  const loaded = functions.list().filter((entry) => !entry.error);
   const store = place.store?.permissions ?? {};
-  const refused = registry.refused();
+  const refused = functions.refused();
   return [
     ...hostPermissionFlags(
-      loaded.map((entry) => entry.config),
+      loaded,
       {
         read: [
-          ...hostBaseRead(place.functionsDir),
+          ...hostBaseRead(place.functionsDir, place.shippedDir),
           ...storeRead(place.store),
           ...(store.read ?? []),
         ],
@@ -73,9 +70,8 @@ export function hostFlags(registry: FunctionRegistry, place: HostPlace): string[
         env: ["PIPELININ_LIBZMQ", ...(store.env ?? [])],
         net: store.net ?? [],
       },
-      place.functionsDir,
     ),
-    ...denyRead(refused, place.functionsDir),
+    ...(place.functionsDir ? denyRead(refused, place.functionsDir) : []),
   ];
 }
 

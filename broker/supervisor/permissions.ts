@@ -58,13 +58,13 @@ export interface HostBase {
 
 /**
  * The permission flags of a worker host: what it needs itself (`base`) plus the
- * union of what `configs` declare (a declared `true` covers the base too). Sorted,
- * so equal sets give equal flags.
+ * union of what the functions declare (a declared `true` covers the base too), each
+ * config's relative paths relative to its function's folder `dir`. Sorted, so equal
+ * sets give equal flags.
  */
 export function hostPermissionFlags(
-  configs: readonly FunctionConfig[],
+  functions: ReadonlyArray<{ readonly config: FunctionConfig; readonly dir: string }>,
   base: HostBase,
-  functionsDir: string,
 ): string[] {
   const flags: string[] = [];
   for (const kind of PERMISSION_KINDS) {
@@ -73,11 +73,11 @@ export function hostPermissionFlags(
       : undefined;
     const union = new Set(own ?? []);
     let all = false;
-    for (const config of configs) {
+    for (const { config, dir } of functions) {
       const value = config.permissions?.[kind];
       if (value === true) all = true;
       else if (Array.isArray(value)) {
-        for (const entry of entries(kind, value, functionsDir)) union.add(entry);
+        for (const entry of entries(kind, value, dir)) union.add(entry);
       }
     }
     if (all) flags.push(`--allow-${kind}`);

@@ -44,6 +44,7 @@ import {
   pipelineSpec,
   runningJob,
 } from "./_values.ts";
+import { functionsManifest, sha256 } from "./_manifest.ts";
 
 const pipelineId = (m: Fields) => need(m, "pipelineId", id);
 
@@ -83,6 +84,11 @@ export const REQUESTS: {
     type: "pipeliner-hello",
     id: requestId,
     pipeliner: need(m, "pipeliner", helloPipeliner),
+  }),
+  "fetch-file": (m, requestId) => ({
+    type: "fetch-file",
+    id: requestId,
+    sha256: need(m, "sha256", sha256),
   }),
 };
 
@@ -209,6 +215,7 @@ export const PEER_EVENTS: {
   }),
   "pipeline-cancel": (m) => ({ type: "pipeline-cancel", pipelineId: pipelineId(m) }),
   "hello-again": () => ({ type: "hello-again" }),
+  "functions-manifest": functionsManifest,
   "error": (m) => ({ type: "error", error: need(m, "error", errorData) }),
 };
 

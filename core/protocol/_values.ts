@@ -124,8 +124,12 @@ export function functionInfo(value: unknown): FunctionInfo {
     config: need(o, "config", functionConfig),
   };
   put(info, "error", maybe(o, "error", errorData));
+  put(info, "source", maybe(o, "source", functionSource));
+  put(info, "conflict", maybe(o, "conflict", errorMessage));
   return info;
 }
+
+const functionSource = oneOf<"router" | "local">(["router", "local"]);
 
 /** A list of {@linkcode FunctionInfo}. */
 export function functionInfos(value: unknown): FunctionInfo[] {

@@ -34,6 +34,14 @@ export const PROTOCOL_LIMITS = {
   maxErrorMessage: 16 * 1024,
   /** Characters of an error's `stack`; the rest is cut. */
   maxErrorStack: 32 * 1024,
+  /** Files in one `functions-manifest` (the Router's functions folder). */
+  maxShippedFiles: 1_000,
+  /** Bytes of one shipped file; a larger one is not shipped. */
+  maxShippedFileBytes: 1024 * 1024,
+  /** Bytes of all the files of one manifest together. */
+  maxShippedBytes: 16 * 1024 * 1024,
+  /** Characters of a shipped file's path. */
+  maxPathLength: 1024,
 } as const;
 
 // ---- Requests (carry `id`, get one `reply`) --------------------------------------------
@@ -115,6 +123,28 @@ export interface PipelinerHelloRequest {
   pipeliner: { id: string; host: string; pid: number };
 }
 
+/**
+ * A broker fetches one file of the Router's functions folder by its hash (see
+ * {@linkcode FunctionsManifestEvent}); replies {@linkcode FileContent}. Only a joined
+ * broker may ask.
+ */
+export interface FetchFileRequest {
+  type: "fetch-file";
+  id: string;
+  /** The file's SHA-256, 64 lowercase hex digits. */
+  sha256: string;
+}
+
+/**
+ * The reply to a {@linkcode FetchFileRequest}: the file's bytes, base64. The broker
+ * checks them against the hash it asked for before it writes them anywhere.
+ */
+export interface FileContent {
+  sha256: string;
+  /** The bytes, base64 (at most `maxShippedFileBytes` once decoded). */
+  data: string;
+}
+
 /** Any request. */
 export type Request =
   | SubmitRequest
@@ -124,7 +154,8 @@ export type Request =
   | ConfigurationRequest
   | ListFunctionsRequest
   | BrokerHelloRequest
-  | PipelinerHelloRequest;
+  | PipelinerHelloRequest
+  | FetchFileRequest;
 
 /** The one answer to a request. */
 export type Reply =
@@ -291,6 +322,38 @@ export interface ProtocolErrorEvent {
   error: ErrorData;
 }
 
+/** One file of a {@linkcode FunctionsManifestEvent}. */
+export interface ManifestFile {
+  /**
+   * Relative to the folder, `/` between parts; each part starts with a letter, a digit,
+   * `_`, `-`, `+` or `@` and holds only those and `.` (no `..`, no hidden part).
+   */
+  path: string;
+  /** SHA-256 of its bytes, 64 lowercase hex digits. */
+  sha256: string;
+  size: number;
+}
+
+/** A function of a {@linkcode FunctionsManifestEvent}: its module, a top-level file. */
+export interface ManifestFunction {
+  name: string;
+  /** `<name>.ts` or `<name>.js`, one of the manifest's files. */
+  entry: string;
+}
+
+/**
+ * The functions the Router ships (to a broker, when it joins and whenever the
+ * Router's functions folder changes): every file of the folder by hash, so a module
+ * and the files it imports arrive together. `tree` is the SHA-256 of the file list
+ * (see `treeHash`); a broker fetches what it lacks with `fetch-file`.
+ */
+export interface FunctionsManifestEvent {
+  type: "functions-manifest";
+  tree: string;
+  files: ManifestFile[];
+  functions: ManifestFunction[];
+}
+
 /** Any event the Router sends to a peer. */
 export type PeerEvent =
   | JobRunEvent
@@ -299,6 +362,7 @@ export type PeerEvent =
   | JobResultEvent
   | PipelineCancelEvent
   | HelloAgainEvent
+  | FunctionsManifestEvent
   | ProtocolErrorEvent;
 
 /** What the Router publishes on its broadcast socket, topic frame first. */

@@ -32,6 +32,9 @@ export {
   type BrokerStatusEvent,
   type CancelRequest,
   type ConfigurationRequest,
+  type FetchFileRequest,
+  type FileContent,
+  type FunctionsManifestEvent,
   type GoodbyeEvent,
   type HelloAgainEvent,
   type HostLostEvent,
@@ -43,6 +46,8 @@ export {
   type JobResultEvent,
   type JobRunEvent,
   type ListFunctionsRequest,
+  type ManifestFile,
+  type ManifestFunction,
   MAX_PLAN_DEPTH,
   type PeerEvent,
   type PipelineAssignEvent,
@@ -72,5 +77,6 @@ export {
   type Message,
   splitBatch,
 } from "./codec.ts";
-export { parseFromRouter, parseToRouter } from "./parse.ts";
+export { parseFileContent, parseFromRouter, parseToRouter } from "./parse.ts";
+export { sha256Hex, treeHash } from "./tree_hash.ts";
 export { ProtocolError } from "./protocol_error.ts";

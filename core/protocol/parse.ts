@@ -19,6 +19,8 @@ import {
 import { ProtocolError } from "./protocol_error.ts";
 import { FieldError, type Fields, flag, id, isFields, need } from "./_fields.ts";
 import { replyError } from "./_values.ts";
+import { fileContent } from "./_manifest.ts";
+import type { FileContent } from "./messages.ts";
 import {
   isPeerEventType,
   isRequestType,
@@ -137,4 +139,17 @@ function reply(m: Fields): Reply {
   return need(m, "ok", flag)
     ? { type: "reply", id: requestId, ok: true, result: m.result }
     : { type: "reply", id: requestId, ok: false, error: need(m, "error", replyError) };
+}
+
+/**
+ * Parses the result of a `fetch-file` reply (replies carry their result unparsed).
+ *
+ * @throws {ProtocolError} naming the bad field.
+ */
+export function parseFileContent(result: unknown): FileContent {
+  try {
+    return fileContent(result);
+  } catch (error) {
+    throw fieldProblem(error, "fetch-file reply");
+  }
 }

@@ -5,12 +5,14 @@ import {
   encodeBody,
   MAX_PLAN_DEPTH,
   type Message,
+  parseFileContent,
   parseFromRouter,
   parseToRouter,
   PROTOCOL,
   PROTOCOL_LIMITS,
   ProtocolError,
   splitBatch,
+  treeHash,
 } from "./mod.ts";
 import { ErrorName } from "../errors.ts";
 
@@ -50,6 +52,8 @@ const record = {
   retryAt: 9,
 };
 
+const SHA = "ab".repeat(32);
+
 /** One valid message of every type, sent to the Router, with every optional field set. */
 const TO_ROUTER: Json[] = [
   {
@@ -68,9 +72,13 @@ const TO_ROUTER: Json[] = [
     type: "broker-hello",
     id: "7",
     broker: { id: "b1", host: "h", pid: 12, slots: 2, prefetch: 1, of: "b0" },
-    functions: [{ name: "ok", config }, { name: "bad", config: {}, error }],
+    functions: [
+      { name: "ok", config, source: "router", conflict: "other code here" },
+      { name: "bad", config: {}, error, source: "local" },
+    ],
   },
   { type: "pipeliner-hello", id: "8", pipeliner: { id: "p1", host: "h", pid: 3 } },
+  { type: "fetch-file", id: "9", sha256: SHA },
   {
     type: "broker-status",
     load: {
@@ -150,6 +158,16 @@ const FROM_ROUTER: Json[] = [
   },
   { type: "pipeline-cancel", pipelineId: "p" },
   { type: "hello-again" },
+  {
+    type: "functions-manifest",
+    tree: SHA,
+    files: [
+      { path: "f.ts", sha256: SHA, size: 10 },
+      { path: "lib/x.ts", sha256: SHA, size: 0 },
+      { path: "_util/@scope+pkg/a-b_c.1.js", sha256: SHA, size: 3 },
+    ],
+    functions: [{ name: "f", entry: "f.ts" }],
+  },
   { type: "error", error: { name: ErrorName.Protocol, message: "bad", retryable: false } },
 ];
 
@@ -365,6 +383,35 @@ const BAD_FIELDS: Array<[string, string, unknown, string?]> = [
   ["job-result", "outcome.durationMs", "1"],
   ["reply", "error.name", undefined],
   ["reply", "error.retryable", 0],
+  ["broker-hello", "functions.0.source", "elsewhere", "functions[0].source"],
+  ["broker-hello", "functions.0.conflict", 7, "functions[0].conflict"],
+  ["fetch-file", "sha256", undefined],
+  ["fetch-file", "sha256", "AB".repeat(32)],
+  ["fetch-file", "sha256", "ab"],
+  ["functions-manifest", "tree", undefined],
+  ["functions-manifest", "tree", "x"],
+  ["functions-manifest", "files", {}],
+  ["functions-manifest", "files.0.path", undefined, "files[0].path"],
+  ["functions-manifest", "files.0.path", "../x.ts", "files[0].path"],
+  ["functions-manifest", "files.0.path", "lib/../../x.ts", "files[0].path"],
+  ["functions-manifest", "files.0.path", "/etc/passwd", "files[0].path"],
+  ["functions-manifest", "files.0.path", "a\0.ts", "files[0].path"],
+  ["functions-manifest", "files.0.path", "lib\\x.ts", "files[0].path"],
+  ["functions-manifest", "files.0.path", ".hidden.ts", "files[0].path"],
+  ["functions-manifest", "files.0.path", "lib//x.ts", "files[0].path"],
+  ["functions-manifest", "files.0.path", "lib/", "files[0].path"],
+  ["functions-manifest", "files.0.path", "a b.ts", "files[0].path"],
+  ["functions-manifest", "files.0.path", "x".repeat(2000), "files[0].path"],
+  ["functions-manifest", "files.0.sha256", "nope", "files[0].sha256"],
+  ["functions-manifest", "files.0.size", -1, "files[0].size"],
+  ["functions-manifest", "files.0.size", 2 * 1024 * 1024, "files[0].size"],
+  ["functions-manifest", "files.1.path", "f.ts", "files[1].path"],
+  ["functions-manifest", "files.1.path", "f.ts/x.ts", "files[1].path"],
+  ["functions-manifest", "functions", undefined],
+  ["functions-manifest", "functions.0.name", "", "functions[0].name"],
+  ["functions-manifest", "functions.0.entry", "g.ts", "functions[0].entry"],
+  ["functions-manifest", "functions.0.entry", "lib/x.ts", "functions[0].entry"],
+  ["functions-manifest", "functions.0.entry", "f.py", "functions[0].entry"],
 ];
 
 Deno.test("a malformed field of any message fails with a ProtocolError that names it", () => {
@@ -563,4 +610,52 @@ Deno.test("an error's long message, stack, name and problems are cut with a mark
   assertEquals(reply.error.problems.length, maxProblems);
   assertEquals(reply.error.problems.at(-2), `problem ${maxProblems - 2}`);
   assertEquals(reply.error.problems.at(-1), `...and ${1000 - maxProblems + 1} more problems`);
+});
+
+Deno.test("a manifest over its caps, with an entry not among its files, or a bad file reply is malformed", () => {
+  const { maxShippedFiles, maxShippedFileBytes } = PROTOCOL_LIMITS;
+  const manifest = (files: Json[], functions: Json[] = []) => ({
+    type: "functions-manifest",
+    tree: SHA,
+    files,
+    functions,
+  });
+  const file = (path: string, size = 1) => ({ path, sha256: SHA, size });
+  const many = Array.from({ length: maxShippedFiles + 1 }, (_, i) => file(`f${i}.ts`));
+  const big = Array.from({ length: 17 }, (_, i) => file(`f${i}.ts`, maxShippedFileBytes));
+  const cases: Array<[string, Json, string]> = [
+    ["too many files", manifest(many), `at most ${maxShippedFiles}`],
+    ["too many bytes together", manifest(big), "bytes together"],
+    ["an entry not shipped", manifest([file("g.ts")], [{ name: "f", entry: "f.ts" }]), "one of"],
+    [
+      "a function listed twice",
+      manifest([file("f.ts")], [{ name: "f", entry: "f.ts" }, { name: "f", entry: "f.ts" }]),
+      "listed once",
+    ],
+  ];
+  for (const [name, message, named] of cases) {
+    const error = protocolError(() => parse(message), name);
+    assert(error.message.includes(named), `${name}: ${error.message}`);
+  }
+  assertEquals(parseFileContent({ sha256: SHA, data: "aGk=" }), { sha256: SHA, data: "aGk=" });
+  const badReplies: unknown[] = [
+    null,
+    { sha256: SHA },
+    { sha256: SHA, data: 5 },
+    { sha256: SHA, data: "not base64!" },
+    { sha256: SHA, data: "A".repeat(Math.ceil(maxShippedFileBytes / 3) * 4 + 4) },
+    { sha256: "x", data: "" },
+  ];
+  for (const bad of badReplies) {
+    const error = protocolError(() => parseFileContent(bad), JSON.stringify(bad).slice(0, 60));
+    assert(error.message.includes('"fetch-file reply"'), error.message);
+  }
+});
+
+Deno.test("a tree's hash depends on its files, not on their order", async () => {
+  const a = { path: "a.ts", sha256: SHA, size: 1 };
+  const b = { path: "lib/b.ts", sha256: "cd".repeat(32), size: 2 };
+  assertEquals(await treeHash([a, b]), await treeHash([b, a]));
+  assert(await treeHash([a, b]) !== await treeHash([a, { ...b, size: 3 }]));
+  assert(await treeHash([a]) !== await treeHash([{ ...a, path: "c.ts" }]));
 });

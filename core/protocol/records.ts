@@ -21,6 +21,13 @@ export interface FunctionInfo {
   config: FunctionConfig;
   /** Set when the module failed to load; the function cannot run. */
   error?: ErrorData;
+  /** Where its module came from: the Router's folder (shipped) or the broker's own; absent: its own. */
+  source?: "router" | "local";
+  /**
+   * Set when both the Router and the broker's own folder have a function of this name
+   * with different code: says which copy the broker serves (the Router's).
+   */
+  conflict?: string;
 }
 
 /** A function as known to the cluster. */
@@ -31,6 +38,8 @@ export interface FunctionView {
   brokers: string[];
   /** Load errors reported by brokers where it failed to load. */
   errors: Array<{ broker: string; message: string }>;
+  /** Brokers whose own folder has other code under this name than the Router ships. */
+  conflicts: Array<{ broker: string; message: string }>;
 }
 
 /** A broker's host and process load, reported at an interval. */

@@ -179,7 +179,12 @@ export function openApi(): Record<string, unknown> {
       "/functions": {
         get: {
           summary: "Functions the brokers serve",
-          responses: { "200": json({ type: "object" }, "Functions with config and brokers") },
+          responses: {
+            "200": json(
+              { type: "object" },
+              "Functions with config, brokers, load errors, and conflicts (a broker whose own folder has other code under a name the Router ships)",
+            ),
+          },
         },
       },
       "/brokers": {

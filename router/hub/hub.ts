@@ -23,7 +23,7 @@ import {
   type Reply,
 } from "../../core/protocol/mod.ts";
 import { ChangeFeed } from "./change_feed.ts";
-import { Peers } from "./peers.ts";
+import { Peers, type ShippedSource } from "./peers.ts";
 import { type Outbox, PipelineService, type ServiceOptions } from "./pipelines/service.ts";
 import type { Registry } from "./registry.ts";
 import type { PipelineStore } from "./store.ts";
@@ -57,6 +57,8 @@ export interface HubDeps {
   /** The broadcast endpoint peers subscribe to (from the front that bound it). */
   broadcast: string;
   options: ServiceOptions;
+  /** The functions the Router ships to brokers, when it has a folder of them. */
+  shipped?: ShippedSource;
 }
 
 /** The Router's state and its one batch/commit boundary. */
@@ -72,6 +74,8 @@ export class RouterHub implements Outbox {
   readonly clusterConfig: ClusterConfig;
   /** Malformed messages the fronts saw, for metrics. */
   protocolErrors = 0;
+  /** The functions the Router ships, if any. */
+  readonly shipped: ShippedSource | undefined;
   readonly #log: Logger;
   readonly #link: PeerLink;
   readonly #heartbeatMs: number;
@@ -90,6 +94,7 @@ export class RouterHub implements Outbox {
     this.#link = deps.link;
     this.#heartbeatMs = deps.heartbeatMs;
     this.clusterConfig = { heartbeatMs: deps.heartbeatMs, broadcast: deps.broadcast };
+    this.shipped = deps.shipped;
     this.service = new PipelineService({
       store: deps.store,
       registry: deps.registry,

@@ -5,10 +5,15 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
+import { ErrorName } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import type {
   BrokerHelloRequest,
   ClusterConfig,
+  FetchFileRequest,
+  FileContent,
+  FunctionsManifestEvent,
   PeerEvent,
   PipelinerHelloRequest,
   RouterEvent,
@@ -20,11 +25,27 @@ const decoder = new TextDecoder();
 /** The most jobs per slot a broker may ask to queue ahead. */
 const MAX_PREFETCH = 64;
 
+/** The Router's shipped functions, as the peers see them (see `router/functions/shipped.ts`). */
+export interface ShippedSource {
+  readonly manifest: FunctionsManifestEvent | undefined;
+  file(sha256: string): Uint8Array | undefined;
+}
+
+/** A request the Router refuses for who asks or what it asks for; `name` says which. */
+export class PeerRequestError extends Error {
+  readonly retryable = false;
+  constructor(name: typeof ErrorName.UnknownPeer | typeof ErrorName.FileNotFound, message: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
 /** What the peers need of the hub. */
 interface PeersHub {
   readonly registry: Registry;
   readonly service: PipelineService;
   readonly clusterConfig: ClusterConfig;
+  readonly shipped: ShippedSource | undefined;
   toPeer(address: Uint8Array, event: PeerEvent): void;
   batch(task: () => void): void;
 }
@@ -74,6 +95,11 @@ export class Peers {
       lastSeen: now,
       since: now,
     }, request.functions);
+    // A broker (not its hosts) is told what the Router ships, after the hello reply.
+    const manifest = this.#hub.shipped?.manifest;
+    if (manifest && typeof request.broker.of !== "string") {
+      queueMicrotask(() => this.#hub.batch(() => this.#hub.toPeer(address, manifest)));
+    }
     if (typeof request.broker.of === "string") {
       this.#log.info("Worker host {broker} of broker {of} joined from {host}", {
         broker: id,
@@ -92,6 +118,36 @@ export class Peers {
       );
     }
     return this.#hub.clusterConfig;
+  }
+
+  /**
+   * A broker fetches a shipped file by hash. Only a joined broker may: a pipeliner or a
+   * stranger is refused, as for any broker-only message.
+   *
+   * @throws {PeerRequestError} for an unknown peer or an unknown hash.
+   */
+  fetchFile(address: Uint8Array, request: FetchFileRequest): FileContent {
+    const id = decoder.decode(address);
+    const broker = this.#hub.registry.brokers.get(id);
+    if (!broker) {
+      throw new PeerRequestError(ErrorName.UnknownPeer, `Only a joined broker may fetch files`);
+    }
+    broker.lastSeen = Date.now();
+    const bytes = this.#hub.shipped?.file(request.sha256);
+    if (!bytes) {
+      throw new PeerRequestError(
+        ErrorName.FileNotFound,
+        `The Router ships no file with SHA-256 ${request.sha256}`,
+      );
+    }
+    return { sha256: request.sha256, data: Buffer.from(bytes).toString("base64") };
+  }
+
+  /** Tells every broker (not their hosts) what the Router ships now. */
+  shippedChanged(manifest: FunctionsManifestEvent): void {
+    for (const broker of this.#hub.registry.brokers.values()) {
+      if (broker.of === undefined) this.#hub.toPeer(broker.address, manifest);
+    }
   }
 
   /** A pipeliner joins (or joins again); returns the cluster configuration. */

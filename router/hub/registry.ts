@@ -127,7 +127,8 @@ export class Registry {
       if (broker.of !== undefined) continue; // Its broker announces the same functions.
       for (const fn of broker.functions.values()) {
         const view = views.get(fn.name) ??
-          { name: fn.name, config: fn.config, brokers: [], errors: [] };
+          { name: fn.name, config: fn.config, brokers: [], errors: [], conflicts: [] };
+        if (fn.conflict) view.conflicts.push({ broker: broker.id, message: fn.conflict });
         if (fn.error) view.errors.push({ broker: broker.id, message: fn.error.message });
         else {
           if (view.brokers.length === 0) view.config = fn.config;

@@ -72,6 +72,8 @@ function request(
       return hub.peers.brokerHello(address, message);
     case "pipeliner-hello":
       return hub.peers.pipelinerHello(address, message);
+    case "fetch-file":
+      return hub.peers.fetchFile(address, message);
     default: {
       const never: never = message;
       throw new TypeError(`Unhandled request ${JSON.stringify(never)}`);
