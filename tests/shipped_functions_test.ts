@@ -7,7 +7,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
 import { delay } from "./_helpers.ts";
-import { folder, outputOf, run, runOne, WAIT_MS } from "./_sandbox.ts";
+import { folder, jobOf, outputOf, run, runOne, WAIT_MS } from "./_sandbox.ts";
 
 /** The names in `dir`. */
 async function filesOf(dir: string): Promise<string[]> {
@@ -71,6 +71,9 @@ Deno.test("an edit in the Router's folder reaches the broker without a restart, 
   await using cluster = await Cluster.start({
     functionsDir: own.path,
     routerArgs: ["--functions", shipped.path],
+    // Two host processes, each given one job at a time: a round's two jobs run in both,
+    // so a host that switched late would show.
+    brokerArgs: ["--host-slots", "1", "--prefetch", "0"],
     waitFor: ["version"],
     workers: 2,
   });
@@ -81,6 +84,7 @@ Deno.test("an edit in the Router's folder reaches the broker without a restart, 
   // Rounds of two jobs at once (one per host), one round after another: a round may
   // straddle the switch, but once one saw v2, no later round may see v1.
   const rounds: number[][] = [];
+  const hosts = new Set<string>();
   const deadline = Date.now() + WAIT_MS;
   let after: number | undefined;
   while (after === undefined || rounds.length < after + 20) {
@@ -91,6 +95,7 @@ Deno.test("an edit in the Router's folder reaches the broker without a restart, 
     });
     const round = [Number(outputOf(result, "a").v), Number(outputOf(result, "b").v)];
     rounds.push(round);
+    for (const job of ["a", "b"]) hosts.add(jobOf(result, job).broker ?? "");
     if (round.includes(2) && after === undefined) {
       after = rounds.length;
       // deno-lint-ignore no-console -- the measurement this test reports
@@ -100,4 +105,5 @@ Deno.test("an edit in the Router's folder reaches the broker without a restart, 
   }
   const back = rounds.slice(after!).findIndex((round) => round.includes(1));
   assertEquals(back, -1, `a job ran v1 after a v2 was seen: ${JSON.stringify(rounds)}`);
+  assertEquals(hosts.size, 2, `both hosts ran jobs: ${[...hosts]}`);
 });
