@@ -128,6 +128,8 @@ async function loadStore(spec: StoreSpec): Promise<Store> {
 }
 
 let store: Store | undefined;
+/** The keys this host joins the Router with, from its first frame. */
+let curve: HostInitRequest["curve"];
 
 /**
  * Loads what the host needs before any user code runs in it, then says `ready`. A host
@@ -135,6 +137,7 @@ let store: Store | undefined;
  * error, and so does one whose store cannot load.
  */
 async function init(request: HostInitRequest): Promise<void> {
+  curve = request.curve;
   try {
     loadLibzmq();
     if (request.store) store = await loadStore(request.store);
@@ -184,7 +187,7 @@ async function main(): Promise<never> {
           break;
         case "serve":
           if (service) break;
-          service = new HostService(request, runs, store);
+          service = new HostService(request, runs, store, curve);
           // Killed with its process group (Ctrl-C): leave no black box behind.
           for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
             Deno.addSignalListener(signal, () => {

@@ -19,6 +19,7 @@ import type { WorkerLimits } from "../messages/worker.ts";
 import { HostPool } from "./host_pool.ts";
 import type { JobLogMessage } from "../messages/host.ts";
 import type { FunctionPermissions } from "../../core/types.ts";
+import type { CurveClientKeys } from "../../core/curve_keys.ts";
 
 /** The most jobs per slot a broker queues ahead of time unless told otherwise. */
 export const DEFAULT_PREFETCH = 64;
@@ -56,6 +57,14 @@ export interface BrokerConfig {
    * Default: no cap.
    */
   maxPermissions?: FunctionPermissions;
+  /**
+   * Connect with CURVE: the Router's public key and this broker's pair, which its
+   * worker hosts use too (handed over in memory, on their private channel, before any
+   * user code runs). Absent: plain ZeroMQ.
+   */
+  curve?: CurveClientKeys;
+  /** Files no worker host may read, whatever a function asks for (e.g. the key file). */
+  secretFiles?: string[];
 }
 
 /** A running broker. */
@@ -96,6 +105,8 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     libzmq,
     store: config.store,
     maxPermissions: config.maxPermissions,
+    ...(config.curve ? { curve: config.curve } : {}),
+    ...(config.secretFiles ? { secretFiles: config.secretFiles } : {}),
     ...(config.workerLimits ? { limits: config.workerLimits } : {}),
     onJobLog: ({ fn, jobId, pipelineId, record }: JobLogMessage) =>
       log[record.level](`[${fn}] ${record.message}`, { ...record.fields, jobId, pipelineId }),
@@ -140,6 +151,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const link = new RouterLink({
     api: router,
     routingId: id,
+    ...(config.curve ? { curve: config.curve } : {}),
     onEvent,
     onProtocolError: (error) =>
       log.warn("Malformed message from the Router: {error}", { error: error.message }),

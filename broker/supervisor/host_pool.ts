@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import { HOST_BOXES_DIR } from "../deno_flags.ts";
 import { getLogger } from "../../core/log.ts";
 import { type FunctionChange, FunctionRegistry } from "./function_registry.ts";
-import { hostFlags, servedFunctions } from "./host_table.ts";
+import { hostFlags, type HostPlace, servedFunctions } from "./host_table.ts";
 import { type HostExit, HostProcess, type HostProcessOptions } from "./host_process.ts";
 import { BackOff } from "./back_off.ts";
 import { describeOnHosts } from "./describe.ts";
@@ -22,6 +22,7 @@ import type { StoreSpec } from "../messages/store.ts";
 import type { WorkerLimits } from "../messages/worker.ts";
 import type { JobLogMessage } from "../messages/host.ts";
 import type { FunctionPermissions } from "../../core/types.ts";
+import type { CurveClientKeys } from "../../core/curve_keys.ts";
 
 /** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
 export const DEFAULT_HEAP_MB = 256;
@@ -46,6 +47,10 @@ export interface HostPoolOptions {
   onJobLog?: (message: JobLogMessage) => void;
   /** Told when a host died, with the job it took down, if any. */
   onHostLost?: (lost: HostLost) => void;
+  /** The CURVE keys the hosts connect to the Router with (in their first frame). */
+  curve?: CurveClientKeys;
+  /** Files no host may read, whatever its functions ask for. */
+  secretFiles?: string[];
 }
 
 /** Where serving hosts join: see {@linkcode HostPool.serve}. */
@@ -96,6 +101,8 @@ export class HostPool {
   readonly #limits: WorkerLimits | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
+  readonly #curve: CurveClientKeys | undefined;
+  readonly #secretFiles: string[];
   /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
   readonly #boxes = `${HOST_BOXES_DIR}/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
 
@@ -117,6 +124,18 @@ export class HostPool {
     this.#limits = options.limits;
     this.#onJobLog = options.onJobLog;
     this.#onHostLost = options.onHostLost;
+    this.#curve = options.curve;
+    this.#secretFiles = (options.secretFiles ?? []).map((path) => resolve(path));
+  }
+
+  /** Where the hosts work, for their flags. */
+  #place(): HostPlace {
+    return {
+      functionsDir: this.#dir,
+      boxes: this.#boxes,
+      store: this.#store,
+      secrets: this.#secretFiles,
+    };
   }
 
   /** Slots: jobs that can run at once. */
@@ -160,20 +179,12 @@ export class HostPool {
         maxPermissions: this.#maxPermissions,
       });
       // No function is known yet: the first host starts with what any host needs.
-      this.#flags = hostFlags(this.registry, {
-        functionsDir: this.#dir,
-        boxes: this.#boxes,
-        store: this.#store,
-      });
+      this.#flags = hostFlags(this.registry, this.#place());
       this.#hosts = Array.from({ length: this.#size }, () => this.#newSlotHost());
       const [first, ...others] = this.#hosts;
       await this.#track(first!.start(this.#flags));
       await this.#registry.start();
-      this.#flags = hostFlags(this.registry, {
-        functionsDir: this.#dir,
-        boxes: this.#boxes,
-        store: this.#store,
-      });
+      this.#flags = hostFlags(this.registry, this.#place());
       await Promise.all([
         ...others.map((host) => this.#track(host.start(this.#flags))),
         this.#sameFlags(first!) ? Promise.resolve() : this.#track(
@@ -311,11 +322,7 @@ export class HostPool {
     for (const fn of [...change.changed, ...change.removed]) {
       for (const host of this.#hosts) host.forget(fn);
     }
-    const flags = hostFlags(this.registry, {
-      functionsDir: this.#dir,
-      boxes: this.#boxes,
-      store: this.#store,
-    });
+    const flags = hostFlags(this.registry, this.#place());
     const same = flags.join(" ") === this.#flags.join(" ");
     this.#flags = flags;
     if (!this.#serving) return;
@@ -339,6 +346,7 @@ export class HostPool {
     const host: HostProcess = this.#newHost(this.#flags, {
       libzmq: this.#libzmq,
       store: this.#store,
+      ...(this.#curve ? { curve: this.#curve } : {}),
       onJobLog: this.#onJobLog,
       onExit: (death) => this.#hostExited(host, death),
     });
@@ -347,7 +355,7 @@ export class HostPool {
 
   #newHost(
     flags: readonly string[],
-    serving: Pick<HostProcessOptions, "libzmq" | "store" | "onJobLog" | "onExit"> = {},
+    serving: Pick<HostProcessOptions, "libzmq" | "store" | "curve" | "onJobLog" | "onExit"> = {},
   ): HostProcess {
     return new HostProcess({
       ...serving,

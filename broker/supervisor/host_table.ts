@@ -49,6 +49,8 @@ export interface HostPlace {
   /** The folder of the hosts' black boxes. */
   boxes: string;
   store?: StoreSpec;
+  /** Files no host may read, whatever its functions ask for (the broker's key). */
+  secrets?: readonly string[];
 }
 
 /**
@@ -75,7 +77,7 @@ export function hostFlags(registry: FunctionRegistry, place: HostPlace): string[
       },
       place.functionsDir,
     ),
-    ...denyRead(refused, place.functionsDir),
+    ...denyRead([...refused, ...(place.secrets ?? [])], place.functionsDir),
   ];
 }
 
