@@ -148,6 +148,18 @@ export class RouterLink {
     return this.#outbox.add(encodeBody(event));
   }
 
+  /**
+   * With CURVE, connects anew. libzmq never retries a connection the Router refused at
+   * its handshake (a key not on its allow-list yet), so a peer asks again itself.
+   */
+  reconnect(): void {
+    if (!this.#options.curve) return;
+    try {
+      this.#socket.disconnect(this.#options.api);
+    } catch { /* Not connected: connect below. */ }
+    this.#socket.connect(this.#options.api);
+  }
+
   /** Closes the link; pending requests reject. */
   async close(): Promise<void> {
     this.#socket.close();

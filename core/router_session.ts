@@ -71,6 +71,7 @@ export class RouterSession {
           log.warn("Router not answering ({error}); retrying", {
             error: toErrorData(error).message,
           });
+          link.reconnect(); // Its handshake may have been refused.
         }
       }
     }
