@@ -29,9 +29,19 @@ Deno.test("a Router binding ZeroMQ beyond loopback without CURVE refuses to star
   try {
     const api = `tcp://0.0.0.0:${freePort()}`;
     const refused = router(dataDir, ["--api", api, "--http", "off"]);
-    const status = await refused.status;
-    await refused.stop();
-    assertEquals(status.code, 1, refused.output);
+    let exited = false;
+    void refused.status.then(() => (exited = true));
+    try {
+      await until(
+        () => exited || refused.output.includes("Router listening"),
+        "the Router",
+        30_000,
+      );
+    } finally {
+      await refused.stop();
+    }
+    assert(exited, `It started:\n${refused.output}`);
+    assertEquals((await refused.status).code, 1, refused.output);
     assert(
       refused.output.includes(`ZeroMQ endpoint "${api}" is reachable beyond loopback`),
       refused.output,
