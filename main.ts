@@ -8,10 +8,17 @@
  *
  * @module
  */
-import { COMMON_FLAGS, ROUTER_ENDPOINT_FLAGS, runDaemon } from "./core/daemon.ts";
+import {
+  COMMON_FLAGS,
+  ROUTER_CURVE_FLAGS,
+  ROUTER_ENDPOINT_FLAGS,
+  runDaemon,
+} from "./core/daemon.ts";
+import { join } from "node:path";
+import { type CurveKeys, newCurveKeys } from "./core/curve_keys.ts";
 import { intFlag } from "./core/cli.ts";
 import { shareOneContext } from "./core/zmq/mod.ts";
-import { start as startRouter } from "./router/mod.ts";
+import { routerCurve, start as startRouter } from "./router/mod.ts";
 import { start as startPipeliner } from "./pipeliner/mod.ts";
 import { start as startBroker } from "./broker/mod.ts";
 
@@ -40,6 +47,7 @@ const CLUSTER_SPEC = {
         "Slots per worker host process: they share its memory, and an out-of-memory ends all its jobs (1: a process per slot)",
       default: "4",
     },
+    ...ROUTER_CURVE_FLAGS,
     ...COMMON_FLAGS,
   },
 } as const;
@@ -60,18 +68,41 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne();
   };
+  const token = Deno.env.get("PIPELININ_TOKEN") || undefined;
+  // CURVE by the Router's own rule; then the daemons here get keys of their own, made
+  // in memory and let in by the Router (the worker hosts reach it over tcp).
+  const wanted = flags.allow !== undefined || flags["curve-key"] !== undefined || !!token;
+  const own = wanted ? { broker: newCurveKeys(), pipeliner: newCurveKeys() } : undefined;
+  const curve = routerCurve({
+    dataDir: flags["data-dir"],
+    curveKey: flags["curve-key"],
+    allow: flags.allow,
+    token: token !== undefined,
+    ...(own
+      ? {
+        peers: [
+          { key: own.broker.publicKey, role: "broker" as const },
+          { key: own.pipeliner.publicKey, role: "pipeliner" as const },
+        ],
+      }
+      : {}),
+  });
+  const keysFor = (keys: CurveKeys | undefined) =>
+    curve && keys ? { curve: { ...keys, serverKey: curve.keys.publicKey } } : {};
   try {
     const router = startRouter({
       api: flags.api,
       broadcast: flags.broadcast,
       dataDir: flags["data-dir"],
       http: flags.http,
-      token: Deno.env.get("PIPELININ_TOKEN") || undefined,
       // The Router ships the folder to every broker, this one too.
       functionsDir: flags.functions,
+      token,
+      curve,
+      insecure: flags.insecure,
     });
     stops.push(() => router.stop());
-    const pipeliner = await startPipeliner({ router: flags.api });
+    const pipeliner = await startPipeliner({ router: flags.api, ...keysFor(own?.pipeliner) });
     stops.push(() => pipeliner.stop());
     // It reads no folder of its own: one source for every function, so an edit
     // reaches it once (as shipped) and is never a conflict with itself.
@@ -80,6 +111,11 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
       functionsDir: null,
       workers,
       hostSlots: intFlag("host-slots", flags["host-slots"], 1),
+      ...keysFor(own?.broker),
+      // The Router's secret sits in this process's files: no function may read it.
+      ...(curve
+        ? { secretFiles: [flags["curve-key"] ?? join(flags["data-dir"], "router.key")] }
+        : {}),
     });
     stops.push(() => broker.stop());
   } catch (error) {

@@ -19,6 +19,7 @@
  * @module
  */
 export {
+  type CurveClientKeys,
   Job,
   JobTimeoutError,
   type ManagerOptions,

@@ -5,7 +5,8 @@
  */
 import { intFlag } from "../core/cli.ts";
 import { DEFAULT_WORKER_LIMITS } from "./messages/worker.ts";
-import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
+import { COMMON_FLAGS, PEER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
+import { peerCurveKeys } from "../core/curve_keys.ts";
 import { fileStore, start, type StoreSpec } from "./mod.ts";
 import { parseStoreSpec } from "./messages/store.ts";
 import { parsePermissionCap } from "./supervisor/permission_cap.ts";
@@ -92,6 +93,7 @@ await runDaemon("broker", {
       default: String(DEFAULT_WORKER_LIMITS.maxLogCharsPerAttempt),
     },
     id: { type: "string", description: "This broker's id (default: host, pid, random)" },
+    ...PEER_CURVE_FLAGS,
     ...COMMON_FLAGS,
   },
 }, (flags) => {
@@ -104,6 +106,8 @@ await runDaemon("broker", {
     prefetch: intFlag("prefetch", flags.prefetch, 0),
     id: flags.id,
     store: storeOf(flags),
+    curve: peerCurveKeys(flags["curve-key"], flags["router-key"]),
+    ...(flags["curve-key"] === undefined ? {} : { secretFiles: [flags["curve-key"]] }),
     ...(flags["max-permissions"] === undefined
       ? {}
       : { maxPermissions: parsePermissionCap(flags["max-permissions"]) }),

@@ -22,4 +22,5 @@ export {
   WaitTimeoutError,
 } from "./pipeline_manager.ts";
 export { RemoteError, RequestTimeoutError } from "../core/router_link.ts";
+export type { CurveClientKeys } from "../core/curve_keys.ts";
 export { JobTimeoutError, NonRetryableError, PipelineValidationError } from "../core/errors.ts";

@@ -10,6 +10,7 @@ import type { FunctionView, PipelineRecord } from "../core/protocol/mod.ts";
 import { RequestTimeoutError, RouterLink } from "../core/router_link.ts";
 import { ErrorName } from "../core/errors.ts";
 import type { PipelineSpec } from "../core/types.ts";
+import type { CurveClientKeys } from "../core/curve_keys.ts";
 
 /** Where the Router listens. */
 export interface ManagerOptions {
@@ -27,6 +28,12 @@ export interface ManagerOptions {
    * MiB; a bigger one is dropped, and its request times out.
    */
   maxMessageSize?: number;
+  /**
+   * Connect with CURVE: `serverKey` is the Router's public key, `publicKey` and
+   * `secretKey` this client's pair (its public key on the Router's allow-list as
+   * `client`). All Z85.
+   */
+  curve?: CurveClientKeys;
 }
 
 /** Something that can be submitted: a {@linkcode Pipeline} or its JSON form. */
@@ -67,6 +74,7 @@ export class PipelineManager {
       context: this.#context,
       requestTimeoutMs: options.requestTimeoutMs,
       maxMessageSize: options.maxMessageSize,
+      ...(options.curve ? { curve: options.curve } : {}),
     });
   }
 

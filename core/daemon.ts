@@ -30,6 +30,36 @@ export const ROUTER_ENDPOINT_FLAGS = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
+/** How a program that runs a Router sets up CURVE (see `router/curve_setup.ts`). */
+export const ROUTER_CURVE_FLAGS = {
+  "curve-key": {
+    type: "string",
+    description:
+      "The Router's CURVE key pair file (deno task keygen); default <data-dir>/router.key, made when CURVE is on",
+  },
+  allow: {
+    type: "string",
+    description:
+      "Allow-list of peer keys, one `<public key> <role>` a line (broker, pipeliner, client); turns CURVE on, reloaded when it changes",
+  },
+  insecure: {
+    type: "boolean",
+    description: "Bind ZeroMQ beyond loopback without CURVE (warned about at every start)",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
+/** How a peer of the Router (broker, pipeliner) connects with CURVE. */
+export const PEER_CURVE_FLAGS = {
+  "curve-key": {
+    type: "string",
+    description: "This peer's CURVE key pair file (deno task keygen); needs --router-key",
+  },
+  "router-key": {
+    type: "string",
+    description: "The Router's CURVE public key: the Z85 key, or a file holding it or its key pair",
+  },
+} as const satisfies Record<string, FlagSpec>;
+
 /**
  * Parses `Deno.args` for a command-line program: prints `--help` and exits 0, or
  * prints a usage error and exits 2; otherwise returns the values.

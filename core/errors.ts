@@ -38,6 +38,8 @@ export const ErrorName = {
   InvalidOutput: "InvalidOutputError",
   /** A job's input could not be handed to its Web Worker (e.g. nested too deep to copy). */
   InvalidInput: "InvalidInputError",
+  /** The sender's key may not send this message (its role), or not from that routing id. */
+  Forbidden: "ForbiddenError",
   /** A message could not be parsed. */
   Protocol: "ProtocolError",
   /** A request only a joined peer of another role may make (e.g. `fetch-file`, brokers only). */

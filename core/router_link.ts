@@ -22,6 +22,7 @@ import {
   splitBatch,
 } from "./protocol/mod.ts";
 import { ErrorName, PipelineValidationError } from "./errors.ts";
+import type { CurveClientKeys } from "./curve_keys.ts";
 
 /** The Router answered a request with an error; `name` says which. */
 export class RemoteError extends Error {
@@ -65,6 +66,8 @@ export interface RouterLinkOptions {
   maxMessageSize?: number;
   /** For a context made here: its `hotWaitMs` (see `ContextOptions`). */
   hotWaitMs?: number | (() => number);
+  /** Connect with CURVE: the Router's public key and ours. Absent: plain ZeroMQ. */
+  curve?: CurveClientKeys;
 }
 
 type RequestBody = Request extends infer R ? R extends Request ? Omit<R, "id"> : never : never;
@@ -104,6 +107,13 @@ export class RouterLink {
       reconnectInterval: 100,
       reconnectIntervalMax: 1000,
       maxMessageSize: options.maxMessageSize,
+      ...(options.curve
+        ? {
+          curveServerKey: options.curve.serverKey,
+          curvePublicKey: options.curve.publicKey,
+          curveSecretKey: options.curve.secretKey,
+        }
+        : {}),
     });
     this.#socket.connect(options.api);
     this.#reading = this.#read();
@@ -136,6 +146,18 @@ export class RouterLink {
   /** Sends an event (no reply). Resolves once queued. */
   send(event: RouterEvent): Promise<void> {
     return this.#outbox.add(encodeBody(event));
+  }
+
+  /**
+   * With CURVE, connects anew. libzmq never retries a connection the Router refused at
+   * its handshake (a key not on its allow-list yet), so a peer asks again itself.
+   */
+  reconnect(): void {
+    if (!this.#options.curve) return;
+    try {
+      this.#socket.disconnect(this.#options.api);
+    } catch { /* Not connected: connect below. */ }
+    this.#socket.connect(this.#options.api);
   }
 
   /** Closes the link; pending requests reject. */

@@ -8,7 +8,10 @@
 import { toErrorData } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import type { BrokerHelloRequest, PipelinerHelloRequest, RouterEvent } from "./protocol/mod.ts";
-import type { RouterLink } from "./router_link.ts";
+import { RemoteError, type RouterLink } from "./router_link.ts";
+
+/** After the Router refused a hello, wait this long before the next, ms. */
+const REFUSED_RETRY_MS = 1000;
 
 /** What a session sends. */
 export interface SessionOptions {
@@ -58,7 +61,18 @@ export class RouterSession {
         return;
       } catch (error) {
         if (this.#stopped) return;
-        log.warn("Router not answering ({error}); retrying", { error: toErrorData(error).message });
+        if (error instanceof RemoteError) {
+          // An answer, not silence (e.g. a key the Router does not let join): ask again later.
+          log.warn("The Router refused to let us join ({error}); retrying", {
+            error: error.message,
+          });
+          await new Promise((resolve) => setTimeout(resolve, REFUSED_RETRY_MS));
+        } else {
+          log.warn("Router not answering ({error}); retrying", {
+            error: toErrorData(error).message,
+          });
+          link.reconnect(); // Its handshake may have been refused.
+        }
       }
     }
   }

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
+import { COMMON_FLAGS, PEER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
+import { peerCurveKeys } from "../core/curve_keys.ts";
 import { start } from "./mod.ts";
 
 await runDaemon("pipeliner", {
@@ -17,6 +18,12 @@ await runDaemon("pipeliner", {
       default: "tcp://127.0.0.1:5555",
     },
     id: { type: "string", description: "This pipeliner's id (default: host, pid, random)" },
+    ...PEER_CURVE_FLAGS,
     ...COMMON_FLAGS,
   },
-}, (flags) => start({ router: flags.router, id: flags.id }));
+}, (flags) =>
+  start({
+    router: flags.router,
+    id: flags.id,
+    curve: peerCurveKeys(flags["curve-key"], flags["router-key"]),
+  }));

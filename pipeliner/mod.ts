@@ -30,6 +30,7 @@ import { Lifecycle, type LifecycleState } from "../core/lifecycle.ts";
 import { getLogger } from "../core/log.ts";
 import type { PeerEvent } from "../core/protocol/mod.ts";
 import { RouterLink } from "../core/router_link.ts";
+import type { CurveClientKeys } from "../core/curve_keys.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { toErrorData } from "../core/errors.ts";
 
@@ -39,6 +40,8 @@ export interface PipelinerConfig {
   router?: string;
   /** This pipeliner's id (its routing id). Default: host, pid and a random suffix. */
   id?: string;
+  /** Connect with CURVE (the Router's public key and ours); absent: plain ZeroMQ. */
+  curve?: CurveClientKeys;
 }
 
 /** A running pipeliner. */
@@ -161,6 +164,7 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
   const link = new RouterLink({
     api: config.router ?? "tcp://127.0.0.1:5555",
     routingId: id,
+    ...(config.curve ? { curve: config.curve } : {}),
     onEvent,
     onProtocolError: (error) =>
       log.warn("Malformed message from the Router: {error}", { error: error.message }),

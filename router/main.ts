@@ -4,8 +4,8 @@
  * @module
  */
 import { duration, intFlag } from "../core/cli.ts";
-import { COMMON_FLAGS, runDaemon } from "../core/daemon.ts";
-import { start } from "./mod.ts";
+import { COMMON_FLAGS, ROUTER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
+import { routerCurve, start } from "./mod.ts";
 
 await runDaemon("router", {
   usage: "deno task start-router",
@@ -88,13 +88,23 @@ await runDaemon("router", {
       description:
         "A folder of function modules to ship to every broker (watched; read and hashed, never run here)",
     },
+    ...ROUTER_CURVE_FLAGS,
     ...COMMON_FLAGS,
   },
 }, (flags) => {
   if (flags.durability !== "process" && flags.durability !== "power") {
     throw new RangeError(`Flag --durability wants "process" or "power", got "${flags.durability}"`);
   }
+  const token = Deno.env.get("PIPELININ_TOKEN") || undefined;
+  const curve = routerCurve({
+    dataDir: flags["data-dir"],
+    curveKey: flags["curve-key"],
+    allow: flags.allow,
+    token: token !== undefined,
+  });
   return Promise.resolve(start({
+    curve,
+    insecure: flags.insecure,
     api: flags.api,
     broadcast: flags.broadcast,
     dataDir: flags["data-dir"],
@@ -104,7 +114,7 @@ await runDaemon("router", {
     retryMaxMs: intFlag("retry-max-ms", flags["retry-max-ms"], 0),
     durability: flags.durability,
     http: flags.http,
-    token: Deno.env.get("PIPELININ_TOKEN") || undefined,
+    token,
     maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
     maxStreams: intFlag("max-streams", flags["max-streams"], 1),
     maxActive: intFlag("max-active", flags["max-active"], 1),

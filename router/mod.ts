@@ -23,6 +23,13 @@ import { Registry } from "./hub/registry.ts";
 import { type Durability, PipelineStore } from "./hub/store.ts";
 import { ZmqFront } from "./zmq_front/front.ts";
 import { ShippedFunctions } from "./functions/shipped.ts";
+import { Keyring } from "./zmq_front/keyring.ts";
+import { assertExposure } from "./exposure.ts";
+import type { RouterCurve } from "./curve_setup.ts";
+
+export type { RouterCurve } from "./curve_setup.ts";
+export { routerCurve } from "./curve_setup.ts";
+export type { AllowEntry, PeerRole } from "./zmq_front/allow_list.ts";
 
 /** Router settings; every field has a default. */
 export interface RouterConfig {
@@ -65,6 +72,13 @@ export interface RouterConfig {
    * never run here), watched for changes. Default: none.
    */
   functionsDir?: string;
+  /**
+   * CURVE on both ZeroMQ sockets, with a ZAP handler letting in the allowed keys only
+   * (see `routerCurve`). Absent: plain ZeroMQ, which binds loopback only unless `insecure`.
+   */
+  curve?: RouterCurve;
+  /** Bind ZeroMQ beyond loopback without CURVE; warned about at every start. */
+  insecure?: boolean;
 }
 
 /** A running Router. */
@@ -73,6 +87,8 @@ export interface RouterHandle {
   readonly api: string;
   /** The broadcast endpoint actually bound. */
   readonly broadcast: string;
+  /** The Router's CURVE public key (Z85), when CURVE is on. */
+  readonly publicKey?: string;
   /** The pipeline service (for the HTTP front). */
   readonly service: PipelineService;
   /** The registry of brokers and pipeliners. */
@@ -91,20 +107,41 @@ export interface RouterHandle {
  * Starts a Router: opens the store, resumes unfinished pipelines, binds the sockets.
  *
  * @throws {ZmqError} when an endpoint cannot be bound (e.g. `EADDRINUSE`).
+ * @throws {Error} when it would expose plain ZeroMQ or unguarded HTTP beyond loopback,
+ *   or its allow-list is malformed (naming the line).
  */
 export function start(config: RouterConfig = {}): RouterHandle {
   const log = getLogger("router");
   const lifecycle = new Lifecycle();
+  const api = config.api ?? "tcp://127.0.0.1:5555";
+  const broadcast = config.broadcast ?? "tcp://127.0.0.1:5556";
+  const curve = config.curve;
+  assertExposure({
+    api,
+    broadcast,
+    http: config.http ?? "127.0.0.1:8080",
+    curve: curve !== undefined,
+    insecure: config.insecure ?? false,
+    token: config.token !== undefined,
+  }, log);
+  const keyring = curve ? new Keyring(curve.peers ?? [], curve.allowFile) : undefined;
+  if (curve && !curve.allowFile) {
+    log.warn("CURVE is on with no allow-list (--allow): only the Router's own daemons can join");
+  }
   const store = PipelineStore.open(config.dataDir ?? ".pipelinin", {
     durability: config.durability,
   });
+  const heartbeatMs = config.heartbeatMs ?? 1000;
+  const peerTimeoutMs = config.peerTimeoutMs ?? 3000;
   let front: ZmqFront;
   try {
     front = new ZmqFront({
-      api: config.api ?? "tcp://127.0.0.1:5555",
-      broadcast: config.broadcast ?? "tcp://127.0.0.1:5556",
+      api,
+      broadcast,
       log,
       maxMessageBytes: config.maxMessageBytes,
+      ...(curve && keyring ? { curve: { secretKey: curve.keys.secretKey, keyring } } : {}),
+      heartbeat: { intervalMs: heartbeatMs, timeoutMs: peerTimeoutMs },
     });
   } catch (error) {
     store.close();
@@ -119,8 +156,8 @@ export function start(config: RouterConfig = {}): RouterHandle {
     registry: new Registry(),
     log,
     link: front,
-    heartbeatMs: config.heartbeatMs ?? 1000,
-    peerTimeoutMs: config.peerTimeoutMs ?? 3000,
+    heartbeatMs,
+    peerTimeoutMs,
     broadcast: front.broadcastEndpoint,
     options: {
       retryBaseMs: config.retryBaseMs ?? 200,
@@ -179,11 +216,18 @@ export function start(config: RouterConfig = {}): RouterHandle {
     "Router listening: requests on {api}, broadcast on {broadcast}; resumed {resumed} pipelines",
     { api: front.apiEndpoint, broadcast: front.broadcastEndpoint, resumed },
   );
+  if (curve && keyring) {
+    log.info("CURVE on: the Router's public key is {key}; {count} keys allowed", {
+      key: curve.keys.publicKey,
+      count: keyring.size,
+    });
+  }
   lifecycle.started();
   let stopping: Promise<void> | undefined;
   return {
     api: front.apiEndpoint,
     broadcast: front.broadcastEndpoint,
+    ...(curve ? { publicKey: curve.keys.publicKey } : {}),
     service: hub.service,
     registry: hub.registry,
     http: http ? `${http.addr.hostname}:${http.addr.port}` : undefined,

@@ -9,6 +9,7 @@
 import { PipelineManager } from "../mod.ts";
 import { CLUSTER_FLAGS, clusterEnv, DAEMON_FLAGS } from "../deno_flags.ts";
 import { freePort } from "./_ports.ts";
+import { ClusterKeys } from "./_curve.ts";
 
 export { freePort };
 
@@ -153,6 +154,11 @@ export interface ClusterOptions {
   oneProcess?: boolean;
   /** Extra environment of the one-process cluster (e.g. other `DENO_V8_FLAGS` to compare). */
   env?: Record<string, string>;
+  /**
+   * CURVE: keys for every daemon and the client (see `ClusterKeys`), the Router on
+   * them with an allow-list of the broker, pipeliner and client keys.
+   */
+  curve?: boolean;
 }
 
 /** A running cluster and a connected client. */
@@ -167,6 +173,8 @@ export class Cluster implements AsyncDisposable {
   readonly brokers: Daemon[] = [];
   readonly pipeliners: Daemon[] = [];
   readonly manager: PipelineManager;
+  /** With `curve`: the keys and the allow-list. */
+  readonly keys: ClusterKeys | undefined;
   readonly #ownsDataDir: boolean;
   readonly #options: ClusterOptions;
 
@@ -177,8 +185,13 @@ export class Cluster implements AsyncDisposable {
     this.http = `http://127.0.0.1:${freePort()}`;
     this.#ownsDataDir = !options.dataDir;
     this.dataDir = options.dataDir ?? Deno.makeTempDirSync({ prefix: "pipelinin-test-" });
+    this.keys = options.curve ? new ClusterKeys(this.dataDir) : undefined;
     this.router = this.#startRouter();
-    this.manager = new PipelineManager({ api: this.api, broadcast: this.broadcast });
+    this.manager = new PipelineManager({
+      api: this.api,
+      broadcast: this.broadcast,
+      ...(this.keys ? { curve: this.keys.clientOf(this.keys.client.keys) } : {}),
+    });
   }
 
   /** Starts a router, brokers and pipeliners, and waits until the functions are served. */
@@ -219,8 +232,13 @@ export class Cluster implements AsyncDisposable {
       this.dataDir,
       "--http",
       this.http.slice("http://".length),
+      ...this.#routerCurveFlags(),
       ...(this.#options.routerArgs ?? []),
     ]);
+  }
+
+  #routerCurveFlags(): string[] {
+    return this.keys ? ["--curve-key", this.keys.router.file, "--allow", this.keys.allowFile] : [];
   }
 
   /** The Router, a Pipeliner and a Broker in one process, as `deno task start` runs them. */
@@ -244,6 +262,7 @@ export class Cluster implements AsyncDisposable {
         this.#options.functionsDir ?? "tests/fixtures/functions",
         "--workers",
         String(this.#options.workers ?? 2),
+        ...this.#routerCurveFlags(),
       ],
       root,
       clusterEnv(),
@@ -257,8 +276,11 @@ export class Cluster implements AsyncDisposable {
     return router;
   }
 
-  /** Starts one more broker. */
+  /** Starts one more broker (with `curve`, on the cluster's broker key unless `extra` gives one). */
   addBroker(extra: string[] = []): Daemon {
+    const curve = this.keys && !extra.includes("--curve-key")
+      ? this.keys.peerFlags(this.keys.broker)
+      : [];
     const broker = new Daemon(`broker-${this.brokers.length}`, [
       "run",
       ...DAEMON_FLAGS.broker,
@@ -273,6 +295,7 @@ export class Cluster implements AsyncDisposable {
       "--heap-mb",
       "64",
       ...(this.#options.brokerArgs ?? []),
+      ...curve,
       ...extra,
     ]);
     this.brokers.push(broker);
@@ -287,6 +310,7 @@ export class Cluster implements AsyncDisposable {
       "pipeliner/main.ts",
       "--router",
       this.api,
+      ...(this.keys ? this.keys.peerFlags(this.keys.pipeliner) : []),
     ]);
     this.pipeliners.push(pipeliner);
     return pipeliner;

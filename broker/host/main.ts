@@ -96,12 +96,17 @@ function serveSlot(request: HostServeRequest): void {
     },
     fatal: (message) => fatal(message, 1),
   }, gate);
-  const service = new HostService(request, {
-    run: (job) => sandbox.accept(job),
-    cancel: (id) => sandbox.cancel(id),
-    idle: () => sandbox.idle(),
-    tell: (message: HostMessage) => send(message),
-  }, store);
+  const service = new HostService(
+    request,
+    {
+      run: (job) => sandbox.accept(job),
+      cancel: (id) => sandbox.cancel(id),
+      idle: () => sandbox.idle(),
+      tell: (message: HostMessage) => send(message),
+    },
+    store,
+    curve,
+  );
   slot.service = service;
   slots.push({ service, sandbox });
 }
@@ -146,6 +151,8 @@ async function loadStore(spec: StoreSpec): Promise<Store> {
 }
 
 let store: Store | undefined;
+/** The keys this host joins the Router with, from its first frame. */
+let curve: HostInitRequest["curve"];
 
 /**
  * Loads what the host needs before any user code runs in it, then says `ready`. A host
@@ -153,6 +160,7 @@ let store: Store | undefined;
  * error, and so does one whose store cannot load.
  */
 async function init(request: HostInitRequest): Promise<void> {
+  curve = request.curve;
   try {
     loadLibzmq();
     if (request.store) store = await loadStore(request.store);

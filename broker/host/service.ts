@@ -11,6 +11,7 @@ import { toErrorData } from "../../core/errors.ts";
 import { getLogger } from "../../core/log.ts";
 import type { JobOutcome, JobRunEvent, PeerEvent } from "../../core/protocol/mod.ts";
 import { RouterLink } from "../../core/router_link.ts";
+import type { CurveClientKeys } from "../../core/curve_keys.ts";
 import { RouterSession } from "../../core/router_session.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { readLoad } from "../messages/load.ts";
@@ -85,7 +86,7 @@ export class HostService {
   #saving = 0;
 
   /** Joins the Router (in the background, retrying until it answers). */
-  constructor(serve: HostServeRequest, runs: HostRuns, store?: Store) {
+  constructor(serve: HostServeRequest, runs: HostRuns, store?: Store, curve?: CurveClientKeys) {
     this.id = serve.id;
     this.#runs = runs;
     this.#store = store;
@@ -94,6 +95,7 @@ export class HostService {
     this.#link = new RouterLink({
       api: serve.router,
       routingId: serve.id,
+      ...(curve ? { curve } : {}),
       // Worker replies need the event loop: wait in ZeroMQ only with nothing in hand.
       hotWaitMs: () => this.#taken.size === 0 && runs.idle() ? 1 : 0,
       onEvent: (event) => this.#onEvent(event),

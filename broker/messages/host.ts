@@ -11,6 +11,7 @@
  * @module
  */
 import type { FunctionConfig } from "../../core/types.ts";
+import { type CurveClientKeys, isZ85Key } from "../../core/curve_keys.ts";
 import { num, record, str, strings } from "./_fields.ts";
 import { parseWorkerLimits, type WorkerLimits } from "./worker.ts";
 import { validateConfig } from "./function_config.ts";
@@ -96,6 +97,11 @@ export interface HostInitRequest {
   store?: StoreSpec;
   /** Caps on what its Web Workers send back; absent: the defaults. */
   limits?: WorkerLimits;
+  /**
+   * The CURVE keys it joins the Router with (its broker's): only here, read before
+   * any user code runs, and kept in the host's memory, which its Web Workers cannot read.
+   */
+  curve?: CurveClientKeys;
 }
 
 export type HostRequest =
@@ -196,6 +202,7 @@ export function parseHostRequest(value: unknown): HostRequest {
         token: str(m, "token"),
         ...(m.store === undefined ? {} : { store: parseStoreSpec(m.store) }),
         ...(m.limits === undefined ? {} : { limits: parseWorkerLimits(m.limits) }),
+        ...(m.curve === undefined ? {} : { curve: parseCurve(m.curve) }),
       };
     case "describe":
       return {
@@ -225,6 +232,19 @@ export function parseHostRequest(value: unknown): HostRequest {
     default:
       throw new TypeError(`Unknown host request type ${JSON.stringify(m.type)}`);
   }
+}
+
+function parseCurve(value: unknown): CurveClientKeys {
+  const c = record(value, "curve");
+  const keys = {
+    serverKey: str(c, "serverKey"),
+    publicKey: str(c, "publicKey"),
+    secretKey: str(c, "secretKey"),
+  };
+  for (const [name, key] of Object.entries(keys)) {
+    if (!isZ85Key(key)) throw new TypeError(`Expected "${name}" to be a Z85 key`);
+  }
+  return keys;
 }
 
 function servedFunctions(value: unknown): ServedFunction[] {

@@ -19,6 +19,7 @@ import type { WorkerLimits } from "../messages/worker.ts";
 import { HostPool } from "./host_pool.ts";
 import type { JobLogMessage } from "../messages/host.ts";
 import type { FunctionPermissions } from "../../core/types.ts";
+import type { CurveClientKeys } from "../../core/curve_keys.ts";
 
 /** How long a broker waits for one shipped file, ms. */
 const FETCH_TIMEOUT_MS = 10_000;
@@ -67,6 +68,14 @@ export interface BrokerConfig {
    * Default: no cap.
    */
   maxPermissions?: FunctionPermissions;
+  /**
+   * Connect with CURVE: the Router's public key and this broker's pair, which its
+   * worker hosts use too (handed over in memory, on their private channel, before any
+   * user code runs). Absent: plain ZeroMQ.
+   */
+  curve?: CurveClientKeys;
+  /** Files no worker host may read, whatever a function asks for (e.g. the key file). */
+  secretFiles?: string[];
 }
 
 /** A running broker. */
@@ -110,6 +119,8 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     libzmq,
     store: config.store,
     maxPermissions: config.maxPermissions,
+    ...(config.curve ? { curve: config.curve } : {}),
+    ...(config.secretFiles ? { secretFiles: config.secretFiles } : {}),
     ...(config.workerLimits ? { limits: config.workerLimits } : {}),
     onJobLog: ({ fn, jobId, pipelineId, record }: JobLogMessage) =>
       log[record.level](`[${fn}] ${record.message}`, { ...record.fields, jobId, pipelineId }),
@@ -159,6 +170,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const link = new RouterLink({
     api: router,
     routingId: id,
+    ...(config.curve ? { curve: config.curve } : {}),
     onEvent,
     onProtocolError: (error) =>
       log.warn("Malformed message from the Router: {error}", { error: error.message }),

@@ -25,6 +25,7 @@ import type { StoreSpec } from "../messages/store.ts";
 import type { WorkerLimits } from "../messages/worker.ts";
 import type { JobLogMessage } from "../messages/host.ts";
 import type { FunctionPermissions } from "../../core/types.ts";
+import type { CurveClientKeys } from "../../core/curve_keys.ts";
 
 /** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
 export const DEFAULT_HEAP_MB = 256;
@@ -60,6 +61,10 @@ export interface HostPoolOptions {
   onJobLog?: (message: JobLogMessage) => void;
   /** Told when a host died, with the job it took down, if any. */
   onHostLost?: (lost: HostLost) => void;
+  /** The CURVE keys the hosts connect to the Router with (in their first frame). */
+  curve?: CurveClientKeys;
+  /** Files no host may read, whatever its functions ask for. */
+  secretFiles?: string[];
 }
 
 /** Where serving hosts join: see {@linkcode HostPool.serve}. */
@@ -110,6 +115,8 @@ export class HostPool {
   readonly #limits: WorkerLimits | undefined;
   readonly #onJobLog: ((message: JobLogMessage) => void) | undefined;
   readonly #onHostLost: ((lost: HostLost) => void) | undefined;
+  readonly #curve: CurveClientKeys | undefined;
+  readonly #secretFiles: string[];
   /** The folder of the serving hosts' black boxes (see `HostServeRequest.blackBox`). */
   readonly #boxes = `${HOST_BOXES_DIR}/${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   /** The cache of the Router's functions: beside the boxes, where hosts may not write. */
@@ -144,6 +151,8 @@ export class HostPool {
       fetch: fetch ?? (() => Promise.reject(new Error("This broker fetches no files"))),
       maxPermissions: options.maxPermissions,
     });
+    this.#curve = options.curve;
+    this.#secretFiles = (options.secretFiles ?? []).map((path) => resolve(path));
   }
 
   /** Slots: jobs that can run at once. */
@@ -375,6 +384,7 @@ export class HostPool {
     const host: HostProcess = this.#newHost(this.#flags, {
       libzmq: this.#libzmq,
       store: this.#store,
+      ...(this.#curve ? { curve: this.#curve } : {}),
       onJobLog: this.#onJobLog,
       onExit: (death) => this.#hostExited(host, death),
     });
@@ -383,7 +393,7 @@ export class HostPool {
 
   #newHost(
     flags: readonly string[],
-    serving: Pick<HostProcessOptions, "libzmq" | "store" | "onJobLog" | "onExit"> = {},
+    serving: Pick<HostProcessOptions, "libzmq" | "store" | "curve" | "onJobLog" | "onExit"> = {},
   ): HostProcess {
     return new HostProcess({
       ...serving,
@@ -420,6 +430,7 @@ export class HostPool {
       shippedDir: this.#shippedDir,
       boxes: this.#boxes,
       store: this.#store,
+      secrets: this.#secretFiles,
     });
   }
 

@@ -9,6 +9,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../../core/log.ts";
 import { FrameWriter, pumpFrames } from "../messages/frames.ts";
+import type { CurveClientKeys } from "../../core/curve_keys.ts";
 import { HostChannel, type HostConnection, withSocket } from "./host_channel.ts";
 import { lastLines, workerCrashed } from "../messages/errors.ts";
 import type { DescribeResult } from "../messages/sandbox.ts";
@@ -66,6 +67,8 @@ export interface HostProcessOptions {
   libzmq?: string;
   /** The store the host imports and runs each job through, if not the Router's. */
   store?: StoreSpec;
+  /** The CURVE keys it joins the Router with, in its first frame (never in argv or env). */
+  curve?: CurveClientKeys;
   /**
    * A folder of the broker's (it must write there, the host too) for the unix socket
    * the host connects to at start.
@@ -173,6 +176,7 @@ export class HostProcess {
       token,
       ...(this.#options.store ? { store: this.#options.store } : {}),
       ...(this.#options.limits ? { limits: this.#options.limits } : {}),
+      ...(this.#options.curve ? { curve: this.#options.curve } : {}),
     }).catch(() => {}).then(() => first.close());
     this.#ready = Promise.withResolvers<void>();
     const stderr = { tail: "" };

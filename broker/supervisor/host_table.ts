@@ -46,6 +46,8 @@ export interface HostPlace {
   /** The folder of the hosts' black boxes. */
   boxes: string;
   store?: StoreSpec;
+  /** Files no host may read, whatever its functions ask for (the broker's key). */
+  secrets?: readonly string[];
 }
 
 /**
@@ -71,7 +73,10 @@ export function hostFlags(functions: FunctionSources, place: HostPlace): string[
         net: store.net ?? [],
       },
     ),
-    ...(place.functionsDir ? denyRead(refused, place.functionsDir) : []),
+    ...denyRead(
+      [...(place.functionsDir ? refused : []), ...(place.secrets ?? [])],
+      place.functionsDir ?? place.shippedDir,
+    ),
   ];
 }
 

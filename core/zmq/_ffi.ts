@@ -33,6 +33,8 @@ export const SYMBOLS = {
   zmq_msg_data: { parameters: ["buffer"], result: "pointer" },
   zmq_msg_more: { parameters: ["buffer"], result: "i32" },
   zmq_msg_close: { parameters: ["buffer"], result: "i32" },
+  // A message's connection property, e.g. "User-Id" (set by ZAP): null when it has none.
+  zmq_msg_gets: { parameters: ["buffer", "buffer"], result: "pointer" },
   zmq_poll: { parameters: ["buffer", "i32", LONG], result: "i32" },
   // The same function, run on a helper thread so a blocking wait never stalls JS.
   zmq_poll_blocking: {

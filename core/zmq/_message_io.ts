@@ -42,6 +42,21 @@ export function writeMessage(
 export interface MessageCap {
   readonly maxMessageBytes: number;
   oversized: number;
+  /** Put the connection's ZAP `User-Id` first, as a frame of its own (empty for none). */
+  readonly userIdFrame: boolean;
+}
+
+const USER_ID = new TextEncoder().encode("User-Id\0");
+const encoder = new TextEncoder();
+const NONE = new Uint8Array(0);
+
+/**
+ * The `User-Id` a ZAP handler gave the connection `msg` came over; empty when it has
+ * none (inproc, where libzmq runs no security mechanism, or no ZAP handler).
+ */
+function userIdOf(lib: ZmqSymbols, msg: Uint8Array): Uint8Array {
+  const value = lib.zmq_msg_gets(msg, USER_ID);
+  return value === null ? NONE : encoder.encode(Deno.UnsafePointerView.getCString(value));
 }
 
 /**
@@ -59,6 +74,9 @@ export function readMessage(
   const maxBytes = cap.maxMessageBytes;
   const frames: Uint8Array[] = [];
   let total = 0;
+  /** Frames received of this message, and whether its User-Id was read. */
+  let index = 0;
+  let userIdRead = !cap.userIdFrame;
   while (true) {
     const size = lib.zmq_msg_recv(msg, handle, DONTWAIT);
     if (size < 0) {
@@ -70,16 +88,29 @@ export function readMessage(
     // libzmq caps each tcp frame only: many frames (or inproc) could still add up
     // to any size, so the whole message is counted, and dropped once over.
     total += size;
+    const more = lib.zmq_msg_more(msg) !== 0;
+    if (!userIdRead) {
+      if (index === 0) frames.push(NONE); // Its place, first.
+      // A ROUTER's routing id frame does not always carry the connection's properties
+      // (not when libzmq read ahead); the frame after it does.
+      if (index === 1 || !more) {
+        frames[0] = userIdOf(lib, msg);
+        userIdRead = true;
+      }
+    }
+    index++;
     if (total <= maxBytes) {
       const frame = new Uint8Array(size);
       if (size > 0) Deno.UnsafePointerView.copyInto(lib.zmq_msg_data(msg)!, frame);
       frames.push(frame);
     }
-    if (lib.zmq_msg_more(msg)) continue;
+    if (more) continue;
     if (total <= maxBytes) return frames;
     cap.oversized++;
     frames.length = 0;
     total = 0;
+    index = 0;
+    userIdRead = !cap.userIdFrame;
   }
 }
 

@@ -50,6 +50,12 @@ export interface SocketOptions {
   curveSecretKey?: Uint8Array | string;
   /** `ZMQ_CURVE_SERVERKEY`: the server's public key, on a CURVE client. */
   curveServerKey?: Uint8Array | string;
+  /**
+   * Each message received starts with one more frame: the `User-Id` that the ZAP
+   * handler gave its connection (empty when it has none: inproc, where libzmq runs no
+   * security mechanism, or a connection no ZAP handler saw). Default false.
+   */
+  userIdFrame?: boolean;
   /** SUB sockets: prefixes to subscribe to at once (`""` for everything). */
   subscribe?: ReadonlyArray<Uint8Array | string>;
 }
@@ -93,6 +99,7 @@ export function configure(socket: Socket, options: SocketOptions): void {
     throw new RangeError(`Invalid maxMessageSize "${maxMessageSize}": expected bytes, or -1`);
   }
   socket.maxMessageBytes = maxMessageSize === -1 ? Infinity : maxMessageSize;
+  socket.userIdFrame = options.userIdFrame ?? false;
   const keys: Array<[number, Uint8Array | string | undefined]> = [
     [OPT.ROUTING_ID, options.routingId],
     [OPT.CURVE_PUBLICKEY, options.curvePublicKey],

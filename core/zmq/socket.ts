@@ -73,6 +73,8 @@ export class Socket implements AsyncIterable<Uint8Array[]> {
 
   /** @internal A message whose frames add up to more is dropped as it is read (see `maxMessageSize`). */
   maxMessageBytes = Infinity;
+  /** @internal Each message read starts with its connection's User-Id (see `userIdFrame`). */
+  userIdFrame = false;
   /** Messages dropped for being over `maxMessageSize`, for metrics. */
   oversized = 0;
   /** Whether libzmq's `ZMQ_MAXMSGSIZE` is set (at the first bind). */

@@ -243,6 +243,19 @@ export class Peers {
     }
   }
 
+  /**
+   * Drops a peer as if it had fallen silent (its jobs run elsewhere): its key was
+   * taken off the allow-list, or another key holds its routing id now.
+   */
+  drop(id: string, why: string): void {
+    const { registry, service } = this.#hub;
+    const broker = registry.brokers.get(id);
+    const pipeliner = registry.pipeliners.get(id);
+    if (broker) service.brokerGone(broker);
+    if (pipeliner) service.pipelinerGone(pipeliner);
+    if (broker || pipeliner) this.#log.warn("Dropped peer {peer}: {why}", { peer: id, why });
+  }
+
   /** Declares dead the peers silent for longer than the timeout. */
   checkLiveness(): void {
     const { registry, service } = this.#hub;

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { toErrorData } from "../../core/errors.ts";
+import { errorData, ErrorName, toErrorData } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import {
   encodeBatches,
@@ -20,7 +20,10 @@ import {
 import { Context, type Socket, SocketClosedError } from "../../core/zmq/mod.ts";
 import type { Outgoing, PeerLink, RouterHub } from "../hub/hub.ts";
 import { ErrorBudget } from "./error_budget.ts";
+import type { Keyring } from "./keyring.ts";
+import { PeerAuth, type Refusal } from "./peer_auth.ts";
 import { handleMessage } from "./requests.ts";
+import { ZapHandler } from "./zap.ts";
 
 /** A routing id as a map key, one character per byte (binary ids stay distinct). */
 function peerKey(address: Uint8Array): string {
@@ -37,6 +40,15 @@ const EMPTY = new Uint8Array(0);
  */
 const BATCH = 256;
 
+/** The Router's CURVE side: its secret key, and whom it lets in. */
+export interface FrontCurve {
+  secretKey: string;
+  keyring: Keyring;
+}
+
+/** How often the allow-list file is read again, ms. */
+const RELOAD_MS = 1000;
+
 /** Where the front binds. */
 export interface ZmqFrontOptions {
   api: string;
@@ -44,6 +56,13 @@ export interface ZmqFrontOptions {
   log: Logger;
   /** The largest message read, bytes (-1: no cap). Default: the transport's (64 MiB). */
   maxMessageBytes?: number;
+  /** CURVE on both sockets, with a ZAP handler; absent: plain ZeroMQ. */
+  curve?: FrontCurve;
+  /**
+   * ZMTP heartbeats on the request socket (interval and timeout, ms): a connection
+   * that stopped answering is closed, and frees its routing id for the peer's next.
+   */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
 }
 
 /** The Router's sockets and message loop. */
@@ -57,6 +76,11 @@ export class ZmqFront implements PeerLink {
   readonly #errors = new ErrorBudget();
   /** Peers (by routing id) that sent a batch, so they read batches: they get them too. */
   readonly #batchPeers = new Set<string>();
+  /** Set with CURVE: who may send what. */
+  readonly #auth: PeerAuth | undefined;
+  readonly #keyring: Keyring | undefined;
+  readonly #zap: ZapHandler | undefined;
+  #reload: ReturnType<typeof setInterval> | undefined;
   #loop: Promise<void> | undefined;
   #stopped = false;
 
@@ -66,22 +90,70 @@ export class ZmqFront implements PeerLink {
     this.context = new Context(
       options.maxMessageBytes === undefined ? {} : { maxMessageSize: options.maxMessageBytes },
     );
-    this.#api = this.context.socket("router", { linger: 200, routerHandover: true });
-    this.#pub = this.context.socket("pub", { linger: 200, sendHwm: 100_000 });
+    const curve = options.curve;
+    // Before any socket binds: a CURVE server with no ZAP handler lets every key in.
+    this.#zap = curve ? new ZapHandler(this.context, curve.keyring, options.log) : undefined;
+    this.#keyring = curve?.keyring;
+    this.#auth = curve ? new PeerAuth(curve.keyring) : undefined;
+    const secure = curve ? { curveServer: true, curveSecretKey: curve.secretKey } : {};
+    const heartbeat = options.heartbeat
+      ? {
+        heartbeatInterval: options.heartbeat.intervalMs,
+        heartbeatTimeout: options.heartbeat.timeoutMs,
+      }
+      : {};
+    // No handover: a connection must never take a routing id from the one that holds it
+    // (a peer's next connection gets it once the last one closed or stopped answering).
+    this.#api = this.context.socket("router", {
+      linger: 200,
+      routerHandover: false,
+      userIdFrame: curve !== undefined,
+      ...secure,
+      ...heartbeat,
+    });
+    this.#pub = this.context.socket("pub", { linger: 200, sendHwm: 100_000, ...secure });
     this.apiEndpoint = this.#api.bind(options.api);
     this.broadcastEndpoint = this.#pub.bind(options.broadcast);
   }
 
-  /** Starts reading requests and events into `hub`. */
+  /** Starts reading requests and events into `hub`, and watching the allow-list. */
   start(hub: RouterHub): void {
     this.#loop = this.#run(hub);
+    if (this.#keyring?.file !== undefined) {
+      this.#reload = setInterval(() => this.#reloadKeys(hub), RELOAD_MS);
+    }
   }
 
   /** Stops the loop and closes the sockets (queued messages get a short linger). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    clearInterval(this.#reload);
     await this.context.close();
     await this.#loop;
+    await this.#zap?.done;
+  }
+
+  /** Applies a changed allow-list: the peers of keys taken off it are dropped. */
+  #reloadKeys(hub: RouterHub): void {
+    let removed: string[] | undefined;
+    try {
+      removed = this.#keyring!.reload();
+    } catch (error) {
+      this.#log.error("Allow-list not applied, the keys allowed stay as they were: {error}", {
+        error: (error as Error).message,
+      });
+      return;
+    }
+    if (removed === undefined) return;
+    this.#log.info("Allow-list reloaded: {count} keys allowed, {removed} taken off", {
+      count: this.#keyring!.size,
+      removed: removed.length,
+    });
+    if (removed.length === 0) return;
+    const ids = this.#auth!.forget(new Set(removed));
+    hub.batch(() => {
+      for (const id of ids) hub.peers.drop(textOf(id), "its key was taken off the allow-list");
+    });
   }
 
   /** Sends messages; a peer that reads batches gets its own in as few as can be. */
@@ -138,11 +210,16 @@ export class ZmqFront implements PeerLink {
 
   /** Handles one ZeroMQ message; returns how many messages it held. */
   #handle(hub: RouterHub, frames: Uint8Array[]): number {
-    const address = frames[0]!;
+    // With CURVE, the socket puts the connection's User-Id first.
+    const auth = this.#auth;
+    const at = auth ? 1 : 0;
+    const userId = auth ? String.fromCharCode(...frames[0]!) : "";
+    const address = frames[at]!;
     // REQ peers put an empty delimiter frame first; answer them in kind.
-    const viaReq = frames.length > 2 && frames[1]!.length === 0;
-    const messages = splitBatch(frames.slice(viaReq ? 2 : 1));
+    const viaReq = frames.length > at + 2 && frames[at + 1]!.length === 0;
+    const messages = splitBatch(frames.slice(at + (viaReq ? 2 : 1)));
     if (messages.length > 1 && !viaReq) this.#learnBatchPeer(address);
+    const peer = auth && userId !== "" ? peerKey(address) : "";
     for (const body of messages) {
       let message: Request | RouterEvent;
       try {
@@ -151,9 +228,37 @@ export class ZmqFront implements PeerLink {
         this.#malformed(hub, address, viaReq, error);
         continue;
       }
-      handleMessage(hub, address, viaReq, message);
+      const refusal = auth?.refuse(userId, peer, message);
+      if (refusal) this.#refused(hub, address, viaReq, message, refusal);
+      else handleMessage(hub, address, viaReq, message);
     }
     return Math.max(1, messages.length);
+  }
+
+  /**
+   * A message its sender may not send: a request gets an error (within the peer's
+   * error budget), an event nothing. A routing id that another key holds now is no
+   * longer its owner's connection: that peer is dropped as if lost.
+   */
+  #refused(
+    hub: RouterHub,
+    address: Uint8Array,
+    viaReq: boolean,
+    message: Request | RouterEvent,
+    refusal: Refusal,
+  ): void {
+    if (refusal.stolen !== undefined) {
+      hub.peers.drop(textOf(refusal.stolen), "another key holds its routing id now");
+    }
+    if (!this.#errors.spend(address)) return;
+    this.#log.warn("Refused {type} from {peer}: {why}", {
+      type: message.type,
+      peer: printable(address),
+      why: refusal.reason,
+    });
+    if (!("id" in message)) return;
+    const error = errorData(ErrorName.Forbidden, `Refused: ${refusal.reason}`, false);
+    hub.reply(address, viaReq, { type: "reply", id: message.id, ok: false, error });
   }
 
   /** Answers a message that could not be parsed, within the peer's error budget. */
@@ -179,6 +284,11 @@ export class ZmqFront implements PeerLink {
     if (this.#batchPeers.size >= 100_000) this.#batchPeers.clear();
     this.#batchPeers.add(peerKey(address));
   }
+}
+
+/** The text of a routing id kept one character per byte (see `peerKey`). */
+function textOf(key: string): string {
+  return new TextDecoder().decode(Uint8Array.from(key, (char) => char.charCodeAt(0)));
 }
 
 /** A routing id as text for a log line: as is when printable, else hex. */
