@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { ErrorName } from "../../core/errors.ts";
 import { Lifecycle, type LifecycleState } from "../../core/lifecycle.ts";
 import { getLogger } from "../../core/log.ts";
 import type { FunctionInfo, PeerEvent } from "../../core/protocol/mod.ts";
@@ -125,7 +126,9 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
     onJobLog: ({ fn, jobId, pipelineId, record }: JobLogMessage) =>
       log[record.level](`[${fn}] ${record.message}`, { ...record.fields, jobId, pipelineId }),
     onHostLost: (lost) => {
-      log.warn("Worker host {host} died: {error}", {
+      // A host stopped by a signal (Ctrl-C reaches the whole process group) is no news.
+      const level = lost.error.name === ErrorName.JobCancelled ? "info" : "warn";
+      log[level]("Worker host {host} ended: {error}", {
         host: lost.host,
         error: lost.error.message,
       });

@@ -7,7 +7,7 @@
 import type { HostLostEvent } from "../../core/protocol/mod.ts";
 import { readBlackBox } from "../messages/black_box.ts";
 import { hostDeathError } from "../messages/errors.ts";
-import type { HostExit } from "./host_process.ts";
+import { type HostExit, interrupted } from "./host_process.ts";
 
 /** A serving host died: what its broker tells the Router. */
 export type HostLost = Omit<HostLostEvent, "type">;
@@ -45,7 +45,8 @@ function hostLost(
   const error = hostDeathError({
     fn: running?.fn,
     cancelled: false,
-    stopping: false,
+    // Stopped by a signal, not by its job: no crash is counted.
+    stopping: interrupted(death.status),
     status: death.status,
     stderr: death.stderr,
     ...(death.malformed ? { malformed: death.malformed } : {}),

@@ -88,6 +88,12 @@ export interface HostExit {
   describing: boolean;
 }
 
+/** Whether a host was stopped by SIGINT or SIGTERM (Ctrl-C reaches its process group). */
+export function interrupted(status: Deno.CommandStatus): boolean {
+  return status.code === 130 || status.code === 143 || status.signal === "SIGINT" ||
+    status.signal === "SIGTERM";
+}
+
 /** How long past its grace a draining host may take to say it is done, ms. */
 const DRAIN_SLACK_MS = 5_000;
 
@@ -316,7 +322,10 @@ export class HostProcess {
       try {
         await pumpFrames(conn.readable, (frame) => this.#receive(parseHostMessage(frame)), rest);
       } catch (error) {
-        malformed = (error as Error).message;
+        // A reset is the host ending (killed with its process group, say), not a bad frame.
+        const ended = error instanceof Deno.errors.ConnectionReset ||
+          error instanceof Deno.errors.BrokenPipe;
+        if (!ended) malformed = (error as Error).message;
       }
       // The socket ended: the host is gone or going (a corrupt frame is a host bug).
       if (!this.#stopping) this.#kill(child);
@@ -344,10 +353,7 @@ export class HostProcess {
         describing: failures.length > 0,
       });
     }
-    // Interrupted with its process group (Ctrl-C): the broker is stopping too.
-    const interrupted = status.code === 130 || status.code === 143 ||
-      status.signal === "SIGINT" || status.signal === "SIGTERM";
-    if (!this.#stopping && !interrupted) {
+    if (!this.#stopping && !interrupted(status)) {
       this.#log.warn("Worker host {pid} exited (code {code}, signal {signal}): {stderr}", {
         pid: child.pid,
         code: status.code,
