@@ -1,7 +1,7 @@
 /**
- * The broker's worker hosts: `size` processes ("slots"), each taking its jobs from the
- * Router itself and running them one at a time in warm, per-function Web Workers with
- * the function's own permissions. The pool keeps them going: it hands them the
+ * The broker's worker hosts: `size` slots in processes of up to `hostSlots` each, every
+ * slot taking its jobs from the Router itself and running them one at a time in warm,
+ * per-function Web Workers with the function's own permissions. The pool keeps them going: it hands them the
  * function table, starts one that died again (with back-off) and tells its broker
  * which job took it down, and restarts them, one at a time, when the union of the
  * functions' permissions changes.
@@ -13,7 +13,6 @@ import { HOST_BOXES_DIR } from "../deno_flags.ts";
 import { getLogger } from "../../core/log.ts";
 import type { FunctionChange } from "./function_registry.ts";
 import { FunctionSources } from "./function_sources.ts";
-import type { FileFetcher } from "./shipped_tree.ts";
 import type { FunctionsManifestEvent } from "../../core/protocol/mod.ts";
 import { hostFlags, servedFunctions } from "./host_table.ts";
 import { type HostExit, HostProcess, type HostProcessOptions } from "./host_process.ts";
@@ -24,60 +23,13 @@ import type { DescribeResult } from "../messages/sandbox.ts";
 import type { StoreSpec } from "../messages/store.ts";
 import type { WorkerLimits } from "../messages/worker.ts";
 import type { JobLogMessage } from "../messages/host.ts";
-import type { FunctionPermissions } from "../../core/types.ts";
 import type { CurveClientKeys } from "../../core/curve_keys.ts";
-
-/** Heap limit of each isolate in a worker host, MiB, unless `heapMb` says otherwise. */
-export const DEFAULT_HEAP_MB = 256;
-
-/** Slots per worker host process, unless `hostSlots` says otherwise. */
-export const DEFAULT_HOST_SLOTS = 4;
-
-/** Settings of a {@linkcode HostPool}. */
-export interface HostPoolOptions {
-  /** Caps on what the hosts' Web Workers send back; absent: the defaults. */
-  limits?: WorkerLimits;
-  /** The broker's own folder of function modules; none when left out. */
-  functionsDir?: string;
-  /** Fetches a file the Router ships, by hash (a `fetch-file` request). */
-  fetchFile?: FileFetcher;
-  /** Worker slots, i.e. jobs at once. */
-  size: number;
-  /**
-   * Slots per worker host process. Default {@linkcode DEFAULT_HOST_SLOTS}. Slots of one
-   * host share its memory (a process costs tens of MB) and its fate: an out-of-memory
-   * ends every job running in it. 1 gives each slot a process of its own.
-   */
-  hostSlots?: number;
-  /** Heap limit of each isolate in a host, MiB. Default {@linkcode DEFAULT_HEAP_MB}. */
-  heapMb?: number;
-  /** The libzmq file the hosts load, when this process knows its path. */
-  libzmq?: string;
-  /** The store the hosts run each job through, if not the Router's. */
-  store?: StoreSpec;
-  /** The most a function may ask for; see `permission_cap.ts`. */
-  maxPermissions?: FunctionPermissions;
-  /** Receives the log records of the hosts' jobs. */
-  onJobLog?: (message: JobLogMessage) => void;
-  /** Told when a host died, with the job it took down, if any. */
-  onHostLost?: (lost: HostLost) => void;
-  /** The CURVE keys the hosts connect to the Router with (in their first frame). */
-  curve?: CurveClientKeys;
-  /** Files no host may read, whatever its functions ask for. */
-  secretFiles?: string[];
-}
-
-/** Where serving hosts join: see {@linkcode HostPool.serve}. */
-export interface ServeTarget {
-  /** The Router's request endpoint. */
-  router: string;
-  /** The broker's id: host `k` joins as `<id>/host-<k>`. */
-  id: string;
-  /** The broker's host name. */
-  hostname: string;
-  /** Jobs per host taken ahead of time. */
-  prefetch: number;
-}
+import {
+  DEFAULT_HEAP_MB,
+  DEFAULT_HOST_SLOTS,
+  type HostPoolOptions,
+  type ServeTarget,
+} from "./host_pool_options.ts";
 
 /** How long a serving host whose permissions changed may finish its jobs before it restarts, ms. */
 const RESTART_GRACE_MS = 60_000;
