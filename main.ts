@@ -15,7 +15,7 @@ import {
   runDaemon,
 } from "./core/daemon.ts";
 import { join } from "node:path";
-import { type CurveKeys, newCurveKeys } from "./core/curve_keys.ts";
+import { type CurveKeys, loadOrCreateKeyFile, newCurveKeys } from "./core/curve_keys.ts";
 import { intFlag } from "./core/cli.ts";
 import { shareOneContext } from "./core/zmq/mod.ts";
 import { routerCurve, start as startRouter } from "./router/mod.ts";
@@ -72,7 +72,15 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
   // CURVE by the Router's own rule; then the daemons here get keys of their own, made
   // in memory and let in by the Router (the worker hosts reach it over tcp).
   const wanted = flags.allow !== undefined || flags["curve-key"] !== undefined || !!token;
-  const own = wanted ? { broker: newCurveKeys(), pipeliner: newCurveKeys() } : undefined;
+  if (wanted) Deno.mkdirSync(flags["data-dir"], { recursive: true });
+  const own = wanted
+    ? {
+      broker: newCurveKeys(),
+      pipeliner: newCurveKeys(),
+      // On disk, 0600, for this machine's clients (`deno task demo` reads it).
+      client: loadOrCreateKeyFile(join(flags["data-dir"], "client.key")),
+    }
+    : undefined;
   const curve = routerCurve({
     dataDir: flags["data-dir"],
     curveKey: flags["curve-key"],
@@ -83,6 +91,7 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
         peers: [
           { key: own.broker.publicKey, role: "broker" as const },
           { key: own.pipeliner.publicKey, role: "pipeliner" as const },
+          { key: own.client.publicKey, role: "client" as const },
         ],
       }
       : {}),

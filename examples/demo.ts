@@ -7,6 +7,7 @@
  */
 import { parseOrExit, ROUTER_ENDPOINT_FLAGS } from "../core/daemon.ts";
 import { Pipeline, PipelineManager } from "../mod.ts";
+import { peerCurveKeys } from "../core/curve_keys.ts";
 
 const spec = {
   usage: "deno task demo",
@@ -14,10 +15,34 @@ const spec = {
   flags: {
     ...ROUTER_ENDPOINT_FLAGS,
     port: { type: "string", description: "Port of the demo web server", default: "8000" },
+    "data-dir": {
+      type: "string",
+      description:
+        "The cluster's data folder: on CURVE, its client.key and router.key are used unless the flags below are given",
+      default: ".pipelinin",
+    },
+    "curve-key": { type: "string", description: "This client's key pair file (CURVE)" },
+    "router-key": { type: "string", description: "The Router's public key, or a file holding it" },
   },
 } as const;
 
-const { api, broadcast, port } = parseOrExit(spec).values;
+const flags = parseOrExit(spec).values;
+const { api, broadcast, port } = flags;
+const dir = flags["data-dir"];
+const own = [`${dir}/client.key`, `${dir}/router.key`].every((file) => exists(file));
+// `deno task start` on CURVE leaves a client key in its data folder for this machine.
+const curve = peerCurveKeys(
+  flags["curve-key"] ?? (own ? `${dir}/client.key` : undefined),
+  flags["router-key"] ?? (own ? `${dir}/router.key` : undefined),
+);
+
+function exists(file: string): boolean {
+  try {
+    return Deno.statSync(file).isFile;
+  } catch {
+    return false;
+  }
+}
 
 const pages: Record<string, string> = {
   "/": `<html><body><h1>Welcome to pipelinin</h1><p>Jobs and pipelines across a cluster.</p>
@@ -41,7 +66,7 @@ const server = Deno.serve(
   },
 );
 
-const manager = new PipelineManager({ api, broadcast });
+const manager = new PipelineManager({ api, broadcast, ...(curve ? { curve } : {}) });
 try {
   const ids = [];
   for (const path of Object.keys(pages)) {

@@ -126,7 +126,9 @@ export function start(config: RouterConfig = {}): RouterHandle {
   }, log);
   const keyring = curve ? new Keyring(curve.peers ?? [], curve.allowFile) : undefined;
   if (curve && !curve.allowFile) {
-    log.warn("CURVE is on with no allow-list (--allow): only the Router's own daemons can join");
+    log.warn(
+      "CURVE is on with no allow-list (--allow): only the keys it was handed (deno task start's own daemons and its client.key) can join",
+    );
   }
   const store = PipelineStore.open(config.dataDir ?? ".pipelinin", {
     durability: config.durability,

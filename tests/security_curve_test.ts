@@ -6,10 +6,10 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
 import { until, withContext } from "./_helpers.ts";
-import { Job, Pipeline } from "../mod.ts";
+import { Job, Pipeline, PipelineManager } from "../mod.ts";
 import { PROTOCOL } from "../core/protocol/mod.ts";
 import type { CurveKeys } from "../core/curve_keys.ts";
-import { newCurveKeys } from "../core/curve_keys.ts";
+import { newCurveKeys, peerCurveKeys } from "../core/curve_keys.ts";
 import type { Context, Socket } from "../core/zmq/mod.ts";
 
 const encoder = new TextEncoder();
@@ -251,4 +251,15 @@ Deno.test("deno task start on CURVE hands its own broker, hosts and pipeliner ke
   assertEquals(result.status, "succeeded", cluster.logs());
   // The worker hosts reached the Router over tcp, with the broker's key.
   assert(/ Worker host \S+\/host-0 /.test(cluster.router.output), cluster.logs());
+  // It left a client key for this machine's clients (`deno task demo` reads it), 0600.
+  const file = `${cluster.dataDir}/client.key`;
+  assertEquals((Deno.statSync(file).mode ?? 0) & 0o777, 0o600);
+  const curve = peerCurveKeys(file, cluster.keys!.router.file);
+  const local = new PipelineManager({ api: cluster.api, broadcast: cluster.broadcast, curve });
+  try {
+    const id = await local.start({ graph: { ok: [] }, data: { n: 1 } });
+    assertEquals((await local.wait(id, { timeoutMs: 30_000 })).status, "succeeded");
+  } finally {
+    await local.close();
+  }
 });
