@@ -79,6 +79,8 @@ Deno.test({
     assert(cluster.router.output.includes("Ignoring a late result"), cluster.router.output);
 
     const ranElsewhere = moved.map((job) => Number(job.output?.startedAt) - cutAt);
+    // The brokers ran the Router's functions and hold no copy in their own folders.
+    assertEquals(await cluster.copiesOnBrokers(), []);
     report(
       `partition: ${moved.length} jobs of broker2 ran on broker1 ${Math.min(...ranElsewhere)}-${
         Math.max(...ranElsewhere)
