@@ -22,7 +22,7 @@ import { ClusterKeys, type KeyFile } from "./_curve.ts";
  * `--insecure`), the HTTP token, the Router's functions and each broker's folder.
  */
 export interface Deployment {
-  /** Undefined: the Router runs `--insecure` and every peer plain. */
+  /** Undefined: the Router runs `--insecure` (HTTP on its loopback only) and every peer plain. */
   keys: ClusterKeys | undefined;
   /** Each broker's own key, by host. */
   brokerKeys: Map<string, KeyFile>;
@@ -63,7 +63,8 @@ export function routerArgs(
     "--broadcast",
     broadcast,
     "--http",
-    http.slice("http://".length),
+    // Plain: HTTP stays on loopback, as a token would turn CURVE on (docs/security.md).
+    keys ? http.slice("http://".length) : "127.0.0.1:8080",
     "--data-dir",
     dataDir,
     "--functions",
@@ -248,9 +249,12 @@ export class HostCluster implements AsyncDisposable {
     this.#writeAllowList();
     const router = this.#routerHost;
     const dataDir = `${this.#root}/router`;
-    this.router = net.spawn(router, "router", routerArgs(net, router, dataDir, this.deployment), {
-      PIPELININ_TOKEN: token,
-    });
+    this.router = net.spawn(
+      router,
+      "router",
+      routerArgs(net, router, dataDir, this.deployment),
+      keys ? { PIPELININ_TOKEN: token } : {},
+    );
     this.client = new HostClient(
       net.child(options.client ?? "client", clientArgs(net, router, this.deployment)),
     );
