@@ -1,9 +1,12 @@
 /**
  * Test helper: a pipelinin cluster on separate hosts of a {@linkcode Network}: the
  * Router, brokers, pipeliners and a client each on a host of its own, talking over
- * the bridge's addresses. Each daemon's command line is built in one function here
- * (`routerArgs`, `brokerArgs`, `pipelinerArgs`, `clientArgs`), so that what every
- * daemon needs to reach another host (keys, say) is added in one place.
+ * the bridge's addresses, set up as `docs/tutorial.md` "More machines" says: a key
+ * pair for the Router, each broker, the pipeliner and the client (mode 0600), an
+ * allow-list with their roles, `PIPELININ_TOKEN` for HTTP, the Router shipping the
+ * functions and each broker holding an empty folder of its own. Each daemon's
+ * command line is built in one function here (`routerArgs`, `brokerArgs`,
+ * `pipelinerArgs`, `clientArgs`).
  *
  * @module
  */
@@ -12,6 +15,25 @@ import { DAEMON_FLAGS } from "../deno_flags.ts";
 import type { Daemon } from "./_cluster.ts";
 import type { ChildProcess } from "./_helpers.ts";
 import type { Network } from "./_netns.ts";
+import { ClusterKeys, type KeyFile } from "./_curve.ts";
+
+/**
+ * What a cluster's daemons are given to reach each other: the keys (none with
+ * `--insecure`), the HTTP token, the Router's functions and each broker's folder.
+ */
+export interface Deployment {
+  /** Undefined: the Router runs `--insecure` (HTTP on its loopback only) and every peer plain. */
+  keys: ClusterKeys | undefined;
+  /** Each broker's own key, by host. */
+  brokerKeys: Map<string, KeyFile>;
+  /** `PIPELININ_TOKEN`, in a file (mode 0600) for the client. */
+  token: string;
+  tokenFile: string;
+  /** The folder the Router ships. */
+  functionsDir: string;
+  /** Each broker's own folder, by host: empty, and it must stay so. */
+  brokerDirs: Map<string, string>;
+}
 
 /** The Router's endpoints on its host's bridge address. */
 export function endpoints(net: Network, router: string) {
@@ -24,8 +46,14 @@ export function endpoints(net: Network, router: string) {
 }
 
 /** The Router's command line: it binds its bridge address, neither loopback nor 0.0.0.0. */
-export function routerArgs(net: Network, router: string, dataDir: string): string[] {
+export function routerArgs(
+  net: Network,
+  router: string,
+  dataDir: string,
+  deployment: Deployment,
+): string[] {
   const { api, broadcast, http } = endpoints(net, router);
+  const { keys } = deployment;
   return [
     "run",
     ...DAEMON_FLAGS.router,
@@ -35,9 +63,13 @@ export function routerArgs(net: Network, router: string, dataDir: string): strin
     "--broadcast",
     broadcast,
     "--http",
-    http.slice("http://".length),
+    // Plain: HTTP stays on loopback, as a token would turn CURVE on (docs/security.md).
+    keys ? http.slice("http://".length) : "127.0.0.1:8080",
     "--data-dir",
     dataDir,
+    "--functions",
+    deployment.functionsDir,
+    ...(keys ? ["--curve-key", keys.router.file, "--allow", keys.allowFile] : ["--insecure"]),
   ];
 }
 
@@ -45,8 +77,10 @@ export function routerArgs(net: Network, router: string, dataDir: string): strin
 export function brokerArgs(
   net: Network,
   router: string,
-  { id, functionsDir, workers }: { id: string; functionsDir: string; workers: number },
+  { id, workers }: { id: string; workers: number },
+  deployment: Deployment,
 ): string[] {
+  const key = deployment.brokerKeys.get(id);
   return [
     "run",
     ...DAEMON_FLAGS.broker,
@@ -56,27 +90,39 @@ export function brokerArgs(
     "--id",
     id,
     "--functions",
-    functionsDir,
+    deployment.brokerDirs.get(id)!,
     "--workers",
     String(workers),
     "--heap-mb",
     "64",
+    ...(key ? curveFlags(key, deployment) : []),
   ];
 }
 
+/** A broker's or pipeliner's CURVE flags: its key file and the Router's public key. */
+function curveFlags(key: KeyFile, deployment: Deployment): string[] {
+  return ["--curve-key", key.file, "--router-key", deployment.keys!.router.keys.publicKey];
+}
+
 /** A pipeliner's command line. */
-export function pipelinerArgs(net: Network, router: string): string[] {
+export function pipelinerArgs(net: Network, router: string, deployment: Deployment): string[] {
+  const { keys } = deployment;
   return [
     "run",
     ...DAEMON_FLAGS.pipeliner,
     "pipeliner/main.ts",
     "--router",
     endpoints(net, router).api,
+    ...(keys ? curveFlags(keys.pipeliner, deployment) : []),
   ];
 }
 
-/** The client's command line (`tests/fixtures/netns_client.ts`). */
-export function clientArgs(net: Network, router: string): string[] {
+/**
+ * The client's command line (`tests/fixtures/netns_client.ts`): its key file and the
+ * Router's public key (or `-` each, plain), and the token's file.
+ */
+export function clientArgs(net: Network, router: string, deployment: Deployment): string[] {
+  const { keys } = deployment;
   const { api, broadcast, http } = endpoints(net, router);
   return [
     "run",
@@ -88,6 +134,9 @@ export function clientArgs(net: Network, router: string): string[] {
     api,
     broadcast,
     http,
+    keys?.client.file ?? "-",
+    keys?.router.keys.publicKey ?? "-",
+    deployment.tokenFile,
   ];
 }
 
@@ -111,7 +160,7 @@ export interface HostClusterOptions {
   pipeliner?: string;
   /** The client's host. Default "client". */
   client?: string;
-  /** Function folder of the brokers. Default `tests/fixtures/functions`. */
+  /** The folder the Router ships to the brokers. Default `tests/fixtures/functions`. */
   functionsDir?: string;
   /** Slots per broker. Default 2. */
   workers?: number;
@@ -119,6 +168,8 @@ export interface HostClusterOptions {
   slotsOf?: Record<string, number>;
   /** Functions served before the cluster counts as up. Default `["ok"]`. */
   waitFor?: string[];
+  /** The Router `--insecure` and every peer plain, to show what CURVE hides. */
+  insecure?: boolean;
 }
 
 /** The client on its host: the TS `PipelineManager` and `fetch`, one command at a time. */
@@ -166,33 +217,61 @@ export class HostClient {
   }
 }
 
-/** A cluster on separate hosts; its daemons stop and its store goes on dispose. */
+/** A cluster on separate hosts; its daemons stop and its temp folder goes on dispose. */
 export class HostCluster implements AsyncDisposable {
   readonly net: Network;
   readonly router: Daemon;
   readonly brokers = new Map<string, Daemon>();
   readonly pipeliners: Daemon[] = [];
   readonly client: HostClient;
-  readonly #dataDir: string;
+  readonly deployment: Deployment;
+  /** Keys, token, the Router's store and the brokers' folders. */
+  readonly #root: string;
   readonly #options: HostClusterOptions;
 
   private constructor(net: Network, options: HostClusterOptions) {
     this.net = net;
     this.#options = options;
-    this.#dataDir = Deno.makeTempDirSync({ prefix: "pipelinin-netns-" });
+    this.#root = Deno.makeTempDirSync({ prefix: "pipelinin-netns-" });
+    const keys = options.insecure ? undefined : new ClusterKeys(this.#root);
+    const token = crypto.randomUUID();
+    const tokenFile = `${this.#root}/token`;
+    Deno.writeTextFileSync(tokenFile, token, { mode: 0o600 });
+    this.deployment = {
+      keys,
+      brokerKeys: new Map(),
+      token,
+      tokenFile,
+      functionsDir: options.functionsDir ?? "tests/fixtures/functions",
+      brokerDirs: new Map(),
+    };
+    for (const host of options.brokers) this.#provision(host);
+    this.#writeAllowList();
     const router = this.#routerHost;
-    this.router = net.spawn(router, "router", routerArgs(net, router, this.#dataDir));
-    this.client = new HostClient(net.child(options.client ?? "client", clientArgs(net, router)));
+    const dataDir = `${this.#root}/router`;
+    this.router = net.spawn(
+      router,
+      "router",
+      routerArgs(net, router, dataDir, this.deployment),
+      keys ? { PIPELININ_TOKEN: token } : {},
+    );
+    this.client = new HostClient(
+      net.child(options.client ?? "client", clientArgs(net, router, this.deployment)),
+    );
   }
 
   /** Starts the daemons on their hosts and waits until the functions are served. */
   static async start(net: Network, options: HostClusterOptions): Promise<HostCluster> {
     const cluster = new HostCluster(net, options);
     try {
-      for (const host of options.brokers) cluster.addBroker(host);
+      for (const host of options.brokers) cluster.#spawnBroker(host);
       if (options.pipeliner) {
         cluster.pipeliners.push(
-          net.spawn(options.pipeliner, "pipeliner", pipelinerArgs(net, cluster.#routerHost)),
+          net.spawn(
+            options.pipeliner,
+            "pipeliner",
+            pipelinerArgs(net, cluster.#routerHost, cluster.deployment),
+          ),
         );
       }
       await cluster.client.served(options.waitFor ?? ["ok"]);
@@ -208,19 +287,61 @@ export class HostCluster implements AsyncDisposable {
     return this.#options.router ?? "router";
   }
 
-  /** Starts a broker on `host`, with the host's name as its id. */
-  addBroker(host: string): Daemon {
+  /** A key (unless insecure) and an empty functions folder for the broker on `host`. */
+  #provision(host: string): void {
+    const dir = `${this.#root}/functions-${host}`;
+    Deno.mkdirSync(dir);
+    this.deployment.brokerDirs.set(host, dir);
+    if (this.deployment.keys) this.deployment.brokerKeys.set(host, this.deployment.keys.make(host));
+  }
+
+  /** The allow-list: each broker's key, the pipeliner's and the client's, with their roles. */
+  #writeAllowList(): void {
+    const { keys, brokerKeys } = this.deployment;
+    keys?.writeAllowList([
+      ...[...brokerKeys].map(([host, key]) => `${key.keys.publicKey} broker # ${host}`),
+      `${keys.pipeliner.keys.publicKey} pipeliner`,
+      `${keys.client.keys.publicKey} client`,
+    ]);
+  }
+
+  #spawnBroker(host: string): Daemon {
     const broker = this.net.spawn(
       host,
       host,
       brokerArgs(this.net, this.#routerHost, {
         id: host,
-        functionsDir: this.#options.functionsDir ?? "tests/fixtures/functions",
         workers: this.#options.slotsOf?.[host] ?? this.#options.workers ?? 2,
-      }),
+      }, this.deployment),
     );
     this.brokers.set(host, broker);
     return broker;
+  }
+
+  /**
+   * Starts one more broker on `host`, with the host's name as its id: as an operator
+   * would, its key goes on the allow-list first, and it starts once the Router read it.
+   */
+  async addBroker(host: string): Promise<Daemon> {
+    const reloaded = () => this.router.output.split("Allow-list reloaded").length;
+    const before = reloaded();
+    this.#provision(host);
+    this.#writeAllowList();
+    const deadline = Date.now() + 10_000;
+    while (this.deployment.keys && reloaded() === before) {
+      if (Date.now() > deadline) throw new Error(`The Router did not reload its allow-list`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.#spawnBroker(host);
+  }
+
+  /** What the brokers' own folders hold (`host/name`): nothing, as they run shipped functions. */
+  async copiesOnBrokers(): Promise<string[]> {
+    const found: string[] = [];
+    for (const [host, dir] of this.deployment.brokerDirs) {
+      for await (const entry of Deno.readDir(dir)) found.push(`${host}/${entry.name}`);
+    }
+    return found;
   }
 
   /** The Router's metric `name` summed over its label sets (0 when absent). */
@@ -241,7 +362,7 @@ export class HostCluster implements AsyncDisposable {
     await this.client.close();
     await Promise.all([...this.pipeliners, ...this.brokers.values()].map((d) => d.stop()));
     await this.router.stop();
-    await Deno.remove(this.#dataDir, { recursive: true }).catch(() => {});
+    await Deno.remove(this.#root, { recursive: true }).catch(() => {});
   }
 }
 

@@ -92,8 +92,11 @@ Deno.test({
       for (const job of record.jobs) ran.add(brokerOf(job));
     });
     assertEquals([...ran].sort(), ["broker1", "broker2"], "both brokers ran jobs");
+    // The brokers ran the Router's functions and hold no copy in their own folders.
+    assertEquals(await cluster.copiesOnBrokers(), []);
     const address = net.address("router");
     assert(cluster.router.output.includes(`requests on tcp://${address}:5555`), net.logs());
+    assert(cluster.router.output.includes("CURVE on"), net.logs());
   },
 });
 
@@ -131,6 +134,7 @@ Deno.test({
     assertEquals([...jobsBy.keys()].sort(), ["broker1", "broker2"], "both brokers ran jobs");
     // Each job's outcome recorded once: one finished attempt per job, all told.
     assertEquals(await cluster.metric("pipelinin_jobs_total"), 800);
+    assertEquals(await cluster.copiesOnBrokers(), []);
     Deno.stderr.writeSync(
       new TextEncoder().encode(`diamonds: jobs per broker ${JSON.stringify([...jobsBy])}\n`),
     );

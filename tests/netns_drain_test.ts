@@ -53,6 +53,8 @@ Deno.test({
     );
     assert(finished.length > 0, `broker2 finished no job after SIGTERM\n${logs()}`);
     const handedBack = jobs.filter((job) => (job.lastAttempt ?? 1) > 1);
+    // The brokers ran the Router's functions and hold no copy in their own folders.
+    assertEquals(await cluster.copiesOnBrokers(), []);
     report(
       `drain: broker2 finished ${finished.length} jobs after SIGTERM, handed back ` +
         `${handedBack.length}, and exited ${exitedAt - termAt} ms after it`,

@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
 import { until, withContext } from "./_helpers.ts";
+import { folder } from "./_sandbox.ts";
 import { Job, Pipeline, PipelineManager } from "../mod.ts";
 import { PROTOCOL } from "../core/protocol/mod.ts";
 import type { CurveKeys } from "../core/curve_keys.ts";
@@ -262,4 +263,34 @@ Deno.test("deno task start on CURVE hands its own broker, hosts and pipeliner ke
   } finally {
     await local.close();
   }
+});
+
+Deno.test("on CURVE, a broker with an empty folder fetches and runs the Router's functions; a client key may not fetch them", async () => {
+  await using shipped = await folder({
+    "echo.ts": "export default (input) => ({ echo: input.n });\n",
+  });
+  await using own = await folder({});
+  await using cluster = await Cluster.start({
+    curve: true,
+    functionsDir: own.path,
+    routerArgs: ["--functions", shipped.path],
+    waitFor: ["echo"],
+  });
+  const result = await cluster.manager.run(new Pipeline({ echo: [] }, { data: { n: 7 } }), {
+    timeoutMs: 30_000,
+  });
+  assertEquals([result.status, result.document.echo], ["succeeded", 7], cluster.logs());
+  await withContext(async (context) => {
+    const client = new Peer(context, cluster.api, {
+      keys: cluster.keys!.client.keys,
+      serverKey: cluster.keys!.router.keys.publicKey,
+    });
+    try {
+      await client.send({ type: "fetch-file", id: "f1", sha256: "ab".repeat(32) });
+      const refusal = await client.reply("f1", 10_000);
+      assertEquals((refusal?.error as Message | undefined)?.name, "ForbiddenError");
+    } finally {
+      await client.close();
+    }
+  });
 });

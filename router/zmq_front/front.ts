@@ -267,7 +267,9 @@ export class ZmqFront implements PeerLink {
     // A peer flooding garbage gets a bounded number of answers (and log lines) a second,
     // so it cannot fill the Router's queues or its log.
     if (!this.#errors.spend(address)) return;
-    const data = toErrorData(error, false);
+    // Name and message only: the Router's stack (its paths, its code) is no peer's business.
+    const { name, message, retryable } = toErrorData(error, false);
+    const data = { name, message, retryable };
     this.#log.warn("Malformed message from {peer}: {error}", {
       peer: printable(address),
       error: data.message,

@@ -28,6 +28,8 @@ const ALLOWED: Readonly<Record<PeerRole, ReadonlySet<MessageType>>> = {
     "broker-functions",
     "job-done",
     "host-lost",
+    // The Router's shipped functions: a broker fetches the files of a manifest it was sent.
+    "fetch-file",
     "goodbye",
     "list-functions",
     "get-configuration",
