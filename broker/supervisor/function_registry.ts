@@ -10,6 +10,7 @@
 import { join, relative, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { getLogger } from "../../core/log.ts";
+import { FolderWatch } from "../../core/folder_watch.ts";
 import type { ErrorData, FunctionConfig, FunctionPermissions } from "../../core/types.ts";
 import { beyondCap, capMessage } from "./permission_cap.ts";
 import { escapeOf } from "./folder_escapes.ts";
@@ -78,7 +79,6 @@ interface Found {
 export class FunctionRegistry {
   readonly #dir: string;
   readonly #describe: Describer;
-  readonly #debounceMs: number;
   readonly #cap: FunctionPermissions | undefined;
   readonly #watch: boolean;
   readonly #only: ReadonlySet<string> | undefined;
@@ -91,22 +91,22 @@ export class FunctionRegistry {
   #helperLines: string[] = [];
   /** Entries that reach outside the folder (see `folder_escapes.ts`), with why. */
   #refused = new Map<string, string>();
-  #watcher: Deno.FsWatcher | undefined;
-  #watching: Promise<void> = Promise.resolve();
-  #scanning: Promise<void> = Promise.resolve();
-  #dirty = new Set<string>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
+  readonly #folder: FolderWatch;
 
   constructor(options: FunctionRegistryOptions) {
     this.#dir = options.functionsDir;
     this.#describe = options.describe;
-    this.#debounceMs = options.debounceMs ?? 100;
     this.#cap = options.maxPermissions;
     this.#watch = options.watch ?? true;
     this.#only = options.only;
     let version = 0;
     this.#nextVersion = options.nextVersion ?? (() => ++version);
+    this.#folder = new FolderWatch(
+      this.#dir,
+      options.debounceMs ?? 100,
+      (paths) => this.#scan(paths, true),
+      this.#log,
+    );
   }
 
   /** The folder. */
@@ -117,24 +117,7 @@ export class FunctionRegistry {
   /** Scans and describes every module, then watches the folder. @throws when the folder cannot be read. */
   async start(): Promise<void> {
     await this.#scan(new Set(), false);
-    if (!this.#watch) return;
-    this.#watcher = Deno.watchFs(this.#dir, { recursive: true });
-    const watcher = this.#watcher;
-    this.#watching = (async () => {
-      try {
-        for await (const event of watcher) {
-          if (event.kind === "access") continue;
-          for (const path of event.paths) this.#dirty.add(path);
-          clearTimeout(this.#timer);
-          this.#timer = setTimeout(() => this.#rescan(), this.#debounceMs);
-        }
-      } catch (error) {
-        this.#log.error("Stopped watching {dir}: {error}", {
-          dir: this.#dir,
-          error: String(error),
-        });
-      }
-    })();
+    if (this.#watch) this.#folder.start();
   }
 
   /** The function called `name`. */
@@ -165,26 +148,8 @@ export class FunctionRegistry {
   }
 
   /** Stops watching; waits for a rescan in progress. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#watcher?.close();
-    await this.#watching;
-    await this.#scanning;
-  }
-
-  #rescan(): void {
-    this.#scanning = this.#scanning.then(async () => {
-      if (this.#closed) return;
-      const paths = this.#dirty;
-      this.#dirty = new Set();
-      try {
-        await this.#scan(paths, true);
-      } catch (error) {
-        this.#log.warn("Cannot rescan {dir}: {error}", { dir: this.#dir, error: String(error) });
-      }
-    });
+  close(): Promise<void> {
+    return this.#folder.close();
   }
 
   async #scan(touched: Set<string>, emit: boolean): Promise<void> {
@@ -207,7 +172,7 @@ export class FunctionRegistry {
       const previous = this.#entries.get(name);
       const fresh = !previous || previous.path !== found.path || previous.stamp !== found.stamp;
       if (!fresh && !all && !touchedFiles.has(relative(this.#dir, found.path))) continue;
-      if (this.#closed) return;
+      if (this.#folder.closed) return;
       this.#entries.set(name, await this.#load(name, found));
       (previous ? change.changed : change.added).push(name);
     }

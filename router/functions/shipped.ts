@@ -8,6 +8,7 @@
  * @module
  */
 import type { Logger } from "../../core/log.ts";
+import { FolderWatch } from "../../core/folder_watch.ts";
 import type { FunctionsManifestEvent } from "../../core/protocol/mod.ts";
 import { scanFolder, type ShippedTree } from "./scan.ts";
 
@@ -21,36 +22,18 @@ export class ShippedFunctions {
   #current: ShippedTree | undefined;
   #previous: ShippedTree | undefined;
   readonly #listeners = new Set<(manifest: FunctionsManifestEvent) => void>();
-  #watcher: Deno.FsWatcher | undefined;
-  #watching: Promise<void> = Promise.resolve();
-  #scanning: Promise<void> = Promise.resolve();
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #closed = false;
+  readonly #watch: FolderWatch;
 
   constructor(dir: string, log: Logger) {
     this.#dir = dir;
     this.#log = log;
+    this.#watch = new FolderWatch(dir, DEBOUNCE_MS, () => this.#scan(), log);
   }
 
   /** Starts watching and reads the folder (in the background). @throws when it cannot be watched. */
   start(): void {
-    this.#watcher = Deno.watchFs(this.#dir, { recursive: true });
-    const watcher = this.#watcher;
-    this.#watching = (async () => {
-      try {
-        for await (const event of watcher) {
-          if (event.kind === "access") continue;
-          clearTimeout(this.#timer);
-          this.#timer = setTimeout(() => this.#rescan(), DEBOUNCE_MS);
-        }
-      } catch (error) {
-        this.#log.error("Stopped watching {dir}: {error}", {
-          dir: this.#dir,
-          error: String(error),
-        });
-      }
-    })();
-    this.#rescan();
+    this.#watch.start();
+    this.#watch.rescanNow();
   }
 
   /** What brokers are told now; undefined before the first read. */
@@ -71,43 +54,35 @@ export class ShippedFunctions {
 
   /** Scans done or under way: resolves once the folder as it is now has been read. */
   settled(): Promise<void> {
-    return this.#scanning;
+    return this.#watch.settled();
   }
 
   /** Stops watching. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    this.#watcher?.close();
-    await this.#watching;
-    await this.#scanning;
+  close(): Promise<void> {
+    return this.#watch.close();
   }
 
-  #rescan(): void {
-    this.#scanning = this.#scanning.then(async () => {
-      if (this.#closed) return;
-      let scanned;
-      try {
-        scanned = await scanFolder(this.#dir);
-      } catch (error) {
-        this.#log.error("Functions folder {dir} is not shipped: {error}", {
-          dir: this.#dir,
-          error: (error as Error).message,
-        });
-        return;
-      }
-      for (const why of scanned.skipped) this.#log.warn("Functions folder: {why}", { why });
-      if (scanned.tree.manifest.tree === this.#current?.manifest.tree || this.#closed) return;
-      this.#previous = this.#current;
-      this.#current = scanned.tree;
-      const { manifest } = scanned.tree;
-      this.#log.info("Shipping {count} functions from {dir} (tree {tree})", {
-        count: manifest.functions.length,
+  async #scan(): Promise<void> {
+    let scanned;
+    try {
+      scanned = await scanFolder(this.#dir);
+    } catch (error) {
+      this.#log.error("Functions folder {dir} is not shipped: {error}", {
         dir: this.#dir,
-        tree: manifest.tree.slice(0, 12),
+        error: (error as Error).message,
       });
-      for (const listener of this.#listeners) listener(manifest);
+      return;
+    }
+    for (const why of scanned.skipped) this.#log.warn("Functions folder: {why}", { why });
+    if (scanned.tree.manifest.tree === this.#current?.manifest.tree || this.#watch.closed) return;
+    this.#previous = this.#current;
+    this.#current = scanned.tree;
+    const { manifest } = scanned.tree;
+    this.#log.info("Shipping {count} functions from {dir} (tree {tree})", {
+      count: manifest.functions.length,
+      dir: this.#dir,
+      tree: manifest.tree.slice(0, 12),
     });
+    for (const listener of this.#listeners) listener(manifest);
   }
 }
