@@ -2,8 +2,9 @@
  * A worker host: the child process a broker runs function modules in, so that
  * an out-of-memory (which ends the whole Deno process) costs one host, not the
  * broker. Its jobs come from the Router (`service.ts`) and run in `sandbox.ts`, one at
- * a time per slot (a host serves one slot or several). The first frame arrives on stdin, before any user code runs: it names
- * the broker's unix socket, which then carries every other frame both ways. Its Web
+ * a time per slot (a host serves one slot or several). The first frame arrives on
+ * stdin, before any user code runs: it names the broker's unix socket, which then
+ * carries every other frame both ways. Its Web
  * Workers share the host's fds 0, 1 and 2: what they write there is never read as a
  * frame. Exits when the socket ends.
  *

@@ -20,7 +20,7 @@ import { type GateMember, SlotGate } from "./slot_gate.ts";
 
 /** How long a module's top-level code may take. */
 export const LOAD_TIMEOUT_MS = 10_000;
-/** Warm workers kept per host; the least recently used goes first. */
+/** Warm workers kept per host, shared out among its slots; the least recently used goes first. */
 const MAX_WARM_WORKERS = 16;
 
 export const ENTRY_URL = new URL("../worker/entry.ts", import.meta.url).href;
@@ -309,8 +309,10 @@ export class Sandbox {
     }
     worker.oneJob = loaded.description.config.isolation === "job";
     this.#warm.set(request.fn, worker);
+    // The host's slots share its memory, so they share the cap too (each keeps at least one).
+    const cap = Math.max(1, Math.floor(MAX_WARM_WORKERS / this.#gate.slots));
     for (const [fn, idle] of this.#warm) {
-      if (this.#warm.size <= MAX_WARM_WORKERS) break;
+      if (this.#warm.size <= cap) break;
       if (fn !== request.fn && idle.queued === 0) this.#drop(fn, idle);
     }
     return { ok: true, worker };

@@ -21,6 +21,11 @@ export class SlotGate {
   /** The slot that runs a job alone, or waits for the others to finish so it can. */
   #holder: GateMember | undefined;
 
+  /** Slots of the host. */
+  get slots(): number {
+    return this.#members.size;
+  }
+
   /** Adds a slot. */
   join(member: GateMember): void {
     this.#members.add(member);
