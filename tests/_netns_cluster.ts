@@ -211,9 +211,13 @@ export class HostClient {
     await this.#child[Symbol.asyncDispose]();
   }
 
-  /** Waits until a broker serves each function. */
-  async served(functions: string[], timeoutMs = 30_000): Promise<void> {
-    await this.#ask({ served: functions, timeoutMs }, timeoutMs + 10_000);
+  /** Waits until a broker serves each function, and each broker named has its slots up. */
+  async served(
+    functions: string[],
+    brokers: Record<string, number> = {},
+    timeoutMs = 30_000,
+  ): Promise<void> {
+    await this.#ask({ served: functions, brokers, timeoutMs }, timeoutMs + 10_000);
   }
 }
 
@@ -274,7 +278,13 @@ export class HostCluster implements AsyncDisposable {
           ),
         );
       }
-      await cluster.client.served(options.waitFor ?? ["ok"]);
+      // Every broker's slots up, so a test that wants both brokers used does not start
+      // while one is still connecting. Seen on the Router's HTTP, which an insecure
+      // Router keeps on its own loopback: there, a broker serving is all that is known.
+      const slots = options.insecure
+        ? {}
+        : Object.fromEntries(options.brokers.map((host) => [host, cluster.#slotsOf(host)]));
+      await cluster.client.served(options.waitFor ?? ["ok"], slots);
       return cluster;
     } catch (error) {
       const logs = net.logs();
@@ -305,13 +315,17 @@ export class HostCluster implements AsyncDisposable {
     ]);
   }
 
+  #slotsOf(host: string): number {
+    return this.#options.slotsOf?.[host] ?? this.#options.workers ?? 2;
+  }
+
   #spawnBroker(host: string): Daemon {
     const broker = this.net.spawn(
       host,
       host,
       brokerArgs(this.net, this.#routerHost, {
         id: host,
-        workers: this.#options.slotsOf?.[host] ?? this.#options.workers ?? 2,
+        workers: this.#slotsOf(host),
       }, this.deployment),
     );
     this.brokers.set(host, broker);
