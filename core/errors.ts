@@ -17,6 +17,8 @@ export const ErrorName = {
   PipelineNotFound: "PipelineNotFoundError",
   PipelineEnded: "PipelineEndedError",
   TooManyPipelines: "TooManyPipelinesError",
+  /** No broker serves a function right now, though one did lately: retry. */
+  NoBroker: "NoBrokerError",
   PipelineDeadline: "PipelineDeadlineError",
   PipelineFailed: "PipelineFailedError",
   /** A function threw it to fail its job at once, without retries. */

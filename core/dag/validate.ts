@@ -88,7 +88,10 @@ const _isPlainObject = (v: unknown): v is Record<string, unknown> =>
  */
 export function validatePipeline(
   spec: unknown,
-  options: { knownFunctions?: ReadonlySet<string>; limits?: Partial<PipelineLimits> } = {},
+  options: {
+    knownFunctions?: Pick<ReadonlySet<string>, "has">;
+    limits?: Partial<PipelineLimits>;
+  } = {},
 ): Dag {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   if (!_isPlainObject(spec)) {

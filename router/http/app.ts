@@ -38,11 +38,12 @@ export interface HttpDeps {
 const STATUSES = new Set(["queued", "running", "succeeded", "failed", "cancelled"]);
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
-const STATUS_OF: Record<string, 400 | 404 | 409 | 429> = {
+const STATUS_OF: Record<string, 400 | 404 | 409 | 429 | 503> = {
   [ErrorName.PipelineValidation]: 400,
   [ErrorName.PipelineNotFound]: 404,
   [ErrorName.PipelineEnded]: 409,
   [ErrorName.TooManyPipelines]: 429,
+  [ErrorName.NoBroker]: 503,
 };
 
 function timingSafeEqual(a: string, b: string): boolean {
@@ -74,7 +75,7 @@ export function createApp(deps: HttpDeps): Hono {
     }
     const status = error instanceof ServiceError ? STATUS_OF[error.name] : undefined;
     if (status) {
-      if (status === 429) c.header("Retry-After", "1");
+      if (status === 429 || status === 503) c.header("Retry-After", "1");
       return c.json({ error: error.message, name: error.name }, status);
     }
     deps.log.error("HTTP {method} {path} failed: {error}", {

@@ -124,6 +124,9 @@ export function openApi(): Record<string, unknown> {
             "413": error("Body too large"),
             "415": error("Not JSON"),
             "429": error("Too many pipelines running; see Retry-After"),
+            "503": error(
+              "`NoBrokerError`: no broker serves a function right now, though one did lately; see Retry-After",
+            ),
           },
         },
         get: {

@@ -13,17 +13,23 @@ import type {
   ClusterConfig,
   FetchFileRequest,
   FileContent,
+  FunctionInfo,
   FunctionsManifestEvent,
   PeerEvent,
   PipelinerHelloRequest,
   RouterEvent,
 } from "../../core/protocol/mod.ts";
 import type { PipelineService } from "./pipelines/service.ts";
-import type { Registry } from "./registry.ts";
+import type { BrokerEntry, Registry } from "./registry.ts";
 
 const decoder = new TextDecoder();
 /** The most jobs per slot a broker may ask to queue ahead. */
 const MAX_PREFETCH = 64;
+
+/** The functions of `infos` a broker can run (not those that failed to load). */
+function runnableNames(infos: Iterable<FunctionInfo>): string[] {
+  return [...infos].filter((f) => !f.error).map((f) => f.name);
+}
 
 /** The Router's shipped functions, as the peers see them (see `router/functions/shipped.ts`). */
 export interface ShippedSource {
@@ -62,6 +68,14 @@ export class Peers {
     this.#timeoutMs = timeoutMs;
   }
 
+  /** `broker` now serves `functions`: the registry and the remembered functions follow. */
+  #served(broker: BrokerEntry, functions: FunctionInfo[]): void {
+    const before = runnableNames(broker.functions.values());
+    broker.functions = new Map(functions.map((f) => [f.name, f]));
+    const { registry, service } = this.#hub;
+    service.known.changed(before, runnableNames(functions), registry.runnable());
+  }
+
   /** A broker or worker host joins (or joins again); returns the cluster configuration. */
   brokerHello(address: Uint8Array, request: BrokerHelloRequest): ClusterConfig {
     const { registry, service } = this.#hub;
@@ -70,7 +84,7 @@ export class Peers {
     if (previous?.of !== undefined && previous.pid === Number(request.broker.pid)) {
       // A worker host saying hello again (its first went unanswered in time): it
       // still runs what it took, so nothing is requeued.
-      previous.functions = new Map(request.functions.map((f) => [f.name, f]));
+      this.#served(previous, request.functions);
       previous.lastSeen = Date.now();
       return this.#hub.clusterConfig;
     }
@@ -95,6 +109,11 @@ export class Peers {
       lastSeen: now,
       since: now,
     }, request.functions);
+    this.#hub.service.known.changed(
+      previous ? runnableNames(previous.functions.values()) : [],
+      runnableNames(request.functions),
+      registry.runnable(),
+    );
     // A broker (not its hosts) is told what the Router ships, after the hello reply.
     const manifest = this.#hub.shipped?.manifest;
     if (manifest && typeof request.broker.of !== "string") {
@@ -192,7 +211,7 @@ export class Peers {
         else unknown();
         return;
       case "broker-functions":
-        if (broker) broker.functions = new Map(event.functions.map((f) => [f.name, f]));
+        if (broker) this.#served(broker, event.functions);
         else unknown();
         return;
       case "job-done":

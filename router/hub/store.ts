@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS jobs (
   record TEXT NOT NULL,
   PRIMARY KEY (pipeline_id, job_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS served_functions (
+  name TEXT PRIMARY KEY,
+  last_served INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
 
 type Row = Record<string, string | number | null>;
@@ -122,6 +126,12 @@ export class PipelineStore {
          AND finished_at < ? RETURNING id`,
       ),
       pruneJobs: prepare(`DELETE FROM jobs WHERE pipeline_id = ?`),
+      served: prepare(`SELECT name, last_served FROM served_functions`),
+      rememberServed: prepare(
+        `INSERT INTO served_functions (name, last_served) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET last_served = excluded.last_served`,
+      ),
+      forgetServed: prepare(`DELETE FROM served_functions WHERE name = ?`),
     };
     this.#seq = Number((this.#statements.maxSeq!.get() as Row).seq);
   }
@@ -331,6 +341,24 @@ export class PipelineStore {
     const ids = this.#statements.prune!.all(before) as Row[];
     for (const row of ids) this.#statements.pruneJobs!.run(String(row.id));
     return ids.length;
+  }
+
+  /** Functions some broker served, with when one last did (epoch ms). */
+  servedFunctions(): Map<string, number> {
+    const rows = this.#statements.served!.all() as Row[];
+    return new Map(rows.map((row) => [String(row.name), Number(row.last_served)]));
+  }
+
+  /** Remembers, at the next commit, that a broker served these functions at `at`. */
+  rememberServed(names: Iterable<string>, at: number): void {
+    this.#begin();
+    for (const name of names) this.#statements.rememberServed!.run(name, at);
+  }
+
+  /** Forgets functions that no broker serves any more, at the next commit. */
+  forgetServed(names: Iterable<string>): void {
+    this.#begin();
+    for (const name of names) this.#statements.forgetServed!.run(name);
   }
 
   /** Commits and closes the database (which checkpoints what is left). */

@@ -10,6 +10,7 @@ import type { PipelineLimits } from "../../../core/dag/mod.ts";
 import type { Logger } from "../../../core/log.ts";
 import type { JobRecord, PeerEvent, PipelineRecord } from "../../../core/protocol/mod.ts";
 import type { ErrorData, JsonObject } from "../../../core/types.ts";
+import type { KnownFunctions } from "../known_functions.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
 import type { Scheduler } from "../scheduler.ts";
 import type { PipelineStore } from "../store.ts";
@@ -66,6 +67,8 @@ export interface Pipelines {
   readonly log: Logger;
   readonly options: ServiceOptions;
   readonly scheduler: Scheduler;
+  /** The functions brokers served, across restarts: tells "away" from "unknown". */
+  readonly known: KnownFunctions;
   /** Runs `task` later as a batch of its own. */
   readonly later: (ms: number, task: () => void) => void;
   readonly active: Map<string, Active>;

@@ -86,6 +86,9 @@ function forget(
   requeue: (active: Active, job: JobRecord, running: RunningAttempt) => void,
 ): void {
   ctx.registry.brokers.delete(entry.id);
+  const served = ctx.registry.runnable();
+  const gone = [...entry.functions.values()].filter((f) => !f.error && !served.has(f.name));
+  ctx.known.lost(gone.map((f) => f.name));
   for (const running of ctx.scheduler.runningOn(entry.id)) {
     ctx.scheduler.finish(executionKey(running.pipelineId, running.jobId));
     const active = ctx.active.get(running.pipelineId);

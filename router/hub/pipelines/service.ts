@@ -21,6 +21,7 @@ import type {
 } from "../../../core/protocol/mod.ts";
 import type { PipelineSpec } from "../../../core/types.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
+import { KnownFunctions } from "../known_functions.ts";
 import { executionKey, Scheduler } from "../scheduler.ts";
 import type { PipelineStore } from "../store.ts";
 import {
@@ -46,6 +47,8 @@ const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 /** Pipelines and jobs, as the Router drives them. */
 export class PipelineService {
   readonly scheduler: Scheduler;
+  /** The functions brokers served; peers report what each broker serves. */
+  readonly known: KnownFunctions;
   readonly #ctx: Pipelines;
 
   constructor(deps: {
@@ -57,9 +60,11 @@ export class PipelineService {
     later: (ms: number, task: () => void) => void;
   }) {
     this.scheduler = new Scheduler(deps.registry);
+    this.known = new KnownFunctions(deps.store);
     this.#ctx = {
       ...deps,
       scheduler: this.scheduler,
+      known: this.known,
       active: new Map(),
       backingOff: new Set(),
     };
@@ -112,7 +117,8 @@ export class PipelineService {
    * Validates, stores and queues a pipeline.
    *
    * @throws {PipelineValidationError} listing every problem.
-   * @throws {ServiceError} `TooManyPipelinesError` when too many have not ended.
+   * @throws {ServiceError} `TooManyPipelinesError` when too many have not ended, and
+   * `NoBrokerError` when a function's brokers are away for now (both retryable).
    */
   submit(spec: unknown, idempotencyKey?: string): { pipelineId: string; status: string } {
     const ctx = this.#ctx;
@@ -128,10 +134,13 @@ export class PipelineService {
           `${ctx.active.size} pipelines are running or queued, the limit is ${maxActive}: retry later`,
         );
       }
+      const runnable = ctx.registry.runnable();
       dag = validatePipeline(spec, {
-        knownFunctions: ctx.registry.runnable(),
+        knownFunctions: { has: (fn) => runnable.has(fn) || ctx.known.expected(fn) },
         limits: ctx.options.limits,
       });
+      const away = dag.jobs.find((job) => !runnable.has(job.fn));
+      if (away) throw this.#noBroker(away.fn);
     } catch (error) {
       const existing = idempotencyKey && this.#existing(idempotencyKey);
       if (existing) return existing;
@@ -160,6 +169,16 @@ export class PipelineService {
     else assign(ctx, active);
     this.#watchDeadline(active);
     return { pipelineId: record.id, status: record.status };
+  }
+
+  /** A function that some broker served lately, and none serves now. */
+  #noBroker(fn: string): ServiceError {
+    const at = this.#ctx.known.lastServed(fn);
+    const when = at === undefined ? "" : ` (last served ${new Date(at).toISOString()})`;
+    return new ServiceError(
+      ErrorName.NoBroker,
+      `No broker serves function "${fn}" right now${when}: retry later`,
+    );
   }
 
   /** The pipeline submitted under `idempotencyKey`, if any, and its status. */

@@ -12,12 +12,13 @@ export class ServiceError extends Error {
     name:
       | typeof ErrorName.PipelineNotFound
       | typeof ErrorName.PipelineEnded
-      | typeof ErrorName.TooManyPipelines,
+      | typeof ErrorName.TooManyPipelines
+      | typeof ErrorName.NoBroker,
     message: string,
   ) {
     super(message);
     this.name = name;
-    this.retryable = name === ErrorName.TooManyPipelines;
+    this.retryable = name === ErrorName.TooManyPipelines || name === ErrorName.NoBroker;
   }
 
   /** Whether the same request may succeed later. */
