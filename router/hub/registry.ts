@@ -102,10 +102,15 @@ export class Registry {
     return previous;
   }
 
-  /** Names of functions at least one broker can run. */
+  /**
+   * Names of functions at least one broker can run, by what the brokers announce. A
+   * broker's worker hosts learn of a change after it does: counting their tables too
+   * would accept a function its broker just reported removed (as `functions()` does not).
+   */
   runnable(): Set<string> {
     const names = new Set<string>();
     for (const broker of this.brokers.values()) {
+      if (broker.of !== undefined) continue;
       for (const fn of broker.functions.values()) if (!fn.error) names.add(fn.name);
     }
     return names;
