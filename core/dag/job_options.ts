@@ -36,7 +36,7 @@ export function readJobEntry(
   entry: unknown,
   maxIdLength: number,
   problems: string[],
-): { fn?: string; options?: JobOptions } {
+): { fn?: string; options?: JobOptions; waits?: boolean } {
   const name = (fn: unknown): string | undefined => {
     if (typeof fn !== "string" || fn.length === 0) {
       problems.push(`Field "jobs" must give job ${quote(id)} a function name`);
@@ -103,5 +103,7 @@ export function readJobEntry(
     if (found.length > 0) problems.push(...found);
     else options.when = o.when as JobOptions["when"];
   }
+  // A wait, even one with a bad name, runs no function: none is looked for.
+  if (o.wait !== undefined) return { options, waits: true };
   return fn === undefined ? { options } : { fn, options };
 }

@@ -280,9 +280,9 @@ function _readJobs(
     if (!graph.index.has(id) && !graph.rejected.has(id)) {
       problems.push(`Field "jobs" names ${quote(id)}, which is not in the graph`);
     }
-    const { fn, options } = readJobEntry(id, entry, limits.maxIdLength, problems);
+    const { fn, options, waits } = readJobEntry(id, entry, limits.maxIdLength, problems);
     if (fn !== undefined) fnOf.set(id, fn);
-    if (options) optionsOf.set(id, options);
+    if (options) optionsOf.set(id, waits && options.wait === undefined ? { wait: "" } : options);
   }
   return { fnOf, optionsOf };
 }
