@@ -147,7 +147,8 @@ export class PipelineService {
         knownFunctions: { has: (fn) => runnable.has(fn) || ctx.known.expected(fn) },
         limits: ctx.options.limits,
       });
-      const away = dag.jobs.find((job) => !runnable.has(job.fn));
+      // A `wait` job runs no function (its `fn` is empty): no broker need serve it.
+      const away = dag.jobs.find((job) => job.fn !== "" && !runnable.has(job.fn));
       if (away) throw this.#noBroker(away.fn);
     } catch (error) {
       const existing = idempotencyKey && this.#existing(idempotencyKey);
