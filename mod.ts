@@ -30,17 +30,27 @@ export {
   PipelineValidationError,
   RemoteError,
   RequestTimeoutError,
+  SignalTimeoutError,
   type Submittable,
   WaitTimeoutError,
 } from "./client/mod.ts";
-export type { FunctionInfo, FunctionView, JobRecord, PipelineRecord } from "./core/protocol/mod.ts";
 export type {
+  FunctionInfo,
+  FunctionView,
+  JobRecord,
+  MapItemRecord,
+  MapSummary,
+  PipelineRecord,
+} from "./core/protocol/mod.ts";
+export type {
+  Condition,
   ErrorData,
   FunctionConfig,
   FunctionContext,
   FunctionLogger,
   FunctionPermissions,
   Isolation,
+  JobOptions,
   JobStatus,
   JsonObject,
   JsonValue,

@@ -23,4 +23,9 @@ export {
 } from "./pipeline_manager.ts";
 export { RemoteError, RequestTimeoutError } from "../core/router_link.ts";
 export type { CurveClientKeys } from "../core/curve_keys.ts";
-export { JobTimeoutError, NonRetryableError, PipelineValidationError } from "../core/errors.ts";
+export {
+  JobTimeoutError,
+  NonRetryableError,
+  PipelineValidationError,
+  SignalTimeoutError,
+} from "../core/errors.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import { type Dag, toDot, validatePipeline } from "../core/dag/mod.ts";
-import type { JsonObject, PipelineSpec } from "../core/types.ts";
+import type { JobOptions, JsonObject, PipelineSpec } from "../core/types.ts";
 
 /** One job: the function it runs and its id in the pipeline (default: the function name). */
 export class Job {
@@ -57,15 +57,18 @@ export class Pipeline {
    *
    * @param graph Edges: each key runs before each of its values.
    * @param options `data`: the starting document; copied, so later changes do not leak in.
+   *   `jobs`: a job's function where it differs from its id, or its options (`map`,
+   *   `when`, `wait`: see `JobOptions`).
    * @throws {PipelineValidationError} listing every problem.
    * @throws {TypeError} when a key or value of a `Map` graph is not a `Job`.
    */
   constructor(
     graph: Record<string, string | string[]> | Map<Job, Job | Job[]>,
-    options: { data?: JsonObject } = {},
+    options: { data?: JsonObject; jobs?: Record<string, string | JobOptions> } = {},
   ) {
     const spec: PipelineSpec = graph instanceof Map ? _fromJobs(graph) : { graph: _copy(graph) };
     if (options.data !== undefined) spec.data = options.data;
+    if (options.jobs !== undefined) spec.jobs = { ...spec.jobs, ...options.jobs };
     this.dag = validatePipeline(spec);
     // Valid, so plain JSON: safe to clone, and the clone cannot change under us.
     this.#spec = structuredClone(spec);

@@ -9,7 +9,7 @@ import { uuidv7 } from "../core/ids.ts";
 import type { FunctionView, PipelineRecord } from "../core/protocol/mod.ts";
 import { RequestTimeoutError, RouterLink } from "../core/router_link.ts";
 import { ErrorName } from "../core/errors.ts";
-import type { PipelineSpec } from "../core/types.ts";
+import type { JsonObject, PipelineSpec } from "../core/types.ts";
 import type { CurveClientKeys } from "../core/curve_keys.ts";
 
 /** Where the Router listens. */
@@ -146,6 +146,22 @@ export class PipelineManager {
   /** Cancels a pipeline; running jobs are stopped. */
   async cancel(pipelineId: string): Promise<void> {
     await this.#link.request({ type: "cancel", pipelineId });
+  }
+
+  /**
+   * Delivers signal `name` to the jobs of a pipeline that wait for it (`wait: name`):
+   * `payload` becomes their output. Resolves with the ids of the jobs it resumed.
+   *
+   * @throws {RemoteError} `PipelineNotFoundError`; `JobNotWaitingError` when no job waits for it now.
+   */
+  async signal(pipelineId: string, name: string, payload: JsonObject = {}): Promise<string[]> {
+    const result = await this.#link.request<{ jobIds: string[] }>({
+      type: "signal",
+      pipelineId,
+      name,
+      payload,
+    });
+    return result.jobIds;
   }
 
   /** Functions the cluster's brokers serve. */

@@ -49,6 +49,14 @@ export const ErrorName = {
   /** A `fetch-file` for a hash the Router does not ship. */
   FileNotFound: "FileNotFoundError",
   RequestTimeout: "RequestTimeoutError",
+  /** A `wait` job's signal did not come within its `timeoutMs`. */
+  SignalTimeout: "SignalTimeoutError",
+  /** A signal named no job that waits for it (none of that name, or it is not waiting). */
+  JobNotWaiting: "JobNotWaitingError",
+  /** A signal's object is not one (not a JSON object, too big or too deep). */
+  InvalidSignal: "InvalidSignalError",
+  /** A `map` job's input has no list at its key, or one longer than allowed. */
+  MapInput: "MapInputError",
   WaitTimeout: "WaitTimeoutError",
 } as const;
 
@@ -79,6 +87,20 @@ export class JobTimeoutError extends Error {
   constructor(jobId: string, timeoutMs: number) {
     super(`Job "${jobId}" timed out after ${timeoutMs} ms`);
     this.jobId = jobId;
+  }
+}
+
+/** A `wait` job's signal did not come within its `timeoutMs`. */
+export class SignalTimeoutError extends Error {
+  override name: string = ErrorName.SignalTimeout;
+  /** The job that waited. */
+  readonly jobId: string;
+  /** The signal it waited for. */
+  readonly signal: string;
+  constructor(jobId: string, signal: string, timeoutMs: number) {
+    super(`Job "${jobId}" got no signal "${signal}" within ${timeoutMs} ms`);
+    this.jobId = jobId;
+    this.signal = signal;
   }
 }
 

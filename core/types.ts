@@ -78,7 +78,52 @@ export type Isolation = "worker" | "job";
 export type PipelineStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled";
 
 /** Status of a job inside a pipeline. */
-export type JobStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "cancelled";
+export type JobStatus =
+  | "pending"
+  | "running"
+  | "waiting"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "cancelled";
+
+/** The operators of a {@linkcode Condition} test. */
+export type ConditionOp = "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "exists";
+
+/** A JSON scalar: what a condition compares with. */
+export type JsonScalar = null | boolean | number | string;
+
+/**
+ * A `when` condition, JSON and never code: a test of the value at a dotted `path` of
+ * the job's input, or tests combined with `all`, `any` and `not`.
+ */
+export type Condition =
+  | { path: string; op: Exclude<ConditionOp, "in" | "exists">; value: JsonScalar }
+  | { path: string; op: "in"; value: JsonScalar[] }
+  | { path: string; op: "exists" }
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition };
+
+/**
+ * A job of a pipeline beyond its function's name (see `docs/protocol.md`): run it
+ * once per element of a list (`map`), only when a condition holds (`when`), or wait
+ * for a signal instead of running a function (`wait`).
+ */
+export interface JobOptions {
+  /** The function it runs; default the job id. Not with `wait`. */
+  fn?: string;
+  /** Runs the function once per element of the list at this key of the input. */
+  map?: string;
+  /** With `map`: items running at once, at most. */
+  mapConcurrency?: number;
+  /** Runs only if this holds on its input; otherwise the job is `skipped`. */
+  when?: Condition;
+  /** Runs no function: waits for the signal of this name, whose object is its output. */
+  wait?: string;
+  /** With `wait`: fails with `SignalTimeoutError` after this many ms without the signal. */
+  timeoutMs?: number;
+}
 
 /** A pipeline as submitted: a DAG of job ids, the starting document, and job -> function names. */
 export interface PipelineSpec {
@@ -86,8 +131,11 @@ export interface PipelineSpec {
   graph: Record<string, string | string[]>;
   /** The starting document. */
   data?: JsonObject;
-  /** Maps a job id to its function where they differ; otherwise the id is the function name. */
-  jobs?: Record<string, string>;
+  /**
+   * Maps a job id to its function where they differ (otherwise the id is the function
+   * name), or to its {@linkcode JobOptions}.
+   */
+  jobs?: Record<string, string | JobOptions>;
   /** The pipeline fails (`PipelineDeadlineError`) if it has not ended this many ms after it was accepted. */
   deadlineMs?: number;
 }

@@ -1,13 +1,15 @@
 /**
  * `deno task demo`: the seed's tutorial in TypeScript. Serves a few pages on a local
- * HTTP server, submits five pipelines (downloader -> text_and_words, links) to the
- * cluster that `deno task start` runs, and prints each resulting document.
+ * HTTP server, submits five crawls (downloader -> text_and_words, links; links ->
+ * map(fetch each link) -> summary: see `crawl.ts`) to the cluster that `deno task
+ * start` runs, and prints each resulting document.
  *
  * @module
  */
 import { parseOrExit, ROUTER_ENDPOINT_FLAGS } from "../core/daemon.ts";
 import { Pipeline, PipelineManager } from "../mod.ts";
 import { peerCurveKeys } from "../core/curve_keys.ts";
+import { crawl } from "./crawl.ts";
 
 const spec = {
   usage: "deno task demo",
@@ -50,7 +52,7 @@ const pages: Record<string, string> = {
   "/about": `<html><body><h1>About</h1><p>A Router, Brokers and Pipeliners talk ZeroMQ.</p>
     <a href="/">Home</a></body></html>`,
   "/docs": `<html><body><h1>Docs</h1><p>Drop a function into functions and submit a DAG.</p>
-    <a href="/">Home</a> <a href="/about">About</a></body></html>`,
+    <a href="/">Home</a> <a href="/about">About</a> <a href="/missing">Old docs</a></body></html>`,
   "/blog": `<html><head><style>p{}</style></head><body><h1>Blog</h1>
     <p>Sandboxed workers, warm pools, durable state.</p><a href="/docs">Docs</a></body></html>`,
   "/contact": `<html><body><h1>Contact</h1><p>Write to the team.</p></body></html>`,
@@ -70,10 +72,10 @@ const manager = new PipelineManager({ api, broadcast, ...(curve ? { curve } : {}
 try {
   const ids = [];
   for (const path of Object.keys(pages)) {
-    const pipeline = new Pipeline(
-      { downloader: ["text_and_words", "links"] },
-      { data: { url: `http://127.0.0.1:${port}${path}` } },
-    );
+    const pipeline = new Pipeline(crawl.graph, {
+      data: { url: `http://127.0.0.1:${port}${path}` },
+      jobs: crawl.jobs,
+    });
     ids.push(await manager.start(pipeline));
   }
   for (const id of ids) {

@@ -136,7 +136,9 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
       case "job-result":
         apply(
           event.pipelineId,
-          event.outcome.ok
+          event.skipped
+            ? { type: "job-skipped", jobId: event.jobId }
+            : event.outcome.ok
             ? { type: "job-succeeded", jobId: event.jobId, output: event.outcome.output }
             : { type: "job-failed", jobId: event.jobId, error: event.outcome.error },
         );

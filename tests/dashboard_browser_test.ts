@@ -277,3 +277,36 @@ Deno.test({
     assert((await Deno.stat(`${ARTIFACTS}dashboard.png`)).size > 10_000);
   },
 });
+
+Deno.test({
+  name:
+    "dashboard draws a map as one node with its item counts, a skipped job, and sends a waiting job's signal",
+  ignore: !hasChromium(),
+  async fn() {
+    await using cluster = await Cluster.start({ waitFor: ["map_item", "tag"] });
+    const id = await submit(cluster, {
+      graph: { fetch: "approve", maybe: [], approve: "after" },
+      jobs: {
+        fetch: { fn: "map_item", map: "list" },
+        maybe: { fn: "tag", when: { path: "go", op: "exists" } },
+        approve: { wait: "approved" },
+        after: "tag",
+      },
+      data: { list: [1, 2, 3] },
+    });
+    await using browser = await Browser.launch(`${cluster.http}/#/pipelines/${id}`);
+    const page = browser.page;
+    const node = (job: string, status: string) =>
+      `document.querySelector('#dag [data-job="${job}"][data-status="${status}"]')`;
+    await page.waitFor(`${node("fetch", "succeeded")}?.textContent.includes("3/3 items")`);
+    await page.waitFor(`!!${node("maybe", "skipped")}`);
+    await page.waitFor(`${node("approve", "waiting")}?.textContent.includes("waits for approved")`);
+    await page.evaluate(`${node("approve", "waiting")}.dispatchEvent(new MouseEvent("click"))`);
+    await page.waitFor(`!!document.querySelector('button[data-signal="approved"]')`);
+    await page.evaluate(`document.querySelector('.signal textarea').value = '{"by": "ann"}'`);
+    await page.evaluate(`document.querySelector('button[data-signal="approved"]').click()`);
+    const result = await cluster.manager.wait(id, { timeoutMs: 30_000 });
+    assertEquals([result.status, result.document.by], ["succeeded", "ann"]);
+    await page.waitFor(`!!${node("after", "succeeded")}`);
+  },
+});

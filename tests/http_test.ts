@@ -184,6 +184,9 @@ Deno.test("HTTP routes answer with the right status codes and bodies", () =>
         "/pipelines/{id}/events",
         "/metrics",
         "/brokers",
+        "/pipelines/{id}/signals/{name}",
+        "/pipelines/{id}/jobs/{jobId}/items",
+        "/pipelines/{id}/jobs/{jobId}/items/{index}",
       ]
     ) {
       assert(spec.paths[path], `OpenAPI lacks ${path}`);

@@ -20,7 +20,7 @@ interface Visit {
 }
 
 /** The path of a visited value, e.g. `data.list[1]` (long keys cut, so the text stays short). */
-function pathOf(visit: Visit): string {
+function pathOf(visit: Visit, field: string): string {
   const parts: string[] = [];
   for (let at: Visit | undefined = visit; at?.parent; at = at.parent) {
     const key = at.key;
@@ -28,7 +28,7 @@ function pathOf(visit: Visit): string {
     else if (/^[A-Za-z_$][\w$]*$/.test(key) && key.length <= 40) parts.push(`.${key}`);
     else parts.push(`[${quote(key.length > 40 ? `${key.slice(0, 40)}...` : key)}]`);
   }
-  return "data" + parts.reverse().join("");
+  return field + parts.reverse().join("");
 }
 
 /** Limits on `data`. */
@@ -50,8 +50,14 @@ export interface DataLimits {
  *   came off the wire): `data` is no bigger, so within the limit it is not encoded
  *   again to be measured.
  */
-export function dataProblems(data: unknown, limits: DataLimits, encodedBytes?: number): string[] {
-  if (!isPlainObject(data)) return ['Field "data" must be a JSON object'];
+export function dataProblems(
+  data: unknown,
+  limits: DataLimits,
+  encodedBytes?: number,
+  field = "data",
+): string[] {
+  const name = `Field ${quote(field)}`;
+  if (!isPlainObject(data)) return [`${name} must be a JSON object`];
   let size: number | undefined;
   if (encodedBytes === undefined) {
     // A JavaScript value: JSON.stringify is what finds cycles and bigints.
@@ -59,7 +65,7 @@ export function dataProblems(data: unknown, limits: DataLimits, encodedBytes?: n
       size = utf8Length(JSON.stringify(data));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      return [`Field "data" cannot be written as JSON: ${reason}`];
+      return [`${name} cannot be written as JSON: ${reason}`];
     }
   }
   /** A lower bound of the encoded size, summed in the walk: a string is at least its length. */
@@ -82,7 +88,7 @@ export function dataProblems(data: unknown, limits: DataLimits, encodedBytes?: n
       if (isList || proto === Object.prototype || proto === null) {
         if (visit.depth > limits.maxDepth) {
           problems.push(
-            `Field "data" is nested deeper than ${limits.maxDepth} levels, at ${pathOf(visit)}`,
+            `${name} is nested deeper than ${limits.maxDepth} levels, at ${pathOf(visit, field)}`,
           );
           return problems;
         }
@@ -104,19 +110,19 @@ export function dataProblems(data: unknown, limits: DataLimits, encodedBytes?: n
       }
     }
     problems.push(
-      `Field "data" holds a value JSON cannot carry at ${pathOf(visit)}: ${describe(value)}`,
+      `${name} holds a value JSON cannot carry at ${pathOf(visit, field)}: ${describe(value)}`,
     );
   }
   if (problems.length > 0) return problems;
   if (encodedBytes !== undefined && encodedBytes > limits.maxBytes) {
     // A big message: refuse a big `data` by its bound, and only measure one that may fit.
     if (least > limits.maxBytes) {
-      return [`Field "data" is at least ${least} bytes; the limit is ${limits.maxBytes}`];
+      return [`${name} is at least ${least} bytes; the limit is ${limits.maxBytes}`];
     }
     size = utf8Length(JSON.stringify(data));
   }
   if (size !== undefined && size > limits.maxBytes) {
-    return [`Field "data" is ${size} bytes; the limit is ${limits.maxBytes}`];
+    return [`${name} is ${size} bytes; the limit is ${limits.maxBytes}`];
   }
   return [];
 }

@@ -9,6 +9,7 @@ import type { Dag } from "./validate.ts";
 const COLOURS: Readonly<Record<JobStatus, string>> = {
   pending: "white",
   running: "lightblue",
+  waiting: "plum",
   succeeded: "palegreen",
   failed: "salmon",
   skipped: "lightgrey",

@@ -33,5 +33,8 @@ export {
 } from "./step.ts";
 export { isChain, PLAN_DEPTH, planAfter, PlanLedger } from "./plan.ts";
 export { toDot } from "./dot.ts";
+export { dataProblems } from "./_data.ts";
+export { conditionHolds, conditionProblems, valueAt } from "./condition.ts";
+export { OPTION_LIMITS, SIGNAL_NAME } from "./job_options.ts";
 // Document merging lives apart (`core/document.ts`); re-exported for the DAG's old importers.
 export { mergeDocument, restrictInput } from "../document.ts";

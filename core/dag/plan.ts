@@ -8,10 +8,15 @@ import type { JobPlan, PlannedJob } from "../protocol/mod.ts";
 import type { Dag } from "./validate.ts";
 import { ancestors } from "./_graph.ts";
 
-/** Whether the DAG is one line of jobs, each after the one before: nothing to decide. */
+/**
+ * Whether the DAG is one line of plain jobs, each after the one before: nothing to
+ * decide. A job with options (`map`, `when`, `wait`) is decided by the Router when it
+ * is asked for, so its pipeline has a pipeliner.
+ */
 export function isChain(dag: Dag): boolean {
   return dag.jobs.every((job, at) =>
-    job.parents.length === (at === 0 ? 0 : 1) && job.children.length <= 1
+    job.parents.length === (at === 0 ? 0 : 1) && job.children.length <= 1 &&
+    job.options === undefined
   );
 }
 
@@ -27,10 +32,12 @@ export const PLAN_DEPTH = 8;
  */
 export function planAfter(dag: Dag, jobId: string, depth = PLAN_DEPTH): JobPlan | undefined {
   const job = dag.byId.get(jobId);
-  if (!job || depth <= 0) return undefined;
+  // A job with options ends by the Router's decision, not a broker's result: nothing follows it by itself.
+  if (!job || depth <= 0 || job.options !== undefined) return undefined;
   const run: PlannedJob[] = [];
   for (const id of job.children) {
-    if (dag.byId.get(id)!.parents.length === 1) {
+    const child = dag.byId.get(id)!;
+    if (child.parents.length === 1 && child.options === undefined) {
       run.push({ jobId: id, ...planAfter(dag, id, depth - 1) });
     }
   }

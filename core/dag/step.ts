@@ -29,6 +29,8 @@ export type DagEvent =
   | { type: "start" }
   | { type: "job-succeeded"; jobId: string; output: JsonObject }
   | { type: "job-failed"; jobId: string; error: ErrorData }
+  /** Its `when` did not hold: done with no output, its children run. */
+  | { type: "job-skipped"; jobId: string }
   | { type: "cancel" };
 
 /** What to do. */
@@ -101,6 +103,7 @@ export function step(
       break;
     case "job-succeeded":
     case "job-failed":
+    case "job-skipped":
       if (!Object.hasOwn(state.status, event.jobId) || state.status[event.jobId] !== "running") {
         return { state, commands: [] };
       }
@@ -139,6 +142,12 @@ export function step(
     if (children && !next.failing) {
       for (const id of children) ready(dag, next, dag.byId.get(id)!, commands);
     }
+  } else if (event.type === "job-skipped") {
+    putOwn(next.status, event.jobId, "skipped");
+    const children = dag.byId.get(event.jobId)?.children;
+    if (children && !next.failing) {
+      for (const id of children) ready(dag, next, dag.byId.get(id)!, commands);
+    }
   } else {
     putOwn(next.status, event.jobId, "failed");
     next.failing = true;
@@ -152,10 +161,13 @@ export function step(
   return { state: next, commands };
 }
 
-/** Starts `job` if it is pending and every parent succeeded. */
+/** Starts `job` if it is pending and every parent succeeded (or was skipped by its `when`). */
 function ready(dag: Dag, next: DagState, job: DagJob, commands: DagCommand[]): void {
   if (next.status[job.id] !== "pending") return;
-  for (const parent of job.parents) if (next.status[parent] !== "succeeded") return;
+  for (const parent of job.parents) {
+    const status = next.status[parent];
+    if (status !== "succeeded" && status !== "skipped") return;
+  }
   putOwn(next.status, job.id, "running");
   commands.push({ type: "run", jobId: job.id, fn: job.fn, input: inputOf(dag, next, job.id) });
 }

@@ -8,6 +8,8 @@
 import { PipelineValidationError } from "../errors.ts";
 import { topologicalOrder } from "./_order.ts";
 import { dataProblems, describe, quote } from "./_data.ts";
+import { readJobEntry } from "./job_options.ts";
+import type { JobOptions } from "../types.ts";
 
 /** Size limits a pipeline must stay within. */
 export interface PipelineLimits {
@@ -21,6 +23,8 @@ export interface PipelineLimits {
   maxDataBytes: number;
   /** Levels of nesting in `data` (`data` itself is level 1). */
   maxDataDepth: number;
+  /** Items of one `map` job: a longer list fails the job when it is ready (`MapInputError`). */
+  maxMapItems: number;
 }
 
 /** The defaults of {@linkcode PipelineLimits}. */
@@ -30,6 +34,7 @@ export const DEFAULT_LIMITS: Readonly<PipelineLimits> = {
   maxIdLength: 200,
   maxDataBytes: 4 * 1024 * 1024,
   maxDataDepth: 64,
+  maxMapItems: 100_000,
 };
 
 /** The size of the encoded message each spec came in (see {@linkcode noteEncodedSize}). */
@@ -48,8 +53,10 @@ export function noteEncodedSize(spec: object, bytes: number): void {
 export interface DagJob {
   /** Its id, unique in the pipeline. */
   readonly id: string;
-  /** The function it runs. */
+  /** The function it runs; empty for a `wait` job, which runs none. */
   readonly fn: string;
+  /** Its `map`, `when` and `wait` options; undefined for a plain job (most jobs). */
+  readonly options: JobOptions | undefined;
   /** Jobs that must succeed before it runs, in topological order. */
   readonly parents: readonly string[];
   /** Jobs that wait for it, in topological order. */
@@ -121,10 +128,12 @@ export function validatePipeline(
     const dataLimits = { maxBytes: limits.maxDataBytes, maxDepth: limits.maxDataDepth };
     problems.push(...dataProblems(spec.data, dataLimits, encodedSizes.get(spec)));
   }
-  const fnOf = _readJobs(spec.jobs, graph, limits, problems);
+  const { fnOf, optionsOf } = _readJobs(spec.jobs, graph, limits, problems);
+  if (optionsOf.size > 0) _itemIdProblems(graph.ids, optionsOf, problems);
   if (options.knownFunctions) {
     const unknown = new Set<string>();
     for (const id of graph.ids) {
+      if (optionsOf.get(id)?.wait !== undefined) continue;
       const fn = fnOf.get(id) ?? id;
       if (!options.knownFunctions.has(fn)) unknown.add(fn);
     }
@@ -161,7 +170,9 @@ export function validatePipeline(
   }
   const jobs: DagJob[] = sorted.map((i) => {
     const id = graph.ids[i]!;
-    return { id, fn: fnOf.get(id) ?? id, parents: parents[i]!, children: children[i]!, index: i };
+    const jobOptions = optionsOf.get(id);
+    const fn = jobOptions?.wait !== undefined ? "" : fnOf.get(id) ?? id;
+    return { id, fn, options: jobOptions, parents: parents[i]!, children: children[i]!, index: i };
   });
   return { jobs, byId: new Map(jobs.map((job) => [job.id, job])) };
 }
@@ -257,26 +268,38 @@ function _readJobs(
   graph: ParsedGraph,
   limits: PipelineLimits,
   problems: string[],
-): Map<string, string> {
+): { fnOf: Map<string, string>; optionsOf: Map<string, JobOptions> } {
   const fnOf = new Map<string, string>();
-  if (jobs === undefined) return fnOf;
+  const optionsOf = new Map<string, JobOptions>();
+  if (jobs === undefined) return { fnOf, optionsOf };
   if (!_isPlainObject(jobs)) {
-    problems.push('Field "jobs" must map job ids to function names');
-    return fnOf;
+    problems.push('Field "jobs" must map job ids to function names or job options');
+    return { fnOf, optionsOf };
   }
-  for (const [id, fn] of Object.entries(jobs)) {
+  for (const [id, entry] of Object.entries(jobs)) {
     if (!graph.index.has(id) && !graph.rejected.has(id)) {
       problems.push(`Field "jobs" names ${quote(id)}, which is not in the graph`);
     }
-    if (typeof fn !== "string" || fn.length === 0) {
-      problems.push(`Field "jobs" must give job ${quote(id)} a function name`);
-    } else if (fn.length > limits.maxIdLength) {
-      problems.push(
-        `Function name ${
-          quote(`${fn.slice(0, 40)}...`)
-        } is longer than ${limits.maxIdLength} characters`,
-      );
-    } else fnOf.set(id, fn);
+    const { fn, options, waits } = readJobEntry(id, entry, limits.maxIdLength, problems);
+    if (fn !== undefined) fnOf.set(id, fn);
+    if (options) optionsOf.set(id, waits && options.wait === undefined ? { wait: "" } : options);
   }
-  return fnOf;
+  return { fnOf, optionsOf };
+}
+
+/**
+ * The items of map job `x` run as `x[0]`, `x[1]`, ...: a job of the graph with such
+ * an id would be mistaken for one of them.
+ */
+function _itemIdProblems(
+  ids: readonly string[],
+  optionsOf: ReadonlyMap<string, JobOptions>,
+  problems: string[],
+): void {
+  for (const id of ids) {
+    const match = /^(.*)\[(\d+)\]$/s.exec(id);
+    if (match && optionsOf.get(match[1]!)?.map !== undefined) {
+      problems.push(`Job id ${quote(id)} is taken by the items of map job ${quote(match[1]!)}`);
+    }
+  }
 }

@@ -140,7 +140,7 @@ const invalid: Array<{
   {
     name: '"jobs" that is not an object',
     spec: { graph: { a: [] }, jobs: ["a"] },
-    problems: ['Field "jobs" must map job ids to function names'],
+    problems: ['Field "jobs" must map job ids to function names or job options'],
   },
   {
     name: '"jobs" naming a job not in the graph',

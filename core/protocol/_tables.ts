@@ -12,6 +12,7 @@ import type {
   JobCancelEvent,
   JobDoneEvent,
   JobRequestEvent,
+  JobResultEvent,
   JobRunEvent,
   PeerEvent,
   PipelineFinishEvent,
@@ -36,6 +37,7 @@ import {
   brokerLoad,
   errorData,
   functionInfos,
+  functionName,
   jobAttempt,
   jobFollower,
   jobPlan,
@@ -43,6 +45,7 @@ import {
   outcome,
   pipelineSpec,
   runningJob,
+  signalName,
 } from "./_values.ts";
 import { functionsManifest, sha256 } from "./_manifest.ts";
 
@@ -72,6 +75,13 @@ export const REQUESTS: {
   },
   "status": (m, requestId) => ({ type: "status", id: requestId, pipelineId: pipelineId(m) }),
   "cancel": (m, requestId) => ({ type: "cancel", id: requestId, pipelineId: pipelineId(m) }),
+  "signal": (m, requestId) => ({
+    type: "signal",
+    id: requestId,
+    pipelineId: pipelineId(m),
+    name: need(m, "name", signalName),
+    payload: need(m, "payload", jsonObject),
+  }),
   "get-configuration": (_, requestId) => ({ type: "get-configuration", id: requestId }),
   "list-functions": (_, requestId) => ({ type: "list-functions", id: requestId }),
   "broker-hello": (m, requestId) => ({
@@ -153,7 +163,7 @@ export const ROUTER_EVENTS: {
       type: "job-request",
       pipelineId: pipelineId(m),
       jobId: need(m, "jobId", id),
-      fn: need(m, "fn", id),
+      fn: need(m, "fn", functionName),
       input: need(m, "input", jsonObject),
     };
     const plan = maybe(m, "plan", topPlan);
@@ -207,12 +217,16 @@ export const PEER_EVENTS: {
     spec: need(m, "spec", pipelineSpec),
     jobs: need(m, "jobs", jobRecords),
   }),
-  "job-result": (m) => ({
-    type: "job-result",
-    pipelineId: pipelineId(m),
-    jobId: need(m, "jobId", id),
-    outcome: need<JobOutcome>(m, "outcome", outcome),
-  }),
+  "job-result": (m) => {
+    const event: JobResultEvent = {
+      type: "job-result",
+      pipelineId: pipelineId(m),
+      jobId: need(m, "jobId", id),
+      outcome: need<JobOutcome>(m, "outcome", outcome),
+    };
+    if (maybe(m, "skipped", flag)) event.skipped = true;
+    return event;
+  },
   "pipeline-cancel": (m) => ({ type: "pipeline-cancel", pipelineId: pipelineId(m) }),
   "hello-again": () => ({ type: "hello-again" }),
   "functions-manifest": functionsManifest,

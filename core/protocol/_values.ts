@@ -9,10 +9,19 @@ import type {
   ErrorData,
   FunctionConfig,
   FunctionPermissions,
+  JobOptions,
   JobStatus,
   PipelineSpec,
 } from "../types.ts";
-import type { BrokerLoad, FunctionInfo, JobOutcome, JobRecord, ReplyError } from "./records.ts";
+import type {
+  BrokerLoad,
+  FunctionInfo,
+  JobOutcome,
+  JobRecord,
+  MapSummary,
+  ReplyError,
+} from "./records.ts";
+import { readJobEntry, SIGNAL_NAME } from "../dag/job_options.ts";
 import {
   type JobFollower,
   type JobPlan,
@@ -223,6 +232,7 @@ export function jobFollower(value: unknown, depth = 1): JobFollower {
 const jobStatus = oneOf<JobStatus>([
   "pending",
   "running",
+  "waiting",
   "succeeded",
   "failed",
   "skipped",
@@ -234,7 +244,7 @@ export function jobRecord(value: unknown): JobRecord {
   const o = fields(value);
   const record: JobRecord = {
     jobId: need(o, "jobId", id),
-    fn: need(o, "fn", id),
+    fn: need(o, "fn", functionName),
     status: need(o, "status", jobStatus),
     attempts: need(o, "attempts", count),
   };
@@ -247,7 +257,45 @@ export function jobRecord(value: unknown): JobRecord {
   put(record, "finishedAt", maybe(o, "finishedAt", amount));
   put(record, "durationMs", maybe(o, "durationMs", amount));
   put(record, "retryAt", maybe(o, "retryAt", amount));
+  put(record, "map", maybe(o, "map", mapSummary));
+  put(record, "signal", maybe(o, "signal", signalName));
+  put(record, "waitUntil", maybe(o, "waitUntil", amount));
   return record;
+}
+
+function mapSummary(value: unknown): MapSummary {
+  const o = fields(value);
+  return {
+    items: need(o, "items", count),
+    pending: need(o, "pending", count),
+    running: need(o, "running", count),
+    succeeded: need(o, "succeeded", count),
+    failed: need(o, "failed", count),
+    cancelled: need(o, "cancelled", count),
+  };
+}
+
+/** A function name, or empty (a `wait` job runs none). */
+export function functionName(value: unknown): string {
+  return value === "" ? "" : id(value);
+}
+
+/** A signal's name (see `SIGNAL_NAME`). */
+export function signalName(value: unknown): string {
+  if (typeof value !== "string" || !SIGNAL_NAME.test(value)) {
+    throw new FieldError('a signal name of 1 to 100 letters, digits or "_.:-"');
+  }
+  return value;
+}
+
+/** A `jobs` entry of a spec: a function name, or job options (kept only when valid). */
+function jobEntry(value: unknown): string | JobOptions {
+  if (typeof value === "string") return id(value);
+  const o = fields(value);
+  const problems: string[] = [];
+  const { options } = readJobEntry("job", o, PROTOCOL_LIMITS.maxIdLength, problems);
+  if (problems.length > 0 || !options) throw new FieldError("job options (see docs/protocol.md)");
+  return options;
 }
 
 function errorDatas(value: unknown): ErrorData[] {
@@ -280,8 +328,8 @@ function graph(value: unknown): Record<string, string | string[]> {
   return entries(value, edges);
 }
 
-function functionsOfJobs(value: unknown): Record<string, string> {
-  return entries(value, id);
+function functionsOfJobs(value: unknown): Record<string, string | JobOptions> {
+  return entries(value, jobEntry);
 }
 
 /**

@@ -86,6 +86,20 @@ export interface CancelRequest {
   id: string;
   pipelineId: string;
 }
+/**
+ * Delivers a signal to the jobs of a pipeline that wait for it (`wait: name`): `payload`
+ * becomes their output. Replies `{ pipelineId, signal, jobIds }`; refused with
+ * `PipelineNotFoundError`, `JobNotWaitingError` (no job waits for it now) or
+ * `InvalidSignalError` (the payload is too big or too deep).
+ */
+export interface SignalRequest {
+  type: "signal";
+  id: string;
+  pipelineId: string;
+  /** The signal's name: 1 to 100 letters, digits or `_.:-`. */
+  name: string;
+  payload: JsonObject;
+}
 /** The cluster configuration; replies {@linkcode ClusterConfig}. */
 export interface ConfigurationRequest {
   type: "get-configuration";
@@ -151,6 +165,7 @@ export type Request =
   | StatusRequest
   | WaitRequest
   | CancelRequest
+  | SignalRequest
   | ConfigurationRequest
   | ListFunctionsRequest
   | BrokerHelloRequest
@@ -213,6 +228,7 @@ export interface JobRequestEvent {
   type: "job-request";
   pipelineId: string;
   jobId: string;
+  /** Empty for a `wait` job, which runs no function. */
   fn: string;
   input: JsonObject;
   /** What the Router may do by itself once this job succeeds (decided ahead by the pipeliner). */
@@ -306,6 +322,8 @@ export interface JobResultEvent {
   pipelineId: string;
   jobId: string;
   outcome: JobOutcome;
+  /** The job's `when` did not hold: it is done with no output (`outcome` is an empty success). */
+  skipped?: boolean;
 }
 /** Stop driving this pipeline (to a pipeliner). */
 export interface PipelineCancelEvent {

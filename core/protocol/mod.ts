@@ -23,6 +23,9 @@ export type {
   FunctionView,
   JobOutcome,
   JobRecord,
+  MapItemRecord,
+  MapItemStatus,
+  MapSummary,
   PipelineRecord,
   ReplyError,
 } from "./records.ts";
@@ -63,6 +66,7 @@ export {
   type Reply,
   type Request,
   type RouterEvent,
+  type SignalRequest,
   type StatusRequest,
   type SubmitRequest,
   type WaitRequest,

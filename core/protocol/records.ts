@@ -97,6 +97,48 @@ export interface JobRecord {
   durationMs?: number;
   /** Epoch ms before which its next attempt does not start, once an attempt failed and is retried. */
   retryAt?: number;
+  /** A `map` job's items by state (each item is read on its own; its output is the document's). */
+  map?: MapSummary;
+  /** A `wait` job's signal name. */
+  signal?: string;
+  /** Epoch ms at which a waiting job fails with `SignalTimeoutError`, when it has a `timeoutMs`. */
+  waitUntil?: number;
+}
+
+/** How many items of a `map` job are in each state. */
+export interface MapSummary {
+  items: number;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** The state of a map item. */
+export type MapItemStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
+
+/** One item of a `map` job: an attempted run of its function on one element of the list. */
+export interface MapItemRecord {
+  /** Its place in the list, from 0. */
+  index: number;
+  status: MapItemStatus;
+  /** Attempts started so far. */
+  attempts: number;
+  /** The highest attempt number given out (see {@linkcode JobRecord.lastAttempt}). */
+  lastAttempt?: number;
+  /** The broker of the last attempt. */
+  broker?: string;
+  output?: JsonObject;
+  /** The last attempt's error. */
+  error?: ErrorData;
+  /** Each failed attempt's error, oldest first. */
+  attemptErrors?: ErrorData[];
+  startedAt?: number;
+  finishedAt?: number;
+  durationMs?: number;
+  /** Epoch ms before which its retry does not start. */
+  retryAt?: number;
 }
 
 /** A pipeline as the Router records it. */

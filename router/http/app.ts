@@ -16,7 +16,8 @@ import type { PipelineStatus } from "../../core/types.ts";
 import { dashboardPage } from "./dashboard_page.ts";
 import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
-import { readCapped } from "./body.ts";
+import { readJson } from "./body.ts";
+import { mountDynamicRoutes } from "./dynamic_routes.ts";
 import { follow, SseLimit } from "./sse.ts";
 import type { RouterHub } from "../hub/hub.ts";
 import { ServiceError } from "../hub/pipelines/service.ts";
@@ -42,6 +43,8 @@ const STATUS_OF: Record<string, 400 | 404 | 409 | 429 | 503> = {
   [ErrorName.PipelineValidation]: 400,
   [ErrorName.PipelineNotFound]: 404,
   [ErrorName.PipelineEnded]: 409,
+  [ErrorName.JobNotWaiting]: 409,
+  [ErrorName.InvalidSignal]: 400,
   [ErrorName.TooManyPipelines]: 429,
   [ErrorName.NoBroker]: 503,
 };
@@ -111,23 +114,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.get("/openapi.json", (c) => c.json(openApi()));
 
   app.post("/pipelines", async (c) => {
-    const type = c.req.header("content-type") ?? "";
-    // `curl -d @pipeline.json` labels JSON as a form; take it, as the README promises.
-    const curlDefault = type === "" || /^application\/x-www-form-urlencoded\b/i.test(type);
-    if (!curlDefault && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {
-      throw new HTTPException(415, { message: 'Send the pipeline as "application/json"' });
-    }
-    const declared = Number(c.req.header("content-length") ?? 0);
-    if (declared > deps.maxBodyBytes) throw tooLarge(deps.maxBodyBytes);
-    // Counted as it streams in: a chunked body declares no length.
-    const bytes = await readCapped(c.req.raw.body, deps.maxBodyBytes);
-    if (bytes === undefined) throw tooLarge(deps.maxBodyBytes);
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-    } catch (error) {
-      throw new PipelineValidationError([`Malformed JSON: ${(error as Error).message}`]);
-    }
+    const { body, bytes } = await readJson(c.req.raw, deps.maxBodyBytes, "the pipeline");
     // Validation bounds `data` by the body's size instead of encoding it again.
     if (typeof body === "object" && body !== null) noteEncodedSize(body, bytes.length);
     const key = c.req.header("idempotency-key") || undefined;
@@ -163,6 +150,8 @@ export function createApp(deps: HttpDeps): Hono {
     const id = c.req.param("id");
     return c.json(hub.execute(() => service.cancel(id)));
   });
+
+  mountDynamicRoutes(app, hub, deps.maxBodyBytes);
 
   app.get("/pipelines/:id/events", (c) => {
     const id = c.req.param("id");
@@ -253,8 +242,4 @@ export function createApp(deps: HttpDeps): Hono {
   });
 
   return app;
-}
-
-function tooLarge(max: number): HTTPException {
-  return new HTTPException(413, { message: `The body is larger than ${max} bytes` });
 }

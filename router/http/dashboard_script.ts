@@ -184,8 +184,12 @@ function renderDag(record) {
       d: "M" + x1 + "," + y1 + " C" + (x1 + GX / 2) + "," + y1 + " " + (x2 - GX / 2) + "," + y2 + " " + x2 + "," + y2 }));
   }
   const nodes = [...pos].map(([id, p]) => {
-    const job = jobs.get(id) || { jobId: id, fn: (record.spec.jobs || {})[id] || id, status: "pending", attempts: 0 };
-    const meta = [ms(jobTime(job)), job.attempts > 1 ? job.attempts + " attempts" : ""].filter(Boolean).join(" · ");
+    const entry = (record.spec.jobs || {})[id];
+    const job = jobs.get(id) || { jobId: id, fn: typeof entry === "string" ? entry : (entry && entry.fn) || id,
+      status: "pending", attempts: 0 };
+    const meta = job.map ? mapCounts(job.map)
+      : job.status === "waiting" ? "waits for " + job.signal
+      : [ms(jobTime(job)), job.attempts > 1 ? job.attempts + " attempts" : ""].filter(Boolean).join(" · ");
     const fn = job.fn !== id ? job.fn : "";
     return h("g", { class: "node" + (state.job === id ? " sel" : ""), "data-job": id, "data-status": job.status,
       transform: "translate(" + p.x + "," + p.y + ")", onclick: () => { state.job = id; renderRecord(false); } },
@@ -199,6 +203,28 @@ function renderDag(record) {
     h("defs", {}, h("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7,
       orient: "auto-start-reverse" }, h("path", { d: "M0,0 L10,5 L0,10 z", fill: "#9aa3b0" }))),
     edges, nodes);
+}
+/** A map job's items by state, as one node shows them. */
+function mapCounts(m) {
+  return [m.succeeded + "/" + m.items + " items", m.running ? m.running + " running" : "",
+    m.failed ? m.failed + " failed" : "", m.cancelled ? m.cancelled + " cancelled" : ""].filter(Boolean).join(" · ");
+}
+/** The form that sends a waiting job's signal, with a JSON object as its output. */
+function signalForm(record, job) {
+  const input = h("textarea", { rows: 2, class: "mono", "aria-label": "Signal object" }, "{}");
+  const note = h("span", { class: "muted small" });
+  const send = async () => {
+    let body;
+    try { body = JSON.parse(input.value); } catch { note.textContent = "Not JSON"; return; }
+    const headers = { "content-type": "application/json" };
+    if (state.token) headers.Authorization = "Bearer " + state.token;
+    const res = await fetch("/pipelines/" + encodeURIComponent(record.id) + "/signals/" +
+      encodeURIComponent(job.signal), { method: "POST", headers, body: JSON.stringify(body) });
+    const answer = await res.json().catch(() => ({}));
+    note.textContent = res.ok ? "Sent" : answer.error || res.status + " " + res.statusText;
+  };
+  return h("div", { class: "signal" }, input,
+    h("button", { type: "button", "data-signal": job.signal, onclick: send }, "Send signal “" + job.signal + "”"), note);
 }
 function errorBlock(error) {
   return [h("strong", {}, (error.name || "Error") + ": " + error.message),
@@ -215,8 +241,10 @@ function renderJob(record) {
     h("h3", {}, h("span", { class: "mono" }, job.jobId), " ", pill(job.status)),
     h("dl", {}, h("dt", {}, "Function"), h("dd", { class: "mono" }, job.fn),
       h("dt", {}, "Attempts"), h("dd", {}, job.attempts),
+      job.map ? [h("dt", {}, "Items"), h("dd", {}, mapCounts(job.map))] : "",
       job.broker ? [h("dt", {}, "Broker"), h("dd", { class: "mono" }, job.broker)] : "",
       jobTime(job) !== undefined ? [h("dt", {}, "Duration"), h("dd", {}, ms(jobTime(job)))] : ""),
+    job.status === "waiting" ? signalForm(record, job) : "",
     job.error ? errorBlock(job.error) : "",
     attempts.length > 1 ? h("details", {}, h("summary", {}, "Errors of all " + attempts.length + " attempts"),
       attempts.map(errorBlock)) : "",

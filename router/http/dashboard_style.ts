@@ -12,7 +12,7 @@ export const STYLE = `
   --pending: #fbfcfd; --pending-b: #c4cad4; --queued: #f1f3f6; --queued-b: #9aa3b0;
   --running: #dbeafe; --running-b: #2563eb; --succeeded: #dcfce7; --succeeded-b: #16a34a;
   --failed: #fee2e2; --failed-b: #dc2626; --skipped: #f3f4f6; --skipped-b: #d8dbe0;
-  --cancelled: #fef3c7; --cancelled-b: #d97706;
+  --cancelled: #fef3c7; --cancelled-b: #d97706; --waiting: #f3e8ff; --waiting-b: #9333ea;
 }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--text);
@@ -42,6 +42,7 @@ main { display: grid; grid-template-columns: 310px minmax(0, 1fr) 270px; gap: 16
 [data-s=failed] { background: var(--failed); border-color: var(--failed-b); color: #991b1b; }
 [data-s=skipped] { background: var(--skipped); border-color: var(--skipped-b); color: var(--muted); }
 [data-s=cancelled] { background: var(--cancelled); border-color: var(--cancelled-b); color: #92400e; }
+[data-s=waiting] { background: var(--waiting); border-color: var(--waiting-b); color: #6b21a8; }
 #pipelines { list-style: none; margin: 0; padding: 0; }
 #pipelines li { padding: 9px 10px; border-radius: 8px; cursor: pointer; border: 1px solid transparent; }
 #pipelines li:hover { background: #f3f5f8; }
@@ -76,6 +77,9 @@ button:hover { border-color: var(--accent); color: var(--accent); }
 #dag [data-status=skipped] rect { fill: var(--skipped); stroke: var(--skipped-b); stroke-dasharray: 4 3; }
 #dag [data-status=skipped] text { fill: #9ca3af; }
 #dag [data-status=cancelled] rect { fill: var(--cancelled); stroke: var(--cancelled-b); }
+#dag [data-status=waiting] rect { fill: var(--waiting); stroke: var(--waiting-b); stroke-dasharray: 6 3; }
+.signal { display: flex; gap: 8px; align-items: center; margin: 8px 0; }
+.signal textarea { flex: 1; }
 @keyframes pulse { 50% { stroke-opacity: .35; } }
 .legend { display: flex; gap: 6px; flex-wrap: wrap; margin: 8px 0 0; }
 .job { margin-top: 14px; }

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { dynamicPaths, dynamicSchemas } from "./openapi_dynamic.ts";
 
 const json = (schema: Record<string, unknown>, description: string) => ({
   description,
@@ -54,8 +55,8 @@ export function openApi(): Record<string, unknown> {
             data: { type: "object", description: "The starting document." },
             jobs: {
               type: "object",
-              additionalProperties: { type: "string" },
-              description: "Job id -> function name, where they differ.",
+              additionalProperties: { oneOf: [{ type: "string" }, ref("JobOptions")] },
+              description: "Job id -> function name, where they differ, or job options.",
             },
           },
         },
@@ -65,7 +66,15 @@ export function openApi(): Record<string, unknown> {
             jobId: { type: "string" },
             fn: { type: "string" },
             status: {
-              enum: ["pending", "running", "succeeded", "failed", "skipped", "cancelled"],
+              enum: [
+                "pending",
+                "running",
+                "waiting",
+                "succeeded",
+                "failed",
+                "skipped",
+                "cancelled",
+              ],
             },
             attempts: { type: "integer" },
             lastAttempt: { type: "integer" },
@@ -77,8 +86,12 @@ export function openApi(): Record<string, unknown> {
             finishedAt: { type: "integer" },
             durationMs: { type: "number" },
             retryAt: { type: "integer" },
+            map: ref("MapSummary"),
+            signal: { type: "string", description: "A wait job's signal" },
+            waitUntil: { type: "integer", description: "When a waiting job times out" },
           },
         },
+        ...dynamicSchemas,
         Pipeline: {
           type: "object",
           properties: {
@@ -165,6 +178,7 @@ export function openApi(): Record<string, unknown> {
           },
         },
       },
+      ...dynamicPaths,
       "/pipelines/{id}/events": {
         get: {
           summary:

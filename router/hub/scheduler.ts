@@ -18,6 +18,14 @@ export interface Attempt {
   readonly attempt: number;
   /** What the Router does by itself when it succeeds (from its pipeliner). */
   readonly plan?: JobPlan;
+  /** Set for an item of a `map` job (whose `jobId` is then `<map job>[<index>]`). */
+  readonly item?: MapItemRef;
+}
+
+/** Which item of which `map` job an attempt runs. */
+export interface MapItemRef {
+  readonly jobId: string;
+  readonly index: number;
 }
 
 /** An attempt on a broker. */
@@ -84,6 +92,20 @@ export class Scheduler {
       this.#queues.set(fn, keep);
     }
     return dropped;
+  }
+
+  /** Removes the waiting attempts of one `map` job's items. */
+  dropItems(pipelineId: string, jobId: string): void {
+    for (const [fn, queue] of this.#queues) {
+      this.#queues.set(
+        fn,
+        queue.filter((a) => {
+          if (a.pipelineId !== pipelineId || a.item?.jobId !== jobId) return true;
+          this.#queued.delete(executionKey(a.pipelineId, a.jobId));
+          return false;
+        }),
+      );
+    }
   }
 
   /**

@@ -13,6 +13,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
 import type { PipelineStatus } from "../../core/types.ts";
+import { MapItemStore } from "./map_items.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "process" | "power";
@@ -91,9 +92,12 @@ export class PipelineStore {
   #touched = new Set<string>();
   readonly #dirty = new Map<string, Dirty>();
   #checkpointer: Worker | undefined;
+  /** The items of `map` jobs, written in the same transactions. */
+  readonly items: MapItemStore;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
+    this.items = new MapItemStore(db, () => this.#begin());
     const prepare = (sql: string) => db.prepare(sql);
     this.#statements = {
       insertPipeline: prepare(
@@ -201,6 +205,7 @@ export class PipelineStore {
 
   /** Writes each changed pipeline once (reads on this connection see it before the commit). */
   #flush(): void {
+    this.items.flush();
     if (this.#dirty.size === 0) return;
     for (const { record, row, jobs } of this.#dirty.values()) {
       const inline = record.jobs.length <= INLINE_JOBS;
@@ -339,7 +344,10 @@ export class PipelineStore {
   prune(before: number): number {
     this.#begin();
     const ids = this.#statements.prune!.all(before) as Row[];
-    for (const row of ids) this.#statements.pruneJobs!.run(String(row.id));
+    for (const row of ids) {
+      this.#statements.pruneJobs!.run(String(row.id));
+      this.items.drop(String(row.id));
+    }
     return ids.length;
   }
 

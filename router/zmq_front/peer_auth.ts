@@ -19,6 +19,7 @@ const ALLOWED: Readonly<Record<PeerRole, ReadonlySet<MessageType>>> = {
     "status",
     "wait",
     "cancel",
+    "signal",
     "list-functions",
     "get-configuration",
   ]),

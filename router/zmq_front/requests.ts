@@ -64,6 +64,8 @@ function request(
       return hub.service.get(message.pipelineId);
     case "cancel":
       return hub.service.cancel(message.pipelineId);
+    case "signal":
+      return hub.service.signal(message.pipelineId, message.name, message.payload);
     case "get-configuration":
       return hub.clusterConfig;
     case "list-functions":

@@ -15,6 +15,7 @@ import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
 import type { Scheduler } from "../scheduler.ts";
 import type { PipelineStore } from "../store.ts";
 import type { Direct } from "./direct.ts";
+import type { MapRun } from "./map.ts";
 
 /** Where the service's messages go (sent after the store commits). */
 export interface Outbox {
@@ -50,6 +51,8 @@ export interface Active {
    * pipeliner replays it from the store.
    */
   direct?: Direct;
+  /** Its `map` jobs under way, by job id; undefined until one starts (most pipelines). */
+  maps?: Map<string, MapRun>;
 }
 
 /** A job a broker started by itself after another (`job-done.followed`). */

@@ -70,7 +70,7 @@ function loneDag(job: Pick<DagJob, "id" | "fn">, made?: Dag): Dag {
     byId = new Map();
     loneDags.set(job.fn, byId);
   }
-  const only = { id: job.id, fn: job.fn, parents: [], children: [], index: 0 };
+  const only = { id: job.id, fn: job.fn, options: undefined, parents: [], children: [], index: 0 };
   const dag = made ?? { jobs: [only], byId: new Map([[only.id, only]]) };
   byId.set(job.id, dag);
   return dag;

@@ -29,6 +29,8 @@ import {
 import { type Active, type Pipelines, started } from "./context.ts";
 import { directResult } from "./direct.ts";
 import { cancelFollowers, follow, followers } from "./plans.ts";
+import { decide, jobOptions } from "./decide.ts";
+import { itemDispatched, itemDone } from "./map.ts";
 
 /**
  * Queues the next attempt of a pending job, or, while it waits out a retry's back-off
@@ -93,6 +95,7 @@ export function markRunning(
 /** Sends ready attempts to brokers with free slots. */
 export function dispatch(ctx: Pipelines): void {
   ctx.scheduler.dispatch(Date.now(), (attempt: Attempt, broker: BrokerEntry) => {
+    if (attempt.item) return dispatchItem(ctx, attempt, broker);
     const active = ctx.active.get(attempt.pipelineId);
     const job = active?.jobs.get(attempt.jobId);
     if (active && job) markRunning(ctx, active, job, attempt, broker);
@@ -114,11 +117,28 @@ export function dispatch(ctx: Pipelines): void {
   });
 }
 
+/** Sends a map item's attempt to its broker. */
+function dispatchItem(ctx: Pipelines, attempt: Attempt, broker: BrokerEntry): void {
+  const alone = itemDispatched(ctx, attempt, broker);
+  ctx.outbox.toPeer(broker.address, {
+    type: "job-run",
+    pipelineId: attempt.pipelineId,
+    jobId: attempt.jobId,
+    fn: attempt.fn,
+    attempt: attempt.attempt,
+    input: attempt.input,
+    ...(alone ? { alone: true } : {}),
+  });
+}
+
 /** A pipeliner asks for a job; answered from the record when it already ended. */
 export function jobRequest(ctx: Pipelines, from: PipelinerEntry, event: JobRequestEvent): void {
   const active = ctx.active.get(event.pipelineId);
   const job = active?.jobs.get(event.jobId);
   if (!active || !job || active.pipeliner !== from.id) return;
+  // Only a job with options (an object in `jobs`) has anything for the Router to decide.
+  const options = active.record.spec.jobs && jobOptions(active.record.spec, job.jobId);
+  if (options && decide(ctx, active, job, options, event)) return;
   const recorded = recordedOutcome(job);
   if (recorded) {
     result(ctx, active, job, recorded);
@@ -159,6 +179,10 @@ export function recordDone(ctx: Pipelines, from: BrokerEntry, event: JobDoneEven
   const outcome = event.outcome;
   ctx.registry.recordRun(from, outcome.durationMs);
   ctx.onJobFinished?.(running.fn, outcome.ok ? "succeeded" : "failed", outcome.durationMs);
+  if (running.item) {
+    itemDone(ctx, running, outcome);
+    return false;
+  }
   const active = ctx.active.get(event.pipelineId);
   const job = active?.jobs.get(event.jobId);
   if (!active || !job || running.cancelled || job.status !== "running") return false;

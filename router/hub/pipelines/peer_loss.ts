@@ -14,6 +14,7 @@ import { executionKey, type RunningAttempt } from "../scheduler.ts";
 import { nextAttempt } from "./attempts.ts";
 import { type Active, assign, type Pipelines } from "./context.ts";
 import { poisoned, recordDone } from "./jobs.ts";
+import { itemLost } from "./map.ts";
 
 /** A pipeliner joined: give it pipelines nobody drives. */
 export function pipelinerJoined(ctx: Pipelines, entry: PipelinerEntry): void {
@@ -37,12 +38,14 @@ export function pipelinerGone(ctx: Pipelines, entry: PipelinerEntry): void {
 
 /** A broker left or died: its running attempts go back to the queue. */
 export function brokerGone(ctx: Pipelines, entry: BrokerEntry): void {
-  forget(ctx, entry, (active, job, running) => {
-    const lost = errorData(
+  const lostIn = (jobId: string) =>
+    errorData(
       ErrorName.BrokerLost,
-      `Broker "${entry.id}" was lost while running job "${job.jobId}"`,
+      `Broker "${entry.id}" was lost while running job "${jobId}"`,
       true,
     );
+  forget(ctx, entry, lostIn, (active, job, running) => {
+    const lost = lostIn(job.jobId);
     job.error = lost;
     job.attemptErrors = [...(job.attemptErrors ?? []), lost];
     if (poisoned(ctx, active, job)) return;
@@ -69,7 +72,7 @@ export function hostLost(
   crash?: Pick<HostLostEvent, "running" | "error">,
 ): void {
   if (crash?.running) crashed(ctx, entry, crash.running, crash.error);
-  forget(ctx, entry, (active, job, held) => {
+  forget(ctx, entry, undefined, (active, job, held) => {
     job.status = "pending";
     job.attempts = Math.max(0, job.attempts - 1); // It never ran.
     // Its number is spent all the same: a late report of it must not pass for the next run.
@@ -79,10 +82,14 @@ export function hostLost(
   });
 }
 
-/** Forgets a broker, handing each of its attempts whose job still runs to `requeue`. */
+/**
+ * Forgets a broker, handing each of its attempts whose job still runs to `requeue`;
+ * a map item's goes back to its map, with `lost` (its error) when it counts as a run.
+ */
 function forget(
   ctx: Pipelines,
   entry: BrokerEntry,
+  lost: ((jobId: string) => ErrorData) | undefined,
   requeue: (active: Active, job: JobRecord, running: RunningAttempt) => void,
 ): void {
   ctx.registry.brokers.delete(entry.id);
@@ -91,6 +98,10 @@ function forget(
   ctx.known.lost(gone.map((f) => f.name));
   for (const running of ctx.scheduler.runningOn(entry.id)) {
     ctx.scheduler.finish(executionKey(running.pipelineId, running.jobId));
+    if (running.item) {
+      itemLost(ctx, running, lost?.(running.jobId));
+      continue;
+    }
     const active = ctx.active.get(running.pipelineId);
     const job = active?.jobs.get(running.jobId);
     if (active && job && !running.cancelled && job.status === "running") {

@@ -36,6 +36,11 @@ import {
 } from "./context.ts";
 import { directOf, oneJobDag, startDirect } from "./direct.ts";
 import { dispatch, jobDone, jobRequest, lateResult } from "./jobs.ts";
+import { jobOptions } from "./decide.ts";
+import { type ItemPage, itemPage, stopMaps } from "./map.ts";
+import { armWait, deliverSignal, type SignalResult } from "./signals.ts";
+import type { JobRecord, MapItemRecord } from "../../../core/protocol/mod.ts";
+import type { JsonObject } from "../../../core/types.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
 import { ServiceError } from "./service_error.ts";
 
@@ -94,20 +99,23 @@ export class PipelineService {
         // Attempts in flight at the crash are run again (at-least-once).
         if (job.status === "running") job.status = "pending";
       }
-      // A one-job pipeline is driven again by the Router; a chain, by a pipeliner replaying it.
+      // A one-job pipeline is driven again by the Router (unless its job has options, which
+      // a pipeliner asks for); a chain, by a pipeliner replaying it.
       const [only] = record.jobs;
+      const lone = only && jobs.size === 1 && !jobOptions(record.spec, only.jobId);
       // Every record of one shape (`direct` set or undefined, never absent), so that
       // the code reading them stays monomorphic.
       const active: Active = {
         record,
         jobs,
         pipeliner: undefined,
-        direct: only && jobs.size === 1
-          ? directOf(oneJobDag(only), record.spec.data ?? {})
-          : undefined,
+        direct: lone ? directOf(oneJobDag(only), record.spec.data ?? {}) : undefined,
+        maps: undefined,
       };
       ctx.active.set(record.id, active);
       this.#watchDeadline(active);
+      // A wait survives the restart: its timeout is armed again from the record.
+      for (const job of jobs.values()) if (job.status === "waiting") armWait(ctx, active, job);
       if (active.direct) startDirect(ctx, active);
     }
     return ctx.active.size;
@@ -139,7 +147,8 @@ export class PipelineService {
         knownFunctions: { has: (fn) => runnable.has(fn) || ctx.known.expected(fn) },
         limits: ctx.options.limits,
       });
-      const away = dag.jobs.find((job) => !runnable.has(job.fn));
+      // A `wait` job runs no function (its `fn` is empty): no broker need serve it.
+      const away = dag.jobs.find((job) => job.fn !== "" && !runnable.has(job.fn));
       if (away) throw this.#noBroker(away.fn);
     } catch (error) {
       const existing = idempotencyKey && this.#existing(idempotencyKey);
@@ -163,6 +172,7 @@ export class PipelineService {
       jobs: new Map(record.jobs.map((j) => [j.jobId, j])),
       pipeliner: undefined,
       direct: isChain(dag) ? directOf(dag, valid.data ?? {}) : undefined,
+      maps: undefined,
     };
     ctx.active.set(record.id, active);
     if (active.direct) startDirect(ctx, active);
@@ -234,6 +244,7 @@ export class PipelineService {
     const ctx = this.#ctx;
     const pipelineId = active.record.id;
     ctx.scheduler.dropPipeline(pipelineId);
+    if (active.maps) stopMaps(ctx, active);
     for (const job of active.jobs.values()) {
       if (job.status === "running") {
         const running = ctx.scheduler.running.get(executionKey(pipelineId, job.jobId));
@@ -245,7 +256,7 @@ export class PipelineService {
           }
         }
       }
-      if (job.status === "pending" || job.status === "running") {
+      if (job.status === "pending" || job.status === "running" || job.status === "waiting") {
         job.status = "cancelled";
         job.finishedAt = Date.now();
         ctx.store.saveJob(active.record, job);
@@ -254,6 +265,59 @@ export class PipelineService {
     const pipeliner = active.pipeliner ? ctx.registry.pipeliners.get(active.pipeliner) : undefined;
     if (pipeliner) ctx.outbox.toPeer(pipeliner.address, { type: "pipeline-cancel", pipelineId });
     end(ctx, active, status, active.record.document);
+  }
+
+  /**
+   * Delivers a signal to the jobs of a pipeline waiting for it.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError`, `JobNotWaitingError`, `InvalidSignalError`.
+   */
+  signal(
+    pipelineId: string,
+    name: string,
+    payload: JsonObject,
+    encodedBytes?: number,
+  ): SignalResult {
+    return deliverSignal(this.#ctx, pipelineId, name, payload, encodedBytes);
+  }
+
+  /**
+   * A page of a map job's items, from `offset`.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError` for an unknown pipeline, or job that is no map.
+   */
+  mapItems(pipelineId: string, jobId: string, offset: number, limit: number): ItemPage {
+    return itemPage(this.#ctx, pipelineId, this.#mapJob(pipelineId, jobId), offset, limit);
+  }
+
+  /**
+   * One item of a map job.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError` for an unknown pipeline, job or item.
+   */
+  mapItem(pipelineId: string, jobId: string, index: number): MapItemRecord {
+    const job = this.#mapJob(pipelineId, jobId);
+    const [item] = itemPage(this.#ctx, pipelineId, job, index, 1).items;
+    if (!item || item.index !== index) {
+      throw new ServiceError(
+        ErrorName.PipelineNotFound,
+        `Job "${jobId}" of pipeline "${pipelineId}" has no item ${index}`,
+      );
+    }
+    return item;
+  }
+
+  #mapJob(pipelineId: string, jobId: string): JobRecord {
+    const record = this.#ctx.active.get(pipelineId)?.record ?? this.get(pipelineId);
+    const job = this.#ctx.active.get(pipelineId)?.jobs.get(jobId) ??
+      record.jobs.find((j) => j.jobId === jobId);
+    if (!job || jobOptions(record.spec, jobId)?.map === undefined) {
+      throw new ServiceError(
+        ErrorName.PipelineNotFound,
+        `Pipeline "${pipelineId}" has no map job "${jobId}"`,
+      );
+    }
+    return job;
   }
 
   /** Fails the pipeline if it is still running at its deadline. */

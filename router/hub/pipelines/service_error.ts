@@ -13,7 +13,9 @@ export class ServiceError extends Error {
       | typeof ErrorName.PipelineNotFound
       | typeof ErrorName.PipelineEnded
       | typeof ErrorName.TooManyPipelines
-      | typeof ErrorName.NoBroker,
+      | typeof ErrorName.NoBroker
+      | typeof ErrorName.JobNotWaiting
+      | typeof ErrorName.InvalidSignal,
     message: string,
   ) {
     super(message);
