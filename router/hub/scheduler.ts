@@ -1,12 +1,21 @@
 /**
- * Ready job attempts waiting for a broker slot, FIFO per function, and the
- * attempts running on brokers. Hands each ready attempt to a broker with a free
- * slot that serves its function, so none waits while a suitable broker is idle.
+ * Ready job attempts waiting for a broker slot, and the attempts running on
+ * brokers. Hands each ready attempt to a broker with a free slot that serves its
+ * function, so none waits while a suitable broker is idle.
+ *
+ * Order: a higher pipeline `priority` first, aged a level per `agingMs` waited (see
+ * `priority_lanes.ts`); first in, first out within one. A function's flow-control
+ * limits (`concurrency`, `concurrencyKey`, `rateLimit`, counted in `limits.ts`)
+ * hold its attempts here, in no slot, while others pass them by. While every queued
+ * attempt is of priority 0 and of a function without limits (the usual case), the
+ * queues are drained function by function as plain FIFOs, as cheap as ever.
  *
  * @module
  */
 import type { JobPlan } from "../../core/protocol/mod.ts";
 import type { JsonObject } from "../../core/types.ts";
+import { FunctionLimit, WHOLE } from "./limits.ts";
+import { PriorityLanes, type Queued } from "./priority_lanes.ts";
 import type { BrokerEntry, Registry } from "./registry.ts";
 
 /** One attempt of one job. */
@@ -16,6 +25,8 @@ export interface Attempt {
   readonly fn: string;
   readonly input: JsonObject;
   readonly attempt: number;
+  /** Its pipeline's priority, 0 to 9. */
+  readonly priority: number;
   /** What the Router does by itself when it succeeds (from its pipeliner). */
   readonly plan?: JobPlan;
   /** Set for an item of a `map` job (whose `jobId` is then `<map job>[<index>]`). */
@@ -34,6 +45,9 @@ export interface RunningAttempt extends Attempt {
   readonly startedAt: number;
   /** Set when the pipeline was cancelled: the result will be dropped. */
   cancelled?: boolean;
+  /** The limit it counts toward, and under which key. */
+  limit?: FunctionLimit;
+  limitKey?: string;
 }
 
 /** The key of a job within the cluster. */
@@ -41,15 +55,90 @@ export function executionKey(pipelineId: string, jobId: string): string {
   return `${pipelineId}\u0000${jobId}`;
 }
 
+/** Options of the {@linkcode Scheduler}. */
+export interface SchedulerOptions {
+  /** A queued attempt gains a priority level per this many ms waited. Default 10 s. */
+  agingMs?: number;
+  /** Runs `task` later as a batch of its own (which dispatches): a rate window opening. */
+  later?: (ms: number, task: () => void) => void;
+  /** Told of each start of a rate-limited function, to keep it across a restart. */
+  noteStart?: (fn: string, at: number) => void;
+}
+
+/** The default of {@linkcode SchedulerOptions.agingMs}. */
+export const DEFAULT_AGING_MS = 10_000;
+
+/** One function's waiting attempts: by key when its limit has one, else in one set of lanes. */
+class FunctionQueue {
+  readonly fn: string;
+  readonly limit: FunctionLimit | undefined;
+  /** Without a key (`limit.keyField` undefined): every attempt. */
+  readonly lanes = new PriorityLanes();
+  /** With a key: attempts by key. */
+  byKey: Map<string, PriorityLanes> | undefined;
+  size = 0;
+  /** The key field its attempts were sorted by. */
+  keyField: string | undefined;
+
+  constructor(fn: string, limit: FunctionLimit | undefined) {
+    this.fn = fn;
+    this.limit = limit;
+  }
+
+  push(item: Queued): void {
+    this.size++;
+    if (!this.byKey) return this.lanes.push(item);
+    let lanes = this.byKey.get(item.key);
+    if (!lanes) this.byKey.set(item.key, lanes = new PriorityLanes());
+    lanes.push(item);
+  }
+
+  *[Symbol.iterator](): Generator<Queued> {
+    yield* this.lanes;
+    for (const lanes of this.byKey?.values() ?? []) yield* lanes;
+  }
+}
+
+/** What the slow path picked for one function. */
+interface Pick {
+  lanes: PriorityLanes;
+  lane: number;
+  aged: number;
+  seq: number;
+}
+
 /** The queue of ready attempts and the table of running ones. */
 export class Scheduler {
   readonly #registry: Registry;
-  readonly #queues = new Map<string, Attempt[]>();
+  readonly #agingMs: number;
+  readonly #later: ((ms: number, task: () => void) => void) | undefined;
+  readonly #noteStart: ((fn: string, at: number) => void) | undefined;
+  readonly #queues = new Map<string, FunctionQueue>();
   readonly #queued = new Set<string>();
   readonly running = new Map<string, RunningAttempt>();
+  /** Limits by function (of every function queued once: most have none). */
+  readonly #limits = new Map<string, FunctionLimit>();
+  /** Queued attempts per priority. */
+  readonly #byPriority: number[] = new Array(10).fill(0);
+  /** The registry's functions version the limits were read at. */
+  #version = -1;
+  /** Queued attempts of a priority above 0, or of a function with a limit: the slow path. */
+  #special = 0;
+  #seq = 0;
+  /** When a timer is armed to dispatch again (a rate window opening), epoch ms. */
+  #wakeAt = Infinity;
+  /** Attempts of before a restart that may still run, held against their limit. */
+  readonly #inDoubt = new Map<
+    string,
+    { limit: FunctionLimit; input: JsonObject; key: string }
+  >();
+  readonly #rank = { aged: 0, seq: 0 };
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, options: SchedulerOptions = {}) {
     this.#registry = registry;
+    this.#agingMs = options.agingMs ?? DEFAULT_AGING_MS;
+    this.#later = options.later;
+    this.#noteStart = options.noteStart;
   }
 
   /** Attempts waiting for a slot. */
@@ -60,8 +149,50 @@ export class Scheduler {
   /** Waiting attempts per function. */
   depthByFunction(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [fn, queue] of this.#queues) if (queue.length) out[fn] = queue.length;
+    for (const [fn, queue] of this.#queues) if (queue.size) out[fn] = queue.size;
     return out;
+  }
+
+  /** Waiting attempts per function and priority (only the counts above 0). */
+  depthByPriority(): Record<string, Record<number, number>> {
+    const out: Record<string, Record<number, number>> = {};
+    for (const [fn, queue] of this.#queues) {
+      const counts: Record<number, number> = {};
+      for (const item of queue) {
+        counts[item.attempt.priority] = (counts[item.attempt.priority] ?? 0) + 1;
+      }
+      if (queue.size) out[fn] = counts;
+    }
+    return out;
+  }
+
+  /**
+   * Per function with a limit: the limit, what runs under it, and how many queued
+   * attempts its limit holds back now.
+   */
+  limitViews(now = Date.now()): LimitView[] {
+    this.#refreshLimits();
+    const views: LimitView[] = [];
+    for (const limit of this.#limits.values()) {
+      if (!limit.limited) continue;
+      const queue = this.#queues.get(limit.fn);
+      let waiting = 0;
+      if (queue) {
+        const rateHolds = !limit.rateAdmits(now);
+        for (const item of queue) if (rateHolds || !limit.concurrencyAdmits(item.key)) waiting++;
+      }
+      views.push({
+        fn: limit.fn,
+        ...(limit.concurrency !== undefined ? { concurrency: limit.concurrency } : {}),
+        ...(limit.keyField !== undefined ? { concurrencyKey: limit.keyField } : {}),
+        ...(limit.rate ? { rateLimit: { ...limit.rate } } : {}),
+        running: limit.runningCount,
+        keys: limit.running.size,
+        queued: queue?.size ?? 0,
+        waiting,
+      });
+    }
+    return views.sort((a, b) => a.fn.localeCompare(b.fn));
   }
 
   /** Whether this job is waiting or running. */
@@ -69,43 +200,128 @@ export class Scheduler {
     return this.#queued.has(key) || this.running.has(key);
   }
 
+  /**
+   * Whether a broker should not start `fn` by itself after another job (a follower
+   * bypasses this queue): its function has a limit, or attempts of a higher priority
+   * wait.
+   */
+  holdsBack(fn: string, priority: number): boolean {
+    if (this.#limitOf(fn).limited) return true;
+    if (this.#special === 0) return false;
+    for (let p = priority + 1; p < this.#byPriority.length; p++) {
+      if (this.#byPriority[p]! > 0) return true;
+    }
+    return false;
+  }
+
   /** Queues an attempt (no-op if that job is already queued or running). */
   enqueue(attempt: Attempt): void {
     const key = executionKey(attempt.pipelineId, attempt.jobId);
     if (this.has(key)) return;
     this.#queued.add(key);
-    const queue = this.#queues.get(attempt.fn) ?? [];
-    queue.push(attempt);
-    this.#queues.set(attempt.fn, queue);
+    let queue = this.#queues.get(attempt.fn);
+    if (!queue) {
+      queue = this.#queueOf(attempt.fn);
+      this.#queues.set(attempt.fn, queue);
+    }
+    const limit = queue.limit;
+    const special = attempt.priority !== 0 || limit !== undefined;
+    if (special) this.#special++;
+    this.#byPriority[attempt.priority]!++;
+    queue.push({
+      attempt,
+      at: special ? Date.now() : 0,
+      seq: this.#seq++,
+      key: queue.byKey ? limit!.keyOf(attempt.input) : WHOLE,
+    });
+  }
+
+  /** A new queue for `fn`, sorted by its limit's key if it has one. */
+  #queueOf(fn: string): FunctionQueue {
+    const limit = this.#limitOf(fn);
+    const queue = new FunctionQueue(fn, limit.limited ? limit : undefined);
+    if (queue.limit?.keyField !== undefined) {
+      queue.byKey = new Map();
+      queue.keyField = queue.limit.keyField;
+    }
+    return queue;
+  }
+
+  /** The limit of `fn` from its current config (`limited` false when it has none). */
+  #limitOf(fn: string): FunctionLimit {
+    this.#refreshLimits();
+    let limit = this.#limits.get(fn);
+    if (limit) return limit;
+    limit = new FunctionLimit(fn);
+    limit.configure(this.#registry.config(fn));
+    this.#limits.set(fn, limit);
+    return limit;
+  }
+
+  /**
+   * Functions' configs changed: every limit takes its config again, and queues whose
+   * limit or key changed are sorted again.
+   */
+  #refreshLimits(): void {
+    const version = this.#registry.functionsVersion;
+    if (version === this.#version) return;
+    this.#version = version;
+    for (const limit of this.#limits.values()) limit.configure(this.#registry.config(limit.fn));
+    for (const held of this.#inDoubt.values()) {
+      const key = held.limit.keyOf(held.input);
+      if (key === held.key) continue;
+      held.limit.ended(held.key);
+      held.limit.started(key, 0, false);
+      held.key = key;
+    }
+    for (const [fn, queue] of this.#queues) {
+      const limit = this.#limitOf(fn);
+      const now = limit.limited ? limit : undefined;
+      if (now === queue.limit && now?.keyField === queue.keyField) continue;
+      const items = [...queue];
+      const fresh = this.#queueOf(fn);
+      this.#queues.set(fn, fresh);
+      for (const item of items) {
+        const wasSpecial = item.attempt.priority !== 0 || queue.limit !== undefined;
+        const isSpecial = item.attempt.priority !== 0 || fresh.limit !== undefined;
+        this.#special += Number(isSpecial) - Number(wasSpecial);
+        fresh.push({
+          ...item,
+          at: item.at || Date.now(),
+          key: fresh.byKey ? fresh.limit!.keyOf(item.attempt.input) : WHOLE,
+        });
+      }
+    }
   }
 
   /** Removes the waiting attempts of a pipeline; returns their job ids. */
   dropPipeline(pipelineId: string): string[] {
-    const dropped: string[] = [];
-    for (const [fn, queue] of this.#queues) {
-      const keep = queue.filter((a) => {
-        if (a.pipelineId !== pipelineId) return true;
-        this.#queued.delete(executionKey(a.pipelineId, a.jobId));
-        dropped.push(a.jobId);
-        return false;
-      });
-      this.#queues.set(fn, keep);
-    }
-    return dropped;
+    return this.#drop((a) => a.pipelineId === pipelineId);
   }
 
   /** Removes the waiting attempts of one `map` job's items. */
   dropItems(pipelineId: string, jobId: string): void {
-    for (const [fn, queue] of this.#queues) {
-      this.#queues.set(
-        fn,
-        queue.filter((a) => {
-          if (a.pipelineId !== pipelineId || a.item?.jobId !== jobId) return true;
-          this.#queued.delete(executionKey(a.pipelineId, a.jobId));
-          return false;
-        }),
-      );
+    this.#drop((a) => a.pipelineId === pipelineId && a.item?.jobId === jobId);
+  }
+
+  /** Removes the waiting attempts `drops` picks; returns their job ids. */
+  #drop(drops: (attempt: Attempt) => boolean): string[] {
+    const dropped: string[] = [];
+    for (const queue of this.#queues.values()) {
+      const keep = (item: Queued) => {
+        const a = item.attempt;
+        if (!drops(a)) return true;
+        this.#queued.delete(executionKey(a.pipelineId, a.jobId));
+        if (a.priority !== 0 || queue.limit !== undefined) this.#special--;
+        this.#byPriority[a.priority]!--;
+        dropped.push(a.jobId);
+        queue.size--;
+        return false;
+      };
+      queue.lanes.keep(keep);
+      for (const lanes of queue.byKey?.values() ?? []) lanes.keep(keep);
     }
+    return dropped;
   }
 
   /**
@@ -113,27 +329,140 @@ export class Scheduler {
    * (which sends it) and records it as running.
    */
   dispatch(now: number, start: (attempt: Attempt, broker: BrokerEntry) => void): number {
+    if (this.#special > 0 || this.#registry.functionsVersion !== this.#version) {
+      return this.#dispatchInOrder(now, start);
+    }
     let started = 0;
     for (const [fn, queue] of this.#queues) {
-      while (queue.length > 0) {
+      const lanes = queue.lanes;
+      while (lanes.size > 0) {
         const broker = this.#registry.pickBroker(fn);
         if (!broker) break;
-        const attempt = queue.shift()!;
+        const { attempt } = lanes.shift(0);
+        queue.size--;
+        this.#byPriority[0]!--;
         this.#queued.delete(executionKey(attempt.pipelineId, attempt.jobId));
         this.markRunning(attempt, broker, now);
         start(attempt, broker);
         started++;
       }
-      if (queue.length === 0) this.#queues.delete(fn);
+      if (queue.size === 0) this.#queues.delete(fn);
     }
     return started;
   }
 
+  /**
+   * The slow path: one attempt at a time, the best of all functions' (aged priority,
+   * then arrival), skipping functions with no broker free or whose limit holds.
+   */
+  #dispatchInOrder(now: number, start: (attempt: Attempt, broker: BrokerEntry) => void): number {
+    this.#refreshLimits();
+    let started = 0;
+    const stuck = new Set<FunctionQueue>();
+    let wake = Infinity;
+    const pick: Pick = { lanes: undefined!, lane: -1, aged: 0, seq: 0 };
+    const best: Pick & { queue?: FunctionQueue } = { ...pick };
+    while (true) {
+      best.queue = undefined;
+      for (const queue of this.#queues.values()) {
+        if (queue.size === 0 || stuck.has(queue)) continue;
+        const limit = queue.limit;
+        const opens = limit?.rateOpensAt(now);
+        if (opens !== undefined) {
+          wake = Math.min(wake, opens);
+          stuck.add(queue);
+          continue;
+        }
+        if (!this.#pickIn(queue, now, pick)) {
+          stuck.add(queue);
+          continue;
+        }
+        if (
+          !best.queue || pick.aged > best.aged || (pick.aged === best.aged && pick.seq < best.seq)
+        ) {
+          Object.assign(best, pick);
+          best.queue = queue;
+        }
+      }
+      const queue = best.queue;
+      if (!queue) break;
+      // A limited function's attempt goes only into a free slot, not a broker's queue:
+      // it counts as started when sent, so it must start then.
+      const broker = this.#registry.pickBroker(queue.fn, queue.limit !== undefined);
+      if (!broker) {
+        stuck.add(queue);
+        continue;
+      }
+      const item = best.lanes.shift(best.lane);
+      queue.size--;
+      const attempt = item.attempt;
+      if (attempt.priority !== 0 || queue.limit !== undefined) this.#special--;
+      this.#byPriority[attempt.priority]!--;
+      this.#queued.delete(executionKey(attempt.pipelineId, attempt.jobId));
+      this.markRunning(attempt, broker, now, item.key);
+      start(attempt, broker);
+      started++;
+    }
+    for (const [fn, queue] of this.#queues) if (queue.size === 0) this.#queues.delete(fn);
+    this.#wakeUpAt(wake, now);
+    return started;
+  }
+
+  /** The best attempt of `queue` that its limit lets start; false when none. */
+  #pickIn(queue: FunctionQueue, now: number, pick: Pick): boolean {
+    const limit = queue.limit;
+    if (!queue.byKey) {
+      if (limit && !limit.concurrencyAdmits(WHOLE)) return false;
+      pick.lanes = queue.lanes;
+      pick.lane = queue.lanes.best(now, this.#agingMs, this.#rank);
+      Object.assign(pick, this.#rank);
+      return pick.lane >= 0;
+    }
+    let found = false;
+    for (const [key, lanes] of queue.byKey) {
+      if (lanes.size === 0) {
+        queue.byKey.delete(key);
+        continue;
+      }
+      if (!limit!.concurrencyAdmits(key)) continue;
+      const lane = lanes.best(now, this.#agingMs, this.#rank);
+      const { aged, seq } = this.#rank;
+      if (!found || aged > pick.aged || (aged === pick.aged && seq < pick.seq)) {
+        found = true;
+        pick.lanes = lanes;
+        pick.lane = lane;
+        pick.aged = aged;
+        pick.seq = seq;
+      }
+    }
+    return found;
+  }
+
+  /** Dispatches again when a rate window opens. */
+  #wakeUpAt(at: number, now: number): void {
+    if (at === Infinity || !this.#later) return;
+    if (this.#wakeAt > now && this.#wakeAt <= at) return; // One already comes in time.
+    this.#wakeAt = at;
+    this.#later(Math.max(0, at - now), () => {
+      this.#wakeAt = Infinity;
+    });
+  }
+
   /** Records an attempt as running on a broker (dispatched, or started by the broker itself). */
-  markRunning(attempt: Attempt, broker: BrokerEntry, now: number): void {
+  markRunning(attempt: Attempt, broker: BrokerEntry, now: number, limitKey?: string): void {
     const key = executionKey(attempt.pipelineId, attempt.jobId);
     broker.running.add(key);
-    this.running.set(key, { ...attempt, broker: broker.id, startedAt: now });
+    const running: RunningAttempt = { ...attempt, broker: broker.id, startedAt: now };
+    // Only the slow path starts attempts of limited functions (and says their key).
+    const limit = limitKey !== undefined ? this.#limits.get(attempt.fn) : undefined;
+    if (limit?.limited) {
+      const counted = limitKey ?? limit.keyOf(attempt.input);
+      limit.started(counted, now);
+      if (limit.rate) this.#noteStart?.(attempt.fn, now);
+      running.limit = limit;
+      running.limitKey = counted;
+    }
+    this.running.set(key, running);
   }
 
   /** Ends a running attempt (its slot is free again) and returns it. */
@@ -142,11 +471,66 @@ export class Scheduler {
     if (!running) return undefined;
     this.running.delete(key);
     this.#registry.brokers.get(running.broker)?.running.delete(key);
+    running.limit?.ended(running.limitKey!);
+    this.release(key);
     return running;
+  }
+
+  /**
+   * Holds a job that was running when the Router stopped against its function's
+   * limit: its attempt may still run on a broker. Released by {@linkcode release}
+   * (its late result, or its next attempt's end), or {@linkcode releaseInDoubt}.
+   */
+  holdInDoubt(fn: string, input: JsonObject, key: string): void {
+    let limit = this.#limits.get(fn);
+    if (!limit) this.#limits.set(fn, limit = new FunctionLimit(fn));
+    // Before a broker tells the config the key field is not known: keyed again then.
+    const limitKey = limit.keyOf(input);
+    limit.started(limitKey, Date.now(), false);
+    this.#inDoubt.set(key, { limit, input, key: limitKey });
+  }
+
+  /** Lets go of every job held in doubt. */
+  releaseInDoubt(): void {
+    for (const key of [...this.#inDoubt.keys()]) this.release(key);
+  }
+
+  /** Lets go of a job held in doubt, if it is. */
+  release(key: string): void {
+    if (this.#inDoubt.size === 0) return;
+    const held = this.#inDoubt.get(key);
+    if (!held) return;
+    this.#inDoubt.delete(key);
+    held.limit.ended(held.key);
+  }
+
+  /** Starts of rate-limited functions remembered from before a restart. */
+  restoreStarts(starts: Array<{ fn: string; at: number }>): void {
+    for (const { fn, at } of starts) {
+      let limit = this.#limits.get(fn);
+      if (!limit) this.#limits.set(fn, limit = new FunctionLimit(fn));
+      limit.restoreStart(at);
+    }
   }
 
   /** Running attempts on one broker (e.g. when it is declared dead). */
   runningOn(brokerId: string): RunningAttempt[] {
     return [...this.running.values()].filter((r) => r.broker === brokerId);
   }
+}
+
+/** A function's limits and what waits on them, for `/functions`, metrics and the dashboard. */
+export interface LimitView {
+  fn: string;
+  concurrency?: number;
+  concurrencyKey?: string;
+  rateLimit?: { max: number; perMs: number };
+  /** Attempts running under the limit (held ones after a restart too). */
+  running: number;
+  /** Distinct keys running. */
+  keys: number;
+  /** Attempts queued. */
+  queued: number;
+  /** Of those, how many the limit holds back now. */
+  waiting: number;
 }

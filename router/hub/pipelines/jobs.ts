@@ -43,7 +43,8 @@ export function enqueue(
   input: JsonObject,
   plan?: JobPlan,
 ): void {
-  const wait = (job.retryAt ?? 0) - Date.now();
+  // Not before its retry's back-off, nor before its pipeline's `runAt`.
+  const wait = Math.max(job.retryAt ?? 0, active.record.runAt ?? 0) - Date.now();
   if (wait <= 0) return ctx.scheduler.enqueue(attemptOf(active, job, input, plan));
   const key = executionKey(active.record.id, job.jobId);
   if (ctx.backingOff.has(key)) return; // Its timer queues it.
@@ -68,6 +69,7 @@ export function attemptOf(
     fn: job.fn,
     input,
     attempt: nextAttempt(job),
+    priority: active.record.spec.priority ?? 0,
     ...(plan && (plan.run || plan.finish) ? { plan: { run: plan.run, finish: plan.finish } } : {}),
   };
 }
@@ -245,6 +247,8 @@ export function lateResult(ctx: Pipelines, broker: string, event: JobDoneEvent):
     },
   );
   ctx.onLateResult?.();
+  // The attempt of before a restart ended: it no longer counts against its limit.
+  ctx.scheduler.release(executionKey(event.pipelineId, event.jobId));
 }
 
 /** Fails a job that crashed its process too often; true when it did. */

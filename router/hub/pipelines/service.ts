@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { type Dag, isChain, mergeDocument, validatePipeline } from "../../../core/dag/mod.ts";
+import {
+  type Dag,
+  isChain,
+  mergeDocument,
+  runAtOf,
+  validatePipeline,
+} from "../../../core/dag/mod.ts";
 import { errorData, ErrorName } from "../../../core/errors.ts";
 import { uuidv7 } from "../../../core/ids.ts";
 import type { Logger } from "../../../core/log.ts";
@@ -48,6 +54,11 @@ export type { Outbox, ServiceOptions } from "./context.ts";
 export { ServiceError } from "./service_error.ts";
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
+/**
+ * How long an attempt that was running when the Router stopped is held against its
+ * limit at most, should its result never come (its host died too).
+ */
+const IN_DOUBT_MS = 60_000;
 
 /** Pipelines and jobs, as the Router drives them. */
 export class PipelineService {
@@ -64,8 +75,12 @@ export class PipelineService {
     options: ServiceOptions;
     later: (ms: number, task: () => void) => void;
   }) {
-    this.scheduler = new Scheduler(deps.registry);
     this.known = new KnownFunctions(deps.store);
+    this.scheduler = new Scheduler(deps.registry, {
+      agingMs: deps.options.priorityAgingMs,
+      later: deps.later,
+      noteStart: (fn, at) => deps.store.starts.note(fn, at),
+    });
     this.#ctx = {
       ...deps,
       scheduler: this.scheduler,
@@ -93,11 +108,16 @@ export class PipelineService {
   /** Loads pipelines that had not ended when the Router stopped. */
   recover(): number {
     const ctx = this.#ctx;
+    ctx.scheduler.restoreStarts(ctx.store.starts.recent());
     for (const record of ctx.store.active()) {
       const jobs = new Map(record.jobs.map((job) => [job.jobId, job]));
       for (const job of jobs.values()) {
-        // Attempts in flight at the crash are run again (at-least-once).
-        if (job.status === "running") job.status = "pending";
+        // Attempts in flight at the crash are run again (at-least-once); the old one
+        // may still run on its broker, so it counts against its function's limit
+        // until its result comes (and is dropped as late).
+        if (job.status !== "running") continue;
+        job.status = "pending";
+        ctx.scheduler.holdInDoubt(job.fn, record.document, executionKey(record.id, job.jobId));
       }
       // A one-job pipeline is driven again by the Router (unless its job has options, which
       // a pipeliner asks for); a chain, by a pipeliner replaying it.
@@ -118,6 +138,7 @@ export class PipelineService {
       for (const job of jobs.values()) if (job.status === "waiting") armWait(ctx, active, job);
       if (active.direct) startDirect(ctx, active);
     }
+    ctx.later(IN_DOUBT_MS, () => ctx.scheduler.releaseInDoubt());
     return ctx.active.size;
   }
 
@@ -164,6 +185,8 @@ export class PipelineService {
       jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
       createdAt: Date.now(),
     };
+    const runAt = runAtOf(valid, record.createdAt);
+    if (runAt !== undefined) record.runAt = runAt;
     if (!ctx.store.insertPipeline(record, idempotencyKey)) {
       return this.#existing(idempotencyKey!)!;
     }
@@ -324,7 +347,8 @@ export class PipelineService {
   #watchDeadline(active: Active): void {
     const deadlineMs = active.record.spec.deadlineMs;
     if (deadlineMs === undefined) return;
-    const at = active.record.createdAt + deadlineMs;
+    // A delayed pipeline's deadline counts from when it may start.
+    const at = (active.record.runAt ?? active.record.createdAt) + deadlineMs;
     // Holds the id only: a pipeline that ended is not kept in memory until its deadline.
     const id = active.record.id;
     this.#ctx.later(Math.max(0, at - Date.now()), () => {
