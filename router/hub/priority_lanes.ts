@@ -49,7 +49,7 @@ class Fifo {
 /** The aged priority of an attempt queued at `at`, from 0 to 9. */
 export function agedPriority(priority: number, at: number, now: number, agingMs: number): number {
   if (priority >= MAX_PRIORITY) return MAX_PRIORITY;
-  return Math.min(MAX_PRIORITY, priority + Math.floor((now - at) / agingMs));
+  return Math.min(MAX_PRIORITY, priority + Math.max(0, Math.floor((now - at) / agingMs)));
 }
 
 /** Lanes of one priority each. */

@@ -63,6 +63,8 @@ export interface SchedulerOptions {
   later?: (ms: number, task: () => void) => void;
   /** Told of each start of a rate-limited function, to keep it across a restart. */
   noteStart?: (fn: string, at: number) => void;
+  /** The clock, epoch ms. Default `Date.now`. */
+  clock?: () => number;
 }
 
 /** The default of {@linkcode SchedulerOptions.agingMs}. */
@@ -113,6 +115,7 @@ export class Scheduler {
   readonly #agingMs: number;
   readonly #later: ((ms: number, task: () => void) => void) | undefined;
   readonly #noteStart: ((fn: string, at: number) => void) | undefined;
+  readonly #clock: () => number;
   readonly #queues = new Map<string, FunctionQueue>();
   readonly #queued = new Set<string>();
   readonly running = new Map<string, RunningAttempt>();
@@ -139,6 +142,7 @@ export class Scheduler {
     this.#agingMs = options.agingMs ?? DEFAULT_AGING_MS;
     this.#later = options.later;
     this.#noteStart = options.noteStart;
+    this.#clock = options.clock ?? Date.now;
   }
 
   /** Attempts waiting for a slot. */
@@ -170,7 +174,7 @@ export class Scheduler {
    * Per function with a limit: the limit, what runs under it, and how many queued
    * attempts its limit holds back now.
    */
-  limitViews(now = Date.now()): LimitView[] {
+  limitViews(now = this.#clock()): LimitView[] {
     this.#refreshLimits();
     const views: LimitView[] = [];
     for (const limit of this.#limits.values()) {
@@ -230,7 +234,7 @@ export class Scheduler {
     this.#byPriority[attempt.priority]!++;
     queue.push({
       attempt,
-      at: special ? Date.now() : 0,
+      at: this.#clock(),
       seq: this.#seq++,
       key: queue.byKey ? limit!.keyOf(attempt.input) : WHOLE,
     });
@@ -287,7 +291,7 @@ export class Scheduler {
         this.#special += Number(isSpecial) - Number(wasSpecial);
         fresh.push({
           ...item,
-          at: item.at || Date.now(),
+          at: item.at,
           key: fresh.byKey ? fresh.limit!.keyOf(item.attempt.input) : WHOLE,
         });
       }
@@ -486,7 +490,7 @@ export class Scheduler {
     if (!limit) this.#limits.set(fn, limit = new FunctionLimit(fn));
     // Before a broker tells the config the key field is not known: keyed again then.
     const limitKey = limit.keyOf(input);
-    limit.started(limitKey, Date.now(), false);
+    limit.started(limitKey, 0, false);
     this.#inDoubt.set(key, { limit, input, key: limitKey });
   }
 
