@@ -81,6 +81,7 @@ export function markRunning(
   job: JobRecord,
   attempt: Attempt,
   broker: BrokerEntry,
+  now = Date.now(),
 ): void {
   started(ctx, active);
   job.status = "running";
@@ -90,17 +91,19 @@ export function markRunning(
     job.lastAttempt = Math.max(job.lastAttempt ?? 0, attempt.attempt);
   }
   job.broker = broker.id;
-  job.startedAt ??= Date.now();
+  job.startedAt ??= now;
   ctx.store.saveJob(active.record, job);
 }
 
 /** Sends ready attempts to brokers with free slots. */
 export function dispatch(ctx: Pipelines): void {
-  ctx.scheduler.dispatch(Date.now(), (attempt: Attempt, broker: BrokerEntry) => {
+  // One clock reading for the batch: a job's recorded start is the one its limits counted.
+  const now = Date.now();
+  ctx.scheduler.dispatch(now, (attempt: Attempt, broker: BrokerEntry) => {
     if (attempt.item) return dispatchItem(ctx, attempt, broker);
     const active = ctx.active.get(attempt.pipelineId);
     const job = active?.jobs.get(attempt.jobId);
-    if (active && job) markRunning(ctx, active, job, attempt, broker);
+    if (active && job) markRunning(ctx, active, job, attempt, broker, now);
     // Only into a free slot: a queued job gains nothing from skipping the Router (the
     // slot has other work meanwhile), and a host runs its queue back to back only
     // where no job waits on its follower.
