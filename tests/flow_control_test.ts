@@ -186,3 +186,45 @@ Deno.test("a rate limit holds across a kill -9 and restart of the Router", async
     `the 4th started ${starts[3]! - starts[0]!} ms after the 1st`,
   );
 });
+
+Deno.test("concurrency holds across a kill -9 and restart of the Router: attempts still running count", async () => {
+  await using cluster = await start2x2();
+  const ms = 3000;
+  const ids = await Promise.all(
+    Array.from(
+      { length: 4 },
+      () => cluster.manager.start({ graph: { limited: [] }, data: { ms } }),
+    ),
+  );
+  const deadline = Date.now() + 20_000;
+  while (true) {
+    const records = await Promise.all(ids.map((id) => cluster.manager.status(id)));
+    if (records.filter((r) => r.jobs[0]!.status === "running").length === 2) break;
+    if (Date.now() > deadline) throw new Error(`2 never ran\n${cluster.logs()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  cluster.router.kill("SIGKILL");
+  await cluster.router.status;
+  cluster.restartRouter();
+  const results = await Promise.all(ids.map((id) => cluster.manager.wait(id, WAIT)));
+  // The attempts that ran: each job's last (its output says when, by the function's
+  // clock), and the first of those run again, from the Router's record of its start
+  // (it ended no earlier than `ms` later; its result was dropped as late).
+  const runs: JobRecord[] = [];
+  for (const r of results) {
+    assertEquals(r.status, "succeeded", cluster.logs());
+    const job = r.jobs[0]!;
+    const last = {
+      ...job,
+      startedAt: Number(r.document.startedAt),
+      finishedAt: Number(r.document.endedAt),
+    };
+    runs.push(last);
+    if (job.attempts > 1) runs.push({ ...job, finishedAt: job.startedAt! + ms });
+  }
+  assert(runs.length > 4, "some attempt ran through the restart");
+  assert(
+    mostAtOnce(runs) <= 2,
+    `${mostAtOnce(runs)} at once: ${JSON.stringify(runs.map((r) => [r.startedAt, r.finishedAt]))}`,
+  );
+});
