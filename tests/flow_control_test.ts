@@ -158,6 +158,44 @@ Deno.test("flow control on 2 brokers of 2 slots", async (t) => {
   );
 });
 
+Deno.test("HTTP: bad priority, delay or limits are listed at once; /metrics and /stats show what waits on a limit", async () => {
+  await using cluster = await start2x2();
+  const bad = await fetch(`${cluster.http}/pipelines`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ graph: { free: [] }, priority: 10, delayMs: -1, runAt: "soon" }),
+  });
+  assertEquals(bad.status, 400);
+  const { problems } = await bad.json() as { problems: string[] };
+  assertEquals(problems.length, 4, problems.join("\n"));
+  const ids = await Promise.all(
+    Array.from(
+      { length: 6 },
+      (_, i) =>
+        cluster.manager.start({ graph: { limited: [] }, data: { ms: 1500 }, priority: i % 2 }),
+    ),
+  );
+  const deadline = Date.now() + 20_000;
+  let metrics = "";
+  while (!metrics.includes('pipelinin_jobs_waiting_on_limit{function="limited"} 4')) {
+    assert(Date.now() < deadline, metrics);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    metrics = await (await fetch(`${cluster.http}/metrics`)).text();
+  }
+  assert(metrics.includes('pipelinin_limited_jobs_running{function="limited"} 2'), metrics);
+  const queued = [
+    ...metrics.matchAll(/pipelinin_queued_jobs\{function="limited",priority="(\d)"\} (\d+)/g),
+  ]
+    .map((m) => [Number(m[1]), Number(m[2])]);
+  assertEquals(queued.reduce((n, [, count]) => n + count!, 0), 4, metrics);
+  const stats = await (await fetch(`${cluster.http}/stats`)).json() as {
+    limits: Array<{ fn: string; concurrency?: number; waiting: number; running: number }>;
+  };
+  const limited = stats.limits.find((l) => l.fn === "limited");
+  assertEquals([limited?.concurrency, limited?.running, limited?.waiting], [2, 2, 4]);
+  await Promise.all(ids.map((id) => cluster.manager.cancel(id).catch(() => {})));
+});
+
 Deno.test("a rate limit holds across a kill -9 and restart of the Router", async () => {
   await using cluster = await start2x2();
   // 3 per 6 s: the first three start at once, the other two must wait out the window,
