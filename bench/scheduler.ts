@@ -54,5 +54,7 @@ run(20_000); // Warm up.
 const figures = Array.from({ length: REPS }, () => run(COUNT)).sort((a, b) => a - b);
 console.log(
   `scheduler, no limits, priority 0: ${figures[REPS >> 1]!.toFixed(0)} ns per attempt ` +
-    `(median of ${REPS} x ${COUNT}; min ${figures[0]!.toFixed(0)}, max ${figures.at(-1)!.toFixed(0)})`,
+    `(median of ${REPS} x ${COUNT}; min ${figures[0]!.toFixed(0)}, max ${
+      figures.at(-1)!.toFixed(0)
+    })`,
 );

@@ -358,7 +358,12 @@ const BAD_FIELDS: Array<[string, string, unknown, string?]> = [
   // A limit of 0 would hold a function's jobs for ever; a broker is a peer like any other.
   ["broker-functions", "functions.0.config.concurrency", 0, "functions[0].config.concurrency"],
   ["broker-functions", "functions.0.config.concurrency", 1.5, "functions[0].config.concurrency"],
-  ["broker-functions", "functions.0.config.concurrencyKey", "", "functions[0].config.concurrencyKey"],
+  [
+    "broker-functions",
+    "functions.0.config.concurrencyKey",
+    "",
+    "functions[0].config.concurrencyKey",
+  ],
   ["broker-functions", "functions.0.config.rateLimit", "5/s", "functions[0].config.rateLimit"],
   [
     "broker-functions",

@@ -14,8 +14,11 @@
  */
 import type { JobPlan } from "../../core/protocol/mod.ts";
 import type { JsonObject } from "../../core/types.ts";
-import { FunctionLimit, WHOLE } from "./limits.ts";
-import { PriorityLanes, type Queued } from "./priority_lanes.ts";
+import { FunctionQueue, type Pick } from "./function_queue.ts";
+import { LimitBook, type LimitView } from "./limit_book.ts";
+import type { FunctionLimit } from "./limits.ts";
+import { WHOLE } from "./limits.ts";
+import type { Queued } from "./priority_lanes.ts";
 import type { BrokerEntry, Registry } from "./registry.ts";
 
 /** One attempt of one job. */
@@ -70,44 +73,7 @@ export interface SchedulerOptions {
 /** The default of {@linkcode SchedulerOptions.agingMs}. */
 export const DEFAULT_AGING_MS = 10_000;
 
-/** One function's waiting attempts: by key when its limit has one, else in one set of lanes. */
-class FunctionQueue {
-  readonly fn: string;
-  readonly limit: FunctionLimit | undefined;
-  /** Without a key (`limit.keyField` undefined): every attempt. */
-  readonly lanes = new PriorityLanes();
-  /** With a key: attempts by key. */
-  byKey: Map<string, PriorityLanes> | undefined;
-  size = 0;
-  /** The key field its attempts were sorted by. */
-  keyField: string | undefined;
-
-  constructor(fn: string, limit: FunctionLimit | undefined) {
-    this.fn = fn;
-    this.limit = limit;
-  }
-
-  push(item: Queued): void {
-    this.size++;
-    if (!this.byKey) return this.lanes.push(item);
-    let lanes = this.byKey.get(item.key);
-    if (!lanes) this.byKey.set(item.key, lanes = new PriorityLanes());
-    lanes.push(item);
-  }
-
-  *[Symbol.iterator](): Generator<Queued> {
-    yield* this.lanes;
-    for (const lanes of this.byKey?.values() ?? []) yield* lanes;
-  }
-}
-
-/** What the slow path picked for one function. */
-interface Pick {
-  lanes: PriorityLanes;
-  lane: number;
-  aged: number;
-  seq: number;
-}
+export type { LimitView } from "./limit_book.ts";
 
 /** The queue of ready attempts and the table of running ones. */
 export class Scheduler {
@@ -119,26 +85,19 @@ export class Scheduler {
   readonly #queues = new Map<string, FunctionQueue>();
   readonly #queued = new Set<string>();
   readonly running = new Map<string, RunningAttempt>();
-  /** Limits by function (of every function queued once: most have none). */
-  readonly #limits = new Map<string, FunctionLimit>();
+  /** Limits by function, and what carries them over a restart. */
+  readonly limits: LimitBook;
   /** Queued attempts per priority. */
   readonly #byPriority: number[] = new Array(10).fill(0);
-  /** The registry's functions version the limits were read at. */
-  #version = -1;
   /** Queued attempts of a priority above 0, or of a function with a limit: the slow path. */
   #special = 0;
   #seq = 0;
   /** When a timer is armed to dispatch again (a rate window opening), epoch ms. */
   #wakeAt = Infinity;
-  /** Attempts of before a restart that may still run, held against their limit. */
-  readonly #inDoubt = new Map<
-    string,
-    { limit: FunctionLimit; input: JsonObject; key: string }
-  >();
-  readonly #rank = { aged: 0, seq: 0 };
 
   constructor(registry: Registry, options: SchedulerOptions = {}) {
     this.#registry = registry;
+    this.limits = new LimitBook(registry);
     this.#agingMs = options.agingMs ?? DEFAULT_AGING_MS;
     this.#later = options.later;
     this.#noteStart = options.noteStart;
@@ -177,7 +136,7 @@ export class Scheduler {
   limitViews(now = this.#clock()): LimitView[] {
     this.#refreshLimits();
     const views: LimitView[] = [];
-    for (const limit of this.#limits.values()) {
+    for (const limit of this.limits.values()) {
       if (!limit.limited) continue;
       const queue = this.#queues.get(limit.fn);
       let waiting = 0;
@@ -243,23 +202,13 @@ export class Scheduler {
   /** A new queue for `fn`, sorted by its limit's key if it has one. */
   #queueOf(fn: string): FunctionQueue {
     const limit = this.#limitOf(fn);
-    const queue = new FunctionQueue(fn, limit.limited ? limit : undefined);
-    if (queue.limit?.keyField !== undefined) {
-      queue.byKey = new Map();
-      queue.keyField = queue.limit.keyField;
-    }
-    return queue;
+    return new FunctionQueue(fn, limit.limited ? limit : undefined);
   }
 
   /** The limit of `fn` from its current config (`limited` false when it has none). */
   #limitOf(fn: string): FunctionLimit {
     this.#refreshLimits();
-    let limit = this.#limits.get(fn);
-    if (limit) return limit;
-    limit = new FunctionLimit(fn);
-    limit.configure(this.#registry.config(fn));
-    this.#limits.set(fn, limit);
-    return limit;
+    return this.limits.of(fn);
   }
 
   /**
@@ -267,19 +216,9 @@ export class Scheduler {
    * limit or key changed are sorted again.
    */
   #refreshLimits(): void {
-    const version = this.#registry.functionsVersion;
-    if (version === this.#version) return;
-    this.#version = version;
-    for (const limit of this.#limits.values()) limit.configure(this.#registry.config(limit.fn));
-    for (const held of this.#inDoubt.values()) {
-      const key = held.limit.keyOf(held.input);
-      if (key === held.key) continue;
-      held.limit.ended(held.key);
-      held.limit.started(key, 0, false);
-      held.key = key;
-    }
+    if (!this.limits.refresh()) return;
     for (const [fn, queue] of this.#queues) {
-      const limit = this.#limitOf(fn);
+      const limit = this.limits.of(fn);
       const now = limit.limited ? limit : undefined;
       if (now === queue.limit && now?.keyField === queue.keyField) continue;
       const items = [...queue];
@@ -322,8 +261,7 @@ export class Scheduler {
         queue.size--;
         return false;
       };
-      queue.lanes.keep(keep);
-      for (const lanes of queue.byKey?.values() ?? []) lanes.keep(keep);
+      queue.keep(keep);
     }
     return dropped;
   }
@@ -333,7 +271,7 @@ export class Scheduler {
    * (which sends it) and records it as running.
    */
   dispatch(now: number, start: (attempt: Attempt, broker: BrokerEntry) => void): number {
-    if (this.#special > 0 || this.#registry.functionsVersion !== this.#version) {
+    if (this.#special > 0 || this.limits.stale) {
       return this.#dispatchInOrder(now, start);
     }
     let started = 0;
@@ -377,7 +315,7 @@ export class Scheduler {
           stuck.add(queue);
           continue;
         }
-        if (!this.#pickIn(queue, now, pick)) {
+        if (!queue.pick(now, this.#agingMs, pick)) {
           stuck.add(queue);
           continue;
         }
@@ -412,36 +350,6 @@ export class Scheduler {
     return started;
   }
 
-  /** The best attempt of `queue` that its limit lets start; false when none. */
-  #pickIn(queue: FunctionQueue, now: number, pick: Pick): boolean {
-    const limit = queue.limit;
-    if (!queue.byKey) {
-      if (limit && !limit.concurrencyAdmits(WHOLE)) return false;
-      pick.lanes = queue.lanes;
-      pick.lane = queue.lanes.best(now, this.#agingMs, this.#rank);
-      Object.assign(pick, this.#rank);
-      return pick.lane >= 0;
-    }
-    let found = false;
-    for (const [key, lanes] of queue.byKey) {
-      if (lanes.size === 0) {
-        queue.byKey.delete(key);
-        continue;
-      }
-      if (!limit!.concurrencyAdmits(key)) continue;
-      const lane = lanes.best(now, this.#agingMs, this.#rank);
-      const { aged, seq } = this.#rank;
-      if (!found || aged > pick.aged || (aged === pick.aged && seq < pick.seq)) {
-        found = true;
-        pick.lanes = lanes;
-        pick.lane = lane;
-        pick.aged = aged;
-        pick.seq = seq;
-      }
-    }
-    return found;
-  }
-
   /** Dispatches again when a rate window opens. */
   #wakeUpAt(at: number, now: number): void {
     if (at === Infinity || !this.#later) return;
@@ -458,7 +366,7 @@ export class Scheduler {
     broker.running.add(key);
     const running: RunningAttempt = { ...attempt, broker: broker.id, startedAt: now };
     // Only the slow path starts attempts of limited functions (and says their key).
-    const limit = limitKey !== undefined ? this.#limits.get(attempt.fn) : undefined;
+    const limit = limitKey !== undefined ? this.limits.get(attempt.fn) : undefined;
     if (limit?.limited) {
       const counted = limitKey ?? limit.keyOf(attempt.input);
       limit.started(counted, now);
@@ -476,65 +384,12 @@ export class Scheduler {
     this.running.delete(key);
     this.#registry.brokers.get(running.broker)?.running.delete(key);
     running.limit?.ended(running.limitKey!);
-    this.release(key);
+    this.limits.release(key);
     return running;
-  }
-
-  /**
-   * Holds a job that was running when the Router stopped against its function's
-   * limit: its attempt may still run on a broker. Released by {@linkcode release}
-   * (its late result, or its next attempt's end), or {@linkcode releaseInDoubt}.
-   */
-  holdInDoubt(fn: string, input: JsonObject, key: string): void {
-    let limit = this.#limits.get(fn);
-    if (!limit) this.#limits.set(fn, limit = new FunctionLimit(fn));
-    // Before a broker tells the config the key field is not known: keyed again then.
-    const limitKey = limit.keyOf(input);
-    limit.started(limitKey, 0, false);
-    this.#inDoubt.set(key, { limit, input, key: limitKey });
-  }
-
-  /** Lets go of every job held in doubt. */
-  releaseInDoubt(): void {
-    for (const key of [...this.#inDoubt.keys()]) this.release(key);
-  }
-
-  /** Lets go of a job held in doubt, if it is. */
-  release(key: string): void {
-    if (this.#inDoubt.size === 0) return;
-    const held = this.#inDoubt.get(key);
-    if (!held) return;
-    this.#inDoubt.delete(key);
-    held.limit.ended(held.key);
-  }
-
-  /** Starts of rate-limited functions remembered from before a restart. */
-  restoreStarts(starts: Array<{ fn: string; at: number }>): void {
-    for (const { fn, at } of starts) {
-      let limit = this.#limits.get(fn);
-      if (!limit) this.#limits.set(fn, limit = new FunctionLimit(fn));
-      limit.restoreStart(at);
-    }
   }
 
   /** Running attempts on one broker (e.g. when it is declared dead). */
   runningOn(brokerId: string): RunningAttempt[] {
     return [...this.running.values()].filter((r) => r.broker === brokerId);
   }
-}
-
-/** A function's limits and what waits on them, for `/functions`, metrics and the dashboard. */
-export interface LimitView {
-  fn: string;
-  concurrency?: number;
-  concurrencyKey?: string;
-  rateLimit?: { max: number; perMs: number };
-  /** Attempts running under the limit (held ones after a restart too). */
-  running: number;
-  /** Distinct keys running. */
-  keys: number;
-  /** Attempts queued. */
-  queued: number;
-  /** Of those, how many the limit holds back now. */
-  waiting: number;
 }

@@ -114,7 +114,7 @@ Deno.test("scheduler: rateLimit starts at most max per window and wakes when the
 Deno.test("scheduler: a rate limit's starts carry over a restart", () => {
   const { scheduler } = cluster(8, { rated: { rateLimit: { max: 2, perMs: 1000 } } });
   const t0 = 1_000_000;
-  scheduler.restoreStarts([{ fn: "rated", at: t0 - 500 }, { fn: "rated", at: t0 - 400 }]);
+  scheduler.limits.restoreStarts([{ fn: "rated", at: t0 - 500 }, { fn: "rated", at: t0 - 400 }]);
   scheduler.enqueue(attempt("rated"));
   assertEquals(dispatch(scheduler, t0).length, 0);
   assertEquals(dispatch(scheduler, t0 + 500).length, 1);
@@ -122,10 +122,10 @@ Deno.test("scheduler: a rate limit's starts carry over a restart", () => {
 
 Deno.test("scheduler: a job running when the Router stopped holds its limit until its late result", () => {
   const { scheduler } = cluster(8, { limited: { concurrency: 1 } });
-  scheduler.holdInDoubt("limited", {}, executionKey("old", "limited"));
+  scheduler.limits.holdInDoubt("limited", {}, executionKey("old", "limited"));
   scheduler.enqueue(attempt("limited"));
   assertEquals(dispatch(scheduler).length, 0);
-  scheduler.release(executionKey("old", "limited"));
+  scheduler.limits.release(executionKey("old", "limited"));
   assertEquals(dispatch(scheduler).length, 1);
 });
 

@@ -24,8 +24,9 @@ CREATE INDEX IF NOT EXISTS limit_starts_at ON limit_starts (at);`;
   readonly #begin: () => void;
   #inserts = 0;
 
-  /** Over `db` (whose schema holds {@linkcode StartLog.SCHEMA}); `begin` opens the batch's transaction. */
+  /** Over `db` (making its table if needed); `begin` opens the batch's transaction. */
   constructor(db: DatabaseSync, begin: () => void) {
+    db.exec(StartLog.SCHEMA);
     this.#insert = db.prepare("INSERT INTO limit_starts (fn, at) VALUES (?, ?)");
     this.#since = db.prepare("SELECT fn, at FROM limit_starts WHERE at > ? ORDER BY at");
     this.#prune = db.prepare("DELETE FROM limit_starts WHERE at <= ?");

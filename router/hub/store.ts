@@ -14,7 +14,6 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
 import type { PipelineStatus } from "../../core/types.ts";
 import { MapItemStore } from "./map_items.ts";
-import { runAtOf } from "../../core/dag/mod.ts";
 import { StartLog } from "./start_log.ts";
 
 /** How hard a commit waits for the disk. */
@@ -157,7 +156,6 @@ export class PipelineStore {
     db.exec(`PRAGMA synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec(SCHEMA);
-    db.exec(StartLog.SCHEMA);
     // Stores made before inline jobs: add the column (their pipelines keep job rows).
     const columns = db.prepare("PRAGMA table_info(pipelines)").all() as Row[];
     if (!columns.some((column) => column.name === "jobs")) {
@@ -399,8 +397,6 @@ export class PipelineStore {
       jobs,
       createdAt: Number(row.created_at),
     };
-    const runAt = runAtOf(record.spec, record.createdAt);
-    if (runAt !== undefined) record.runAt = runAt;
     if (row.started_at !== null) record.startedAt = Number(row.started_at);
     if (row.finished_at !== null) record.finishedAt = Number(row.finished_at);
     if (record.startedAt && record.finishedAt) {

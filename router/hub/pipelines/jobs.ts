@@ -251,7 +251,7 @@ export function lateResult(ctx: Pipelines, broker: string, event: JobDoneEvent):
   );
   ctx.onLateResult?.();
   // The attempt of before a restart ended: it no longer counts against its limit.
-  ctx.scheduler.release(executionKey(event.pipelineId, event.jobId));
+  ctx.scheduler.limits.release(executionKey(event.pipelineId, event.jobId));
 }
 
 /** Fails a job that crashed its process too often; true when it did. */

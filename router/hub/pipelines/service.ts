@@ -108,8 +108,9 @@ export class PipelineService {
   /** Loads pipelines that had not ended when the Router stopped. */
   recover(): number {
     const ctx = this.#ctx;
-    ctx.scheduler.restoreStarts(ctx.store.starts.recent());
+    ctx.scheduler.limits.restoreStarts(ctx.store.starts.recent());
     for (const record of ctx.store.active()) {
+      withRunAt(record);
       const jobs = new Map(record.jobs.map((job) => [job.jobId, job]));
       for (const job of jobs.values()) {
         // Attempts in flight at the crash are run again (at-least-once); the old one
@@ -117,7 +118,11 @@ export class PipelineService {
         // until its result comes (and is dropped as late).
         if (job.status !== "running") continue;
         job.status = "pending";
-        ctx.scheduler.holdInDoubt(job.fn, record.document, executionKey(record.id, job.jobId));
+        ctx.scheduler.limits.holdInDoubt(
+          job.fn,
+          record.document,
+          executionKey(record.id, job.jobId),
+        );
       }
       // A one-job pipeline is driven again by the Router (unless its job has options, which
       // a pipeliner asks for); a chain, by a pipeliner replaying it.
@@ -138,7 +143,7 @@ export class PipelineService {
       for (const job of jobs.values()) if (job.status === "waiting") armWait(ctx, active, job);
       if (active.direct) startDirect(ctx, active);
     }
-    ctx.later(IN_DOUBT_MS, () => ctx.scheduler.releaseInDoubt());
+    ctx.later(IN_DOUBT_MS, () => ctx.scheduler.limits.releaseAll());
     return ctx.active.size;
   }
 
@@ -185,8 +190,7 @@ export class PipelineService {
       jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
       createdAt: Date.now(),
     };
-    const runAt = runAtOf(valid, record.createdAt);
-    if (runAt !== undefined) record.runAt = runAt;
+    withRunAt(record);
     if (!ctx.store.insertPipeline(record, idempotencyKey)) {
       return this.#existing(idempotencyKey!)!;
     }
@@ -235,7 +239,7 @@ export class PipelineService {
     if (!stored) {
       throw new ServiceError(ErrorName.PipelineNotFound, `Pipeline "${pipelineId}" not found`);
     }
-    return stored;
+    return withRunAt(stored);
   }
 
   /**
@@ -428,4 +432,11 @@ export class PipelineService {
   static ended(status: string): boolean {
     return ENDED.has(status);
   }
+}
+
+/** Sets a record's `runAt` from its spec (the store keeps the spec, not `runAt`). */
+function withRunAt(record: PipelineRecord): PipelineRecord {
+  const runAt = runAtOf(record.spec, record.createdAt);
+  if (runAt !== undefined) record.runAt = runAt;
+  return record;
 }
