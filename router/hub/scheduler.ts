@@ -373,6 +373,9 @@ export class Scheduler {
       if (limit.rate) this.#noteStart?.(attempt.fn, now);
       running.limit = limit;
       running.limitKey = counted;
+    } else if (running.limit) {
+      // Requeued from a running attempt (its broker lost) whose limit is gone since.
+      running.limit = undefined;
     }
     this.running.set(key, running);
   }
