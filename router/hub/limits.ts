@@ -10,6 +10,19 @@ import type { FunctionConfig, JsonObject, RateLimit } from "../../core/types.ts"
 
 /** The key of attempts that share one limit (a function without `concurrencyKey`). */
 export const WHOLE = "";
+/** Longer key texts are kept as a hash: a client's value may be megabytes, held per job. */
+const MAX_KEY_TEXT = 256;
+
+/** FNV-1a over UTF-16 code units, 32 bits twice (two offsets): collisions only cost fairness. */
+function hashOf(text: string): string {
+  let a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
+  }
+  return `#${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}:${text.length}`;
+}
 
 /** Recent starts, oldest first, at most `capacity` of them (a ring). */
 class Starts {
@@ -92,7 +105,8 @@ export class FunctionLimit {
   keyOf(input: JsonObject): string {
     if (this.keyField === undefined) return WHOLE;
     // JSON text: the string "1" and the number 1 are different keys; a missing one is its own.
-    return JSON.stringify(input[this.keyField] ?? null);
+    const text = JSON.stringify(input[this.keyField] ?? null);
+    return text.length > MAX_KEY_TEXT ? hashOf(text) : text;
   }
 
   /** Whether the rate limit lets one more attempt start at `now`. */

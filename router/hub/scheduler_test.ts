@@ -1,5 +1,6 @@
 import { deepStrictEqual as assertEquals } from "node:assert/strict";
 import type { FunctionConfig, JsonObject } from "../../core/types.ts";
+import { FunctionLimit } from "./limits.ts";
 import { Registry } from "./registry.ts";
 import { type Attempt, executionKey, Scheduler } from "./scheduler.ts";
 
@@ -134,4 +135,15 @@ Deno.test("scheduler: limits a broker announces later apply to the jobs already 
   for (let i = 0; i < 3; i++) scheduler.enqueue(attempt("f"));
   registry.setFunctions(registry.brokers.get("b")!, [{ name: "f", config: { concurrency: 1 } }]);
   assertEquals(dispatch(scheduler).length, 1);
+});
+
+Deno.test("scheduler: a client's huge concurrencyKey value is kept as a short hash, distinct per value", () => {
+  const limit = new FunctionLimit("keyed");
+  limit.configure({ concurrency: 1, concurrencyKey: "customer" });
+  const big = limit.keyOf({ customer: "x".repeat(1_000_000) });
+  const other = limit.keyOf({ customer: "x".repeat(999_999) + "y" });
+  assertEquals(big.length < 64, true, big);
+  assertEquals(big === other, false);
+  assertEquals(limit.keyOf({ customer: "a" }), '"a"');
+  assertEquals(limit.keyOf({}), "null");
 });
