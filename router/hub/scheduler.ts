@@ -301,6 +301,8 @@ export class Scheduler {
     this.#refreshLimits();
     let started = 0;
     const stuck = new Set<FunctionQueue>();
+    /** Set once a limited attempt found no free slot: what ranks after it queues ahead nowhere. */
+    let freeOnly = false;
     let wake = Infinity;
     const pick: Pick = { lanes: undefined!, lane: -1, aged: 0, seq: 0 };
     const best: Pick & { queue?: FunctionQueue } = { ...pick };
@@ -330,9 +332,13 @@ export class Scheduler {
       if (!queue) break;
       // A limited function's attempt goes only into a free slot, not a broker's queue:
       // it counts as started when sent, so it must start then.
-      const broker = this.#registry.pickBroker(queue.fn, queue.limit !== undefined);
+      // Nor may attempts ranked after it fill the brokers' queues meanwhile, or a
+      // limited function would wait for ever behind short jobs of others.
+      const limited = queue.limit !== undefined;
+      const broker = this.#registry.pickBroker(queue.fn, limited || freeOnly);
       if (!broker) {
         stuck.add(queue);
+        freeOnly ||= limited;
         continue;
       }
       const item = best.lanes.shift(best.lane);

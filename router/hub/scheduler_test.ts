@@ -147,3 +147,28 @@ Deno.test("scheduler: a client's huge concurrencyKey value is kept as a short ha
   assertEquals(limit.keyOf({ customer: "a" }), '"a"');
   assertEquals(limit.keyOf({}), "null");
 });
+
+Deno.test("scheduler: a limited job waiting for a free slot is not starved by others filling the brokers' queues", () => {
+  const registry = new Registry();
+  registry.addBroker({
+    id: "b",
+    address: new Uint8Array([98]),
+    host: "h",
+    pid: 1,
+    slots: 1,
+    prefetch: 4,
+    lastSeen: 0,
+    since: 0,
+  }, [{ name: "short", config: {} }, { name: "limited", config: { concurrency: 1 } }]);
+  const scheduler = new Scheduler(registry, { clock: () => 1_000_000 });
+  const [a1, a2] = [attempt("short"), attempt("short")];
+  scheduler.enqueue(a1);
+  scheduler.enqueue(a2);
+  assertEquals(dispatch(scheduler).length, 2, "a slot and one queued ahead");
+  scheduler.enqueue(attempt("limited"));
+  scheduler.enqueue(attempt("short"));
+  finish(scheduler, a1);
+  assertEquals(dispatch(scheduler).length, 0, "the later short job does not take the queue's room");
+  finish(scheduler, a2);
+  assertEquals(dispatch(scheduler).map((a) => a.fn), ["limited", "short"]);
+});
