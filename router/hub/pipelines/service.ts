@@ -8,13 +8,7 @@
  *
  * @module
  */
-import {
-  type Dag,
-  isChain,
-  mergeDocument,
-  runAtOf,
-  validatePipeline,
-} from "../../../core/dag/mod.ts";
+import { type Dag, isChain, mergeDocument, validatePipeline } from "../../../core/dag/mod.ts";
 import { errorData, ErrorName } from "../../../core/errors.ts";
 import { uuidv7 } from "../../../core/ids.ts";
 import type { Logger } from "../../../core/log.ts";
@@ -49,16 +43,12 @@ import type { JobRecord, MapItemRecord } from "../../../core/protocol/mod.ts";
 import type { JsonObject } from "../../../core/types.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
 import { ServiceError } from "./service_error.ts";
+import { holdRunning, restoreLimits, withRunAt } from "./flow.ts";
 
 export type { Outbox, ServiceOptions } from "./context.ts";
 export { ServiceError } from "./service_error.ts";
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
-/**
- * How long an attempt that was running when the Router stopped is held against its
- * limit at most, should its result never come (its host died too).
- */
-const IN_DOUBT_MS = 60_000;
 
 /** Pipelines and jobs, as the Router drives them. */
 export class PipelineService {
@@ -108,21 +98,15 @@ export class PipelineService {
   /** Loads pipelines that had not ended when the Router stopped. */
   recover(): number {
     const ctx = this.#ctx;
-    ctx.scheduler.limits.restoreStarts(ctx.store.starts.recent());
+    restoreLimits(ctx);
     for (const record of ctx.store.active()) {
       withRunAt(record);
       const jobs = new Map(record.jobs.map((job) => [job.jobId, job]));
       for (const job of jobs.values()) {
-        // Attempts in flight at the crash are run again (at-least-once); the old one
-        // may still run on its broker, so it counts against its function's limit
-        // until its result comes (and is dropped as late).
+        // Attempts in flight at the crash are run again (at-least-once).
         if (job.status !== "running") continue;
         job.status = "pending";
-        ctx.scheduler.limits.holdInDoubt(
-          job.fn,
-          record.document,
-          executionKey(record.id, job.jobId),
-        );
+        holdRunning(ctx, record, job);
       }
       // A one-job pipeline is driven again by the Router (unless its job has options, which
       // a pipeliner asks for); a chain, by a pipeliner replaying it.
@@ -143,7 +127,6 @@ export class PipelineService {
       for (const job of jobs.values()) if (job.status === "waiting") armWait(ctx, active, job);
       if (active.direct) startDirect(ctx, active);
     }
-    ctx.later(IN_DOUBT_MS, () => ctx.scheduler.limits.releaseAll());
     return ctx.active.size;
   }
 
@@ -432,11 +415,4 @@ export class PipelineService {
   static ended(status: string): boolean {
     return ENDED.has(status);
   }
-}
-
-/** Sets a record's `runAt` from its spec (the store keeps the spec, not `runAt`). */
-function withRunAt(record: PipelineRecord): PipelineRecord {
-  const runAt = runAtOf(record.spec, record.createdAt);
-  if (runAt !== undefined) record.runAt = runAt;
-  return record;
 }
