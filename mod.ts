@@ -26,6 +26,7 @@ export {
   NonRetryableError,
   Pipeline,
   PipelineManager,
+  type PipelineOptions,
   type PipelineResult,
   PipelineValidationError,
   RemoteError,
@@ -56,4 +57,5 @@ export type {
   JsonValue,
   PipelineSpec,
   PipelineStatus,
+  RateLimit,
 } from "./core/types.ts";

@@ -13,7 +13,7 @@
  *
  * @module
  */
-export { Job, Pipeline } from "./pipeline.ts";
+export { Job, Pipeline, type PipelineOptions } from "./pipeline.ts";
 export {
   type ManagerOptions,
   PipelineManager,

@@ -16,6 +16,20 @@
 import { type Dag, toDot, validatePipeline } from "../core/dag/mod.ts";
 import type { JobOptions, JsonObject, PipelineSpec } from "../core/types.ts";
 
+/** Options of a {@linkcode Pipeline}: its data, and when and in which order its jobs start. */
+export interface PipelineOptions {
+  /** The starting document. */
+  data?: JsonObject;
+  /** A job's function where it differs from its id, or its options (`map`, `when`, `wait`). */
+  jobs?: Record<string, string | JobOptions>;
+  /** From 0 to 9 (default 0): higher starts first. */
+  priority?: number;
+  /** Its first jobs start no earlier than this many ms after the Router accepts it. */
+  delayMs?: number;
+  /** Its first jobs start no earlier than this. */
+  runAt?: Date | number | string;
+}
+
 /** One job: the function it runs and its id in the pipeline (default: the function name). */
 export class Job {
   /** The function's name. */
@@ -59,16 +73,23 @@ export class Pipeline {
    * @param options `data`: the starting document; copied, so later changes do not leak in.
    *   `jobs`: a job's function where it differs from its id, or its options (`map`,
    *   `when`, `wait`: see `JobOptions`).
+   *   `priority` (0 to 9), `delayMs` or `runAt` (a `Date`, epoch ms or ISO 8601 text):
+   *   see {@linkcode PipelineSpec}.
    * @throws {PipelineValidationError} listing every problem.
    * @throws {TypeError} when a key or value of a `Map` graph is not a `Job`.
    */
   constructor(
     graph: Record<string, string | string[]> | Map<Job, Job | Job[]>,
-    options: { data?: JsonObject; jobs?: Record<string, string | JobOptions> } = {},
+    options: PipelineOptions = {},
   ) {
     const spec: PipelineSpec = graph instanceof Map ? _fromJobs(graph) : { graph: _copy(graph) };
     if (options.data !== undefined) spec.data = options.data;
     if (options.jobs !== undefined) spec.jobs = { ...spec.jobs, ...options.jobs };
+    if (options.priority !== undefined) spec.priority = options.priority;
+    if (options.delayMs !== undefined) spec.delayMs = options.delayMs;
+    if (options.runAt !== undefined) {
+      spec.runAt = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
+    }
     this.dag = validatePipeline(spec);
     // Valid, so plain JSON: safe to clone, and the clone cannot change under us.
     this.#spec = structuredClone(spec);

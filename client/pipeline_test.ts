@@ -141,3 +141,17 @@ for (const [name, make, problems] of invalid) {
     assertEquals([...error.problems], problems);
   });
 }
+
+Deno.test("Pipeline carries priority, delayMs and runAt (a Date as epoch ms), and checks them", () => {
+  const spec = new Pipeline({ a: [] }, { priority: 9, runAt: new Date(5_000) }).toSpec();
+  assertEquals([spec.priority, spec.runAt], [9, 5_000]);
+  assertEquals(new Pipeline({ a: [] }, { delayMs: 1500 }).toSpec().delayMs, 1500);
+  let error: unknown;
+  try {
+    new Pipeline({ a: [] }, { priority: 10, delayMs: 1, runAt: 1 });
+  } catch (e) {
+    error = e;
+  }
+  assert(error instanceof PipelineValidationError, String(error));
+  assertEquals(error.problems.length, 2, "the priority, and delayMs with runAt");
+});

@@ -69,6 +69,23 @@ export interface FunctionConfig {
    * cost of loading the module for every job.
    */
   isolation?: Isolation;
+  /** At most this many attempts of the function run at once, across the cluster. */
+  concurrency?: number;
+  /**
+   * With `concurrency`: the limit holds per distinct value of this key of the job's
+   * input (for example per customer), each value apart.
+   */
+  concurrencyKey?: string;
+  /** At most `max` attempts of the function start in any window of `perMs` ms, across the cluster. */
+  rateLimit?: RateLimit;
+}
+
+/** See {@linkcode FunctionConfig.rateLimit}. */
+export interface RateLimit {
+  /** Starts allowed per window. */
+  max: number;
+  /** The window, ms. */
+  perMs: number;
 }
 
 /** How a function's jobs are kept apart: see {@linkcode FunctionConfig.isolation}. */
@@ -138,6 +155,16 @@ export interface PipelineSpec {
   jobs?: Record<string, string | JobOptions>;
   /** The pipeline fails (`PipelineDeadlineError`) if it has not ended this many ms after it was accepted. */
   deadlineMs?: number;
+  /**
+   * From 0 to 9 (default 0): among ready jobs that compete for a slot, a higher
+   * priority starts first; within one, first in, first out. A job that waits gains
+   * a level per `priorityAgingMs` of the Router (default 10 s), so none starves.
+   */
+  priority?: number;
+  /** Its first jobs start no earlier than this many ms after it was accepted. */
+  delayMs?: number;
+  /** Its first jobs start no earlier than this: epoch ms, or an ISO 8601 date and time. */
+  runAt?: number | string;
 }
 
 /** Log methods a function gets in its context; records go to the broker's log. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { FunctionConfig, FunctionPermissions, Isolation } from "../../core/types.ts";
+import { LIMIT_KEYS, validateLimits } from "./limits_config.ts";
 
 /** A function module's config as the broker reads it. */
 export type ModuleConfig = FunctionConfig;
@@ -24,7 +25,14 @@ export const PERMISSION_KINDS = ["net", "read", "write", "env"] as const;
 /** One of {@linkcode PERMISSION_KINDS}. */
 export type PermissionKind = typeof PERMISSION_KINDS[number];
 
-const CONFIG_KEYS = ["requires", "permissions", "timeoutMs", "retries", "isolation"];
+const CONFIG_KEYS: readonly string[] = [
+  "requires",
+  "permissions",
+  "timeoutMs",
+  "retries",
+  "isolation",
+  ...LIMIT_KEYS,
+];
 const NEVER_GRANTED = ["run", "ffi", "sys", "import", "hrtime"];
 /** One day: longer is surely a unit mistake. */
 const MAX_TIMEOUT_MS = 86_400_000;
@@ -102,6 +110,7 @@ export function validateConfig(value: unknown): ConfigCheck {
       );
     }
   }
+  validateLimits(value, config, problems);
   return { config, problems };
 }
 

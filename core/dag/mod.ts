@@ -36,5 +36,6 @@ export { toDot } from "./dot.ts";
 export { dataProblems } from "./_data.ts";
 export { conditionHolds, conditionProblems, valueAt } from "./condition.ts";
 export { OPTION_LIMITS, SIGNAL_NAME } from "./job_options.ts";
+export { MAX_PRIORITY, runAtOf } from "./timing.ts";
 // Document merging lives apart (`core/document.ts`); re-exported for the DAG's old importers.
 export { mergeDocument, restrictInput } from "../document.ts";

@@ -10,6 +10,7 @@ import { topologicalOrder } from "./_order.ts";
 import { dataProblems, describe, quote } from "./_data.ts";
 import { readJobEntry } from "./job_options.ts";
 import type { JobOptions } from "../types.ts";
+import { timingProblems } from "./timing.ts";
 
 /** Size limits a pipeline must stay within. */
 export interface PipelineLimits {
@@ -81,6 +82,16 @@ const MAX_PROBLEMS = 100;
 /** Jobs of one cycle named in its problem, at most. */
 const MAX_CYCLE_SHOWN = 10;
 
+const SPEC_FIELDS = new Set([
+  "graph",
+  "data",
+  "jobs",
+  "deadlineMs",
+  "priority",
+  "delayMs",
+  "runAt",
+]);
+
 const _isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -106,10 +117,9 @@ export function validatePipeline(
   }
   const problems: string[] = [];
   for (const key of Object.keys(spec)) {
-    if (key !== "graph" && key !== "data" && key !== "jobs" && key !== "deadlineMs") {
-      problems.push(`Unknown field ${quote(key)}`);
-    }
+    if (!SPEC_FIELDS.has(key)) problems.push(`Unknown field ${quote(key)}`);
   }
+  timingProblems(spec, problems);
   if (
     spec.deadlineMs !== undefined &&
     !(typeof spec.deadlineMs === "number" && Number.isInteger(spec.deadlineMs) &&

@@ -12,6 +12,7 @@ import type {
   JobOptions,
   JobStatus,
   PipelineSpec,
+  RateLimit,
 } from "../types.ts";
 import type {
   BrokerLoad,
@@ -122,7 +123,24 @@ export function functionConfig(value: unknown): FunctionConfig {
   put(config, "timeoutMs", maybe(o, "timeoutMs", amount));
   put(config, "retries", maybe(o, "retries", count));
   put(config, "isolation", maybe(o, "isolation", isolation));
+  // A limit of 0 would hold the function's jobs for ever: refused at the edge.
+  put(config, "concurrency", maybe(o, "concurrency", positive));
+  put(config, "concurrencyKey", maybe(o, "concurrencyKey", id));
+  put(config, "rateLimit", maybe(o, "rateLimit", rateLimit));
   return config;
+}
+
+/** A whole number of 1 or more, at most 2^31 (a limit, a window in ms). */
+function positive(value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 2 ** 31) {
+    throw new FieldError("a whole number from 1 to 2^31");
+  }
+  return value as number;
+}
+
+function rateLimit(value: unknown): RateLimit {
+  const o = fields(value);
+  return { max: need(o, "max", positive), perMs: need(o, "perMs", positive) };
 }
 
 /** A {@linkcode FunctionInfo}. */
@@ -342,5 +360,12 @@ export function pipelineSpec(value: unknown): PipelineSpec {
   put(spec, "data", maybe(o, "data", jsonObject));
   put(spec, "jobs", maybe(o, "jobs", functionsOfJobs));
   put(spec, "deadlineMs", maybe(o, "deadlineMs", amount));
+  put(spec, "priority", maybe(o, "priority", count));
+  put(spec, "delayMs", maybe(o, "delayMs", amount));
+  put(spec, "runAt", maybe(o, "runAt", epochOrDate));
   return spec;
+}
+
+function epochOrDate(value: unknown): number | string {
+  return typeof value === "string" ? id(value) : amount(value);
 }

@@ -155,6 +155,8 @@ export interface PipelineRecord {
   jobs: JobRecord[];
   /** Epoch ms it was accepted. */
   createdAt: number;
+  /** Epoch ms before which its first jobs do not start (from its `delayMs` or `runAt`). */
+  runAt?: number;
   /** Epoch ms it started running. */
   startedAt?: number;
   /** Epoch ms it ended. */

@@ -221,6 +221,7 @@ export function createApp(deps: HttpDeps): Hono {
       pipelines: store.counts(),
       queueDepth: service.scheduler.depth,
       brokers: registry.brokerCount,
+      limits: service.scheduler.limitViews(),
     }));
 
   app.get("/metrics", (c) => {
@@ -237,6 +238,8 @@ export function createApp(deps: HttpDeps): Hono {
       slots,
       busySlots: busy,
       protocolErrors: hub.protocolErrors,
+      queuedByPriority: service.scheduler.depthByPriority(),
+      limits: service.scheduler.limitViews(),
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });

@@ -30,7 +30,8 @@ const PAGE = `<!doctype html>
   <section class="card"><h2>Pipelines</h2><ol id="pipelines"></ol>
     <button id="more" hidden>Show more</button></section>
   <section id="detail"><div class="card muted">Select a pipeline to see its DAG.</div></section>
-  <aside class="card"><h2>Brokers</h2><div id="brokers"></div></aside>
+  <aside class="card"><h2>Brokers</h2><div id="brokers"></div>
+    <h2>Limits</h2><div id="limits"></div></aside>
 </main>
 <script type="module">${SCRIPT}</script>
 </body>

@@ -339,13 +339,27 @@ function renderStats(stats) {
         h("title", {}, new Date(r.at).toLocaleTimeString() + ": " + r.rate.toFixed(1) + " jobs/s")))),
     h("span", {}, "peak " + peak.toFixed(1), h("br"), "last 10 min"));
 }
+function renderLimits(limits) {
+  if (!limits || !limits.length) return $("limits").replaceChildren(h("p", { class: "muted" }, "No function has a limit"));
+  $("limits").replaceChildren(...limits.map((l) =>
+    h("div", { class: "broker" },
+      h("div", { class: "row" }, h("span", { class: "mono grow" }, l.fn)),
+      h("dl", { class: "small" },
+        l.concurrency !== undefined ? [h("dt", {}, "Concurrency"),
+          h("dd", {}, l.running + " running of " + l.concurrency + (l.concurrencyKey ? " per " + l.concurrencyKey + " (" + l.keys + " keys)" : ""))] : "",
+        l.rateLimit ? [h("dt", {}, "Rate"), h("dd", {}, l.rateLimit.max + " per " + l.rateLimit.perMs + " ms")] : "",
+        h("dt", {}, "Waiting"), h("dd", {}, l.waiting + " held of " + l.queued + " queued")))));
+}
 async function poll() {
   clearTimeout(state.pollTimer);
   state.pollTimer = 0;
   if ($("auth")) return;
   const [brokers, stats] = await Promise.all([api("/brokers"), api("/stats")]).catch(() => []);
   if (brokers) renderBrokers(brokers.brokers);
-  if (stats) renderStats(stats);
+  if (stats) {
+    renderStats(stats);
+    renderLimits(stats.limits);
+  }
   scheduleList(); // Refreshes the relative times.
 }
 

@@ -12,8 +12,14 @@ const RATE_BUCKET_MS = 5000;
 /** How many throughput buckets are kept (10 minutes). */
 const RATE_BUCKETS = 120;
 
+import type { LimitView } from "../hub/scheduler.ts";
+
 /** A gauge or counter read at scrape time. */
 export interface Snapshot {
+  /** Queued job attempts by function, then priority. */
+  queuedByPriority: Record<string, Record<number, number>>;
+  /** Functions with limits, and what waits on them. */
+  limits: LimitView[];
   pipelinesByStatus: Record<string, number>;
   queueDepth: number;
   brokers: number;
@@ -107,6 +113,28 @@ export class Metrics {
     lines.push(`pipelinin_late_results_total ${this.#lateResults}`);
     metric("pipelinin_queue_depth", "gauge", "Ready job attempts waiting for a broker slot.");
     lines.push(`pipelinin_queue_depth ${snapshot.queueDepth}`);
+    metric(
+      "pipelinin_queued_jobs",
+      "gauge",
+      "Ready job attempts waiting, by function and priority.",
+    );
+    for (const [fn, counts] of Object.entries(snapshot.queuedByPriority)) {
+      for (const [priority, n] of Object.entries(counts)) {
+        lines.push(`pipelinin_queued_jobs{function="${label(fn)}",priority="${priority}"} ${n}`);
+      }
+    }
+    metric(
+      "pipelinin_jobs_waiting_on_limit",
+      "gauge",
+      "Queued job attempts that their function's concurrency or rate limit holds back.",
+    );
+    for (const view of snapshot.limits) {
+      lines.push(`pipelinin_jobs_waiting_on_limit{function="${label(view.fn)}"} ${view.waiting}`);
+    }
+    metric("pipelinin_limited_jobs_running", "gauge", "Attempts running under a function's limit.");
+    for (const view of snapshot.limits) {
+      lines.push(`pipelinin_limited_jobs_running{function="${label(view.fn)}"} ${view.running}`);
+    }
     metric("pipelinin_brokers", "gauge", "Brokers connected.");
     lines.push(`pipelinin_brokers ${snapshot.brokers}`);
     metric("pipelinin_pipeliners", "gauge", "Pipeliners connected.");

@@ -58,6 +58,65 @@ export function openApi(): Record<string, unknown> {
               additionalProperties: { oneOf: [{ type: "string" }, ref("JobOptions")] },
               description: "Job id -> function name, where they differ, or job options.",
             },
+            deadlineMs: {
+              type: "integer",
+              minimum: 1,
+              description:
+                "Fails the pipeline if it has not ended this many ms after it was accepted (after `runAt` when delayed).",
+            },
+            priority: {
+              type: "integer",
+              minimum: 0,
+              maximum: 9,
+              default: 0,
+              description:
+                "Higher starts first among ready jobs; FIFO within one. A waiting job gains a level per 10 s (up to 9), so none starves.",
+            },
+            delayMs: {
+              type: "integer",
+              minimum: 0,
+              maximum: 31_622_400_000,
+              description:
+                "Its first jobs start no earlier than this many ms after it was accepted (not with `runAt`).",
+            },
+            runAt: {
+              oneOf: [
+                { type: "integer", minimum: 0, description: "epoch ms" },
+                { type: "string", format: "date-time", description: "ISO 8601 with its offset" },
+              ],
+              description: "Its first jobs start no earlier than this (not with `delayMs`).",
+            },
+          },
+        },
+        FunctionConfig: {
+          type: "object",
+          description: "A function module's `config` export, as its broker validated it.",
+          properties: {
+            requires: { type: "array", items: { type: "string" } },
+            permissions: { type: "object" },
+            timeoutMs: { type: "number" },
+            retries: { type: "integer" },
+            isolation: { enum: ["worker", "job"] },
+            concurrency: {
+              type: "integer",
+              minimum: 1,
+              description: "At most this many attempts run at once across the cluster.",
+            },
+            concurrencyKey: {
+              type: "string",
+              description:
+                "With `concurrency`: the limit holds per distinct value of this key of the job's input.",
+            },
+            rateLimit: {
+              type: "object",
+              required: ["max", "perMs"],
+              properties: {
+                max: { type: "integer", minimum: 1 },
+                perMs: { type: "integer", minimum: 1 },
+              },
+              description:
+                "At most `max` attempts start in any window of `perMs` ms across the cluster.",
+            },
           },
         },
         Job: {
@@ -101,6 +160,11 @@ export function openApi(): Record<string, unknown> {
             document: { type: "object" },
             jobs: { type: "array", items: ref("Job") },
             createdAt: { type: "integer" },
+            runAt: {
+              type: "integer",
+              description:
+                "Epoch ms before which its first jobs do not start (from `delayMs` or `runAt`).",
+            },
             startedAt: { type: "integer" },
             finishedAt: { type: "integer" },
             durationMs: { type: "number" },
@@ -199,7 +263,7 @@ export function openApi(): Record<string, unknown> {
           responses: {
             "200": json(
               { type: "object" },
-              "Functions with config, brokers, load errors, and conflicts (a broker whose own folder has other code under a name the Router ships)",
+              "Functions with config (see FunctionConfig), brokers, load errors, and conflicts (a broker whose own folder has other code under a name the Router ships)",
             ),
           },
         },
@@ -212,7 +276,8 @@ export function openApi(): Record<string, unknown> {
       },
       "/stats": {
         get: {
-          summary: "Jobs per second (5 s buckets, 10 min), pipelines by status, queue depth",
+          summary:
+            "Jobs per second (5 s buckets, 10 min), pipelines by status, queue depth, and `limits`: per function with a limit, its `concurrency`, `concurrencyKey`, `rateLimit`, the attempts `running` under it (over `keys` distinct keys), and how many are `queued` and how many of those it holds back (`waiting`)",
           responses: { "200": json({ type: "object" }, "Stats") },
         },
       },
@@ -225,7 +290,8 @@ export function openApi(): Record<string, unknown> {
       },
       "/metrics": {
         get: {
-          summary: "Prometheus text format",
+          summary:
+            "Prometheus text format; with `pipelinin_queued_jobs{function,priority}`, `pipelinin_jobs_waiting_on_limit{function}` and `pipelinin_limited_jobs_running{function}`",
           responses: { "200": { description: "text/plain; version=0.0.4" } },
         },
       },

@@ -71,8 +71,8 @@ export class Peers {
   /** `broker` now serves `functions`: the registry and the remembered functions follow. */
   #served(broker: BrokerEntry, functions: FunctionInfo[]): void {
     const before = runnableNames(broker.functions.values());
-    broker.functions = new Map(functions.map((f) => [f.name, f]));
     const { registry, service } = this.#hub;
+    registry.setFunctions(broker, functions);
     service.known.changed(before, runnableNames(functions), registry.runnable());
   }
 

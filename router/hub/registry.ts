@@ -63,6 +63,8 @@ export const PREFETCH_TARGET_MS = 50;
 export class Registry {
   readonly brokers = new Map<string, BrokerEntry>();
   readonly pipeliners = new Map<string, PipelinerEntry>();
+  /** Grows whenever a broker's functions (and so their configs) may have changed. */
+  functionsVersion = 0;
 
   /** Adds or replaces a broker; returns the replaced entry, if any. */
   addBroker(
@@ -79,8 +81,15 @@ export class Registry {
       averageRunMs: PREFETCH_TARGET_MS,
     };
     this.brokers.set(entry.id, broker);
+    this.functionsVersion++;
     this.#size(broker);
     return previous;
+  }
+
+  /** A broker's functions changed. */
+  setFunctions(broker: BrokerEntry, functions: FunctionInfo[]): void {
+    broker.functions = new Map(functions.map((f) => [f.name, f]));
+    this.functionsVersion++;
   }
 
   /** A job ran on `broker` for `ms`: its prefetch follows its jobs' length. */
@@ -145,11 +154,14 @@ export class Registry {
     return [...views.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** The least busy broker with room (a free slot or prefetch) that can run `fn`. */
-  pickBroker(fn: string): BrokerEntry | undefined {
+  /**
+   * The least busy broker with room (a free slot or prefetch, or with `freeSlot` a
+   * free slot only) that can run `fn`.
+   */
+  pickBroker(fn: string, freeSlot = false): BrokerEntry | undefined {
     let best: BrokerEntry | undefined;
     for (const broker of this.brokers.values()) {
-      const free = broker.capacity - broker.running.size;
+      const free = (freeSlot ? broker.slots : broker.capacity) - broker.running.size;
       if (free <= 0) continue;
       const info = broker.functions.get(fn);
       if (!info || info.error) continue;

@@ -14,6 +14,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
 import type { PipelineStatus } from "../../core/types.ts";
 import { MapItemStore } from "./map_items.ts";
+import { StartLog } from "./start_log.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "process" | "power";
@@ -94,10 +95,13 @@ export class PipelineStore {
   #checkpointer: Worker | undefined;
   /** The items of `map` jobs, written in the same transactions. */
   readonly items: MapItemStore;
+  /** Starts of rate-limited functions. */
+  readonly starts: StartLog;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
     this.items = new MapItemStore(db, () => this.#begin());
+    this.starts = new StartLog(db, () => this.#begin());
     const prepare = (sql: string) => db.prepare(sql);
     this.#statements = {
       insertPipeline: prepare(

@@ -37,6 +37,8 @@ export interface ServiceOptions {
   maxActive?: number;
   /** Crashes (host died, broker lost) after which a job fails as poison. Default 3. */
   maxCrashes?: number;
+  /** A queued job gains a priority level per this many ms waited. Default 10 s. */
+  priorityAgingMs?: number;
 }
 
 /** A pipeline not yet ended, with its jobs by id. */
@@ -91,6 +93,8 @@ export function jobFailure(jobId: string, error: ErrorData): ErrorData {
 /** A pipeline is running from its first job request (or, direct, its job's dispatch). */
 export function started(ctx: Pipelines, active: Active): void {
   if (active.record.status !== "queued") return;
+  // A pipeliner asks for its first jobs at once; it is running once they may start.
+  if (active.record.runAt !== undefined && active.record.runAt > Date.now()) return;
   active.record.status = "running";
   active.record.startedAt = Date.now();
   ctx.store.savePipeline(active.record);

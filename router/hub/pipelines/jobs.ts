@@ -43,7 +43,8 @@ export function enqueue(
   input: JsonObject,
   plan?: JobPlan,
 ): void {
-  const wait = (job.retryAt ?? 0) - Date.now();
+  // Not before its retry's back-off, nor before its pipeline's `runAt`.
+  const wait = Math.max(job.retryAt ?? 0, active.record.runAt ?? 0) - Date.now();
   if (wait <= 0) return ctx.scheduler.enqueue(attemptOf(active, job, input, plan));
   const key = executionKey(active.record.id, job.jobId);
   if (ctx.backingOff.has(key)) return; // Its timer queues it.
@@ -68,6 +69,7 @@ export function attemptOf(
     fn: job.fn,
     input,
     attempt: nextAttempt(job),
+    priority: active.record.spec.priority ?? 0,
     ...(plan && (plan.run || plan.finish) ? { plan: { run: plan.run, finish: plan.finish } } : {}),
   };
 }
@@ -79,6 +81,7 @@ export function markRunning(
   job: JobRecord,
   attempt: Attempt,
   broker: BrokerEntry,
+  now = Date.now(),
 ): void {
   started(ctx, active);
   job.status = "running";
@@ -88,17 +91,19 @@ export function markRunning(
     job.lastAttempt = Math.max(job.lastAttempt ?? 0, attempt.attempt);
   }
   job.broker = broker.id;
-  job.startedAt ??= Date.now();
+  job.startedAt ??= now;
   ctx.store.saveJob(active.record, job);
 }
 
 /** Sends ready attempts to brokers with free slots. */
 export function dispatch(ctx: Pipelines): void {
-  ctx.scheduler.dispatch(Date.now(), (attempt: Attempt, broker: BrokerEntry) => {
+  // One clock reading for the batch: a job's recorded start is the one its limits counted.
+  const now = Date.now();
+  ctx.scheduler.dispatch(now, (attempt: Attempt, broker: BrokerEntry) => {
     if (attempt.item) return dispatchItem(ctx, attempt, broker);
     const active = ctx.active.get(attempt.pipelineId);
     const job = active?.jobs.get(attempt.jobId);
-    if (active && job) markRunning(ctx, active, job, attempt, broker);
+    if (active && job) markRunning(ctx, active, job, attempt, broker, now);
     // Only into a free slot: a queued job gains nothing from skipping the Router (the
     // slot has other work meanwhile), and a host runs its queue back to back only
     // where no job waits on its follower.
@@ -245,6 +250,8 @@ export function lateResult(ctx: Pipelines, broker: string, event: JobDoneEvent):
     },
   );
   ctx.onLateResult?.();
+  // The attempt of before a restart ended: it no longer counts against its limit.
+  ctx.scheduler.limits.release(executionKey(event.pipelineId, event.jobId));
 }
 
 /** Fails a job that crashed its process too often; true when it did. */

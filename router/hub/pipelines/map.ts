@@ -139,7 +139,8 @@ function pump(ctx: Pipelines, active: Active, run: MapRun): void {
 
 /** Queues an item's next attempt, or when it waits out a back-off, at its `retryAt`. */
 function queueItem(ctx: Pipelines, active: Active, run: MapRun, item: MapItemRecord): void {
-  const wait = (item.retryAt ?? 0) - Date.now();
+  // Not before its back-off, nor before its pipeline's `runAt`.
+  const wait = Math.max(item.retryAt ?? 0, active.record.runAt ?? 0) - Date.now();
   if (wait <= 0) return ctx.scheduler.enqueue(itemAttempt(active, run, item));
   ctx.later(wait, () => {
     if (active.maps?.get(run.jobId) !== run || ctx.active.get(active.record.id) !== active) return;
@@ -154,6 +155,7 @@ function itemAttempt(active: Active, run: MapRun, item: MapItemRecord): Attempt 
     fn: run.fn,
     input: { ...run.base, item: run.list[item.index]!, index: item.index },
     attempt: nextAttempt(item),
+    priority: active.record.spec.priority ?? 0,
     item: { jobId: run.jobId, index: item.index },
   };
 }

@@ -95,6 +95,8 @@ export function followers(
   const info = job && broker.functions.get(job.fn);
   if (!job || job.status !== "pending" || !info || info.error) return undefined;
   if ((job.retryAt ?? 0) > Date.now()) return undefined; // It waits out a back-off.
+  // A limited function waits its turn; one of a higher priority may be waiting.
+  if (ctx.scheduler.holdsBack(job.fn, active.record.spec.priority ?? 0)) return undefined;
   if (ctx.scheduler.has(executionKey(active.record.id, job.jobId))) return undefined;
   const then = followers(ctx, active, step, broker, depth + 1);
   const attempt = nextAttempt(job);

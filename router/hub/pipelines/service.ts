@@ -43,6 +43,7 @@ import type { JobRecord, MapItemRecord } from "../../../core/protocol/mod.ts";
 import type { JsonObject } from "../../../core/types.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
 import { ServiceError } from "./service_error.ts";
+import { holdRunning, restoreLimits, withRunAt } from "./flow.ts";
 
 export type { Outbox, ServiceOptions } from "./context.ts";
 export { ServiceError } from "./service_error.ts";
@@ -64,8 +65,12 @@ export class PipelineService {
     options: ServiceOptions;
     later: (ms: number, task: () => void) => void;
   }) {
-    this.scheduler = new Scheduler(deps.registry);
     this.known = new KnownFunctions(deps.store);
+    this.scheduler = new Scheduler(deps.registry, {
+      agingMs: deps.options.priorityAgingMs,
+      later: deps.later,
+      noteStart: (fn, at) => deps.store.starts.note(fn, at),
+    });
     this.#ctx = {
       ...deps,
       scheduler: this.scheduler,
@@ -93,11 +98,15 @@ export class PipelineService {
   /** Loads pipelines that had not ended when the Router stopped. */
   recover(): number {
     const ctx = this.#ctx;
+    restoreLimits(ctx);
     for (const record of ctx.store.active()) {
+      withRunAt(record);
       const jobs = new Map(record.jobs.map((job) => [job.jobId, job]));
       for (const job of jobs.values()) {
         // Attempts in flight at the crash are run again (at-least-once).
-        if (job.status === "running") job.status = "pending";
+        if (job.status !== "running") continue;
+        job.status = "pending";
+        holdRunning(ctx, record, job);
       }
       // A one-job pipeline is driven again by the Router (unless its job has options, which
       // a pipeliner asks for); a chain, by a pipeliner replaying it.
@@ -164,6 +173,7 @@ export class PipelineService {
       jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
       createdAt: Date.now(),
     };
+    withRunAt(record);
     if (!ctx.store.insertPipeline(record, idempotencyKey)) {
       return this.#existing(idempotencyKey!)!;
     }
@@ -212,7 +222,7 @@ export class PipelineService {
     if (!stored) {
       throw new ServiceError(ErrorName.PipelineNotFound, `Pipeline "${pipelineId}" not found`);
     }
-    return stored;
+    return withRunAt(stored);
   }
 
   /**
@@ -324,7 +334,8 @@ export class PipelineService {
   #watchDeadline(active: Active): void {
     const deadlineMs = active.record.spec.deadlineMs;
     if (deadlineMs === undefined) return;
-    const at = active.record.createdAt + deadlineMs;
+    // A delayed pipeline's deadline counts from when it may start.
+    const at = (active.record.runAt ?? active.record.createdAt) + deadlineMs;
     // Holds the id only: a pipeline that ended is not kept in memory until its deadline.
     const id = active.record.id;
     this.#ctx.later(Math.max(0, at - Date.now()), () => {
