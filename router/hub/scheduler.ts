@@ -41,10 +41,16 @@ export function executionKey(pipelineId: string, jobId: string): string {
   return `${pipelineId}\u0000${jobId}`;
 }
 
+/** A waiting attempt and when it was queued (epoch ms), for the age of the oldest. */
+interface Queued {
+  readonly attempt: Attempt;
+  readonly at: number;
+}
+
 /** The queue of ready attempts and the table of running ones. */
 export class Scheduler {
   readonly #registry: Registry;
-  readonly #queues = new Map<string, Attempt[]>();
+  readonly #queues = new Map<string, Queued[]>();
   readonly #queued = new Set<string>();
   readonly running = new Map<string, RunningAttempt>();
 
@@ -64,18 +70,30 @@ export class Scheduler {
     return out;
   }
 
+  /**
+   * Per function with attempts waiting: how many, and when the oldest was queued
+   * (epoch ms). Costs one look per function: each queue is in arrival order.
+   */
+  queued(): Map<string, { depth: number; oldestAt: number }> {
+    const out = new Map<string, { depth: number; oldestAt: number }>();
+    for (const [fn, queue] of this.#queues) {
+      if (queue.length) out.set(fn, { depth: queue.length, oldestAt: queue[0]!.at });
+    }
+    return out;
+  }
+
   /** Whether this job is waiting or running. */
   has(key: string): boolean {
     return this.#queued.has(key) || this.running.has(key);
   }
 
   /** Queues an attempt (no-op if that job is already queued or running). */
-  enqueue(attempt: Attempt): void {
+  enqueue(attempt: Attempt, now = Date.now()): void {
     const key = executionKey(attempt.pipelineId, attempt.jobId);
     if (this.has(key)) return;
     this.#queued.add(key);
     const queue = this.#queues.get(attempt.fn) ?? [];
-    queue.push(attempt);
+    queue.push({ attempt, at: now });
     this.#queues.set(attempt.fn, queue);
   }
 
@@ -83,7 +101,7 @@ export class Scheduler {
   dropPipeline(pipelineId: string): string[] {
     const dropped: string[] = [];
     for (const [fn, queue] of this.#queues) {
-      const keep = queue.filter((a) => {
+      const keep = queue.filter(({ attempt: a }) => {
         if (a.pipelineId !== pipelineId) return true;
         this.#queued.delete(executionKey(a.pipelineId, a.jobId));
         dropped.push(a.jobId);
@@ -99,7 +117,7 @@ export class Scheduler {
     for (const [fn, queue] of this.#queues) {
       this.#queues.set(
         fn,
-        queue.filter((a) => {
+        queue.filter(({ attempt: a }) => {
           if (a.pipelineId !== pipelineId || a.item?.jobId !== jobId) return true;
           this.#queued.delete(executionKey(a.pipelineId, a.jobId));
           return false;
@@ -118,7 +136,7 @@ export class Scheduler {
       while (queue.length > 0) {
         const broker = this.#registry.pickBroker(fn);
         if (!broker) break;
-        const attempt = queue.shift()!;
+        const { attempt } = queue.shift()!;
         this.#queued.delete(executionKey(attempt.pipelineId, attempt.jobId));
         this.markRunning(attempt, broker, now);
         start(attempt, broker);
