@@ -18,6 +18,8 @@ const STATUSES: readonly PipelineStatus[] = [
 ];
 /** Longest function name, search text or cursor taken. */
 const MAX_TEXT = 256;
+/** `2026-12-03`, `2026-12-03T10:00`, `2026-12-03T10:00:00.000Z`, `...+01:00`. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 const KNOWN = new Set(["status", "fn", "since", "until", "q", "limit", "cursor", "token"]);
 
 function bad(message: string): HTTPException {
@@ -26,7 +28,7 @@ function bad(message: string): HTTPException {
 
 /** A time: epoch ms, or an ISO 8601 date (`2026-12-03T10:00:00Z`). */
 function time(name: string, text: string): number {
-  const ms = /^\d{1,15}$/.test(text) ? Number(text) : text.length <= 40 ? Date.parse(text) : NaN;
+  const ms = /^\d{1,15}$/.test(text) ? Number(text) : ISO_DATE.test(text) ? Date.parse(text) : NaN;
   if (!Number.isSafeInteger(ms) || ms < 0) {
     throw bad(`${name} must be epoch milliseconds or an ISO 8601 date, not "${text.slice(0, 40)}"`);
   }
