@@ -263,6 +263,7 @@ export function openApi(): Record<string, unknown> {
             "404": error("Unknown id"),
             "409": error("Not ended yet, or succeeded"),
             "429": error("Too many pipelines running; see Retry-After"),
+            "503": error("`NoBrokerError`: no broker serves a function right now; see Retry-After"),
           },
         },
       },

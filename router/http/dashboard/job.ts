@@ -70,6 +70,8 @@ dashboard.add("jobSections", { id: "input", order: 30, render: (r, job) => {
   if (!detail.body.input) return h("p", { class: "muted small" }, "Input not available");
   return [h("strong", {}, job.status === "pending" ? "Input (so far)" : "Input"), h("pre", { id: "job-input" }, json(detail.body.input))];
 } });
+// A job's logs (GET /pipelines/:id/jobs/:jobId/logs, not in this Router yet) belong here, as a
+// job section of their own ("logs", order 50), in a panel module of their own.
 dashboard.add("jobSections", { id: "output", order: 40, render: (r, job) =>
   job.output !== undefined ? [h("strong", {}, "Output"), h("pre", { id: "job-output" }, json(job.output))] : "" });
 `;
