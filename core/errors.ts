@@ -16,6 +16,8 @@ export const ErrorName = {
   PipelineValidation: "PipelineValidationError",
   PipelineNotFound: "PipelineNotFoundError",
   PipelineEnded: "PipelineEndedError",
+  /** A retry of a pipeline that has not ended, or that succeeded. */
+  PipelineNotRetryable: "PipelineNotRetryableError",
   TooManyPipelines: "TooManyPipelinesError",
   /** No broker serves a function right now, though one did lately: retry. */
   NoBroker: "NoBrokerError",

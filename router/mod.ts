@@ -174,6 +174,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
   const metrics = new Metrics();
   hub.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
   hub.service.onLateResult = () => metrics.lateResult();
+  hub.service.onAttemptEnded = (fn, outcome) => metrics.attemptEnded(fn, outcome);
   const resumed = hub.service.recover();
   hub.start();
   front.start(hub);

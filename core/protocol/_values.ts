@@ -268,6 +268,7 @@ export function jobRecord(value: unknown): JobRecord {
   };
   put(record, "lastAttempt", maybe(o, "lastAttempt", count));
   put(record, "broker", maybe(o, "broker", id));
+  put(record, "host", maybe(o, "host", id));
   put(record, "output", maybe(o, "output", jsonObject));
   put(record, "error", maybe(o, "error", errorData));
   put(record, "attemptErrors", maybe(o, "attemptErrors", errorDatas));

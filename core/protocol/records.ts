@@ -83,6 +83,8 @@ export interface JobRecord {
   lastAttempt?: number;
   /** The broker of the last attempt. */
   broker?: string;
+  /** The host name of the last attempt's broker. */
+  host?: string;
   /** Its output once succeeded. */
   output?: JsonObject;
   /** The last attempt's error. */
@@ -165,6 +167,12 @@ export interface PipelineRecord {
   durationMs?: number;
   /** Why it failed, when it did. */
   error?: ErrorData;
+  /** The key it was submitted under, if any. */
+  idempotencyKey?: string;
+  /** The pipeline this one retries (`POST /pipelines/:id/retry`). */
+  retryOf?: string;
+  /** Pipelines that retry this one, oldest first. */
+  retriedBy?: string[];
 }
 
 /** Configuration the Router hands to brokers and pipeliners (the seed's `get configuration`). */

@@ -12,8 +12,9 @@ import { ErrorName, PipelineValidationError, toErrorData } from "../../core/erro
 import type { Logger } from "../../core/log.ts";
 import type { PipelineRecord } from "../../core/protocol/mod.ts";
 import { noteEncodedSize } from "../../core/dag/mod.ts";
-import type { PipelineStatus } from "../../core/types.ts";
+import { dashboardApi } from "./dashboard_api.ts";
 import { dashboardPage } from "./dashboard_page.ts";
+import { listFilter } from "./list_query.ts";
 import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
 import { readJson } from "./body.ts";
@@ -36,7 +37,6 @@ export interface HttpDeps {
   maxStreams?: number;
 }
 
-const STATUSES = new Set(["queued", "running", "succeeded", "failed", "cancelled"]);
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
 const STATUS_OF: Record<string, 400 | 404 | 409 | 429 | 503> = {
@@ -45,6 +45,7 @@ const STATUS_OF: Record<string, 400 | 404 | 409 | 429 | 503> = {
   [ErrorName.PipelineEnded]: 409,
   [ErrorName.JobNotWaiting]: 409,
   [ErrorName.InvalidSignal]: 400,
+  [ErrorName.PipelineNotRetryable]: 409,
   [ErrorName.TooManyPipelines]: 429,
   [ErrorName.NoBroker]: 503,
 };
@@ -124,20 +125,7 @@ export function createApp(deps: HttpDeps): Hono {
   });
 
   app.get("/pipelines", (c) => {
-    const status = c.req.query("status");
-    if (status && !STATUSES.has(status)) {
-      throw new HTTPException(400, { message: `Unknown status "${status}"` });
-    }
-    const limitText = c.req.query("limit");
-    const limit = limitText === undefined ? 50 : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) {
-      throw new HTTPException(400, { message: "limit must be a whole number from 1 to 500" });
-    }
-    const cursor = c.req.query("cursor");
-    if (cursor !== undefined && !/^\d+$/.test(cursor)) {
-      throw new HTTPException(400, { message: `Invalid cursor "${cursor}"` });
-    }
-    const page = store.list({ status: status as PipelineStatus | undefined, limit, cursor });
+    const page = store.list(listFilter(c.req.url));
     return c.json({
       pipelines: page.pipelines.map((p) => summary(service.get(p.id))),
       ...(page.next ? { next: page.next } : {}),
@@ -178,6 +166,8 @@ export function createApp(deps: HttpDeps): Hono {
         }
       }
     }));
+
+  dashboardApi(app, hub, metrics);
 
   app.get("/functions", (c) => c.json({ functions: registry.functions() }));
 
@@ -231,6 +221,9 @@ export function createApp(deps: HttpDeps): Hono {
       busy += b.running.size;
     }
     const text = metrics.prometheus({
+      functions: registry.functions().map((f) => f.name),
+      queued: service.scheduler.queued(),
+      now: Date.now(),
       pipelinesByStatus: store.counts(),
       queueDepth: service.scheduler.depth,
       brokers: registry.brokerCount,

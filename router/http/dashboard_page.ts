@@ -1,15 +1,19 @@
 /**
  * The live dashboard the Router serves at `/`: one self-contained HTML page (inline
- * CSS and script, no CDN, no build step) over the same-origin JSON API. It lists
- * pipelines live (SSE `/events`), draws a selected pipeline's DAG in SVG with each
- * job's state (SSE `/pipelines/:id/events`), shows a job's error and output, the
- * brokers' load and a jobs-per-second chart. The script builds every node with
- * `textContent`/`setAttribute`, so ids, errors and outputs are never parsed as HTML.
+ * CSS and script, no CDN, no build step) over the same-origin JSON API. The core
+ * script (`dashboard_script.ts`) gives helpers, an event bus and registries; each
+ * panel (`dashboard/`) adds its part: filters, the virtualised list of pipelines,
+ * the selected pipeline with its actions, DAG, timeline and job, per-function
+ * rates, brokers and throughput. The panels share one module scope: the names a
+ * panel declares are its own to keep unique, and some are meant to be shared (the
+ * filter's `filterParams`, `setFilter`). Every node is built with `textContent` and
+ * `setAttribute`, so ids, errors and outputs are never parsed as HTML.
  *
  * @module
  */
 
-import { SCRIPT } from "./dashboard_script.ts";
+import { PANELS } from "./dashboard/panels.ts";
+import { BOOT, SCRIPT } from "./dashboard_script.ts";
 import { STYLE } from "./dashboard_style.ts";
 
 const PAGE = `<!doctype html>
@@ -18,7 +22,7 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>pipelinin</title>
-<style>${STYLE}</style>
+<style>${STYLE}${PANELS.map((p) => `/* panel: ${p.name} */${p.style}`).join("")}</style>
 </head>
 <body>
 <header>
@@ -26,14 +30,17 @@ const PAGE = `<!doctype html>
   <div id="stats"></div>
   <div id="rate"></div>
 </header>
+<nav id="filters" aria-label="Filters"></nav>
 <main>
-  <section class="card"><h2>Pipelines</h2><ol id="pipelines"></ol>
-    <button id="more" hidden>Show more</button></section>
-  <section id="detail"><div class="card muted">Select a pipeline to see its DAG.</div></section>
-  <aside class="card"><h2>Brokers</h2><div id="brokers"></div>
-    <h2>Limits</h2><div id="limits"></div></aside>
+  <section class="card"><h2>Pipelines<span id="pcount"></span></h2>
+    <div id="plist"><ol id="pipelines"></ol><p id="pempty" class="muted" hidden></p></div></section>
+  <section id="detail"><div class="card muted">Select a pipeline to see its jobs.</div></section>
+  <aside id="side"></aside>
 </main>
-<script type="module">${SCRIPT}</script>
+<div id="notes" aria-live="polite"></div>
+<script type="module">${SCRIPT}${
+  PANELS.map((p) => `// ---- panel: ${p.name}\n${p.script}\n`).join("")
+}${BOOT}</script>
 </body>
 </html>
 `;

@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { AttemptOutcome } from "../hub/pipelines/attempts.ts";
+import { FunctionRates } from "./function_rates.ts";
+
 /** Upper bounds of the job duration histogram, ms. */
 const BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000];
 /** Width of one throughput bucket, ms. */
@@ -20,6 +23,12 @@ export interface Snapshot {
   queuedByPriority: Record<string, Record<number, number>>;
   /** Functions with limits, and what waits on them. */
   limits: LimitView[];
+  /** Functions the brokers serve: each gets a queue gauge, 0 when none waits. */
+  functions: readonly string[];
+  /** Per function with attempts waiting: how many, and since when the oldest waits. */
+  queued: ReadonlyMap<string, { depth: number; oldestAt: number }>;
+  /** When the scrape is, epoch ms. */
+  now: number;
   pipelinesByStatus: Record<string, number>;
   queueDepth: number;
   brokers: number;
@@ -34,7 +43,17 @@ export class Metrics {
   readonly #jobs = new Map<string, number>();
   readonly #histogram = new Map<string, { buckets: number[]; sum: number; count: number }>();
   readonly #rates: Array<{ at: number; jobs: number }> = [];
+  readonly #attempts = new Map<string, number>();
+  /** Per-function rates over the last minutes, for the dashboard. */
+  readonly functionRates = new FunctionRates();
   #lateResults = 0;
+
+  /** Records how one attempt ended. */
+  attemptEnded(fn: string, outcome: AttemptOutcome, now = Date.now()): void {
+    const key = `${fn}\u0000${outcome}`;
+    this.#attempts.set(key, (this.#attempts.get(key) ?? 0) + 1);
+    this.functionRates.record(fn, outcome, now);
+  }
 
   /** Records one result ignored as late or duplicate. */
   lateResult(): void {
@@ -90,6 +109,37 @@ export class Metrics {
     for (const [key, count] of this.#jobs) {
       const [fn, status] = key.split("\u0000");
       lines.push(`pipelinin_jobs_total{function="${label(fn!)}",status="${status}"} ${count}`);
+    }
+    metric(
+      "pipelinin_attempts_total",
+      "counter",
+      "Job attempts that ended, by function and outcome (succeeded, failed, timed_out, crashed, cancelled, lost).",
+    );
+    for (const [key, count] of this.#attempts) {
+      const [fn, outcome] = key.split("\u0000");
+      lines.push(
+        `pipelinin_attempts_total{function="${label(fn!)}",outcome="${outcome}"} ${count}`,
+      );
+    }
+    const queuedFns = [...new Set([...snapshot.functions, ...snapshot.queued.keys()])].sort();
+    metric(
+      "pipelinin_queue_jobs",
+      "gauge",
+      "Ready job attempts waiting for a broker slot, by function.",
+    );
+    for (const fn of queuedFns) {
+      const depth = snapshot.queued.get(fn)?.depth ?? 0;
+      lines.push(`pipelinin_queue_jobs{function="${label(fn)}"} ${depth}`);
+    }
+    metric(
+      "pipelinin_queue_oldest_age_seconds",
+      "gauge",
+      "How long the oldest ready job attempt of a function has waited for a slot; 0 when none waits.",
+    );
+    for (const fn of queuedFns) {
+      const at = snapshot.queued.get(fn)?.oldestAt;
+      const age = at === undefined ? 0 : Math.max(0, snapshot.now - at) / 1000;
+      lines.push(`pipelinin_queue_oldest_age_seconds{function="${label(fn)}"} ${age}`);
     }
     metric("pipelinin_job_duration_seconds", "histogram", "Run time of job attempts.");
     for (const [fn, h] of this.#histogram) {

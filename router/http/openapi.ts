@@ -18,6 +18,19 @@ const idParam = {
   schema: { type: "string" },
   description: "Pipeline id",
 };
+const jobIdParam = {
+  name: "jobId",
+  in: "path",
+  required: true,
+  schema: { type: "string" },
+  description: "Job id within the pipeline",
+};
+const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
+const time = (description: string) => ({
+  in: "query",
+  schema: { oneOf: [{ type: "integer", minimum: 0 }, { type: "string", format: "date-time" }] },
+  description: `${description}: epoch ms or an ISO 8601 date`,
+});
 
 /** The document. */
 export function openApi(): Record<string, unknown> {
@@ -138,6 +151,7 @@ export function openApi(): Record<string, unknown> {
             attempts: { type: "integer" },
             lastAttempt: { type: "integer" },
             broker: { type: "string" },
+            host: { type: "string", description: "Host name of the last attempt's broker" },
             output: { type: "object" },
             error: { type: "object" },
             attemptErrors: { type: "array", items: { type: "object" } },
@@ -169,6 +183,27 @@ export function openApi(): Record<string, unknown> {
             finishedAt: { type: "integer" },
             durationMs: { type: "number" },
             error: { type: "object" },
+            idempotencyKey: { type: "string" },
+            retryOf: { type: "string", description: "The pipeline this one retries" },
+            retriedBy: {
+              type: "array",
+              items: { type: "string" },
+              description: "Pipelines that retry this one, oldest first",
+            },
+          },
+        },
+        FunctionStats: {
+          type: "object",
+          properties: {
+            name: { type: "string" },
+            brokers: { type: "integer", description: "Brokers serving it" },
+            queued: { type: "integer", description: "Ready attempts waiting for a slot" },
+            oldestQueuedMs: { type: "number", description: "How long the oldest has waited" },
+            running: { type: "integer" },
+            perMinute: { type: "number", description: "Attempts that ended, per minute" },
+            failureRate: { type: "number", minimum: 0, maximum: 1 },
+            succeeded: { type: "integer" },
+            failed: { type: "integer" },
           },
         },
       },
@@ -207,15 +242,40 @@ export function openApi(): Record<string, unknown> {
           },
         },
         get: {
-          summary: "List pipelines, newest first",
+          summary: "List pipelines, newest first, filtered",
+          description: "An unknown or repeated parameter is refused with 400.",
           parameters: [
             {
               name: "status",
               in: "query",
-              schema: { enum: ["queued", "running", "succeeded", "failed", "cancelled"] },
+              schema: {
+                type: "string",
+                pattern: `^(${STATUSES.join("|")})(,(${STATUSES.join("|")}))*$`,
+              },
+              description: "One status, or several separated by commas",
+            },
+            {
+              name: "fn",
+              in: "query",
+              schema: { type: "string", maxLength: 256 },
+              description: "Only pipelines with a job that runs this function",
+            },
+            { name: "since", ...time("Created at or after") },
+            { name: "until", ...time("Created before") },
+            {
+              name: "q",
+              in: "query",
+              schema: { type: "string", maxLength: 256 },
+              description:
+                "Search: a pipeline id, its first 8 characters or more, or an idempotency key",
             },
             { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500 } },
-            { name: "cursor", in: "query", schema: { type: "string" } },
+            {
+              name: "cursor",
+              in: "query",
+              schema: { type: "string", pattern: "^[0-9]{1,15}$" },
+              description: "The `next` of the page before",
+            },
           ],
           responses: {
             "200": json({
@@ -243,6 +303,49 @@ export function openApi(): Record<string, unknown> {
         },
       },
       ...dynamicPaths,
+      "/pipelines/{id}/retry": {
+        post: {
+          summary: "Retry a failed or cancelled pipeline: a new one from the same spec",
+          description:
+            "The new pipeline's `retryOf` names this one, and this one's `retriedBy` lists it.",
+          parameters: [idParam, {
+            name: "Idempotency-Key",
+            in: "header",
+            schema: { type: "string", maxLength: 256 },
+            description: "A repeat with the same key returns the first retry.",
+          }],
+          responses: {
+            "201": json({
+              type: "object",
+              properties: {
+                id: { type: "string" },
+                status: { type: "string" },
+                retryOf: { type: "string" },
+              },
+            }, "The new pipeline; Location names it"),
+            "400": error("Its spec is no longer valid (e.g. a function is gone)"),
+            "404": error("Unknown id"),
+            "409": error("Not ended yet, or succeeded"),
+            "429": error("Too many pipelines running; see Retry-After"),
+            "503": error("`NoBrokerError`: no broker serves a function right now; see Retry-After"),
+          },
+        },
+      },
+      "/pipelines/{id}/jobs/{jobId}": {
+        get: {
+          summary: "One job with the input it was given (or would be, while pending)",
+          parameters: [idParam, jobIdParam],
+          responses: {
+            "200": json({
+              allOf: [ref("Job"), {
+                type: "object",
+                properties: { pipelineId: { type: "string" }, input: { type: "object" } },
+              }],
+            }, "The job"),
+            "404": error("Unknown pipeline or job"),
+          },
+        },
+      },
       "/pipelines/{id}/events": {
         get: {
           summary:
@@ -279,6 +382,20 @@ export function openApi(): Record<string, unknown> {
           summary:
             "Jobs per second (5 s buckets, 10 min), pipelines by status, queue depth, and `limits`: per function with a limit, its `concurrency`, `concurrencyKey`, `rateLimit`, the attempts `running` under it (over `keys` distinct keys), and how many are `queued` and how many of those it holds back (`waiting`)",
           responses: { "200": json({ type: "object" }, "Stats") },
+        },
+      },
+      "/stats/functions": {
+        get: {
+          summary: "Per function: attempts per minute and failure rate (5 min), queue, running",
+          responses: {
+            "200": json({
+              type: "object",
+              properties: {
+                windowMs: { type: "integer" },
+                functions: { type: "array", items: ref("FunctionStats") },
+              },
+            }, "Per-function stats"),
+          },
         },
       },
       "/health": {

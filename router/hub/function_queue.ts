@@ -45,6 +45,13 @@ export class FunctionQueue {
     lanes.push(item);
   }
 
+  /** When its oldest attempt was queued (epoch ms); `Infinity` when empty. */
+  oldestAt(): number {
+    let oldest = this.lanes.oldestAt();
+    for (const lanes of this.byKey?.values() ?? []) oldest = Math.min(oldest, lanes.oldestAt());
+    return oldest;
+  }
+
   /** Keeps only the attempts `predicate` accepts (it must count `size` down itself). */
   keep(predicate: (item: Queued) => boolean): void {
     this.lanes.keep(predicate);

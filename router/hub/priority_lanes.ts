@@ -121,6 +121,15 @@ export class PriorityLanes {
     }
   }
 
+  /** When the oldest attempt was queued (epoch ms): each lane's head is its oldest. */
+  oldestAt(): number {
+    let oldest = Infinity;
+    for (const lane of this.#lanes) {
+      if (lane && lane.length > 0) oldest = Math.min(oldest, lane.items[lane.head]!.at);
+    }
+    return oldest;
+  }
+
   /** Attempts per priority. */
   counts(): number[] {
     return Array.from({ length: MAX_PRIORITY + 1 }, (_, p) => this.#lanes[p]?.length ?? 0);

@@ -116,6 +116,18 @@ export class Scheduler {
     return out;
   }
 
+  /**
+   * Per function with attempts waiting: how many, and when the oldest was queued
+   * (epoch ms). Costs a look per priority lane (and key) of each function.
+   */
+  queued(): Map<string, { depth: number; oldestAt: number }> {
+    const out = new Map<string, { depth: number; oldestAt: number }>();
+    for (const [fn, queue] of this.#queues) {
+      if (queue.size) out.set(fn, { depth: queue.size, oldestAt: queue.oldestAt() });
+    }
+    return out;
+  }
+
   /** Waiting attempts per function and priority (only the counts above 0). */
   depthByPriority(): Record<string, Record<number, number>> {
     const out: Record<string, Record<number, number>> = {};

@@ -12,9 +12,12 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
-import type { PipelineStatus } from "../../core/types.ts";
 import { MapItemStore } from "./map_items.ts";
 import { StartLog } from "./start_log.ts";
+import { type PipelineFilter, PipelineQuery, type Row } from "./store_query.ts";
+import { applySchema, recordOf } from "./store_schema.ts";
+
+export type { PipelineFilter } from "./store_query.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "process" | "power";
@@ -36,36 +39,7 @@ export interface PipelinePage {
   next?: string;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS pipelines (
-  id TEXT PRIMARY KEY,
-  seq INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  spec TEXT NOT NULL,
-  document TEXT NOT NULL,
-  error TEXT,
-  created_at INTEGER NOT NULL,
-  started_at INTEGER,
-  finished_at INTEGER,
-  idempotency_key TEXT UNIQUE,
-  jobs TEXT
-);
-CREATE INDEX IF NOT EXISTS pipelines_status ON pipelines (status, seq);
-CREATE INDEX IF NOT EXISTS pipelines_seq ON pipelines (seq);
-CREATE TABLE IF NOT EXISTS jobs (
-  pipeline_id TEXT NOT NULL,
-  job_id TEXT NOT NULL,
-  position INTEGER NOT NULL DEFAULT 0,
-  record TEXT NOT NULL,
-  PRIMARY KEY (pipeline_id, job_id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS served_functions (
-  name TEXT PRIMARY KEY,
-  last_served INTEGER NOT NULL
-) WITHOUT ROWID;
-`;
-
-type Row = Record<string, string | number | null>;
+const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
 /** Pipelines with at most this many jobs keep their job records in their own row. */
 export const INLINE_JOBS = 64;
@@ -93,6 +67,11 @@ export class PipelineStore {
   #touched = new Set<string>();
   readonly #dirty = new Map<string, Dirty>();
   #checkpointer: Worker | undefined;
+  readonly #query: PipelineQuery;
+  /** Pipelines by status, kept as they change: read on every poll, never counted again. */
+  readonly #counts = new Map<string, number>();
+  /** The status last written of each pipeline not yet ended, to move it in the counts. */
+  readonly #live = new Map<string, string>();
   /** The items of `map` jobs, written in the same transactions. */
   readonly items: MapItemStore;
   /** Starts of rate-limited functions. */
@@ -100,15 +79,21 @@ export class PipelineStore {
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#query = new PipelineQuery(db);
     this.items = new MapItemStore(db, () => this.#begin());
     this.starts = new StartLog(db, () => this.#begin());
     const prepare = (sql: string) => db.prepare(sql);
     this.#statements = {
       insertPipeline: prepare(
         `INSERT INTO pipelines (id, seq, status, spec, document, error, created_at, started_at,
-         finished_at, idempotency_key, jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         finished_at, idempotency_key, jobs, retry_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (idempotency_key) DO NOTHING`,
       ),
+      insertFunction: prepare(
+        `INSERT OR IGNORE INTO pipeline_functions (fn, seq, pipeline_id) VALUES (?, ?, ?)`,
+      ),
+      retriedBy: prepare(`SELECT retried_by FROM pipelines WHERE id = ?`),
+      setRetriedBy: prepare(`UPDATE pipelines SET retried_by = ? WHERE id = ?`),
       updatePipeline: prepare(
         `UPDATE pipelines SET status = ?, document = ?, error = ?, started_at = ?, finished_at = ?,
          jobs = ? WHERE id = ?`,
@@ -123,15 +108,11 @@ export class PipelineStore {
       active: prepare(
         `SELECT * FROM pipelines WHERE status IN ('queued', 'running') ORDER BY seq`,
       ),
-      page: prepare(`SELECT * FROM pipelines WHERE seq < ? ORDER BY seq DESC LIMIT ?`),
-      pageByStatus: prepare(
-        `SELECT * FROM pipelines WHERE status = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-      ),
       counts: prepare(`SELECT status, COUNT(*) AS n FROM pipelines GROUP BY status`),
       maxSeq: prepare(`SELECT COALESCE(MAX(seq), 0) AS seq FROM pipelines`),
       prune: prepare(
         `DELETE FROM pipelines WHERE status IN ('succeeded', 'failed', 'cancelled')
-         AND finished_at < ? RETURNING id`,
+         AND finished_at < ? RETURNING id, seq, status`,
       ),
       pruneJobs: prepare(`DELETE FROM jobs WHERE pipeline_id = ?`),
       served: prepare(`SELECT name, last_served FROM served_functions`),
@@ -140,8 +121,12 @@ export class PipelineStore {
          ON CONFLICT (name) DO UPDATE SET last_served = excluded.last_served`,
       ),
       forgetServed: prepare(`DELETE FROM served_functions WHERE name = ?`),
+      pruneFunctions: prepare(`DELETE FROM pipeline_functions WHERE seq = ?`),
     };
     this.#seq = Number((this.#statements.maxSeq!.get() as Row).seq);
+    for (const row of this.#statements.counts!.all() as Row[]) {
+      this.#counts.set(String(row.status), Number(row.n));
+    }
   }
 
   /**
@@ -155,12 +140,7 @@ export class PipelineStore {
     db.exec("PRAGMA journal_mode = WAL");
     db.exec(`PRAGMA synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     db.exec("PRAGMA busy_timeout = 5000");
-    db.exec(SCHEMA);
-    // Stores made before inline jobs: add the column (their pipelines keep job rows).
-    const columns = db.prepare("PRAGMA table_info(pipelines)").all() as Row[];
-    if (!columns.some((column) => column.name === "jobs")) {
-      db.exec("ALTER TABLE pipelines ADD COLUMN jobs TEXT");
-    }
+    applySchema(db);
     const store = new PipelineStore(db);
     store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
     return store;
@@ -214,6 +194,7 @@ export class PipelineStore {
     for (const { record, row, jobs } of this.#dirty.values()) {
       const inline = record.jobs.length <= INLINE_JOBS;
       if (row || inline) {
+        this.#moved(record.id, record.status);
         this.#statements.updatePipeline!.run(
           record.status,
           JSON.stringify(record.document),
@@ -230,6 +211,22 @@ export class PipelineStore {
       }
     }
     this.#dirty.clear();
+  }
+
+  /** Moves a pipeline in the counts when its status written changes. */
+  #moved(id: string, status: string): void {
+    const was = this.#live.get(id);
+    if (was === undefined || was === status) return;
+    this.#count(was, -1);
+    this.#count(status, 1);
+    if (ENDED.has(status)) this.#live.delete(id);
+    else this.#live.set(id, status);
+  }
+
+  #count(status: string, by: number): void {
+    const n = (this.#counts.get(status) ?? 0) + by;
+    if (n > 0) this.#counts.set(status, n);
+    else this.#counts.delete(status);
   }
 
   #mark(record: PipelineRecord): Dirty {
@@ -274,9 +271,15 @@ export class PipelineStore {
       record.finishedAt ?? null,
       idempotencyKey ?? null,
       inline ? JSON.stringify(record.jobs) : null,
+      record.retryOf ?? null,
     );
     if (Number(changes) === 0) return false;
     this.#touched.add(record.id);
+    this.#count(record.status, 1);
+    if (!ENDED.has(record.status)) this.#live.set(record.id, record.status);
+    for (const fn of new Set(record.jobs.map((job) => job.fn))) {
+      this.#statements.insertFunction!.run(fn, this.#seq, record.id);
+    }
     if (inline) return true;
     // Jobs come in topological order; their position keeps it for reads.
     record.jobs.forEach((job, position) => {
@@ -314,34 +317,40 @@ export class PipelineStore {
   /** Pipelines not yet ended, oldest first (to resume after a restart). */
   active(): PipelineRecord[] {
     this.#flush();
-    return (this.#statements.active!.all() as Row[]).map((row) => this.#toRecord(row));
+    return (this.#statements.active!.all() as Row[]).map((row) => {
+      this.#live.set(String(row.id), String(row.status));
+      return this.#toRecord(row);
+    });
   }
 
-  /** Pipelines newest first, optionally of one status. */
-  list(options: { status?: PipelineStatus; limit?: number; cursor?: string } = {}): PipelinePage {
+  /**
+   * Pipelines newest first, filtered (see {@linkcode PipelineFilter}); their jobs are
+   * not read.
+   */
+  list(filter: PipelineFilter = {}): PipelinePage {
     this.#flush();
-    const limit = Math.min(Math.max(options.limit ?? 50, 1), 500);
-    const before = options.cursor ? Number(options.cursor) : Number.MAX_SAFE_INTEGER;
-    const rows =
-      (options.status
-        ? this.#statements.pageByStatus!.all(options.status, before, limit + 1)
-        : this.#statements.page!.all(before, limit + 1)) as Row[];
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      pipelines: page.map((row) => this.#toRecord(row, false)),
-      next: rows.length > limit && last ? String(last.seq) : undefined,
-    };
+    const { rows, next } = this.#query.page(filter);
+    return { pipelines: rows.map((row) => this.#toRecord(row, false)), next };
   }
 
-  /** How many pipelines there are of each status. */
+  /** How many pipelines there are of each status (kept as they change: costs no scan). */
   counts(): Record<string, number> {
     this.#flush();
-    const out: Record<string, number> = {};
-    for (const row of this.#statements.counts!.all() as Row[]) {
-      out[String(row.status)] = Number(row.n);
-    }
-    return out;
+    return Object.fromEntries(this.#counts);
+  }
+
+  /**
+   * Links a pipeline to its retry both ways: `retry` was stored with `retryOf`, and
+   * the first gets `retry` added to its `retriedBy`.
+   */
+  linkRetry(of: string, retry: string): void {
+    this.#begin();
+    const row = this.#statements.retriedBy!.get(of) as Row | undefined;
+    if (!row) return;
+    const ids: string[] = row.retried_by === null ? [] : JSON.parse(String(row.retried_by));
+    ids.push(retry);
+    this.#statements.setRetriedBy!.run(JSON.stringify(ids), of);
+    this.#touched.add(of);
   }
 
   /** Deletes ended pipelines that finished before `before` (epoch ms); returns how many. */
@@ -351,6 +360,8 @@ export class PipelineStore {
     for (const row of ids) {
       this.#statements.pruneJobs!.run(String(row.id));
       this.items.drop(String(row.id));
+      this.#statements.pruneFunctions!.run(Number(row.seq));
+      this.#count(String(row.status), -1);
     }
     return ids.length;
   }
@@ -389,20 +400,6 @@ export class PipelineStore {
       : (this.#statements.getJobs!.all(String(row.id)) as Row[]).map((job) =>
         JSON.parse(String(job.record)) as JobRecord
       );
-    const record: PipelineRecord = {
-      id: String(row.id),
-      status: String(row.status) as PipelineStatus,
-      spec: JSON.parse(String(row.spec)),
-      document: JSON.parse(String(row.document)),
-      jobs,
-      createdAt: Number(row.created_at),
-    };
-    if (row.started_at !== null) record.startedAt = Number(row.started_at);
-    if (row.finished_at !== null) record.finishedAt = Number(row.finished_at);
-    if (record.startedAt && record.finishedAt) {
-      record.durationMs = record.finishedAt - record.startedAt;
-    }
-    if (row.error !== null) record.error = JSON.parse(String(row.error));
-    return record;
+    return recordOf(row, jobs);
   }
 }

@@ -37,7 +37,7 @@ Deno.test("the store keeps pipelines across reopening, pages newest first, and p
     const first = store.list({ limit: 2 });
     assertEquals(first.pipelines.map((p) => p.id), ["live", "new"]);
     assertEquals(store.list({ limit: 2, cursor: first.next }).pipelines.map((p) => p.id), ["old"]);
-    assertEquals(store.list({ status: "failed" }).pipelines.map((p) => p.id), ["new"]);
+    assertEquals(store.list({ statuses: ["failed"] }).pipelines.map((p) => p.id), ["new"]);
     assertEquals(store.counts(), { failed: 1, running: 1, succeeded: 1 });
 
     assertEquals(store.prune(Date.now() - 60_000), 1);

@@ -84,3 +84,24 @@ export function recordedOutcome(job: JobRecord): JobOutcome | undefined {
   if (job.status === "failed" && job.error) return { ok: false, error: job.error, durationMs };
   return undefined;
 }
+
+/** How an attempt ended, as `/metrics` counts attempts. */
+export type AttemptOutcome =
+  | "succeeded"
+  | "failed"
+  | "timed_out"
+  | "crashed"
+  | "cancelled"
+  | "lost";
+
+/**
+ * The outcome of an attempt a broker reported: a crash (its process or Web Worker
+ * died) and a timeout apart from other failures; `cancelled` when its pipeline was
+ * cancelled while it ran, whatever it reported.
+ */
+export function attemptOutcome(outcome: JobOutcome, cancelled: boolean): AttemptOutcome {
+  if (cancelled) return "cancelled";
+  if (outcome.ok) return "succeeded";
+  if (isCrash(outcome.error)) return "crashed";
+  return outcome.error.name === ErrorName.JobTimeout ? "timed_out" : "failed";
+}

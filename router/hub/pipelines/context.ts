@@ -14,6 +14,7 @@ import type { KnownFunctions } from "../known_functions.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
 import type { Scheduler } from "../scheduler.ts";
 import type { PipelineStore } from "../store.ts";
+import type { AttemptOutcome } from "./attempts.ts";
 import type { Direct } from "./direct.ts";
 import type { MapRun } from "./map.ts";
 
@@ -83,6 +84,8 @@ export interface Pipelines {
   onJobFinished?: (fn: string, status: string, durationMs: number) => void;
   /** Told of each result ignored as late or duplicate, for metrics. */
   onLateResult?: () => void;
+  /** Told how each attempt ended (reported, or lost with its broker), for metrics. */
+  onAttemptEnded?: (fn: string, outcome: AttemptOutcome) => void;
 }
 
 /** A pipeline's error for a job that failed for good. */

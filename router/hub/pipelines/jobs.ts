@@ -18,6 +18,7 @@ import type { JsonObject } from "../../../core/types.ts";
 import type { BrokerEntry, PipelinerEntry } from "../registry.ts";
 import { type Attempt, executionKey } from "../scheduler.ts";
 import {
+  attemptOutcome,
   backoffMs,
   DEFAULT_MAX_CRASHES,
   isCrash,
@@ -91,6 +92,7 @@ export function markRunning(
     job.lastAttempt = Math.max(job.lastAttempt ?? 0, attempt.attempt);
   }
   job.broker = broker.id;
+  job.host = broker.host;
   job.startedAt ??= now;
   ctx.store.saveJob(active.record, job);
 }
@@ -184,6 +186,7 @@ export function recordDone(ctx: Pipelines, from: BrokerEntry, event: JobDoneEven
   const outcome = event.outcome;
   ctx.registry.recordRun(from, outcome.durationMs);
   ctx.onJobFinished?.(running.fn, outcome.ok ? "succeeded" : "failed", outcome.durationMs);
+  ctx.onAttemptEnded?.(running.fn, attemptOutcome(outcome, running.cancelled === true));
   if (running.item) {
     itemDone(ctx, running, outcome);
     return false;

@@ -45,6 +45,7 @@ export function brokerGone(ctx: Pipelines, entry: BrokerEntry): void {
       true,
     );
   forget(ctx, entry, lostIn, (active, job, running) => {
+    ctx.onAttemptEnded?.(running.fn, "lost");
     const lost = lostIn(job.jobId);
     job.error = lost;
     job.attemptErrors = [...(job.attemptErrors ?? []), lost];

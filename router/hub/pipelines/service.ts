@@ -34,6 +34,7 @@ import {
   type ServiceOptions,
   skipPending,
 } from "./context.ts";
+import type { AttemptOutcome } from "./attempts.ts";
 import { directOf, oneJobDag, startDirect } from "./direct.ts";
 import { dispatch, jobDone, jobRequest, lateResult } from "./jobs.ts";
 import { jobOptions } from "./decide.ts";
@@ -90,6 +91,16 @@ export class PipelineService {
     this.#ctx.onLateResult = listener;
   }
 
+  /** Called with how each attempt ended (for metrics). */
+  set onAttemptEnded(listener: (fn: string, outcome: AttemptOutcome) => void) {
+    this.#ctx.onAttemptEnded = listener;
+  }
+
+  /** The pipeline size limits submits are validated with. */
+  get limits(): ServiceOptions["limits"] {
+    return this.#ctx.options.limits;
+  }
+
   /** Pipelines not yet ended. */
   get activeCount(): number {
     return this.#ctx.active.size;
@@ -137,7 +148,11 @@ export class PipelineService {
    * @throws {ServiceError} `TooManyPipelinesError` when too many have not ended, and
    * `NoBrokerError` when a function's brokers are away for now (both retryable).
    */
-  submit(spec: unknown, idempotencyKey?: string): { pipelineId: string; status: string } {
+  submit(
+    spec: unknown,
+    idempotencyKey?: string,
+    retryOf?: string,
+  ): { pipelineId: string; status: string } {
     const ctx = this.#ctx;
     // A repeated key answers with the first pipeline, whatever the limits and functions
     // say now. It is looked up only when this submit would fail or its insert clashed:
@@ -172,6 +187,8 @@ export class PipelineService {
       document: mergeDocument({}, valid.data ?? {}),
       jobs: dag.jobs.map((job) => ({ jobId: job.id, fn: job.fn, status: "pending", attempts: 0 })),
       createdAt: Date.now(),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      ...(retryOf === undefined ? {} : { retryOf }),
     };
     withRunAt(record);
     if (!ctx.store.insertPipeline(record, idempotencyKey)) {
@@ -199,6 +216,31 @@ export class PipelineService {
       ErrorName.NoBroker,
       `No broker serves function "${fn}" right now${when}: retry later`,
     );
+  }
+
+  /**
+   * Runs an ended pipeline that did not succeed again: a new pipeline from the same
+   * spec (validated again: its functions must still be served), linked to the old one
+   * both ways (`retryOf`, `retriedBy`). A repeat with the same key returns the first
+   * retry.
+   *
+   * @throws {ServiceError} `PipelineNotFoundError`; `PipelineNotRetryableError` while
+   *   it has not ended or when it succeeded.
+   * @throws {PipelineValidationError} when its spec is no longer valid.
+   */
+  retry(pipelineId: string, idempotencyKey?: string): { pipelineId: string; status: string } {
+    const old = this.get(pipelineId);
+    if (old.status !== "failed" && old.status !== "cancelled") {
+      throw new ServiceError(
+        ErrorName.PipelineNotRetryable,
+        `Pipeline "${pipelineId}" is ${old.status}: only a failed or cancelled one is retried`,
+      );
+    }
+    const retry = this.submit(old.spec, idempotencyKey, pipelineId);
+    if (!(old.retriedBy ?? []).includes(retry.pipelineId)) {
+      this.#ctx.store.linkRetry(pipelineId, retry.pipelineId);
+    }
+    return retry;
   }
 
   /** The pipeline submitted under `idempotencyKey`, if any, and its status. */

@@ -12,6 +12,7 @@ export class ServiceError extends Error {
     name:
       | typeof ErrorName.PipelineNotFound
       | typeof ErrorName.PipelineEnded
+      | typeof ErrorName.PipelineNotRetryable
       | typeof ErrorName.TooManyPipelines
       | typeof ErrorName.NoBroker
       | typeof ErrorName.JobNotWaiting
