@@ -74,6 +74,12 @@ await runDaemon("router", {
       description: "How deep a submitted pipeline's data may nest",
       default: "64",
     },
+    "max-log-chars": {
+      type: "string",
+      description:
+        "Characters of log lines (messages and fields) kept per job attempt; past it one line says how much was cut",
+      default: "1048576",
+    },
     retention: {
       type: "string",
       description: "Prune ended pipelines older than this (e.g. 30m, 12h, 7d); default: keep",
@@ -123,6 +129,7 @@ await runDaemon("router", {
       ? -1
       : intFlag("max-message-bytes", flags["max-message-bytes"], 1024),
     maxDataDepth: intFlag("max-data-depth", flags["max-data-depth"], 1),
+    maxLogChars: intFlag("max-log-chars", flags["max-log-chars"], 0),
     retentionMs: flags.retention === undefined ? undefined : duration("retention", flags.retention),
     functionsDir: flags.functions,
   }));

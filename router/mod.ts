@@ -65,7 +65,12 @@ export interface RouterConfig {
   maxMessageBytes?: number;
   /** How deep a submitted pipeline's `data` may nest. Default 64. */
   maxDataDepth?: number;
-  /** Ended pipelines older than this (ms) are pruned every minute. Default: kept. */
+  /**
+   * Characters of log lines (messages and fields) kept per job attempt; past it one
+   * line says how much was cut. Default 1 MiB.
+   */
+  maxLogChars?: number;
+  /** Ended pipelines older than this (ms), and their jobs' logs, are pruned every minute. Default: kept. */
   retentionMs?: number;
   /**
    * A folder of function modules the Router ships to every broker (read and hashed,
@@ -132,6 +137,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
   }
   const store = PipelineStore.open(config.dataDir ?? ".pipelinin", {
     durability: config.durability,
+    maxLogChars: config.maxLogChars,
   });
   const heartbeatMs = config.heartbeatMs ?? 1000;
   const peerTimeoutMs = config.peerTimeoutMs ?? 3000;

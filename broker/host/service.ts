@@ -143,11 +143,16 @@ export class HostService {
     if (this.#order.length === 1) this.#record();
   }
 
-  /** Logs of our runs go to the broker with the job they belong to; false for others. */
+  /**
+   * Logs of our runs go to the Router with the attempt they belong to (not to the
+   * broker's log: printing a flood there cost every job on the machine); false for others.
+   */
   log(id: number | null, record: LogRecord): boolean {
     const taken = id === null ? undefined : this.#taken.get(id);
     if (!taken) return false;
-    this.#logOf(taken, record);
+    // Held in order with the reports: the Router takes an attempt's lines only while it
+    // runs, and a follower runs for it once the report of the job before it came.
+    this.#reports.log(taken, record);
     return true;
   }
 

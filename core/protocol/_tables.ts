@@ -48,6 +48,7 @@ import {
   signalName,
 } from "./_values.ts";
 import { functionsManifest, sha256 } from "./_manifest.ts";
+import { logRecords } from "./_logs.ts";
 
 const pipelineId = (m: Fields) => need(m, "pipelineId", id);
 
@@ -145,6 +146,13 @@ export const ROUTER_EVENTS: {
     if (followed !== undefined) event.followed = followed;
     return event;
   },
+  "job-logs": (m) => ({
+    type: "job-logs",
+    pipelineId: pipelineId(m),
+    jobId: need(m, "jobId", id),
+    attempt: need(m, "attempt", count),
+    records: need(m, "records", logRecords),
+  }),
   "goodbye": () => ({ type: "goodbye" }),
   "host-lost": (m) => {
     const event: HostLostEvent = {

@@ -42,6 +42,10 @@ export const PROTOCOL_LIMITS = {
   maxShippedBytes: 16 * 1024 * 1024,
   /** Characters of a shipped file's path. */
   maxPathLength: 1024,
+  /** Records in one `job-logs` event. */
+  maxLogRecords: 1_000,
+  /** Characters of a log record's message; the rest is cut. */
+  maxLogMessage: 32 * 1024,
 } as const;
 
 // ---- Requests (carry `id`, get one `reply`) --------------------------------------------
@@ -199,6 +203,29 @@ export interface JobDoneEvent {
   /** The job of `job-run.then` this broker started right after this one succeeded. */
   followed?: { jobId: string; attempt: number };
 }
+/** Severity of a job's log record. */
+export type JobLogLevel = "debug" | "info" | "warn" | "error";
+
+/** One line a job attempt logged (`ctx.log` or `console`). */
+export interface JobLogRecord {
+  /** Epoch ms. */
+  time: number;
+  level: JobLogLevel;
+  message: string;
+  fields?: JsonObject;
+}
+
+/**
+ * Lines an attempt logged, from the broker running it, batched (sent before that
+ * attempt's `job-done`). The Router keeps them with the attempt, up to its cap.
+ */
+export interface JobLogsEvent {
+  type: "job-logs";
+  pipelineId: string;
+  jobId: string;
+  attempt: number;
+  records: JobLogRecord[];
+}
 /** A broker is leaving; the Router stops sending it jobs. */
 export interface GoodbyeEvent {
   type: "goodbye";
@@ -266,6 +293,7 @@ export type RouterEvent =
   | BrokerStatusEvent
   | BrokerFunctionsEvent
   | JobDoneEvent
+  | JobLogsEvent
   | GoodbyeEvent
   | HostLostEvent
   | PipelinerStatusEvent

@@ -19,6 +19,7 @@ import { openApi } from "./openapi.ts";
 import { readJson } from "./body.ts";
 import { mountDynamicRoutes } from "./dynamic_routes.ts";
 import { follow, SseLimit } from "./sse.ts";
+import { addLogRoutes } from "./log_routes.ts";
 import type { RouterHub } from "../hub/hub.ts";
 import { ServiceError } from "../hub/pipelines/service.ts";
 
@@ -167,6 +168,8 @@ export function createApp(deps: HttpDeps): Hono {
       };
     });
   });
+
+  addLogRoutes(app, hub, streams);
 
   app.get("/events", (c) =>
     follow(c, hub.changes, streams, (send) => (ids) => {

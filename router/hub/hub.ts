@@ -70,6 +70,8 @@ export class RouterHub implements Outbox {
   readonly waiters: Waiters;
   /** Committed pipeline changes, for live views. */
   readonly changes = new ChangeFeed();
+  /** Pipelines whose jobs' log lines grew or that changed, once committed (log streams). */
+  readonly logChanges = new ChangeFeed();
   /** The configuration handed to peers. */
   readonly clusterConfig: ClusterConfig;
   /** Malformed messages the fronts saw, for metrics. */
@@ -196,6 +198,9 @@ export class RouterHub implements Outbox {
     }
     // Answers first: live views (the dashboard's SSE) can wait for them, the callers not.
     this.#link.send(this.#acks.splice(0));
-    this.changes.publish(this.store.takeTouched());
+    const touched = this.store.takeTouched();
+    this.changes.publish(touched);
+    const logged = this.store.logs.takeTouched();
+    if (this.logChanges.size > 0) this.logChanges.publish(logged.union(touched));
   }
 }

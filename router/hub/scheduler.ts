@@ -64,6 +64,12 @@ export class Scheduler {
     return out;
   }
 
+  /** Whether this attempt of the job runs on that broker now. */
+  runsOn(attempt: { pipelineId: string; jobId: string; attempt: number }, broker: string): boolean {
+    const running = this.running.get(executionKey(attempt.pipelineId, attempt.jobId));
+    return running?.broker === broker && running.attempt === attempt.attempt;
+  }
+
   /** Whether this job is waiting or running. */
   has(key: string): boolean {
     return this.#queued.has(key) || this.running.has(key);

@@ -14,6 +14,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
 import type { PipelineStatus } from "../../core/types.ts";
 import { MapItemStore } from "./map_items.ts";
+import { JOB_LOGS_SCHEMA, JobLogs } from "./job_logs.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "process" | "power";
@@ -25,6 +26,8 @@ export interface StoreOptions {
    * `power`: it also survives a power cut (synchronous=FULL, an fsync per commit).
    */
   durability?: Durability;
+  /** Characters of log lines kept per job attempt (see `JobLogs`). Default 1 MiB. */
+  maxLogChars?: number;
 }
 
 /** One page of {@linkcode PipelineStore.list}. */
@@ -94,10 +97,13 @@ export class PipelineStore {
   #checkpointer: Worker | undefined;
   /** The items of `map` jobs, written in the same transactions. */
   readonly items: MapItemStore;
+  /** The jobs' log lines, written in the same transactions. */
+  readonly logs: JobLogs;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, maxLogChars?: number) {
     this.#db = db;
     this.items = new MapItemStore(db, () => this.#begin());
+    this.logs = new JobLogs(db, () => this.#begin(), maxLogChars);
     const prepare = (sql: string) => db.prepare(sql);
     this.#statements = {
       insertPipeline: prepare(
@@ -152,12 +158,13 @@ export class PipelineStore {
     db.exec(`PRAGMA synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec(SCHEMA);
+    db.exec(JOB_LOGS_SCHEMA);
     // Stores made before inline jobs: add the column (their pipelines keep job rows).
     const columns = db.prepare("PRAGMA table_info(pipelines)").all() as Row[];
     if (!columns.some((column) => column.name === "jobs")) {
       db.exec("ALTER TABLE pipelines ADD COLUMN jobs TEXT");
     }
-    const store = new PipelineStore(db);
+    const store = new PipelineStore(db, options.maxLogChars);
     store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
     return store;
   }
@@ -347,6 +354,7 @@ export class PipelineStore {
     for (const row of ids) {
       this.#statements.pruneJobs!.run(String(row.id));
       this.items.drop(String(row.id));
+      this.logs.prune(String(row.id));
     }
     return ids.length;
   }
