@@ -26,6 +26,7 @@ import { ShippedFunctions } from "./functions/shipped.ts";
 import { Keyring } from "./zmq_front/keyring.ts";
 import { assertExposure } from "./exposure.ts";
 import type { RouterCurve } from "./curve_setup.ts";
+import type { Tracing } from "../core/tracing/mod.ts";
 
 export type { RouterCurve } from "./curve_setup.ts";
 export { routerCurve } from "./curve_setup.ts";
@@ -84,6 +85,8 @@ export interface RouterConfig {
   curve?: RouterCurve;
   /** Bind ZeroMQ beyond loopback without CURVE; warned about at every start. */
   insecure?: boolean;
+  /** Spans of each pipeline (see `core/tracing`); the caller shuts it down. Default: none. */
+  tracing?: Tracing;
 }
 
 /** A running Router. */
@@ -159,6 +162,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
     ? undefined
     : new ShippedFunctions(config.functionsDir, getLogger("router", "functions"));
   const hub = new RouterHub({
+    ...(config.tracing ? { tracing: config.tracing } : {}),
     shipped,
     store,
     registry: new Registry(),

@@ -15,6 +15,7 @@ import type {
   JobResultEvent,
   JobRunEvent,
   PeerEvent,
+  PipelineAssignEvent,
   PipelineFinishEvent,
   PipelinerHelloRequest,
   Request,
@@ -48,7 +49,7 @@ import {
   signalName,
 } from "./_values.ts";
 import { functionsManifest, sha256 } from "./_manifest.ts";
-import { logRecords } from "./_logs.ts";
+import { logRecords, traceparent } from "./_observed.ts";
 
 const pipelineId = (m: Fields) => need(m, "pipelineId", id);
 
@@ -66,6 +67,8 @@ export const REQUESTS: {
     if (key !== undefined) request.idempotencyKey = key;
     const waitMs = maybe(m, "waitMs", amount);
     if (waitMs !== undefined) request.waitMs = waitMs;
+    const parent = maybe(m, "traceparent", traceparent);
+    if (parent !== undefined) request.traceparent = parent;
     return request;
   },
   "wait": (m, requestId) => {
@@ -207,6 +210,8 @@ export const PEER_EVENTS: {
     if (then !== undefined) event.then = then;
     const alone = maybe(m, "alone", flag);
     if (alone !== undefined) event.alone = alone;
+    const parent = maybe(m, "traceparent", traceparent);
+    if (parent !== undefined) event.traceparent = parent;
     return event;
   },
   "job-cancel": (m) => {
@@ -219,12 +224,17 @@ export const PEER_EVENTS: {
     if (attempt !== undefined) event.attempt = attempt;
     return event;
   },
-  "pipeline-assign": (m) => ({
-    type: "pipeline-assign",
-    pipelineId: pipelineId(m),
-    spec: need(m, "spec", pipelineSpec),
-    jobs: need(m, "jobs", jobRecords),
-  }),
+  "pipeline-assign": (m) => {
+    const event: PipelineAssignEvent = {
+      type: "pipeline-assign",
+      pipelineId: pipelineId(m),
+      spec: need(m, "spec", pipelineSpec),
+      jobs: need(m, "jobs", jobRecords),
+    };
+    const parent = maybe(m, "traceparent", traceparent);
+    if (parent !== undefined) event.traceparent = parent;
+    return event;
+  },
   "job-result": (m) => {
     const event: JobResultEvent = {
       type: "job-result",

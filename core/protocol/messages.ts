@@ -67,6 +67,8 @@ export interface SubmitRequest {
    * is then its record, as a {@linkcode WaitRequest} answers, instead of `{pipelineId, status}`.
    */
   waitMs?: number;
+  /** A W3C `traceparent`: with tracing on, the pipeline's trace is its child. */
+  traceparent?: string;
 }
 /**
  * Waits until the pipeline ends, or `timeoutMs` (default 5,000, at most 60,000)
@@ -321,6 +323,8 @@ export interface JobRunEvent {
    * attempt died with a host it shared, so the next crash, if any, is its own.
    */
   alone?: boolean;
+  /** With tracing on: the W3C `traceparent` of the Router's span for this attempt. */
+  traceparent?: string;
 }
 
 /** A job a broker may start by itself after another; see {@linkcode JobRunEvent.then}. */
@@ -343,6 +347,8 @@ export interface PipelineAssignEvent {
   pipelineId: string;
   spec: PipelineSpec;
   jobs: JobRecord[];
+  /** With tracing on: the W3C `traceparent` of the pipeline's span. */
+  traceparent?: string;
 }
 /** A job's final outcome, after retries (to a pipeliner). */
 export interface JobResultEvent {

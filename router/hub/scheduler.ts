@@ -47,6 +47,8 @@ export class Scheduler {
   readonly #queues = new Map<string, Attempt[]>();
   readonly #queued = new Set<string>();
   readonly running = new Map<string, RunningAttempt>();
+  /** With tracing on: when each waiting attempt was queued (epoch ms). */
+  queuedAt: Map<string, number> | undefined;
 
   constructor(registry: Registry) {
     this.#registry = registry;
@@ -80,6 +82,7 @@ export class Scheduler {
     const key = executionKey(attempt.pipelineId, attempt.jobId);
     if (this.has(key)) return;
     this.#queued.add(key);
+    this.queuedAt?.set(key, Date.now());
     const queue = this.#queues.get(attempt.fn) ?? [];
     queue.push(attempt);
     this.#queues.set(attempt.fn, queue);

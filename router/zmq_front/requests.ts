@@ -33,7 +33,11 @@ export function handleMessage(
           answerer(hub, address, viaReq, id),
         );
       case "submit": {
-        const submitted = hub.service.submit(message.pipeline, message.idempotencyKey);
+        const submitted = hub.service.submit(
+          message.pipeline,
+          message.idempotencyKey,
+          message.traceparent,
+        );
         if (message.waitMs === undefined) {
           reply = { type: "reply", id, ok: true, result: submitted };
           break;

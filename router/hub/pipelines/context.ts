@@ -16,6 +16,7 @@ import type { Scheduler } from "../scheduler.ts";
 import type { PipelineStore } from "../store.ts";
 import type { Direct } from "./direct.ts";
 import type { MapRun } from "./map.ts";
+import type { PipelineTrace } from "./trace.ts";
 
 /** Where the service's messages go (sent after the store commits). */
 export interface Outbox {
@@ -81,6 +82,8 @@ export interface Pipelines {
   onJobFinished?: (fn: string, status: string, durationMs: number) => void;
   /** Told of each result ignored as late or duplicate, for metrics. */
   onLateResult?: () => void;
+  /** The pipelines' spans, with tracing on. */
+  readonly trace?: PipelineTrace;
 }
 
 /** A pipeline's error for a job that failed for good. */
@@ -124,6 +127,7 @@ export function end(
   if (active.pipeliner) {
     ctx.registry.pipeliners.get(active.pipeliner)?.pipelines.delete(record.id);
   }
+  ctx.trace?.ended(record);
   ctx.outbox.pipelineEnded({ ...record, jobs: [...active.jobs.values()] });
 }
 
@@ -134,10 +138,12 @@ export function assign(ctx: Pipelines, active: Active, to?: PipelinerEntry): voi
   if (!pipeliner) return; // Stays queued until a pipeliner joins.
   active.pipeliner = pipeliner.id;
   pipeliner.pipelines.add(active.record.id);
+  const traceparent = ctx.trace?.parentOf(active.record.id);
   ctx.outbox.toPeer(pipeliner.address, {
     type: "pipeline-assign",
     pipelineId: active.record.id,
     spec: active.record.spec,
     jobs: [],
+    ...(traceparent ? { traceparent } : {}),
   });
 }

@@ -43,6 +43,8 @@ import type { JobRecord, MapItemRecord } from "../../../core/protocol/mod.ts";
 import type { JsonObject } from "../../../core/types.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
 import { ServiceError } from "./service_error.ts";
+import { PipelineTrace } from "./trace.ts";
+import type { Tracing } from "../../../core/tracing/mod.ts";
 
 export type { Outbox, ServiceOptions } from "./context.ts";
 export { ServiceError } from "./service_error.ts";
@@ -63,11 +65,15 @@ export class PipelineService {
     log: Logger;
     options: ServiceOptions;
     later: (ms: number, task: () => void) => void;
+    tracing?: Tracing;
   }) {
     this.scheduler = new Scheduler(deps.registry);
     this.known = new KnownFunctions(deps.store);
+    const trace = deps.tracing ? new PipelineTrace(deps.tracing) : undefined;
+    this.scheduler.queuedAt = trace?.queuedAt;
     this.#ctx = {
       ...deps,
+      ...(trace ? { trace } : {}),
       scheduler: this.scheduler,
       known: this.known,
       active: new Map(),
@@ -128,8 +134,13 @@ export class PipelineService {
    * @throws {ServiceError} `TooManyPipelinesError` when too many have not ended, and
    * `NoBrokerError` when a function's brokers are away for now (both retryable).
    */
-  submit(spec: unknown, idempotencyKey?: string): { pipelineId: string; status: string } {
+  submit(
+    spec: unknown,
+    idempotencyKey?: string,
+    traceparent?: string,
+  ): { pipelineId: string; status: string } {
     const ctx = this.#ctx;
+    const since = ctx.trace ? Date.now() : 0;
     // A repeated key answers with the first pipeline, whatever the limits and functions
     // say now. It is looked up only when this submit would fail or its insert clashed:
     // a first submit, the usual case, costs no lookup.
@@ -175,6 +186,7 @@ export class PipelineService {
       maps: undefined,
     };
     ctx.active.set(record.id, active);
+    ctx.trace?.submitted(record, since, traceparent);
     if (active.direct) startDirect(ctx, active);
     else assign(ctx, active);
     this.#watchDeadline(active);

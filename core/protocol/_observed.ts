@@ -1,5 +1,6 @@
 /**
- * Readers of job log records (`job-logs`): a record's message is cut at
+ * Readers of what the protocol carries for observability: W3C `traceparent` values,
+ * and job log records (`job-logs`): a record's message is cut at
  * `PROTOCOL_LIMITS.maxLogMessage` characters, and one event holds at most
  * `PROTOCOL_LIMITS.maxLogRecords` of them, so no broker can make the Router hold
  * more per message than that.
@@ -8,7 +9,26 @@
  */
 import type { JobLogLevel, JobLogRecord } from "./messages.ts";
 import { PROTOCOL_LIMITS } from "./messages.ts";
-import { amount, cut, fields, jsonObject, list, maybe, need, oneOf, text } from "./_fields.ts";
+import {
+  amount,
+  cut,
+  FieldError,
+  fields,
+  jsonObject,
+  list,
+  maybe,
+  need,
+  oneOf,
+  text,
+} from "./_fields.ts";
+import { parseTraceparent } from "../tracing/traceparent.ts";
+
+/** A W3C `traceparent` (version 00: 55 characters), kept as its first four fields. */
+export function traceparent(value: unknown): string {
+  const parsed = parseTraceparent(value);
+  if (!parsed) throw new FieldError("a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)");
+  return parsed.traceparent;
+}
 
 const level = oneOf<JobLogLevel>(["debug", "info", "warn", "error"]);
 const message = (value: unknown) => cut(text(value), PROTOCOL_LIMITS.maxLogMessage);
