@@ -30,6 +30,12 @@ export default (input, ctx) => {
   return { paced: true };
 };
 `,
+  // A map's item: logs under its item's job id.
+  "each.ts": `export default (input, ctx) => {
+  ctx.log.info("item " + ctx.jobId);
+  return {};
+};
+`,
   // Logs in a tight loop (no await) for input.ms.
   "noisy.ts": `export const config = { timeoutMs: 60000 };
 export default (input, ctx) => {
@@ -57,7 +63,7 @@ Deno.test("a job's log lines are kept with each attempt, read back over HTTP and
   await using cluster = await Cluster.start({
     functionsDir: functions.path,
     workers: 1,
-    waitFor: ["chatty"],
+    waitFor: ["chatty", "each"],
     routerArgs: ["--retry-base-ms", "10"],
   });
   const result = await runOne(cluster, "chatty", { x: 1 });
@@ -91,6 +97,17 @@ Deno.test("a job's log lines are kept with each attempt, read back over HTTP and
       .status,
     404,
   );
+  // A map job's items keep their lines apart, each under its item's job id.
+  const mapped = await run(cluster, {
+    graph: { each: [] },
+    jobs: { each: { fn: "each", map: "list" } },
+    data: { list: [1, 2] },
+  });
+  assertEquals(mapped.status, "succeeded", JSON.stringify(mapped));
+  for (const item of ["each[0]", "each[1]"]) {
+    const logged = await client.read(mapped.id, item);
+    assertEquals(logged.map((line) => line.message), [`item ${item}`]);
+  }
   for (const query of ["attempt=0", "attempt=x", "after=-1"]) {
     const response = await fetch(`${cluster.http}${path}?${query}`);
     await response.body?.cancel();

@@ -1,5 +1,6 @@
 /**
- * A job's log lines over HTTP: `GET /pipelines/:id/jobs/:jobId/logs` as JSON lines
+ * A job's log lines over HTTP (a map job's items under `<job id>[<index>]`):
+ * `GET /pipelines/:id/jobs/:jobId/logs` as JSON lines
  * (`?attempt=`, `?after=` to resume), and `.../logs/events` as Server-Sent Events,
  * the lines stored so far and then each as it is committed, until the pipeline ends.
  *
@@ -105,7 +106,9 @@ function target(c: Context, hub: RouterHub) {
   const pipelineId = c.req.param("id")!;
   const jobId = c.req.param("jobId")!;
   const record = hub.service.get(pipelineId);
-  if (!record.jobs.some((job) => job.jobId === jobId)) {
+  // A map job's items log under `<job id>[<index>]`.
+  const owner = jobId.replace(/\[\d{1,9}\]$/, "");
+  if (!record.jobs.some((job) => job.jobId === owner)) {
     throw new HTTPException(404, { message: `Pipeline "${pipelineId}" has no job "${jobId}"` });
   }
   return {
