@@ -21,6 +21,7 @@ import { shareOneContext } from "./core/zmq/mod.ts";
 import { routerCurve, start as startRouter } from "./router/mod.ts";
 import { start as startPipeliner } from "./pipeliner/mod.ts";
 import { start as startBroker } from "./broker/mod.ts";
+import { startTracing } from "./core/tracing/mod.ts";
 
 /** What `deno task start` accepts. */
 const CLUSTER_SPEC = {
@@ -99,7 +100,13 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
   const keysFor = (keys: CurveKeys | undefined) =>
     curve && keys ? { curve: { ...keys, serverKey: curve.keys.publicKey } } : {};
   try {
+    // One process, three daemons: each exports its own spans, under its own service name.
+    const routerTracing = await startTracing("pipelinin-router", `router-${Deno.pid}`);
+    if (routerTracing) stops.push(() => routerTracing.shutdown());
+    const pipelinerTracing = await startTracing("pipelinin-pipeliner", `pipeliner-${Deno.pid}`);
+    if (pipelinerTracing) stops.push(() => pipelinerTracing.shutdown());
     const router = startRouter({
+      ...(routerTracing ? { tracing: routerTracing } : {}),
       api: flags.api,
       broadcast: flags.broadcast,
       dataDir: flags["data-dir"],
@@ -111,7 +118,11 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
       insecure: flags.insecure,
     });
     stops.push(() => router.stop());
-    const pipeliner = await startPipeliner({ router: flags.api, ...keysFor(own?.pipeliner) });
+    const pipeliner = await startPipeliner({
+      router: flags.api,
+      ...keysFor(own?.pipeliner),
+      ...(pipelinerTracing ? { tracing: pipelinerTracing } : {}),
+    });
     stops.push(() => pipeliner.stop());
     // It reads no folder of its own: one source for every function, so an edit
     // reaches it once (as shipped) and is never a conflict with itself.

@@ -21,6 +21,12 @@
 export {
   type CurveClientKeys,
   Job,
+  JobLogClient,
+  type JobLogClientOptions,
+  JobLogError,
+  type JobLogLevel,
+  type JobLogLine,
+  type JobLogQuery,
   JobTimeoutError,
   type ManagerOptions,
   NonRetryableError,

@@ -21,6 +21,14 @@ export {
   type Submittable,
   WaitTimeoutError,
 } from "./pipeline_manager.ts";
+export {
+  JobLogClient,
+  type JobLogClientOptions,
+  JobLogError,
+  type JobLogLevel,
+  type JobLogLine,
+  type JobLogQuery,
+} from "./job_logs.ts";
 export { RemoteError, RequestTimeoutError } from "../core/router_link.ts";
 export type { CurveClientKeys } from "../core/curve_keys.ts";
 export {

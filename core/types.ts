@@ -188,6 +188,21 @@ export interface FunctionContext {
   readonly attempt: number;
   /** Aborted when the job is cancelled or times out. */
   readonly signal: AbortSignal;
-  /** Structured logging to the broker. */
+  /** Structured logging, kept with this attempt (`GET /pipelines/:id/jobs/:jobId/logs`). */
   readonly log: FunctionLogger;
+  /**
+   * With tracing on (`OTEL_EXPORTER_OTLP_ENDPOINT`), the span of this attempt in its
+   * Web Worker: hand `traceparent` on, or make child spans of it. Absent otherwise.
+   */
+  readonly trace?: TraceIds;
+}
+
+/** A span's W3C trace context. */
+export interface TraceIds {
+  /** 32 lowercase hex digits. */
+  readonly traceId: string;
+  /** 16 lowercase hex digits. */
+  readonly spanId: string;
+  /** `00-<traceId>-<spanId>-<flags>`. */
+  readonly traceparent: string;
 }

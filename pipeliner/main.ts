@@ -6,6 +6,7 @@
 import { COMMON_FLAGS, PEER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
 import { peerCurveKeys } from "../core/curve_keys.ts";
 import { start } from "./mod.ts";
+import { startTracing, traced } from "../core/tracing/mod.ts";
 
 await runDaemon("pipeliner", {
   usage: "deno task start-pipeliner",
@@ -21,9 +22,13 @@ await runDaemon("pipeliner", {
     ...PEER_CURVE_FLAGS,
     ...COMMON_FLAGS,
   },
-}, (flags) =>
-  start({
-    router: flags.router,
-    id: flags.id,
-    curve: peerCurveKeys(flags["curve-key"], flags["router-key"]),
-  }));
+}, async (flags) => {
+  const tracing = await startTracing("pipelinin-pipeliner", `pipeliner-${Deno.pid}`);
+  return traced(tracing, () =>
+    start({
+      router: flags.router,
+      id: flags.id,
+      curve: peerCurveKeys(flags["curve-key"], flags["router-key"]),
+      ...(tracing ? { tracing } : {}),
+    }));
+});

@@ -33,6 +33,7 @@ import { RouterLink } from "../core/router_link.ts";
 import type { CurveClientKeys } from "../core/curve_keys.ts";
 import { RouterSession } from "../core/router_session.ts";
 import { toErrorData } from "../core/errors.ts";
+import type { TraceSpan, Tracing } from "../core/tracing/mod.ts";
 
 /** Pipeliner settings. */
 export interface PipelinerConfig {
@@ -42,6 +43,11 @@ export interface PipelinerConfig {
   id?: string;
   /** Connect with CURVE (the Router's public key and ours); absent: plain ZeroMQ. */
   curve?: CurveClientKeys;
+  /**
+   * A span per pipeline driven, from its assignment to its end, under the Router's
+   * pipeline span (see `core/tracing`); the caller shuts it down. Default: none.
+   */
+  tracing?: Tracing;
 }
 
 /** A running pipeliner. */
@@ -61,6 +67,8 @@ interface Driven {
   state: DagState;
   /** What the Router does by itself (planned with a parent): not asked for again. */
   plans: PlanLedger;
+  /** With tracing on: its span here. */
+  span?: TraceSpan;
 }
 
 /** Starts a pipeliner and joins the Router (retrying until it answers). */
@@ -98,6 +106,10 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
       }
       case "finish":
         pipelines.delete(pipelineId);
+        if (driven?.span) {
+          driven.span.set({ "pipelinin.status": command.status });
+          driven.span.end();
+        }
         if (command.status === "succeeded" && driven?.plans.ends) return; // The Router ended it.
         send({
           type: "pipeline-finish",
@@ -119,10 +131,12 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
       case "pipeline-assign": {
         try {
           const dag = validatePipeline(event.spec, {});
+          pipelines.get(event.pipelineId)?.span?.end(); // Assigned again: replayed anew.
           pipelines.set(event.pipelineId, {
             dag,
             state: initialState(dag, event.spec.data ?? {}),
             plans: new PlanLedger(),
+            ...(config.tracing ? { span: driveSpan(config.tracing, event, id) } : {}),
           });
           apply(event.pipelineId, { type: "start" });
         } catch (error) {
@@ -144,6 +158,7 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
         );
         return;
       case "pipeline-cancel":
+        pipelines.get(event.pipelineId)?.span?.end();
         pipelines.delete(event.pipelineId);
         return;
       case "hello-again":
@@ -217,4 +232,21 @@ export async function start(config: PipelinerConfig = {}): Promise<PipelinerHand
 
 function assertNever(value: never): never {
   throw new Error(`Unhandled ${JSON.stringify(value)}`);
+}
+
+/** The span of driving one pipeline, under the Router's span of it. */
+function driveSpan(
+  tracing: Tracing,
+  event: { pipelineId: string; traceparent?: string; spec: { graph: object } },
+  pipeliner: string,
+): TraceSpan {
+  return tracing.start("drive pipeline", {
+    ...(event.traceparent ? { parent: event.traceparent } : {}),
+    kind: "consumer",
+    attributes: {
+      "pipelinin.pipeline.id": event.pipelineId,
+      "pipelinin.pipeliner": pipeliner,
+      "pipelinin.jobs": Object.keys(event.spec.graph).length,
+    },
+  });
 }

@@ -6,6 +6,7 @@
 import { duration, intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, ROUTER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
 import { routerCurve, start } from "./mod.ts";
+import { startTracing, traced } from "../core/tracing/mod.ts";
 
 await runDaemon("router", {
   usage: "deno task start-router",
@@ -74,6 +75,12 @@ await runDaemon("router", {
       description: "How deep a submitted pipeline's data may nest",
       default: "64",
     },
+    "max-log-chars": {
+      type: "string",
+      description:
+        "Characters of log lines (messages and fields) kept per job attempt; past it one line says how much was cut",
+      default: "1048576",
+    },
     retention: {
       type: "string",
       description: "Prune ended pipelines older than this (e.g. 30m, 12h, 7d); default: keep",
@@ -91,10 +98,11 @@ await runDaemon("router", {
     ...ROUTER_CURVE_FLAGS,
     ...COMMON_FLAGS,
   },
-}, (flags) => {
+}, async (flags) => {
   if (flags.durability !== "process" && flags.durability !== "power") {
     throw new RangeError(`Flag --durability wants "process" or "power", got "${flags.durability}"`);
   }
+  const durability = flags.durability;
   const token = Deno.env.get("PIPELININ_TOKEN") || undefined;
   const curve = routerCurve({
     dataDir: flags["data-dir"],
@@ -102,28 +110,34 @@ await runDaemon("router", {
     allow: flags.allow,
     token: token !== undefined,
   });
-  return Promise.resolve(start({
-    curve,
-    insecure: flags.insecure,
-    api: flags.api,
-    broadcast: flags.broadcast,
-    dataDir: flags["data-dir"],
-    heartbeatMs: intFlag("heartbeat-ms", flags["heartbeat-ms"], 10),
-    peerTimeoutMs: intFlag("peer-timeout-ms", flags["peer-timeout-ms"], 10),
-    retryBaseMs: intFlag("retry-base-ms", flags["retry-base-ms"], 0),
-    retryMaxMs: intFlag("retry-max-ms", flags["retry-max-ms"], 0),
-    durability: flags.durability,
-    http: flags.http,
-    token,
-    maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
-    maxStreams: intFlag("max-streams", flags["max-streams"], 1),
-    maxActive: intFlag("max-active", flags["max-active"], 1),
-    maxCrashes: intFlag("max-crashes", flags["max-crashes"], 1),
-    maxMessageBytes: flags["max-message-bytes"] === "-1"
-      ? -1
-      : intFlag("max-message-bytes", flags["max-message-bytes"], 1024),
-    maxDataDepth: intFlag("max-data-depth", flags["max-data-depth"], 1),
-    retentionMs: flags.retention === undefined ? undefined : duration("retention", flags.retention),
-    functionsDir: flags.functions,
-  }));
+  const tracing = await startTracing("pipelinin-router", `router-${Deno.pid}`);
+  return traced(tracing, () =>
+    start({
+      ...(tracing ? { tracing } : {}),
+      curve,
+      insecure: flags.insecure,
+      api: flags.api,
+      broadcast: flags.broadcast,
+      dataDir: flags["data-dir"],
+      heartbeatMs: intFlag("heartbeat-ms", flags["heartbeat-ms"], 10),
+      peerTimeoutMs: intFlag("peer-timeout-ms", flags["peer-timeout-ms"], 10),
+      retryBaseMs: intFlag("retry-base-ms", flags["retry-base-ms"], 0),
+      retryMaxMs: intFlag("retry-max-ms", flags["retry-max-ms"], 0),
+      durability,
+      http: flags.http,
+      token,
+      maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
+      maxStreams: intFlag("max-streams", flags["max-streams"], 1),
+      maxActive: intFlag("max-active", flags["max-active"], 1),
+      maxCrashes: intFlag("max-crashes", flags["max-crashes"], 1),
+      maxMessageBytes: flags["max-message-bytes"] === "-1"
+        ? -1
+        : intFlag("max-message-bytes", flags["max-message-bytes"], 1024),
+      maxDataDepth: intFlag("max-data-depth", flags["max-data-depth"], 1),
+      maxLogChars: intFlag("max-log-chars", flags["max-log-chars"], 0),
+      retentionMs: flags.retention === undefined
+        ? undefined
+        : duration("retention", flags.retention),
+      functionsDir: flags.functions,
+    }));
 });

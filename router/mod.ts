@@ -26,6 +26,7 @@ import { ShippedFunctions } from "./functions/shipped.ts";
 import { Keyring } from "./zmq_front/keyring.ts";
 import { assertExposure } from "./exposure.ts";
 import type { RouterCurve } from "./curve_setup.ts";
+import type { Tracing } from "../core/tracing/mod.ts";
 
 export type { RouterCurve } from "./curve_setup.ts";
 export { routerCurve } from "./curve_setup.ts";
@@ -65,7 +66,12 @@ export interface RouterConfig {
   maxMessageBytes?: number;
   /** How deep a submitted pipeline's `data` may nest. Default 64. */
   maxDataDepth?: number;
-  /** Ended pipelines older than this (ms) are pruned every minute. Default: kept. */
+  /**
+   * Characters of log lines (messages and fields) kept per job attempt; past it one
+   * line says how much was cut. Default 1 MiB.
+   */
+  maxLogChars?: number;
+  /** Ended pipelines older than this (ms), and their jobs' logs, are pruned every minute. Default: kept. */
   retentionMs?: number;
   /**
    * A folder of function modules the Router ships to every broker (read and hashed,
@@ -79,6 +85,8 @@ export interface RouterConfig {
   curve?: RouterCurve;
   /** Bind ZeroMQ beyond loopback without CURVE; warned about at every start. */
   insecure?: boolean;
+  /** Spans of each pipeline (see `core/tracing`); the caller shuts it down. Default: none. */
+  tracing?: Tracing;
 }
 
 /** A running Router. */
@@ -132,6 +140,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
   }
   const store = PipelineStore.open(config.dataDir ?? ".pipelinin", {
     durability: config.durability,
+    maxLogChars: config.maxLogChars,
   });
   const heartbeatMs = config.heartbeatMs ?? 1000;
   const peerTimeoutMs = config.peerTimeoutMs ?? 3000;
@@ -153,6 +162,7 @@ export function start(config: RouterConfig = {}): RouterHandle {
     ? undefined
     : new ShippedFunctions(config.functionsDir, getLogger("router", "functions"));
   const hub = new RouterHub({
+    ...(config.tracing ? { tracing: config.tracing } : {}),
     shipped,
     store,
     registry: new Registry(),

@@ -152,7 +152,10 @@ export interface ClusterOptions {
    * still add separate ones.
    */
   oneProcess?: boolean;
-  /** Extra environment of the one-process cluster (e.g. other `DENO_V8_FLAGS` to compare). */
+  /**
+   * Extra environment of every daemon (e.g. `OTEL_*`), and of the one-process cluster
+   * (e.g. other `DENO_V8_FLAGS` to compare).
+   */
   env?: Record<string, string>;
   /**
    * CURVE: keys for every daemon and the client (see `ClusterKeys`), the Router on
@@ -220,21 +223,26 @@ export class Cluster implements AsyncDisposable {
 
   #startRouter(): Daemon {
     if (this.#options.oneProcess) return this.#startOneProcess();
-    return new Daemon("router", [
-      "run",
-      ...DAEMON_FLAGS.router,
-      "router/main.ts",
-      "--api",
-      this.api,
-      "--broadcast",
-      this.broadcast,
-      "--data-dir",
-      this.dataDir,
-      "--http",
-      this.http.slice("http://".length),
-      ...this.#routerCurveFlags(),
-      ...(this.#options.routerArgs ?? []),
-    ]);
+    return new Daemon(
+      "router",
+      [
+        "run",
+        ...DAEMON_FLAGS.router,
+        "router/main.ts",
+        "--api",
+        this.api,
+        "--broadcast",
+        this.broadcast,
+        "--data-dir",
+        this.dataDir,
+        "--http",
+        this.http.slice("http://".length),
+        ...this.#routerCurveFlags(),
+        ...(this.#options.routerArgs ?? []),
+      ],
+      root,
+      this.#options.env,
+    );
   }
 
   #routerCurveFlags(): string[] {
@@ -265,7 +273,7 @@ export class Cluster implements AsyncDisposable {
         ...this.#routerCurveFlags(),
       ],
       root,
-      clusterEnv(),
+      { ...clusterEnv(), ...this.#options.env },
     );
   }
 
@@ -281,37 +289,47 @@ export class Cluster implements AsyncDisposable {
     const curve = this.keys && !extra.includes("--curve-key")
       ? this.keys.peerFlags(this.keys.broker)
       : [];
-    const broker = new Daemon(`broker-${this.brokers.length}`, [
-      "run",
-      ...DAEMON_FLAGS.broker,
-      ...(this.#options.brokerPermissions ?? []),
-      "broker/main.ts",
-      "--router",
-      this.api,
-      "--functions",
-      this.#options.functionsDir ?? "tests/fixtures/functions",
-      "--workers",
-      String(this.#options.workers ?? 2),
-      "--heap-mb",
-      "64",
-      ...(this.#options.brokerArgs ?? []),
-      ...curve,
-      ...extra,
-    ]);
+    const broker = new Daemon(
+      `broker-${this.brokers.length}`,
+      [
+        "run",
+        ...DAEMON_FLAGS.broker,
+        ...(this.#options.brokerPermissions ?? []),
+        "broker/main.ts",
+        "--router",
+        this.api,
+        "--functions",
+        this.#options.functionsDir ?? "tests/fixtures/functions",
+        "--workers",
+        String(this.#options.workers ?? 2),
+        "--heap-mb",
+        "64",
+        ...(this.#options.brokerArgs ?? []),
+        ...curve,
+        ...extra,
+      ],
+      root,
+      this.#options.env,
+    );
     this.brokers.push(broker);
     return broker;
   }
 
   /** Starts one more pipeliner. */
   addPipeliner(): Daemon {
-    const pipeliner = new Daemon(`pipeliner-${this.pipeliners.length}`, [
-      "run",
-      ...DAEMON_FLAGS.pipeliner,
-      "pipeliner/main.ts",
-      "--router",
-      this.api,
-      ...(this.keys ? this.keys.peerFlags(this.keys.pipeliner) : []),
-    ]);
+    const pipeliner = new Daemon(
+      `pipeliner-${this.pipeliners.length}`,
+      [
+        "run",
+        ...DAEMON_FLAGS.pipeliner,
+        "pipeliner/main.ts",
+        "--router",
+        this.api,
+        ...(this.keys ? this.keys.peerFlags(this.keys.pipeliner) : []),
+      ],
+      root,
+      this.#options.env,
+    );
     this.pipeliners.push(pipeliner);
     return pipeliner;
   }

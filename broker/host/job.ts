@@ -10,6 +10,7 @@ import type { JobFields } from "../messages/worker.ts";
 import { restrictInput } from "../../core/dag/mod.ts";
 import type { JobFollower, JobRunEvent } from "../../core/protocol/mod.ts";
 import type { JsonObject } from "../../core/types.ts";
+import type { TraceContext } from "../../core/tracing/mod.ts";
 
 /** A job a host took from the Router, queued for the function's warm worker. */
 export interface QueuedJob extends JobFields {
@@ -26,6 +27,8 @@ export interface QueuedJob extends JobFields {
   then?: QueuedFollower;
   /** Runs with no other slot of the host running (see `JobRunEvent.alone`). */
   alone?: boolean;
+  /** With tracing on: the span of its run in the worker, set when it is handed over. */
+  trace?: TraceContext;
 }
 
 /**

@@ -19,6 +19,7 @@ import { concat, encodeFrame, pumpFrames, readFirstFrame } from "../messages/fra
 import { loadLibzmq, shareOneContext } from "../../core/zmq/mod.ts";
 import { newDescribeKey, signDescription } from "../messages/describe_mac.ts";
 import { HostService } from "./service.ts";
+import { startTracing, type Tracing } from "../../core/tracing/mod.ts";
 import type { Store, StoreModule, StoreSpec } from "../messages/store.ts";
 import type { LogSink } from "./sandbox_worker.ts";
 import { LOAD_TIMEOUT_MS, Sandbox, setWorkerLimits } from "./sandbox.ts";
@@ -107,6 +108,7 @@ function serveSlot(request: HostServeRequest): void {
     },
     store,
     curve,
+    tracing,
   );
   slot.service = service;
   slots.push({ service, sandbox });
@@ -152,6 +154,8 @@ async function loadStore(spec: StoreSpec): Promise<Store> {
 }
 
 let store: Store | undefined;
+/** With `OTEL_EXPORTER_OTLP_ENDPOINT` set (the broker hands on its `OTEL_*`): the spans. */
+let tracing: Tracing | undefined;
 /** The keys this host joins the Router with, from its first frame. */
 let curve: HostInitRequest["curve"];
 
@@ -166,6 +170,7 @@ async function init(request: HostInitRequest): Promise<void> {
     loadLibzmq();
     if (request.store) store = await loadStore(request.store);
     if (request.limits) setWorkerLimits(request.limits);
+    tracing = await startTracing("pipelinin-worker-host", `host-${Deno.pid}`);
   } catch (error) {
     fatal(error instanceof Error ? error.message : String(error), 4);
   }
@@ -229,6 +234,7 @@ async function main(): Promise<never> {
           break;
         case "drain":
           Promise.all(slots.map(({ service }) => service.drain(request.graceMs)))
+            .then(() => tracing?.forceFlush())
             .then(() => send({ type: "drained" }))
             .catch((error) => fatal(`Unexpected error: ${error?.stack ?? error}`, 1));
           break;
@@ -247,6 +253,7 @@ async function main(): Promise<never> {
   terminateAll();
   await replies.flushNow().catch(() => {});
   await writing.catch(() => {});
+  await tracing?.shutdown().catch(() => {});
   Deno.exit(0);
 }
 

@@ -1,11 +1,18 @@
 /**
  * A host's job reports to the Router, held for a moment: reports of jobs that run
- * back to back leave together (one message, one wake-up of the Router).
+ * back to back leave together (one message, one wake-up of the Router). A job's log
+ * lines wait with them, in order, so an attempt's lines reach the Router before its
+ * end; lines of one attempt logged back to back leave as one `job-logs` event.
  *
  * @module
  */
 import { errorData, ErrorName } from "../../core/errors.ts";
-import { MAX_BATCH } from "../../core/protocol/mod.ts";
+import {
+  type JobLogRecord,
+  type JobLogsEvent,
+  MAX_BATCH,
+  PROTOCOL_LIMITS,
+} from "../../core/protocol/mod.ts";
 import type { RouterLink } from "../../core/router_link.ts";
 
 /**
@@ -17,11 +24,16 @@ const HOLD_MS = 2;
 /** A `job-done` event. */
 export type JobReport = Extract<Parameters<RouterLink["send"]>[0], { type: "job-done" }>;
 
+/** Characters of log text in one `job-logs` event, at most (more start another). */
+const MAX_LOG_EVENT_CHARS = 1024 * 1024;
+
 /** Reports held until the host has nothing left to run, or `HOLD_MS`. */
 export class ReportBatch {
   readonly #link: RouterLink;
   readonly #idle: () => boolean;
-  readonly #held: JobReport[] = [];
+  readonly #held: Array<JobReport | JobLogsEvent> = [];
+  /** Characters of the last held `job-logs` event. */
+  #logChars = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(link: RouterLink, idle: () => boolean) {
@@ -32,6 +44,36 @@ export class ReportBatch {
   /** Holds a report, to leave with those of the jobs that run right after. */
   add(report: JobReport): void {
     this.#held.push(report);
+    this.#added();
+  }
+
+  /** Holds a log line of an attempt, with the lines of it held already when there is room. */
+  log(attempt: { pipelineId: string; jobId: string; attempt: number }, record: JobLogRecord): void {
+    const size = record.message.length + (record.fields ? 64 : 0);
+    const last = this.#held.at(-1);
+    if (
+      last?.type === "job-logs" && last.attempt === attempt.attempt &&
+      last.jobId === attempt.jobId && last.pipelineId === attempt.pipelineId &&
+      last.records.length < PROTOCOL_LIMITS.maxLogRecords &&
+      this.#logChars + size <= MAX_LOG_EVENT_CHARS
+    ) {
+      last.records.push(record);
+      this.#logChars += size;
+      return; // Its release is under way.
+    }
+    const { pipelineId, jobId } = attempt;
+    this.#held.push({
+      type: "job-logs",
+      pipelineId,
+      jobId,
+      attempt: attempt.attempt,
+      records: [record],
+    });
+    this.#logChars = size;
+    this.#added();
+  }
+
+  #added(): void {
     if (this.#held.length >= MAX_BATCH) this.flush();
     else queueMicrotask(() => this.#release());
   }
@@ -48,6 +90,10 @@ export class ReportBatch {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const report of this.#held.splice(0)) {
+      if (report.type === "job-logs") {
+        this.#link.send(report).catch(() => {});
+        continue;
+      }
       try {
         this.#link.send(report).catch(() => {}); // One turn: one message.
       } catch (error) {

@@ -194,12 +194,13 @@ export class SandboxWorker {
     steps.forEach(({ queued }, at) => queued.next = steps[at + 1]?.queued);
     let then: WorkerFollower | undefined;
     for (let at = followers.length - 1; at >= 0; at--) {
-      const { jobId, attempt, requires } = followers[at]!;
+      const { jobId, attempt, requires, trace } = followers[at]!;
       then = {
         id: steps[at + 1]!.queued.id,
         jobId,
         attempt,
         ...(requires ? { requires } : {}),
+        ...(trace ? { trace } : {}),
         ...(then ? { then } : {}),
       };
     }
@@ -213,6 +214,7 @@ export class SandboxWorker {
       attempt,
       id: steps[0]!.queued.id,
       ...(then ? { then } : {}),
+      ...(first.trace ? { trace: first.trace } : {}),
     });
     return steps.map(({ queued, promise, cancel }) => {
       if (this.#runs.keys().next().value === queued.id) this.#startClock(queued);

@@ -22,6 +22,8 @@ import { ReportBatch } from "./reports.ts";
 import { type ChainStep, jobKeyPrefix, keyOf, type QueuedJob, queuedJob } from "./job.ts";
 import type { HostMessage, HostServeRequest, ServedFunction } from "../messages/host.ts";
 import type { LogRecord } from "../messages/sandbox.ts";
+import type { Tracing } from "../../core/tracing/mod.ts";
+import { JobTrace } from "./job_trace.ts";
 
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
@@ -84,10 +86,19 @@ export class HostService {
   readonly #store: Store | undefined;
   /** Outputs being saved: their reports wait, and so does a drain. */
   #saving = 0;
+  /** The jobs' spans, with tracing on. */
+  readonly #trace: JobTrace | undefined;
 
   /** Joins the Router (in the background, retrying until it answers). */
-  constructor(serve: HostServeRequest, runs: HostRuns, store?: Store, curve?: CurveClientKeys) {
+  constructor(
+    serve: HostServeRequest,
+    runs: HostRuns,
+    store?: Store,
+    curve?: CurveClientKeys,
+    tracing?: Tracing,
+  ) {
     this.id = serve.id;
+    this.#trace = tracing ? new JobTrace(tracing, serve.id) : undefined;
     this.#runs = runs;
     this.#store = store;
     this.#functions = table(serve.functions);
@@ -138,16 +149,22 @@ export class HostService {
     const taken = this.#taken.get(id);
     if (!taken) return;
     taken.handedAt = performance.now();
+    this.#trace?.handed(id);
     if (this.#order.includes(id)) return; // Handed again: its worker died before it began.
     this.#order.push(id);
     if (this.#order.length === 1) this.#record();
   }
 
-  /** Logs of our runs go to the broker with the job they belong to; false for others. */
+  /**
+   * Logs of our runs go to the Router with the attempt they belong to (not to the
+   * broker's log: printing a flood there cost every job on the machine); false for others.
+   */
   log(id: number | null, record: LogRecord): boolean {
     const taken = id === null ? undefined : this.#taken.get(id);
     if (!taken) return false;
-    this.#logOf(taken, record);
+    // Held in order with the reports: the Router takes an attempt's lines only while it
+    // runs, and a follower runs for it once the report of the job before it came.
+    this.#reports.log(taken, record);
     return true;
   }
 
@@ -171,7 +188,9 @@ export class HostService {
     // A follower that never began as far as the Router knows is left to the Router, and
     // so is a run a drain stopped.
     const begun = !taken.follower || this.#followed.delete(id);
-    if (this.#abandoned.delete(id) || !begun) return true;
+    const dropped = this.#abandoned.delete(id) || !begun;
+    this.#trace?.ended(id, dropped ? { ok: "dropped" } : result);
+    if (dropped) return true;
     const now = performance.now();
     // It began when it was handed over or when the job before it ended, whichever was later.
     const durationMs = now - Math.max(taken.handedAt, this.#lastEnded);
@@ -337,18 +356,23 @@ export class HostService {
       return id;
     });
     // The job came with its input: the document, narrowed to what it reads.
-    if (!this.#store) return this.#runs.run(queuedJob(job, head, chain, ids, job.input));
+    if (!this.#store) return this.#run(job, queuedJob(job, head, chain, ids, job.input));
     const id = ids[0]!;
     this.#store.fetch(job).then(
       (document) => {
         if (!this.#taken.has(id)) return;
         if (this.#cancelled.has(id)) {
           this.answer(id, { ok: false, error: jobCancelled(job.jobId) });
-        } else this.#runs.run(queuedJob(job, head, [], ids, document));
+        } else this.#run(job, queuedJob(job, head, [], ids, document));
       },
       // A store error fails the job; it never hangs the pipeline.
       (error) => this.answer(id, { ok: false, error: toErrorData(error) }),
     );
+  }
+
+  #run(job: JobRunEvent, queued: QueuedJob): void {
+    this.#trace?.took(job, queued);
+    this.#runs.run(queued);
   }
 }
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import type { ErrorData, JsonObject } from "../../core/types.ts";
+import type { ErrorData, JsonObject, TraceIds } from "../../core/types.ts";
 import { type Fields, num, object, opt, record, str, strings } from "./_fields.ts";
 import {
   type LogMessage,
@@ -136,6 +136,8 @@ export interface WorkerRunRequest extends JobFields {
   id: number;
   /** The job of the same function to run right after this one, if this one succeeds. */
   then?: WorkerFollower;
+  /** With tracing on: its span, for `ctx.trace`. */
+  trace?: TraceIds;
 }
 
 /**
@@ -152,6 +154,8 @@ export interface WorkerFollower {
   /** Document keys it reads; absent: all. */
   requires?: string[];
   then?: WorkerFollower;
+  /** With tracing on: its span, for `ctx.trace`. */
+  trace?: TraceIds;
 }
 
 /** Abort `ctx.signal` of the run with this id, with `reason`. */
@@ -206,11 +210,13 @@ export function parseWorkerRequest(value: unknown): WorkerRequest {
         type: "run",
         id: num(m, "id"),
         ...jobFields(m),
+        ...traceOf(m),
         ...(opt(m, "then") === undefined ? {} : {
           then: parseChain<WorkerFollower>(m.then, (f) => ({
             id: num(f, "id"),
             jobId: str(f, "jobId"),
             attempt: num(f, "attempt"),
+            ...traceOf(f),
           })),
         }),
       };
@@ -239,6 +245,18 @@ function parseReply(m: Fields): OkReply | ErrorReply | LogMessage {
     };
   }
   throw new TypeError(`Unknown result kind ${JSON.stringify(result.kind)}`);
+}
+
+function traceOf(m: Fields): { trace?: TraceIds } {
+  if (opt(m, "trace") === undefined) return {};
+  const t = record(m.trace, "trace");
+  return {
+    trace: {
+      traceId: str(t, "traceId"),
+      spanId: str(t, "spanId"),
+      traceparent: str(t, "traceparent"),
+    },
+  };
 }
 
 function jobFields(m: Fields): JobFields {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { otelEnvironment } from "../../core/tracing/mod.ts";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLogger } from "../../core/log.ts";
@@ -167,6 +168,8 @@ export class HostProcess {
       cwd: this.#options.cwd,
       env: {
         NO_COLOR: "1",
+        // With tracing on, the hosts export their spans as the broker would.
+        ...otelEnvironment(),
         ...(this.#options.libzmq ? { PIPELININ_LIBZMQ: this.#options.libzmq } : {}),
       },
       stdin: "piped",

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { collectorAddress } from "../../core/tracing/mod.ts";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServedFunction } from "../messages/host.ts";
@@ -59,6 +60,8 @@ export function hostFlags(functions: FunctionSources, place: HostPlace): string[
   const loaded = functions.list().filter((entry) => !entry.error);
   const store = place.store?.permissions ?? {};
   const refused = functions.refused();
+  // With tracing on, a host reads the OTEL_* variables and sends its spans to the collector.
+  const collector = collectorAddress();
   return [
     ...hostPermissionFlags(
       loaded,
@@ -69,8 +72,8 @@ export function hostFlags(functions: FunctionSources, place: HostPlace): string[
           ...(store.read ?? []),
         ],
         write: [place.boxes, ...(store.write ?? [])],
-        env: ["PIPELININ_LIBZMQ", ...(store.env ?? [])],
-        net: store.net ?? [],
+        env: ["PIPELININ_LIBZMQ", ...(collector ? ["OTEL_*"] : []), ...(store.env ?? [])],
+        net: [...(store.net ?? []), ...(collector ? [collector] : [])],
       },
     ),
     ...denyRead(

@@ -81,6 +81,7 @@ export class WorkerChain {
         pipelineId: request.pipelineId,
         attempt: follower.attempt,
         ...(follower.then ? { then: follower.then } : {}),
+        ...(follower.trace ? { trace: follower.trace } : {}),
       },
     };
   }

@@ -250,6 +250,7 @@ async function run(request: WorkerRunRequest): Promise<void> {
       jobId: request.jobId,
       pipelineId: request.pipelineId,
       attempt: request.attempt,
+      ...(request.trace ? { trace: request.trace } : {}),
       signal: controller.signal,
       log: {
         debug: (message, fields) => log(request.id, budget, "debug", String(message), fields),

@@ -15,6 +15,7 @@ import type {
   JobResultEvent,
   JobRunEvent,
   PeerEvent,
+  PipelineAssignEvent,
   PipelineFinishEvent,
   PipelinerHelloRequest,
   Request,
@@ -48,6 +49,7 @@ import {
   signalName,
 } from "./_values.ts";
 import { functionsManifest, sha256 } from "./_manifest.ts";
+import { logRecords, traceparent } from "./_observed.ts";
 
 const pipelineId = (m: Fields) => need(m, "pipelineId", id);
 
@@ -65,6 +67,8 @@ export const REQUESTS: {
     if (key !== undefined) request.idempotencyKey = key;
     const waitMs = maybe(m, "waitMs", amount);
     if (waitMs !== undefined) request.waitMs = waitMs;
+    const parent = maybe(m, "traceparent", traceparent);
+    if (parent !== undefined) request.traceparent = parent;
     return request;
   },
   "wait": (m, requestId) => {
@@ -145,6 +149,13 @@ export const ROUTER_EVENTS: {
     if (followed !== undefined) event.followed = followed;
     return event;
   },
+  "job-logs": (m) => ({
+    type: "job-logs",
+    pipelineId: pipelineId(m),
+    jobId: need(m, "jobId", id),
+    attempt: need(m, "attempt", count),
+    records: need(m, "records", logRecords),
+  }),
   "goodbye": () => ({ type: "goodbye" }),
   "host-lost": (m) => {
     const event: HostLostEvent = {
@@ -199,6 +210,8 @@ export const PEER_EVENTS: {
     if (then !== undefined) event.then = then;
     const alone = maybe(m, "alone", flag);
     if (alone !== undefined) event.alone = alone;
+    const parent = maybe(m, "traceparent", traceparent);
+    if (parent !== undefined) event.traceparent = parent;
     return event;
   },
   "job-cancel": (m) => {
@@ -211,12 +224,17 @@ export const PEER_EVENTS: {
     if (attempt !== undefined) event.attempt = attempt;
     return event;
   },
-  "pipeline-assign": (m) => ({
-    type: "pipeline-assign",
-    pipelineId: pipelineId(m),
-    spec: need(m, "spec", pipelineSpec),
-    jobs: need(m, "jobs", jobRecords),
-  }),
+  "pipeline-assign": (m) => {
+    const event: PipelineAssignEvent = {
+      type: "pipeline-assign",
+      pipelineId: pipelineId(m),
+      spec: need(m, "spec", pipelineSpec),
+      jobs: need(m, "jobs", jobRecords),
+    };
+    const parent = maybe(m, "traceparent", traceparent);
+    if (parent !== undefined) event.traceparent = parent;
+    return event;
+  },
   "job-result": (m) => {
     const event: JobResultEvent = {
       type: "job-result",

@@ -42,6 +42,10 @@ export const PROTOCOL_LIMITS = {
   maxShippedBytes: 16 * 1024 * 1024,
   /** Characters of a shipped file's path. */
   maxPathLength: 1024,
+  /** Records in one `job-logs` event. */
+  maxLogRecords: 1_000,
+  /** Characters of a log record's message; the rest is cut. */
+  maxLogMessage: 32 * 1024,
 } as const;
 
 // ---- Requests (carry `id`, get one `reply`) --------------------------------------------
@@ -63,6 +67,8 @@ export interface SubmitRequest {
    * is then its record, as a {@linkcode WaitRequest} answers, instead of `{pipelineId, status}`.
    */
   waitMs?: number;
+  /** A W3C `traceparent`: with tracing on, the pipeline's trace is its child. */
+  traceparent?: string;
 }
 /**
  * Waits until the pipeline ends, or `timeoutMs` (default 5,000, at most 60,000)
@@ -199,6 +205,29 @@ export interface JobDoneEvent {
   /** The job of `job-run.then` this broker started right after this one succeeded. */
   followed?: { jobId: string; attempt: number };
 }
+/** Severity of a job's log record. */
+export type JobLogLevel = "debug" | "info" | "warn" | "error";
+
+/** One line a job attempt logged (`ctx.log` or `console`). */
+export interface JobLogRecord {
+  /** Epoch ms. */
+  time: number;
+  level: JobLogLevel;
+  message: string;
+  fields?: JsonObject;
+}
+
+/**
+ * Lines an attempt logged, from the broker running it, batched (sent before that
+ * attempt's `job-done`). The Router keeps them with the attempt, up to its cap.
+ */
+export interface JobLogsEvent {
+  type: "job-logs";
+  pipelineId: string;
+  jobId: string;
+  attempt: number;
+  records: JobLogRecord[];
+}
 /** A broker is leaving; the Router stops sending it jobs. */
 export interface GoodbyeEvent {
   type: "goodbye";
@@ -266,6 +295,7 @@ export type RouterEvent =
   | BrokerStatusEvent
   | BrokerFunctionsEvent
   | JobDoneEvent
+  | JobLogsEvent
   | GoodbyeEvent
   | HostLostEvent
   | PipelinerStatusEvent
@@ -293,6 +323,8 @@ export interface JobRunEvent {
    * attempt died with a host it shared, so the next crash, if any, is its own.
    */
   alone?: boolean;
+  /** With tracing on: the W3C `traceparent` of the Router's span for this attempt. */
+  traceparent?: string;
 }
 
 /** A job a broker may start by itself after another; see {@linkcode JobRunEvent.then}. */
@@ -315,6 +347,8 @@ export interface PipelineAssignEvent {
   pipelineId: string;
   spec: PipelineSpec;
   jobs: JobRecord[];
+  /** With tracing on: the W3C `traceparent` of the pipeline's span. */
+  traceparent?: string;
 }
 /** A job's final outcome, after retries (to a pipeliner). */
 export interface JobResultEvent {

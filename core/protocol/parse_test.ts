@@ -100,6 +100,16 @@ const TO_ROUTER: Json[] = [
     outcome: { ok: true, output: { n: 2 }, durationMs: 1.2 },
     followed: { jobId: "b", attempt: 1 },
   },
+  {
+    type: "job-logs",
+    pipelineId: "p",
+    jobId: "a",
+    attempt: 2,
+    records: [
+      { time: 1, level: "info", message: "hi", fields: { n: 1 } },
+      { time: 2, level: "error", message: "" },
+    ],
+  },
   { type: "goodbye" },
   {
     type: "host-lost",
@@ -279,6 +289,13 @@ const BAD_FIELDS: Array<[string, string, unknown, string?]> = [
   ["job-done", "outcome.durationMs", undefined],
   ["job-done", "followed.jobId", undefined],
   ["job-done", "followed.attempt", "1"],
+  ["job-logs", "attempt", undefined],
+  ["job-logs", "records", undefined],
+  ["job-logs", "records", {}],
+  ["job-logs", "records.0.level", "fatal", "records[0].level"],
+  ["job-logs", "records.0.time", -1, "records[0].time"],
+  ["job-logs", "records.0.message", 5, "records[0].message"],
+  ["job-logs", "records.0.fields", [1], "records[0].fields"],
   ["host-lost", "host", undefined],
   ["host-lost", "pid", undefined],
   ["host-lost", "error", "boom"],
@@ -682,4 +699,26 @@ Deno.test("a tree's hash depends on its files, not on their order", async () => 
   assertEquals(await treeHash([a, b]), await treeHash([b, a]));
   assert(await treeHash([a, b]) !== await treeHash([a, { ...b, size: 3 }]));
   assert(await treeHash([a]) !== await treeHash([{ ...a, path: "c.ts" }]));
+});
+
+Deno.test("job-logs holds at most maxLogRecords records, each message cut at maxLogMessage", () => {
+  const logs = (records: unknown[]) => ({
+    type: "job-logs",
+    pipelineId: "p",
+    jobId: "a",
+    attempt: 1,
+    records,
+  });
+  const line = { time: 1, level: "info", message: "x" };
+  const many = Array(PROTOCOL_LIMITS.maxLogRecords + 1).fill(line);
+  const refused = protocolError(() => parseToRouter(frames(logs(many))), "too many records");
+  assert(/records/.test(refused.message), refused.message);
+  const full = parseToRouter(frames(logs(many.slice(1))));
+  assert(full.type === "job-logs" && full.records.length === PROTOCOL_LIMITS.maxLogRecords);
+  const long = "y".repeat(PROTOCOL_LIMITS.maxLogMessage + 10);
+  const cut = parseToRouter(frames(logs([{ ...line, message: long }])));
+  assert(cut.type === "job-logs");
+  const message = cut.records[0]!.message;
+  assert(message.startsWith("y".repeat(PROTOCOL_LIMITS.maxLogMessage)), "kept its start");
+  assert(message.endsWith("... [10 more characters cut]"), message.slice(-40));
 });

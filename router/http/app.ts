@@ -20,6 +20,8 @@ import { openApi } from "./openapi.ts";
 import { readJson } from "./body.ts";
 import { mountDynamicRoutes } from "./dynamic_routes.ts";
 import { follow, SseLimit } from "./sse.ts";
+import { addLogRoutes } from "./log_routes.ts";
+import { parseTraceparent } from "../../core/tracing/traceparent.ts";
 import type { RouterHub } from "../hub/hub.ts";
 import { ServiceError } from "../hub/pipelines/service.ts";
 
@@ -119,7 +121,9 @@ export function createApp(deps: HttpDeps): Hono {
     // Validation bounds `data` by the body's size instead of encoding it again.
     if (typeof body === "object" && body !== null) noteEncodedSize(body, bytes.length);
     const key = c.req.header("idempotency-key") || undefined;
-    const result = hub.execute(() => service.submit(body, key));
+    // W3C: a malformed traceparent is ignored, and the pipeline starts a trace of its own.
+    const parent = parseTraceparent(c.req.header("traceparent"))?.traceparent;
+    const result = hub.execute(() => service.submit(body, key, undefined, parent));
     c.header("Location", `/pipelines/${result.pipelineId}`);
     return c.json({ id: result.pipelineId, status: result.status }, 201);
   });
@@ -155,6 +159,8 @@ export function createApp(deps: HttpDeps): Hono {
       };
     });
   });
+
+  addLogRoutes(app, hub, streams);
 
   app.get("/events", (c) =>
     follow(c, hub.changes, streams, (send) => (ids) => {

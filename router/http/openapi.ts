@@ -32,6 +32,22 @@ const time = (description: string) => ({
   description: `${description}: epoch ms or an ISO 8601 date`,
 });
 
+const logParams = [
+  { name: "jobId", in: "path", required: true, schema: { type: "string" }, description: "Job id" },
+  {
+    name: "attempt",
+    in: "query",
+    schema: { type: "integer", minimum: 1 },
+    description: "Only this attempt's lines",
+  },
+  {
+    name: "after",
+    in: "query",
+    schema: { type: "integer", minimum: 0 },
+    description: "Resume after this `x-next-after` (or SSE id)",
+  },
+];
+
 /** The document. */
 export function openApi(): Record<string, unknown> {
   return {
@@ -351,6 +367,26 @@ export function openApi(): Record<string, unknown> {
           summary:
             "Server-Sent Events: `snapshot`, then `pipeline` after each change; ends with the pipeline",
           parameters: [idParam],
+          responses: { "200": { description: "text/event-stream" }, "404": error("Unknown id") },
+        },
+      },
+      "/pipelines/{id}/jobs/{jobId}/logs": {
+        get: {
+          summary:
+            "A job's log lines as JSON lines `{attempt, time, level, message, fields?}`, oldest first; `x-next-after` when more follow",
+          parameters: [idParam, ...logParams],
+          responses: {
+            "200": { description: "application/x-ndjson" },
+            "400": error("Bad query"),
+            "404": error("Unknown pipeline or job"),
+          },
+        },
+      },
+      "/pipelines/{id}/jobs/{jobId}/logs/events": {
+        get: {
+          summary:
+            "Server-Sent Events: a `log` event per line, stored ones first, then each as it comes; `end` once the pipeline ended",
+          parameters: [idParam, ...logParams],
           responses: { "200": { description: "text/event-stream" }, "404": error("Unknown id") },
         },
       },

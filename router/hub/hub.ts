@@ -28,6 +28,7 @@ import { type Outbox, PipelineService, type ServiceOptions } from "./pipelines/s
 import type { Registry } from "./registry.ts";
 import type { PipelineStore } from "./store.ts";
 import { Waiters } from "./waiters.ts";
+import type { Tracing } from "../../core/tracing/mod.ts";
 
 /**
  * A message for a peer, encoded when it was queued (a value changed later in the
@@ -59,6 +60,8 @@ export interface HubDeps {
   options: ServiceOptions;
   /** The functions the Router ships to brokers, when it has a folder of them. */
   shipped?: ShippedSource;
+  /** Spans of the pipelines, with tracing on. */
+  tracing?: Tracing;
 }
 
 /** The Router's state and its one batch/commit boundary. */
@@ -70,6 +73,8 @@ export class RouterHub implements Outbox {
   readonly waiters: Waiters;
   /** Committed pipeline changes, for live views. */
   readonly changes = new ChangeFeed();
+  /** Pipelines whose jobs' log lines grew or that changed, once committed (log streams). */
+  readonly logChanges = new ChangeFeed();
   /** The configuration handed to peers. */
   readonly clusterConfig: ClusterConfig;
   /** Malformed messages the fronts saw, for metrics. */
@@ -102,6 +107,7 @@ export class RouterHub implements Outbox {
       log: deps.log,
       options: deps.options,
       later: (ms, task) => this.later(ms, task),
+      ...(deps.tracing ? { tracing: deps.tracing } : {}),
     });
     this.waiters = new Waiters(this);
     this.peers = new Peers(this, deps.log, deps.peerTimeoutMs);
@@ -196,6 +202,9 @@ export class RouterHub implements Outbox {
     }
     // Answers first: live views (the dashboard's SSE) can wait for them, the callers not.
     this.#link.send(this.#acks.splice(0));
-    this.changes.publish(this.store.takeTouched());
+    const touched = this.store.takeTouched();
+    this.changes.publish(touched);
+    const logged = this.store.logs.takeTouched();
+    if (this.logChanges.size > 0) this.logChanges.publish(logged.union(touched));
   }
 }

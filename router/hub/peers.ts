@@ -21,6 +21,7 @@ import type {
 } from "../../core/protocol/mod.ts";
 import type { PipelineService } from "./pipelines/service.ts";
 import type { BrokerEntry, Registry } from "./registry.ts";
+import type { JobLogs } from "./job_logs.ts";
 
 const decoder = new TextDecoder();
 /** The most jobs per slot a broker may ask to queue ahead. */
@@ -52,6 +53,7 @@ interface PeersHub {
   readonly service: PipelineService;
   readonly clusterConfig: ClusterConfig;
   readonly shipped: ShippedSource | undefined;
+  readonly store: { readonly logs: Pick<JobLogs, "append"> };
   toPeer(address: Uint8Array, event: PeerEvent): void;
   batch(task: () => void): void;
 }
@@ -228,6 +230,12 @@ export class Peers {
             attempt: event.followed.attempt,
           });
         }
+        return;
+      case "job-logs":
+        // Only the broker running that attempt may log for it.
+        if (broker && service.scheduler.runsOn(event, broker.id)) {
+          this.#hub.store.logs.append(event);
+        } else if (!broker) unknown();
         return;
       case "goodbye":
         // A worker host leaves having reported every job it ran: the rest never began.

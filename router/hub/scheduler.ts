@@ -85,6 +85,8 @@ export class Scheduler {
   readonly #queues = new Map<string, FunctionQueue>();
   readonly #queued = new Set<string>();
   readonly running = new Map<string, RunningAttempt>();
+  /** With tracing on: when each waiting attempt was queued (epoch ms). */
+  queuedAt: Map<string, number> | undefined;
   /** Limits by function, and what carries them over a restart. */
   readonly limits: LimitBook;
   /** Queued attempts per priority. */
@@ -170,6 +172,12 @@ export class Scheduler {
     return views.sort((a, b) => a.fn.localeCompare(b.fn));
   }
 
+  /** Whether this attempt of the job runs on that broker now. */
+  runsOn(attempt: { pipelineId: string; jobId: string; attempt: number }, broker: string): boolean {
+    const running = this.running.get(executionKey(attempt.pipelineId, attempt.jobId));
+    return running?.broker === broker && running.attempt === attempt.attempt;
+  }
+
   /** Whether this job is waiting or running. */
   has(key: string): boolean {
     return this.#queued.has(key) || this.running.has(key);
@@ -194,6 +202,7 @@ export class Scheduler {
     const key = executionKey(attempt.pipelineId, attempt.jobId);
     if (this.has(key)) return;
     this.#queued.add(key);
+    this.queuedAt?.set(key, Date.now());
     let queue = this.#queues.get(attempt.fn);
     if (!queue) {
       queue = this.#queueOf(attempt.fn);

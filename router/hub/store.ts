@@ -18,6 +18,7 @@ import { type PipelineFilter, PipelineQuery, type Row } from "./store_query.ts";
 import { applySchema, recordOf } from "./store_schema.ts";
 
 export type { PipelineFilter } from "./store_query.ts";
+import { JOB_LOGS_SCHEMA, JobLogs } from "./job_logs.ts";
 
 /** How hard a commit waits for the disk. */
 export type Durability = "process" | "power";
@@ -29,6 +30,8 @@ export interface StoreOptions {
    * `power`: it also survives a power cut (synchronous=FULL, an fsync per commit).
    */
   durability?: Durability;
+  /** Characters of log lines kept per job attempt (see `JobLogs`). Default 1 MiB. */
+  maxLogChars?: number;
 }
 
 /** One page of {@linkcode PipelineStore.list}. */
@@ -76,12 +79,15 @@ export class PipelineStore {
   readonly items: MapItemStore;
   /** Starts of rate-limited functions. */
   readonly starts: StartLog;
+  /** The jobs' log lines, written in the same transactions. */
+  readonly logs: JobLogs;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, maxLogChars?: number) {
     this.#db = db;
     this.#query = new PipelineQuery(db);
     this.items = new MapItemStore(db, () => this.#begin());
     this.starts = new StartLog(db, () => this.#begin());
+    this.logs = new JobLogs(db, () => this.#begin(), maxLogChars);
     const prepare = (sql: string) => db.prepare(sql);
     this.#statements = {
       insertPipeline: prepare(
@@ -141,7 +147,8 @@ export class PipelineStore {
     db.exec(`PRAGMA synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
     db.exec("PRAGMA busy_timeout = 5000");
     applySchema(db);
-    const store = new PipelineStore(db);
+    db.exec(JOB_LOGS_SCHEMA);
+    const store = new PipelineStore(db, options.maxLogChars);
     store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
     return store;
   }
@@ -362,6 +369,7 @@ export class PipelineStore {
       this.items.drop(String(row.id));
       this.#statements.pruneFunctions!.run(Number(row.seq));
       this.#count(String(row.status), -1);
+      this.logs.prune(String(row.id));
     }
     return ids.length;
   }

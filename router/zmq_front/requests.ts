@@ -33,7 +33,12 @@ export function handleMessage(
           answerer(hub, address, viaReq, id),
         );
       case "submit": {
-        const submitted = hub.service.submit(message.pipeline, message.idempotencyKey);
+        const submitted = hub.service.submit(
+          message.pipeline,
+          message.idempotencyKey,
+          undefined,
+          message.traceparent,
+        );
         if (message.waitMs === undefined) {
           reply = { type: "reply", id, ok: true, result: submitted };
           break;

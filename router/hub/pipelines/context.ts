@@ -17,6 +17,7 @@ import type { PipelineStore } from "../store.ts";
 import type { AttemptOutcome } from "./attempts.ts";
 import type { Direct } from "./direct.ts";
 import type { MapRun } from "./map.ts";
+import type { PipelineTrace } from "./trace.ts";
 
 /** Where the service's messages go (sent after the store commits). */
 export interface Outbox {
@@ -86,6 +87,8 @@ export interface Pipelines {
   onLateResult?: () => void;
   /** Told how each attempt ended (reported, or lost with its broker), for metrics. */
   onAttemptEnded?: (fn: string, outcome: AttemptOutcome) => void;
+  /** The pipelines' spans, with tracing on. */
+  readonly trace?: PipelineTrace;
 }
 
 /** A pipeline's error for a job that failed for good. */
@@ -131,6 +134,7 @@ export function end(
   if (active.pipeliner) {
     ctx.registry.pipeliners.get(active.pipeliner)?.pipelines.delete(record.id);
   }
+  ctx.trace?.ended(record);
   ctx.outbox.pipelineEnded({ ...record, jobs: [...active.jobs.values()] });
 }
 
@@ -141,10 +145,12 @@ export function assign(ctx: Pipelines, active: Active, to?: PipelinerEntry): voi
   if (!pipeliner) return; // Stays queued until a pipeliner joins.
   active.pipeliner = pipeliner.id;
   pipeliner.pipelines.add(active.record.id);
+  const traceparent = ctx.trace?.parentOf(active.record.id);
   ctx.outbox.toPeer(pipeliner.address, {
     type: "pipeline-assign",
     pipelineId: active.record.id,
     spec: active.record.spec,
     jobs: [],
+    ...(traceparent ? { traceparent } : {}),
   });
 }

@@ -111,6 +111,7 @@ export function dispatch(ctx: Pipelines): void {
     // where no job waits on its follower.
     const then = active && broker.running.size <= broker.slots &&
       followers(ctx, active, attempt.plan, broker);
+    const traceparent = ctx.trace?.dispatched(attempt, broker.id);
     ctx.outbox.toPeer(broker.address, {
       type: "job-run",
       pipelineId: attempt.pipelineId,
@@ -120,6 +121,7 @@ export function dispatch(ctx: Pipelines): void {
       input: attempt.input,
       ...(then ? { then } : {}),
       ...(job?.attemptErrors?.at(-1)?.shared ? { alone: true } : {}),
+      ...(traceparent ? { traceparent } : {}),
     });
   });
 }

@@ -45,6 +45,8 @@ import type { JsonObject } from "../../../core/types.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
 import { ServiceError } from "./service_error.ts";
 import { holdRunning, restoreLimits, withRunAt } from "./flow.ts";
+import { PipelineTrace } from "./trace.ts";
+import type { Tracing } from "../../../core/tracing/mod.ts";
 
 export type { Outbox, ServiceOptions } from "./context.ts";
 export { ServiceError } from "./service_error.ts";
@@ -65,6 +67,7 @@ export class PipelineService {
     log: Logger;
     options: ServiceOptions;
     later: (ms: number, task: () => void) => void;
+    tracing?: Tracing;
   }) {
     this.known = new KnownFunctions(deps.store);
     this.scheduler = new Scheduler(deps.registry, {
@@ -72,8 +75,11 @@ export class PipelineService {
       later: deps.later,
       noteStart: (fn, at) => deps.store.starts.note(fn, at),
     });
+    const trace = deps.tracing ? new PipelineTrace(deps.tracing) : undefined;
+    this.scheduler.queuedAt = trace?.queuedAt;
     this.#ctx = {
       ...deps,
+      ...(trace ? { trace } : {}),
       scheduler: this.scheduler,
       known: this.known,
       active: new Map(),
@@ -152,8 +158,10 @@ export class PipelineService {
     spec: unknown,
     idempotencyKey?: string,
     retryOf?: string,
+    traceparent?: string,
   ): { pipelineId: string; status: string } {
     const ctx = this.#ctx;
+    const since = ctx.trace ? Date.now() : 0;
     // A repeated key answers with the first pipeline, whatever the limits and functions
     // say now. It is looked up only when this submit would fail or its insert clashed:
     // a first submit, the usual case, costs no lookup.
@@ -202,6 +210,7 @@ export class PipelineService {
       maps: undefined,
     };
     ctx.active.set(record.id, active);
+    ctx.trace?.submitted(record, since, traceparent);
     if (active.direct) startDirect(ctx, active);
     else assign(ctx, active);
     this.#watchDeadline(active);
