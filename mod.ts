@@ -42,6 +42,9 @@ export type {
   MapItemRecord,
   MapSummary,
   PipelineRecord,
+  ScheduleOutcome,
+  ScheduleRecord,
+  ScheduleTick,
 } from "./core/protocol/mod.ts";
 export type {
   Condition,
@@ -58,4 +61,6 @@ export type {
   PipelineSpec,
   PipelineStatus,
   RateLimit,
+  ScheduleOverlap,
+  ScheduleSpec,
 } from "./core/types.ts";

@@ -26,6 +26,7 @@ import { ChangeFeed } from "./change_feed.ts";
 import { Peers, type ShippedSource } from "./peers.ts";
 import { type Outbox, PipelineService, type ServiceOptions } from "./pipelines/service.ts";
 import type { Registry } from "./registry.ts";
+import { Schedules } from "./schedules/schedules.ts";
 import type { PipelineStore } from "./store.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -68,6 +69,8 @@ export class RouterHub implements Outbox {
   readonly service: PipelineService;
   readonly peers: Peers;
   readonly waiters: Waiters;
+  /** Cron schedules, their timer started and stopped with the hub. */
+  readonly schedules: Schedules;
   /** Committed pipeline changes, for live views. */
   readonly changes = new ChangeFeed();
   /** The configuration handed to peers. */
@@ -104,11 +107,20 @@ export class RouterHub implements Outbox {
       later: (ms, task) => this.later(ms, task),
     });
     this.waiters = new Waiters(this);
+    this.schedules = new Schedules({
+      store: deps.store,
+      service: this.service,
+      registry: deps.registry,
+      log: deps.log,
+      batch: (task) => this.batch(task),
+      limits: deps.options.limits,
+    });
     this.peers = new Peers(this, deps.log, deps.peerTimeoutMs);
   }
 
-  /** Starts the liveness checks. */
+  /** Starts the liveness checks and the schedules (call once pipelines are resumed). */
   start(): void {
+    this.batch(() => this.schedules.start());
     const check = setInterval(
       () => this.batch(() => this.peers.checkLiveness()),
       this.#heartbeatMs,
@@ -177,9 +189,10 @@ export class RouterHub implements Outbox {
     this.waiters.ended(record);
   }
 
-  /** Stops the timers and the waiters; no batch runs after this. */
+  /** Stops the timers, the schedules and the waiters; no batch runs after this. */
   stop(): void {
     this.#closed = true;
+    this.schedules.stop();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.waiters.clear();

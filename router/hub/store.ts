@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS pipelines (
   started_at INTEGER,
   finished_at INTEGER,
   idempotency_key TEXT UNIQUE,
-  jobs TEXT
+  jobs TEXT,
+  schedule_id TEXT,
+  schedule_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS pipelines_status ON pipelines (status, seq);
 CREATE INDEX IF NOT EXISTS pipelines_seq ON pipelines (seq);
@@ -66,6 +68,14 @@ CREATE TABLE IF NOT EXISTS served_functions (
 `;
 
 type Row = Record<string, string | number | null>;
+
+/** What a module keeping tables of its own in the store (schedules) writes through. */
+export interface StoreTables {
+  /** A statement on the store's connection. */
+  prepare(sql: string): StatementSync;
+  /** Opens the batch's transaction, if it is not open yet: call before each write. */
+  beginWrite(): void;
+}
 
 /** Pipelines with at most this many jobs keep their job records in their own row. */
 export const INLINE_JOBS = 64;
@@ -106,7 +116,8 @@ export class PipelineStore {
     this.#statements = {
       insertPipeline: prepare(
         `INSERT INTO pipelines (id, seq, status, spec, document, error, created_at, started_at,
-         finished_at, idempotency_key, jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         finished_at, idempotency_key, jobs, schedule_id, schedule_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (idempotency_key) DO NOTHING`,
       ),
       updatePipeline: prepare(
@@ -160,6 +171,10 @@ export class PipelineStore {
     const columns = db.prepare("PRAGMA table_info(pipelines)").all() as Row[];
     if (!columns.some((column) => column.name === "jobs")) {
       db.exec("ALTER TABLE pipelines ADD COLUMN jobs TEXT");
+    }
+    if (!columns.some((column) => column.name === "schedule_id")) {
+      db.exec("ALTER TABLE pipelines ADD COLUMN schedule_id TEXT");
+      db.exec("ALTER TABLE pipelines ADD COLUMN schedule_at INTEGER");
     }
     const store = new PipelineStore(db);
     store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
@@ -250,6 +265,15 @@ export class PipelineStore {
     return touched;
   }
 
+  /**
+   * Tables of another module on this connection (made by `schema`), written in the
+   * same transactions as the pipelines.
+   */
+  tables(schema: string): StoreTables {
+    this.#db.exec(schema);
+    return { prepare: (sql) => this.#db.prepare(sql), beginWrite: () => this.#begin() };
+  }
+
   /** Whether writes are waiting for {@linkcode commit}. */
   get dirty(): boolean {
     return this.#inTransaction;
@@ -258,6 +282,8 @@ export class PipelineStore {
   /**
    * Stores a new pipeline and its jobs (at once: an idempotency key must be found at
    * once). False, storing nothing, when a pipeline has `idempotencyKey` already.
+   *
+   * @throws {Error} when a pipeline has `record.schedule`'s tick already (a constraint).
    */
   insertPipeline(record: PipelineRecord, idempotencyKey?: string): boolean {
     this.#begin();
@@ -274,6 +300,8 @@ export class PipelineStore {
       record.finishedAt ?? null,
       idempotencyKey ?? null,
       inline ? JSON.stringify(record.jobs) : null,
+      record.schedule?.id ?? null,
+      record.schedule?.at ?? null,
     );
     if (Number(changes) === 0) return false;
     this.#touched.add(record.id);
@@ -403,6 +431,9 @@ export class PipelineStore {
       record.durationMs = record.finishedAt - record.startedAt;
     }
     if (row.error !== null) record.error = JSON.parse(String(row.error));
+    if (row.schedule_id != null) {
+      record.schedule = { id: String(row.schedule_id), at: Number(row.schedule_at) };
+    }
     return record;
   }
 }
