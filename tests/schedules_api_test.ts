@@ -37,6 +37,11 @@ function assertProblems(problems: readonly string[] | undefined, expected: RegEx
   }
 }
 
+interface OpenApi {
+  paths: Record<string, Record<string, unknown>>;
+  components: { schemas: Record<string, { properties: Record<string, unknown> }> };
+}
+
 async function refused(promise: Promise<unknown>): Promise<RemoteError> {
   try {
     await promise;
@@ -93,7 +98,10 @@ Deno.test("hostile schedule requests over raw ZeroMQ get a protocol error, and t
     const cases: Array<[unknown, string]> = [
       [{ type: "create-schedule", id: "1", schedule: "every day" }, '"schedule"'],
       [{ type: "create-schedule", id: "2" }, '"schedule"'],
-      [{ type: "put-schedule", id: "3", scheduleId: "x".repeat(300), schedule: {} }, '"scheduleId"'],
+      [
+        { type: "put-schedule", id: "3", scheduleId: "x".repeat(300), schedule: {} },
+        '"scheduleId"',
+      ],
       [{ type: "get-schedule", id: "4", scheduleId: 7 }, '"scheduleId"'],
       [{ type: "delete-schedule", id: "5" }, '"scheduleId"'],
     ];
@@ -131,8 +139,24 @@ Deno.test("schedules: create, list with next runs, read, replace and delete over
   assertEquals(created.body.overlap, "skip"); // The default.
   const again = await http(cluster, "POST", "/schedules", nightly);
   assertEquals([again.status, again.body.name], [409, "ScheduleExistsError"]);
-  assertEquals((await refused(cluster.manager.createSchedule(nightly))).name, "ScheduleExistsError");
+  assertEquals(
+    (await refused(cluster.manager.createSchedule(nightly))).name,
+    "ScheduleExistsError",
+  );
   assertEquals(await cluster.manager.schedule("nightly"), created.body);
+  // /openapi.json describes every route and every field a schedule has.
+  const openApi = (await http<OpenApi>(cluster, "GET", "/openapi.json")).body;
+  assertEquals(Object.keys(openApi.paths["/schedules"]!).sort(), ["get", "post"]);
+  assertEquals(Object.keys(openApi.paths["/schedules/{id}"]!).sort(), ["delete", "get", "put"]);
+  const described = (schema: string) => Object.keys(openApi.components.schemas[schema]!.properties);
+  for (const field of Object.keys(created.body)) {
+    assert(described("Schedule").includes(field), field);
+  }
+  for (const field of Object.keys(nightly)) {
+    assert(described("ScheduleSpec").includes(field), field);
+  }
+  assert(described("ScheduleSpec").includes("overlap"));
+  assert(described("Pipeline").includes("schedule"));
 
   const replaced = await cluster.manager.putSchedule({ ...nightly, cron: "30 4 * * 1-5" });
   assertEquals(replaced.created, false);

@@ -3,7 +3,7 @@
  * CSS and script, no CDN, no build step) over the same-origin JSON API. It lists
  * pipelines live (SSE `/events`), draws a selected pipeline's DAG in SVG with each
  * job's state (SSE `/pipelines/:id/events`), shows a job's error and output, the
- * brokers' load and a jobs-per-second chart. The script builds every node with
+ * brokers' load, the schedules with their next runs, and a jobs-per-second chart. The script builds every node with
  * `textContent`/`setAttribute`, so ids, errors and outputs are never parsed as HTML.
  *
  * @module
@@ -30,8 +30,9 @@ const PAGE = `<!doctype html>
   <section class="card"><h2>Pipelines</h2><ol id="pipelines"></ol>
     <button id="more" hidden>Show more</button></section>
   <section id="detail"><div class="card muted">Select a pipeline to see its DAG.</div></section>
-  <aside class="card"><h2>Brokers</h2><div id="brokers"></div>
-    <h2>Limits</h2><div id="limits"></div></aside>
+  <aside><div class="card"><h2>Brokers</h2><div id="brokers"></div>
+    <h2>Limits</h2><div id="limits"></div></div>
+    <div class="card"><h2>Schedules</h2><div id="schedules"></div></div></aside>
 </main>
 <script type="module">${SCRIPT}</script>
 </body>

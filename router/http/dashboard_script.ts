@@ -322,6 +322,27 @@ function renderBrokers(brokers) {
           h("dt", {}, "RSS"), h("dd", {}, bytes(b.load.rss))] : "",
         h("dt", {}, "Last heard"), h("dd", { class: Date.now() - b.lastSeen > 5000 ? "stale" : "" }, ago(b.lastSeen))))));
 }
+function until(t) {
+  const s = Math.max(0, Math.round((t - Date.now()) / 1000));
+  if (s < 60) return "in " + s + " s";
+  if (s < 3600) return "in " + Math.floor(s / 60) + " min";
+  return new Date(t).toLocaleString();
+}
+function renderSchedules(schedules) {
+  if (!schedules.length) return $("schedules").replaceChildren(h("p", { class: "muted" }, "No schedules"));
+  const OUTCOME = { started: "succeeded", skipped: "skipped", failed: "failed" };
+  $("schedules").replaceChildren(...schedules.map((s) =>
+    h("div", { class: "broker", "data-schedule": s.id },
+      h("div", { class: "row" }, h("span", { class: "mono grow", title: s.id }, s.id),
+        s.lastTick ? pill(OUTCOME[s.lastTick.outcome] || "pending", s.lastTick.outcome) : ""),
+      h("div", { class: "muted small mono" }, s.cron + " · " + s.timezone + " · overlap " + s.overlap),
+      h("dl", { class: "small" },
+        h("dt", {}, "Next run"), h("dd", { title: s.nextRunAt ? new Date(s.nextRunAt).toISOString() : "" },
+          s.nextRunAt ? until(s.nextRunAt) : "none"),
+        s.lastTick ? [h("dt", {}, "Last tick"), h("dd", { title: s.lastTick.error || "" }, ago(s.lastTick.at),
+          s.lastTick.pipelineId ? [" · ", h("a", { href: "#/pipelines/" + encodeURIComponent(s.lastTick.pipelineId) },
+            short(s.lastTick.pipelineId))] : "")] : ""))));
+}
 function renderStats(stats) {
   $("stats").replaceChildren(...Object.entries(stats.pipelines).filter(([, n]) => n > 0)
     .map(([s, n]) => pill(s, n + " " + s)),
@@ -354,8 +375,10 @@ async function poll() {
   clearTimeout(state.pollTimer);
   state.pollTimer = 0;
   if ($("auth")) return;
-  const [brokers, stats] = await Promise.all([api("/brokers"), api("/stats")]).catch(() => []);
+  const [brokers, stats, schedules] = await Promise.all([api("/brokers"), api("/stats"), api("/schedules")])
+    .catch(() => []);
   if (brokers) renderBrokers(brokers.brokers);
+  if (schedules) renderSchedules(schedules.schedules);
   if (stats) {
     renderStats(stats);
     renderLimits(stats.limits);

@@ -89,6 +89,7 @@ dt { color: var(--muted); } dd { margin: 0; }
 pre { margin: 6px 0 10px; padding: 10px 12px; background: #f7f8fa; border: 1px solid var(--line);
   border-radius: 8px; overflow: auto; max-height: 320px; white-space: pre-wrap; word-break: break-word; }
 pre.err { background: #fff6f6; border-color: #f3c9c9; color: #7f1d1d; }
+aside { display: grid; gap: 16px; align-content: start; }
 .broker + .broker { margin-top: 12px; padding-top: 12px; border-top: 1px solid var(--line); }
 .broker .stale { color: #b45309; }
 #auth { position: fixed; inset: 0; background: rgba(30, 36, 48, .35); display: grid; place-items: center; }

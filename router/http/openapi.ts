@@ -4,6 +4,7 @@
  * @module
  */
 import { dynamicPaths, dynamicSchemas } from "./openapi_dynamic.ts";
+import { SCHEDULE_PATHS, SCHEDULE_SCHEMAS } from "./openapi_schedules.ts";
 
 const json = (schema: Record<string, unknown>, description: string) => ({
   description,
@@ -27,7 +28,7 @@ export function openApi(): Record<string, unknown> {
       title: "pipelinin Router",
       version: "1",
       description:
-        "Submit DAG pipelines of functions, follow them, cancel them. With PIPELININ_TOKEN set, every route but /health wants `Authorization: Bearer <token>` (or `?token=` for EventSource).",
+        "Submit DAG pipelines of functions, follow them, cancel them; start them on cron schedules. With PIPELININ_TOKEN set, every route but /health wants `Authorization: Bearer <token>` (or `?token=` for EventSource).",
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -169,8 +170,10 @@ export function openApi(): Record<string, unknown> {
             finishedAt: { type: "integer" },
             durationMs: { type: "number" },
             error: { type: "object" },
+            schedule: ref("ScheduleTick"),
           },
         },
+        ...SCHEDULE_SCHEMAS,
       },
     },
     security: [{ bearer: [] }],
@@ -304,6 +307,7 @@ export function openApi(): Record<string, unknown> {
       "/": {
         get: { summary: "The live dashboard", responses: { "200": { description: "HTML" } } },
       },
+      ...SCHEDULE_PATHS,
     },
   };
 }
