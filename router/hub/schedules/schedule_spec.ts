@@ -23,8 +23,8 @@ export interface ValidSchedule {
 
 /** What a schedule's pipeline is checked against. */
 export interface ScheduleChecks {
-  /** Functions some broker serves (as a submit is checked). */
-  knownFunctions?: ReadonlySet<string>;
+  /** Functions a pipeline may name (as a submit is checked). */
+  knownFunctions?: Pick<ReadonlySet<string>, "has">;
   limits?: Partial<PipelineLimits>;
   /** The id in the path of a put: the body's, if it has one, must be the same. */
   id?: string;

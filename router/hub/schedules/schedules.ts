@@ -144,9 +144,12 @@ export class Schedules {
   }
 
   #read(body: unknown, id?: string) {
+    const runnable = this.#deps.registry.runnable();
+    const known = this.#deps.service.known;
     return readSchedule(body, {
       id,
-      knownFunctions: this.#deps.registry.runnable(),
+      // As a submit is checked, but a function whose brokers are away for now is fine.
+      knownFunctions: { has: (fn) => runnable.has(fn) || known.expected(fn) },
       limits: this.#deps.limits,
     });
   }
