@@ -14,6 +14,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
 import type { PipelineStatus } from "../../core/types.ts";
 import { MapItemStore } from "./map_items.ts";
+import { checkpointInBackground, type Checkpoints } from "./checkpoints.ts";
 import { StartLog } from "./start_log.ts";
 
 /** How hard a commit waits for the disk. */
@@ -69,14 +70,6 @@ CREATE TABLE IF NOT EXISTS served_functions (
 
 type Row = Record<string, string | number | null>;
 
-/** What a module keeping tables of its own in the store (schedules) writes through. */
-export interface StoreTables {
-  /** A statement on the store's connection. */
-  prepare(sql: string): StatementSync;
-  /** Opens the batch's transaction, if it is not open yet: call before each write. */
-  beginWrite(): void;
-}
-
 /** Pipelines with at most this many jobs keep their job records in their own row. */
 export const INLINE_JOBS = 64;
 
@@ -89,11 +82,6 @@ interface Dirty {
   jobs: Set<JobRecord>;
 }
 
-/** How often the background checkpoint runs. */
-const CHECKPOINT_INTERVAL_MS = 500;
-/** WAL pages after which the Router's own connection checkpoints anyway. */
-const FALLBACK_CHECKPOINT_PAGES = 10_000;
-
 /** Pipelines and jobs on disk. Not thread-safe; one per Router. */
 export class PipelineStore {
   readonly #db: DatabaseSync;
@@ -102,7 +90,7 @@ export class PipelineStore {
   #seq: number;
   #touched = new Set<string>();
   readonly #dirty = new Map<string, Dirty>();
-  #checkpointer: Worker | undefined;
+  #checkpoints: Checkpoints | undefined;
   /** The items of `map` jobs, written in the same transactions. */
   readonly items: MapItemStore;
   /** Starts of rate-limited functions. */
@@ -177,34 +165,8 @@ export class PipelineStore {
       db.exec("ALTER TABLE pipelines ADD COLUMN schedule_at INTEGER");
     }
     const store = new PipelineStore(db);
-    store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
+    store.#checkpoints = checkpointInBackground(db, `${dataDir}/pipelinin.db`);
     return store;
-  }
-
-  /**
-   * Moves WAL checkpoints to a worker thread with its own connection: done on this
-   * thread every ~1,000 pages, each one stalled the Router for milliseconds (the tail
-   * of a chain's latency). If the worker cannot start, SQLite checkpoints here again
-   * every 1,000 pages; if it falls behind, every 10,000.
-   */
-  #checkpointInBackground(path: string): void {
-    // Only as a safety net, should the worker fall behind: ~40 MB of WAL.
-    this.#db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
-    const worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    const checkpointHere = () => {
-      if (this.#checkpointer === worker) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
-    };
-    worker.onmessage = ({ data }: MessageEvent<{ type: string }>) => {
-      if (data.type === "error") checkpointHere();
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      checkpointHere();
-    };
-    worker.postMessage({ path, intervalMs: CHECKPOINT_INTERVAL_MS });
-    this.#checkpointer = worker;
   }
 
   #begin(): void {
@@ -266,10 +228,10 @@ export class PipelineStore {
   }
 
   /**
-   * Tables of another module on this connection (made by `schema`), written in the
-   * same transactions as the pipelines.
+   * Tables of another module (schedules) on this connection, made by `schema`, written
+   * in the pipelines' transactions: `beginWrite()` before each write.
    */
-  tables(schema: string): StoreTables {
+  tables(schema: string): { prepare(sql: string): StatementSync; beginWrite(): void } {
     this.#db.exec(schema);
     return { prepare: (sql) => this.#db.prepare(sql), beginWrite: () => this.#begin() };
   }
@@ -403,8 +365,8 @@ export class PipelineStore {
 
   /** Commits and closes the database (which checkpoints what is left). */
   close(): void {
-    this.#checkpointer?.terminate();
-    this.#checkpointer = undefined;
+    this.#checkpoints?.stop();
+    this.#checkpoints = undefined;
     this.commit();
     this.#db.close();
   }

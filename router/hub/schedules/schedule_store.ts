@@ -8,7 +8,9 @@
  */
 import type { ScheduleOutcome } from "../../../core/protocol/mod.ts";
 import type { ScheduleSpec } from "../../../core/types.ts";
-import type { PipelineStore, StoreTables } from "../store.ts";
+import type { PipelineStore } from "../store.ts";
+
+type StoreTables = ReturnType<PipelineStore["tables"]>;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schedules (
