@@ -79,6 +79,25 @@ Deno.test("invalid schedules are refused with every problem listed, over HTTP an
     cluster.manager.putSchedule({ id: "a", cron: "* * * * *", pipeline: { graph: {} } }),
   );
   assertProblems(zmqPut.data.problems, [/Pipeline: .*no jobs|Pipeline: .*empty/i]);
+  // Hostile bodies of every kind, many times: each refused, none stored, the Router on.
+  const deep =
+    '{"id": "deep", "cron": "* * * * *", "pipeline": {"graph": {"ok": []}, "data": {"a": ' +
+    "[".repeat(100_000) + "]".repeat(100_000) + "}}}";
+  const bodies = ["{", "[]", "null", '{"id": 5}', '{"__proto__": {"id": "x"}}', deep, "\u0000"];
+  for (let i = 0; i < 300; i++) {
+    const method = i % 2 ? "PUT" : "POST";
+    const path = method === "PUT" ? "/schedules/hostile" : "/schedules";
+    const body = i % 50 === 0
+      ? crypto.getRandomValues(new Uint8Array(64))
+      : bodies[i % bodies.length];
+    const response = await fetch(cluster.http + path, {
+      method,
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    assertEquals(response.status, 400, `body ${i}`);
+    await response.body?.cancel();
+  }
   assertEquals((await http<{ schedules: unknown[] }>(cluster, "GET", "/schedules")).body, {
     schedules: [],
   });
