@@ -31,6 +31,7 @@ export {
   PipelineValidationError,
   RemoteError,
   RequestTimeoutError,
+  type ScheduleInput,
   SignalTimeoutError,
   type Submittable,
   WaitTimeoutError,

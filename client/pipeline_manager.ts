@@ -39,6 +39,14 @@ export interface ManagerOptions {
 /** Something that can be submitted: a {@linkcode Pipeline} or its JSON form. */
 export type Submittable = PipelineSpec | { toSpec(): PipelineSpec };
 
+/** A schedule as the client takes it: its pipeline a {@linkcode Pipeline} or its JSON form. */
+export type ScheduleInput = Omit<ScheduleSpec, "pipeline"> & { pipeline: Submittable };
+
+function scheduleSpec(input: ScheduleInput): ScheduleSpec {
+  const { pipeline } = input;
+  return { ...input, pipeline: "toSpec" in pipeline ? pipeline.toSpec() : pipeline };
+}
+
 /** A pipeline's end, as {@linkcode PipelineManager.wait} returns it. */
 export type PipelineResult = Pick<
   PipelineRecord,
@@ -176,8 +184,11 @@ export class PipelineManager {
    * @throws {RemoteError} `ScheduleValidationError` listing every problem (in
    *   `data.problems`), or `ScheduleExistsError`.
    */
-  createSchedule(schedule: ScheduleSpec): Promise<ScheduleRecord> {
-    return this.#link.request<ScheduleRecord>({ type: "create-schedule", schedule });
+  createSchedule(schedule: ScheduleInput): Promise<ScheduleRecord> {
+    return this.#link.request<ScheduleRecord>({
+      type: "create-schedule",
+      schedule: scheduleSpec(schedule),
+    });
   }
 
   /**
@@ -185,8 +196,12 @@ export class PipelineManager {
    *
    * @throws {RemoteError} `ScheduleValidationError` listing every problem.
    */
-  putSchedule(schedule: ScheduleSpec): Promise<{ schedule: ScheduleRecord; created: boolean }> {
-    return this.#link.request({ type: "put-schedule", scheduleId: schedule.id, schedule });
+  putSchedule(schedule: ScheduleInput): Promise<{ schedule: ScheduleRecord; created: boolean }> {
+    return this.#link.request({
+      type: "put-schedule",
+      scheduleId: schedule.id,
+      schedule: scheduleSpec(schedule),
+    });
   }
 
   /**

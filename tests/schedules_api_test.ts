@@ -8,7 +8,7 @@ import { Cluster } from "./_cluster.ts";
 import { http, routerUp } from "./_schedules.ts";
 import { Context } from "../core/zmq/mod.ts";
 import { PROTOCOL } from "../core/protocol/mod.ts";
-import { RemoteError, type ScheduleRecord } from "../mod.ts";
+import { Pipeline, RemoteError, type ScheduleRecord } from "../mod.ts";
 
 /** A schedule wrong in every field at once. */
 const BAD = {
@@ -177,10 +177,15 @@ Deno.test("schedules: create, list with next runs, read, replace and delete over
   assert(described("ScheduleSpec").includes("overlap"));
   assert(described("Pipeline").includes("schedule"));
 
-  const replaced = await cluster.manager.putSchedule({ ...nightly, cron: "30 4 * * 1-5" });
+  const replaced = await cluster.manager.putSchedule({
+    ...nightly,
+    cron: "30 4 * * 1-5",
+    pipeline: new Pipeline({ ok: [] }, { data: { n: 0 } }),
+  });
   assertEquals(replaced.created, false);
   const read = await http<ScheduleRecord>(cluster, "GET", "/schedules/nightly");
   assertEquals(read.body.cron, "30 4 * * 1-5");
+  assertEquals(read.body.pipeline, new Pipeline({ ok: [] }, { data: { n: 0 } }).toSpec());
   assertEquals(read.body.createdAt, created.body.createdAt);
   assert(read.body.updatedAt >= created.body.updatedAt);
   assertEquals(new Date(read.body.nextRunAt!).getUTCMinutes(), 30);
