@@ -37,6 +37,7 @@ export {
   PipelineValidationError,
   RemoteError,
   RequestTimeoutError,
+  type ScheduleInput,
   SignalTimeoutError,
   type Submittable,
   WaitTimeoutError,
@@ -48,6 +49,9 @@ export type {
   MapItemRecord,
   MapSummary,
   PipelineRecord,
+  ScheduleOutcome,
+  ScheduleRecord,
+  ScheduleTick,
 } from "./core/protocol/mod.ts";
 export type {
   Condition,
@@ -64,4 +68,6 @@ export type {
   PipelineSpec,
   PipelineStatus,
   RateLimit,
+  ScheduleOverlap,
+  ScheduleSpec,
 } from "./core/types.ts";

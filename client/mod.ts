@@ -18,6 +18,7 @@ export {
   type ManagerOptions,
   PipelineManager,
   type PipelineResult,
+  type ScheduleInput,
   type Submittable,
   WaitTimeoutError,
 } from "./pipeline_manager.ts";

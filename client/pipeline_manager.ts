@@ -6,10 +6,10 @@
  */
 import { Context } from "../core/zmq/mod.ts";
 import { uuidv7 } from "../core/ids.ts";
-import type { FunctionView, PipelineRecord } from "../core/protocol/mod.ts";
+import type { FunctionView, PipelineRecord, ScheduleRecord } from "../core/protocol/mod.ts";
 import { RequestTimeoutError, RouterLink } from "../core/router_link.ts";
 import { ErrorName } from "../core/errors.ts";
-import type { JsonObject, PipelineSpec } from "../core/types.ts";
+import type { JsonObject, PipelineSpec, ScheduleSpec } from "../core/types.ts";
 import type { CurveClientKeys } from "../core/curve_keys.ts";
 
 /** Where the Router listens. */
@@ -39,6 +39,14 @@ export interface ManagerOptions {
 /** Something that can be submitted: a {@linkcode Pipeline} or its JSON form. */
 export type Submittable = PipelineSpec | { toSpec(): PipelineSpec };
 
+/** A schedule as the client takes it: its pipeline a {@linkcode Pipeline} or its JSON form. */
+export type ScheduleInput = Omit<ScheduleSpec, "pipeline"> & { pipeline: Submittable };
+
+function scheduleSpec(input: ScheduleInput): ScheduleSpec {
+  const { pipeline } = input;
+  return { ...input, pipeline: "toSpec" in pipeline ? pipeline.toSpec() : pipeline };
+}
+
 /** A pipeline's end, as {@linkcode PipelineManager.wait} returns it. */
 export type PipelineResult = Pick<
   PipelineRecord,
@@ -62,7 +70,7 @@ const WAIT_MS = 5000;
 /** How much later than that its reply may come before the request is asked again, ms. */
 const REPLY_GRACE_MS = 2000;
 
-/** Talks to a Router: submit, status, cancel, wait. */
+/** Talks to a Router: submit, status, cancel, wait; create and manage schedules. */
 export class PipelineManager {
   readonly #context = new Context({ hotWaitMs: 0 });
   readonly #link: RouterLink;
@@ -168,6 +176,56 @@ export class PipelineManager {
   async functions(): Promise<FunctionView[]> {
     return (await this.#link.request<{ functions: FunctionView[] }>({ type: "list-functions" }))
       .functions;
+  }
+
+  /**
+   * Creates a durable cron schedule: the Router starts its pipeline at each tick.
+   *
+   * @throws {RemoteError} `ScheduleValidationError` listing every problem (in
+   *   `data.problems`), or `ScheduleExistsError`.
+   */
+  createSchedule(schedule: ScheduleInput): Promise<ScheduleRecord> {
+    return this.#link.request<ScheduleRecord>({
+      type: "create-schedule",
+      schedule: scheduleSpec(schedule),
+    });
+  }
+
+  /**
+   * Creates or replaces the schedule of `schedule.id`; `created` says which.
+   *
+   * @throws {RemoteError} `ScheduleValidationError` listing every problem.
+   */
+  putSchedule(schedule: ScheduleInput): Promise<{ schedule: ScheduleRecord; created: boolean }> {
+    return this.#link.request({
+      type: "put-schedule",
+      scheduleId: schedule.id,
+      schedule: scheduleSpec(schedule),
+    });
+  }
+
+  /**
+   * A schedule, with its next and last ticks.
+   *
+   * @throws {RemoteError} `ScheduleNotFoundError`.
+   */
+  schedule(id: string): Promise<ScheduleRecord> {
+    return this.#link.request<ScheduleRecord>({ type: "get-schedule", scheduleId: id });
+  }
+
+  /** Every schedule, by id. */
+  async schedules(): Promise<ScheduleRecord[]> {
+    return (await this.#link.request<{ schedules: ScheduleRecord[] }>({ type: "list-schedules" }))
+      .schedules;
+  }
+
+  /**
+   * Deletes a schedule; the pipelines it started go on.
+   *
+   * @throws {RemoteError} `ScheduleNotFoundError`.
+   */
+  async deleteSchedule(id: string): Promise<void> {
+    await this.#link.request({ type: "delete-schedule", scheduleId: id });
   }
 
   /**

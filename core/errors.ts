@@ -23,6 +23,12 @@ export const ErrorName = {
   NoBroker: "NoBrokerError",
   PipelineDeadline: "PipelineDeadlineError",
   PipelineFailed: "PipelineFailedError",
+  /** A schedule's cron, time zone or pipeline is invalid; `problems` lists every problem. */
+  ScheduleValidation: "ScheduleValidationError",
+  ScheduleNotFound: "ScheduleNotFoundError",
+  /** A create for an id a schedule has already (replace it with a put). */
+  ScheduleExists: "ScheduleExistsError",
+  TooManySchedules: "TooManySchedulesError",
   /** A function threw it to fail its job at once, without retries. */
   NonRetryable: "NonRetryableError",
   JobTimeout: "JobTimeoutError",
@@ -77,6 +83,17 @@ export class PipelineValidationError extends Error {
   readonly problems: readonly string[];
   constructor(problems: string[], options?: ErrorOptions) {
     super(`Invalid pipeline: ${problems.join("; ")}`, options);
+    this.problems = problems;
+  }
+}
+
+/** A schedule is invalid; `problems` lists every problem found, its pipeline's too. */
+export class ScheduleValidationError extends Error {
+  override name: string = ErrorName.ScheduleValidation;
+  /** Every problem, one sentence each. */
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid schedule: ${problems.join("; ")}`);
     this.problems = problems;
   }
 }

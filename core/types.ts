@@ -167,6 +167,23 @@ export interface PipelineSpec {
   runAt?: number | string;
 }
 
+/** What a schedule does when a tick comes while the pipeline it last started has not ended. */
+export type ScheduleOverlap = "skip" | "allow";
+
+/** A durable cron schedule as created or replaced: a pipeline started at each tick. */
+export interface ScheduleSpec {
+  /** Its id: letters, digits, `.`, `_` and `-`, at most 128 characters, first a letter or digit. */
+  id: string;
+  /** Five fields (minute first), or six with a field of seconds first; `@daily` and such too. */
+  cron: string;
+  /** IANA time zone the cron fields are read in. Default `UTC`. */
+  timezone?: string;
+  /** The pipeline each tick starts. */
+  pipeline: PipelineSpec;
+  /** `skip` (default): no new pipeline while the last one has not ended. `allow`: start anyway. */
+  overlap?: ScheduleOverlap;
+}
+
 /** Log methods a function gets in its context; records go to the broker's log. */
 export interface FunctionLogger {
   debug(message: string, fields?: Record<string, unknown>): void;

@@ -32,6 +32,13 @@ Deno.test({
       jobs: { fetch: "ok", parse: "tag", links: "nonretryable", save: "ok" },
     });
     const running = await submit(cluster, { graph: { ok: ["slow"] }, data: { ms: 4000 } });
+    const schedule = await fetch(`${cluster.http}/schedules`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "nightly", cron: "0 3 * * *", pipeline: { graph: { ok: [] } } }),
+    });
+    assertEquals(schedule.status, 201);
+    await schedule.body?.cancel();
 
     await using browser = await Browser.launch(`${cluster.http}/#/pipelines/${running}`);
     const page = browser.page;
@@ -45,6 +52,10 @@ Deno.test({
     await page.waitFor(listed(failing, "failed"));
     await page.screenshot(`${ARTIFACTS}dashboard.png`);
     await page.waitFor(`!!document.querySelector('#brokers .broker')`);
+    // The schedule, with its next run.
+    await page.waitFor(
+      `document.querySelector('#schedules [data-schedule="nightly"]')?.innerText.includes("Next run")`,
+    );
 
     // Then `slow` ends, and both the DAG and the list follow without a reload.
     await page.waitFor(`${job("slow", "succeeded")} && ${listed(running, "succeeded")}`);

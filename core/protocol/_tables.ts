@@ -52,6 +52,7 @@ import { functionsManifest, sha256 } from "./_manifest.ts";
 import { logRecords, traceparent } from "./_observed.ts";
 
 const pipelineId = (m: Fields) => need(m, "pipelineId", id);
+const scheduleId = (m: Fields) => need(m, "scheduleId", id);
 
 /** Readers of each request, by type; the table must name every request type. */
 export const REQUESTS: {
@@ -103,6 +104,28 @@ export const REQUESTS: {
     type: "fetch-file",
     id: requestId,
     sha256: need(m, "sha256", sha256),
+  }),
+  "create-schedule": (m, requestId) => ({
+    type: "create-schedule",
+    id: requestId,
+    schedule: need(m, "schedule", jsonObject),
+  }),
+  "put-schedule": (m, requestId) => ({
+    type: "put-schedule",
+    id: requestId,
+    scheduleId: scheduleId(m),
+    schedule: need(m, "schedule", jsonObject),
+  }),
+  "get-schedule": (m, requestId) => ({
+    type: "get-schedule",
+    id: requestId,
+    scheduleId: scheduleId(m),
+  }),
+  "list-schedules": (_, requestId) => ({ type: "list-schedules", id: requestId }),
+  "delete-schedule": (m, requestId) => ({
+    type: "delete-schedule",
+    id: requestId,
+    scheduleId: scheduleId(m),
   }),
 };
 

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { ErrorData, JsonObject, PipelineSpec, PipelineStatus } from "../types.ts";
+import type {
+  ErrorData,
+  JsonObject,
+  PipelineSpec,
+  PipelineStatus,
+  ScheduleSpec,
+} from "../types.ts";
 import type { BrokerLoad, FunctionInfo, JobOutcome, JobRecord, ReplyError } from "./records.ts";
 
 /** The first frame of every message; changes only with an incompatible protocol. */
@@ -165,6 +171,41 @@ export interface FileContent {
   data: string;
 }
 
+/**
+ * Creates a durable cron schedule; replies its `ScheduleRecord`. Like a
+ * submit's pipeline, the parser checks only that `schedule` is a JSON object: the
+ * Router checks the rest and reports every problem at once (`ScheduleValidationError`).
+ */
+export interface CreateScheduleRequest {
+  type: "create-schedule";
+  id: string;
+  schedule: ScheduleSpec | JsonObject;
+}
+/** Creates or replaces the schedule `scheduleId`; replies `{ schedule, created }`. */
+export interface PutScheduleRequest {
+  type: "put-schedule";
+  id: string;
+  scheduleId: string;
+  schedule: ScheduleSpec | JsonObject;
+}
+/** One schedule; replies its `ScheduleRecord`. */
+export interface GetScheduleRequest {
+  type: "get-schedule";
+  id: string;
+  scheduleId: string;
+}
+/** Every schedule; replies `{ schedules: ScheduleRecord[] }`. */
+export interface ListSchedulesRequest {
+  type: "list-schedules";
+  id: string;
+}
+/** Deletes a schedule (the pipelines it started go on); replies `{ id, deleted: true }`. */
+export interface DeleteScheduleRequest {
+  type: "delete-schedule";
+  id: string;
+  scheduleId: string;
+}
+
 /** Any request. */
 export type Request =
   | SubmitRequest
@@ -176,7 +217,12 @@ export type Request =
   | ListFunctionsRequest
   | BrokerHelloRequest
   | PipelinerHelloRequest
-  | FetchFileRequest;
+  | FetchFileRequest
+  | CreateScheduleRequest
+  | PutScheduleRequest
+  | GetScheduleRequest
+  | ListSchedulesRequest
+  | DeleteScheduleRequest;
 
 /** The one answer to a request. */
 export type Reply =

@@ -11,6 +11,7 @@ import type {
   JsonObject,
   PipelineSpec,
   PipelineStatus,
+  ScheduleOverlap,
 } from "../types.ts";
 
 /** What a broker says about one function module. */
@@ -173,6 +174,46 @@ export interface PipelineRecord {
   retryOf?: string;
   /** Pipelines that retry this one, oldest first. */
   retriedBy?: string[];
+  /** Set when a schedule started it: the schedule's id and the tick (epoch ms) it is for. */
+  schedule?: ScheduleTick;
+}
+
+/** The tick of a schedule that started a pipeline; one tick starts at most one. */
+export interface ScheduleTick {
+  /** The schedule's id. */
+  id: string;
+  /** The tick, epoch ms. */
+  at: number;
+}
+
+/** A schedule as the Router keeps it: its spec, in full, with its next and last ticks. */
+export interface ScheduleRecord {
+  id: string;
+  cron: string;
+  timezone: string;
+  overlap: ScheduleOverlap;
+  pipeline: PipelineSpec;
+  /** Epoch ms it was created. */
+  createdAt: number;
+  /** Epoch ms it was last replaced (its creation, if never). */
+  updatedAt: number;
+  /** Its next tick, epoch ms. */
+  nextRunAt?: number;
+  /** What its last tick did, once one came. */
+  lastTick?: ScheduleOutcome;
+}
+
+/** What one tick of a schedule did. */
+export interface ScheduleOutcome {
+  /** The tick, epoch ms. */
+  at: number;
+  /**
+   * `started`: it started `pipelineId`; `skipped`: the pipeline before was still running
+   * (`overlap: "skip"`); `failed`: the Router refused the pipeline (`error` says why).
+   */
+  outcome: "started" | "skipped" | "failed";
+  pipelineId?: string;
+  error?: string;
 }
 
 /** Configuration the Router hands to brokers and pipeliners (the seed's `get configuration`). */

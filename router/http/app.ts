@@ -8,7 +8,12 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ErrorName, PipelineValidationError, toErrorData } from "../../core/errors.ts";
+import {
+  ErrorName,
+  PipelineValidationError,
+  ScheduleValidationError,
+  toErrorData,
+} from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import type { PipelineRecord } from "../../core/protocol/mod.ts";
 import { noteEncodedSize } from "../../core/dag/mod.ts";
@@ -19,6 +24,7 @@ import type { Metrics } from "./metrics.ts";
 import { openApi } from "./openapi.ts";
 import { readJson } from "./body.ts";
 import { mountDynamicRoutes } from "./dynamic_routes.ts";
+import { addScheduleRoutes } from "./schedule_routes.ts";
 import { follow, SseLimit } from "./sse.ts";
 import { addLogRoutes } from "./log_routes.ts";
 import { parseTraceparent } from "../../core/tracing/traceparent.ts";
@@ -50,6 +56,9 @@ const STATUS_OF: Record<string, 400 | 404 | 409 | 429 | 503> = {
   [ErrorName.PipelineNotRetryable]: 409,
   [ErrorName.TooManyPipelines]: 429,
   [ErrorName.NoBroker]: 503,
+  [ErrorName.ScheduleNotFound]: 404,
+  [ErrorName.ScheduleExists]: 409,
+  [ErrorName.TooManySchedules]: 429,
 };
 
 function timingSafeEqual(a: string, b: string): boolean {
@@ -76,7 +85,7 @@ export function createApp(deps: HttpDeps): Hono {
     if (error instanceof HTTPException) {
       return c.json({ error: error.message }, error.status);
     }
-    if (error instanceof PipelineValidationError) {
+    if (error instanceof PipelineValidationError || error instanceof ScheduleValidationError) {
       return c.json({ error: error.message, problems: error.problems }, 400);
     }
     const status = error instanceof ServiceError ? STATUS_OF[error.name] : undefined;
@@ -242,6 +251,8 @@ export function createApp(deps: HttpDeps): Hono {
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });
+
+  addScheduleRoutes(app, hub, deps.maxBodyBytes);
 
   return app;
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { dynamicPaths, dynamicSchemas } from "./openapi_dynamic.ts";
+import { SCHEDULE_PATHS, SCHEDULE_SCHEMAS } from "./openapi_schedules.ts";
 
 const json = (schema: Record<string, unknown>, description: string) => ({
   description,
@@ -56,7 +57,7 @@ export function openApi(): Record<string, unknown> {
       title: "pipelinin Router",
       version: "1",
       description:
-        "Submit DAG pipelines of functions, follow them, cancel them. With PIPELININ_TOKEN set, every route but /health wants `Authorization: Bearer <token>` (or `?token=` for EventSource).",
+        "Submit DAG pipelines of functions, follow them, cancel them; start them on cron schedules. With PIPELININ_TOKEN set, every route but /health wants `Authorization: Bearer <token>` (or `?token=` for EventSource).",
     },
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -206,6 +207,7 @@ export function openApi(): Record<string, unknown> {
               items: { type: "string" },
               description: "Pipelines that retry this one, oldest first",
             },
+            schedule: ref("ScheduleTick"),
           },
         },
         FunctionStats: {
@@ -222,6 +224,7 @@ export function openApi(): Record<string, unknown> {
             failed: { type: "integer" },
           },
         },
+        ...SCHEDULE_SCHEMAS,
       },
     },
     security: [{ bearer: [] }],
@@ -457,6 +460,7 @@ export function openApi(): Record<string, unknown> {
       "/": {
         get: { summary: "The live dashboard", responses: { "200": { description: "HTML" } } },
       },
+      ...SCHEDULE_PATHS,
     },
   };
 }

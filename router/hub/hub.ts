@@ -26,6 +26,7 @@ import { ChangeFeed } from "./change_feed.ts";
 import { Peers, type ShippedSource } from "./peers.ts";
 import { type Outbox, PipelineService, type ServiceOptions } from "./pipelines/service.ts";
 import type { Registry } from "./registry.ts";
+import { Schedules } from "./schedules/schedules.ts";
 import type { PipelineStore } from "./store.ts";
 import { Waiters } from "./waiters.ts";
 import type { Tracing } from "../../core/tracing/mod.ts";
@@ -71,6 +72,8 @@ export class RouterHub implements Outbox {
   readonly service: PipelineService;
   readonly peers: Peers;
   readonly waiters: Waiters;
+  /** Cron schedules, their timer started and stopped with the hub. */
+  readonly schedules: Schedules;
   /** Committed pipeline changes, for live views. */
   readonly changes = new ChangeFeed();
   /** Pipelines whose jobs' log lines grew or that changed, once committed (log streams). */
@@ -110,11 +113,20 @@ export class RouterHub implements Outbox {
       ...(deps.tracing ? { tracing: deps.tracing } : {}),
     });
     this.waiters = new Waiters(this);
+    this.schedules = new Schedules({
+      store: deps.store,
+      service: this.service,
+      registry: deps.registry,
+      log: deps.log,
+      batch: (task) => this.batch(task),
+      limits: deps.options.limits,
+    });
     this.peers = new Peers(this, deps.log, deps.peerTimeoutMs);
   }
 
-  /** Starts the liveness checks. */
+  /** Starts the liveness checks and the schedules (call once pipelines are resumed). */
   start(): void {
+    this.batch(() => this.schedules.start());
     const check = setInterval(
       () => this.batch(() => this.peers.checkLiveness()),
       this.#heartbeatMs,
@@ -183,9 +195,10 @@ export class RouterHub implements Outbox {
     this.waiters.ended(record);
   }
 
-  /** Stops the timers and the waiters; no batch runs after this. */
+  /** Stops the timers, the schedules and the waiters; no batch runs after this. */
   stop(): void {
     this.#closed = true;
+    this.schedules.stop();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.waiters.clear();

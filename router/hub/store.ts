@@ -13,6 +13,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
 import { MapItemStore } from "./map_items.ts";
+import { checkpointInBackground, type Checkpoints } from "./checkpoints.ts";
 import { StartLog } from "./start_log.ts";
 import { type PipelineFilter, PipelineQuery, type Row } from "./store_query.ts";
 import { applySchema, recordOf } from "./store_schema.ts";
@@ -56,11 +57,6 @@ interface Dirty {
   jobs: Set<JobRecord>;
 }
 
-/** How often the background checkpoint runs. */
-const CHECKPOINT_INTERVAL_MS = 500;
-/** WAL pages after which the Router's own connection checkpoints anyway. */
-const FALLBACK_CHECKPOINT_PAGES = 10_000;
-
 /** Pipelines and jobs on disk. Not thread-safe; one per Router. */
 export class PipelineStore {
   readonly #db: DatabaseSync;
@@ -69,7 +65,7 @@ export class PipelineStore {
   #seq: number;
   #touched = new Set<string>();
   readonly #dirty = new Map<string, Dirty>();
-  #checkpointer: Worker | undefined;
+  #checkpoints: Checkpoints | undefined;
   readonly #query: PipelineQuery;
   /** Pipelines by status, kept as they change: read on every poll, never counted again. */
   readonly #counts = new Map<string, number>();
@@ -92,7 +88,8 @@ export class PipelineStore {
     this.#statements = {
       insertPipeline: prepare(
         `INSERT INTO pipelines (id, seq, status, spec, document, error, created_at, started_at,
-         finished_at, idempotency_key, jobs, retry_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         finished_at, idempotency_key, jobs, retry_of, schedule_id, schedule_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (idempotency_key) DO NOTHING`,
       ),
       insertFunction: prepare(
@@ -149,34 +146,8 @@ export class PipelineStore {
     applySchema(db);
     db.exec(JOB_LOGS_SCHEMA);
     const store = new PipelineStore(db, options.maxLogChars);
-    store.#checkpointInBackground(`${dataDir}/pipelinin.db`);
+    store.#checkpoints = checkpointInBackground(db, `${dataDir}/pipelinin.db`);
     return store;
-  }
-
-  /**
-   * Moves WAL checkpoints to a worker thread with its own connection: done on this
-   * thread every ~1,000 pages, each one stalled the Router for milliseconds (the tail
-   * of a chain's latency). If the worker cannot start, SQLite checkpoints here again
-   * every 1,000 pages; if it falls behind, every 10,000.
-   */
-  #checkpointInBackground(path: string): void {
-    // Only as a safety net, should the worker fall behind: ~40 MB of WAL.
-    this.#db.exec(`PRAGMA wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
-    const worker = new Worker(new URL("./_checkpoint_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    const checkpointHere = () => {
-      if (this.#checkpointer === worker) this.#db.exec("PRAGMA wal_autocheckpoint = 1000");
-    };
-    worker.onmessage = ({ data }: MessageEvent<{ type: string }>) => {
-      if (data.type === "error") checkpointHere();
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      checkpointHere();
-    };
-    worker.postMessage({ path, intervalMs: CHECKPOINT_INTERVAL_MS });
-    this.#checkpointer = worker;
   }
 
   #begin(): void {
@@ -254,6 +225,15 @@ export class PipelineStore {
     return touched;
   }
 
+  /**
+   * Tables of another module (schedules) on this connection, made by `schema`, written
+   * in the pipelines' transactions: `beginWrite()` before each write.
+   */
+  tables(schema: string): { prepare(sql: string): StatementSync; beginWrite(): void } {
+    this.#db.exec(schema);
+    return { prepare: (sql) => this.#db.prepare(sql), beginWrite: () => this.#begin() };
+  }
+
   /** Whether writes are waiting for {@linkcode commit}. */
   get dirty(): boolean {
     return this.#inTransaction;
@@ -262,6 +242,8 @@ export class PipelineStore {
   /**
    * Stores a new pipeline and its jobs (at once: an idempotency key must be found at
    * once). False, storing nothing, when a pipeline has `idempotencyKey` already.
+   *
+   * @throws {Error} when a pipeline has `record.schedule`'s tick already (a constraint).
    */
   insertPipeline(record: PipelineRecord, idempotencyKey?: string): boolean {
     this.#begin();
@@ -279,6 +261,8 @@ export class PipelineStore {
       idempotencyKey ?? null,
       inline ? JSON.stringify(record.jobs) : null,
       record.retryOf ?? null,
+      record.schedule?.id ?? null,
+      record.schedule?.at ?? null,
     );
     if (Number(changes) === 0) return false;
     this.#touched.add(record.id);
@@ -394,8 +378,8 @@ export class PipelineStore {
 
   /** Commits and closes the database (which checkpoints what is left). */
   close(): void {
-    this.#checkpointer?.terminate();
-    this.#checkpointer = undefined;
+    this.#checkpoints?.stop();
+    this.#checkpoints = undefined;
     this.commit();
     this.#db.close();
   }

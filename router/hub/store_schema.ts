@@ -69,6 +69,10 @@ export function applySchema(db: DatabaseSync): void {
   if (!columns.has("jobs")) db.exec("ALTER TABLE pipelines ADD COLUMN jobs TEXT");
   if (!columns.has("retry_of")) db.exec("ALTER TABLE pipelines ADD COLUMN retry_of TEXT");
   if (!columns.has("retried_by")) db.exec("ALTER TABLE pipelines ADD COLUMN retried_by TEXT");
+  if (!columns.has("schedule_id")) {
+    db.exec("ALTER TABLE pipelines ADD COLUMN schedule_id TEXT");
+    db.exec("ALTER TABLE pipelines ADD COLUMN schedule_at INTEGER");
+  }
   db.exec(LATER_INDEXES);
   const version = Number((db.prepare("PRAGMA user_version").get() as Row).user_version);
   if (version < 1) indexFunctions(db);
@@ -119,5 +123,8 @@ export function recordOf(row: Row, jobs: JobRecord[]): PipelineRecord {
   if (row.idempotency_key !== null) record.idempotencyKey = String(row.idempotency_key);
   if (row.retry_of !== null) record.retryOf = String(row.retry_of);
   if (row.retried_by !== null) record.retriedBy = JSON.parse(String(row.retried_by));
+  if (row.schedule_id != null) {
+    record.schedule = { id: String(row.schedule_id), at: Number(row.schedule_at) };
+  }
   return record;
 }

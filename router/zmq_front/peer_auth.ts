@@ -22,6 +22,11 @@ const ALLOWED: Readonly<Record<PeerRole, ReadonlySet<MessageType>>> = {
     "signal",
     "list-functions",
     "get-configuration",
+    "create-schedule",
+    "put-schedule",
+    "get-schedule",
+    "list-schedules",
+    "delete-schedule",
   ]),
   broker: new Set<MessageType>([
     "broker-hello",

@@ -4,7 +4,11 @@
  *
  * @module
  */
-import { PipelineValidationError, toErrorData } from "../../core/errors.ts";
+import {
+  PipelineValidationError,
+  ScheduleValidationError,
+  toErrorData,
+} from "../../core/errors.ts";
 import type {
   PipelineRecord,
   Reply,
@@ -81,6 +85,16 @@ function request(
       return hub.peers.pipelinerHello(address, message);
     case "fetch-file":
       return hub.peers.fetchFile(address, message);
+    case "create-schedule":
+      return hub.schedules.create(message.schedule);
+    case "put-schedule":
+      return hub.schedules.put(message.scheduleId, message.schedule);
+    case "get-schedule":
+      return hub.schedules.get(message.scheduleId);
+    case "list-schedules":
+      return { schedules: hub.schedules.list() };
+    case "delete-schedule":
+      return hub.schedules.delete(message.scheduleId);
     default: {
       const never: never = message;
       throw new TypeError(`Unhandled request ${JSON.stringify(never)}`);
@@ -97,6 +111,8 @@ function answerer(hub: RouterHub, address: Uint8Array, viaReq: boolean, id: stri
 function replyError(error: unknown): ReplyError {
   const data: ReplyError = toErrorData(error, false);
   delete data.stack;
-  if (error instanceof PipelineValidationError) data.problems = [...error.problems];
+  if (error instanceof PipelineValidationError || error instanceof ScheduleValidationError) {
+    data.problems = [...error.problems];
+  }
   return data;
 }

@@ -14,6 +14,7 @@ import { limitsPanel } from "./limits.ts";
 import type { Panel } from "./panel.ts";
 import { pipelineListPanel } from "./pipeline_list.ts";
 import { pipelineViewPanel } from "./pipeline_view.ts";
+import { schedulesPanel } from "./schedules.ts";
 import { throughputPanel } from "./throughput.ts";
 import { timelinePanel } from "./timeline.ts";
 
@@ -30,4 +31,5 @@ export const PANELS: readonly Panel[] = [
   functionsPanel,
   brokersPanel,
   limitsPanel,
+  schedulesPanel,
 ];

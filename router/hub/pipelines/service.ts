@@ -18,6 +18,7 @@ import type {
   JobRequestEvent,
   PipelineFinishEvent,
   PipelineRecord,
+  ScheduleTick,
 } from "../../../core/protocol/mod.ts";
 import type { PipelineSpec } from "../../../core/types.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
@@ -148,7 +149,9 @@ export class PipelineService {
   }
 
   /**
-   * Validates, stores and queues a pipeline.
+   * Validates, stores and queues a pipeline. One a schedule starts names its tick, and
+   * its functions are not looked up: they were when the schedule was stored, and brokers
+   * may still be joining (a tick owed after a restart); its jobs wait for one.
    *
    * @throws {PipelineValidationError} listing every problem.
    * @throws {ServiceError} `TooManyPipelinesError` when too many have not ended, and
@@ -159,6 +162,7 @@ export class PipelineService {
     idempotencyKey?: string,
     retryOf?: string,
     traceparent?: string,
+    schedule?: ScheduleTick,
   ): { pipelineId: string; status: string } {
     const ctx = this.#ctx;
     const since = ctx.trace ? Date.now() : 0;
@@ -176,11 +180,15 @@ export class PipelineService {
       }
       const runnable = ctx.registry.runnable();
       dag = validatePipeline(spec, {
-        knownFunctions: { has: (fn) => runnable.has(fn) || ctx.known.expected(fn) },
+        knownFunctions: schedule
+          ? undefined
+          : { has: (fn) => runnable.has(fn) || ctx.known.expected(fn) },
         limits: ctx.options.limits,
       });
       // A `wait` job runs no function (its `fn` is empty): no broker need serve it.
-      const away = dag.jobs.find((job) => job.fn !== "" && !runnable.has(job.fn));
+      const away = schedule
+        ? undefined
+        : dag.jobs.find((job) => job.fn !== "" && !runnable.has(job.fn));
       if (away) throw this.#noBroker(away.fn);
     } catch (error) {
       const existing = idempotencyKey && this.#existing(idempotencyKey);
@@ -197,6 +205,7 @@ export class PipelineService {
       createdAt: Date.now(),
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       ...(retryOf === undefined ? {} : { retryOf }),
+      ...(schedule ? { schedule } : {}),
     };
     withRunAt(record);
     if (!ctx.store.insertPipeline(record, idempotencyKey)) {

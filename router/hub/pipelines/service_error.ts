@@ -1,5 +1,5 @@
 /**
- * The errors the pipeline service throws for a request it refuses; their `name`
+ * The errors the pipeline and schedule services throw for a request it refuses; their `name`
  * maps to a status code at the HTTP edge and travels as is in a ZeroMQ reply.
  *
  * @module
@@ -16,7 +16,10 @@ export class ServiceError extends Error {
       | typeof ErrorName.TooManyPipelines
       | typeof ErrorName.NoBroker
       | typeof ErrorName.JobNotWaiting
-      | typeof ErrorName.InvalidSignal,
+      | typeof ErrorName.InvalidSignal
+      | typeof ErrorName.ScheduleNotFound
+      | typeof ErrorName.ScheduleExists
+      | typeof ErrorName.TooManySchedules,
     message: string,
   ) {
     super(message);
