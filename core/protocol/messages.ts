@@ -5,14 +5,19 @@
  *
  * @module
  */
-import type {
-  ErrorData,
-  JsonObject,
-  PipelineSpec,
-  PipelineStatus,
-  ScheduleSpec,
-} from "../types.ts";
+import type { ErrorData, JsonObject, PipelineSpec, PipelineStatus } from "../types.ts";
 import type { BrokerLoad, FunctionInfo, JobOutcome, JobRecord, ReplyError } from "./records.ts";
+import type {
+  CreateScheduleRequest,
+  DeleteScheduleRequest,
+  GetScheduleRequest,
+  ListSchedulesRequest,
+  PutScheduleRequest,
+} from "./schedule_messages.ts";
+import type { FunctionsManifestEvent } from "./manifest_messages.ts";
+
+export type * from "./schedule_messages.ts";
+export type * from "./manifest_messages.ts";
 
 /** The first frame of every message; changes only with an incompatible protocol. */
 export const PROTOCOL = "pipelinin/1";
@@ -169,41 +174,6 @@ export interface FileContent {
   sha256: string;
   /** The bytes, base64 (at most `maxShippedFileBytes` once decoded). */
   data: string;
-}
-
-/**
- * Creates a durable cron schedule; replies its `ScheduleRecord`. Like a
- * submit's pipeline, the parser checks only that `schedule` is a JSON object: the
- * Router checks the rest and reports every problem at once (`ScheduleValidationError`).
- */
-export interface CreateScheduleRequest {
-  type: "create-schedule";
-  id: string;
-  schedule: ScheduleSpec | JsonObject;
-}
-/** Creates or replaces the schedule `scheduleId`; replies `{ schedule, created }`. */
-export interface PutScheduleRequest {
-  type: "put-schedule";
-  id: string;
-  scheduleId: string;
-  schedule: ScheduleSpec | JsonObject;
-}
-/** One schedule; replies its `ScheduleRecord`. */
-export interface GetScheduleRequest {
-  type: "get-schedule";
-  id: string;
-  scheduleId: string;
-}
-/** Every schedule; replies `{ schedules: ScheduleRecord[] }`. */
-export interface ListSchedulesRequest {
-  type: "list-schedules";
-  id: string;
-}
-/** Deletes a schedule (the pipelines it started go on); replies `{ id, deleted: true }`. */
-export interface DeleteScheduleRequest {
-  type: "delete-schedule";
-  id: string;
-  scheduleId: string;
 }
 
 /** Any request. */
@@ -418,38 +388,6 @@ export interface HelloAgainEvent {
 export interface ProtocolErrorEvent {
   type: "error";
   error: ErrorData;
-}
-
-/** One file of a {@linkcode FunctionsManifestEvent}. */
-export interface ManifestFile {
-  /**
-   * Relative to the folder, `/` between parts; each part starts with a letter, a digit,
-   * `_`, `-`, `+` or `@` and holds only those and `.` (no `..`, no hidden part).
-   */
-  path: string;
-  /** SHA-256 of its bytes, 64 lowercase hex digits. */
-  sha256: string;
-  size: number;
-}
-
-/** A function of a {@linkcode FunctionsManifestEvent}: its module, a top-level file. */
-export interface ManifestFunction {
-  name: string;
-  /** `<name>.ts` or `<name>.js`, one of the manifest's files. */
-  entry: string;
-}
-
-/**
- * The functions the Router ships (to a broker, when it joins and whenever the
- * Router's functions folder changes): every file of the folder by hash, so a module
- * and the files it imports arrive together. `tree` is the SHA-256 of the file list
- * (see `treeHash`); a broker fetches what it lacks with `fetch-file`.
- */
-export interface FunctionsManifestEvent {
-  type: "functions-manifest";
-  tree: string;
-  files: ManifestFile[];
-  functions: ManifestFunction[];
 }
 
 /** Any event the Router sends to a peer. */

@@ -23,7 +23,7 @@ import type {
 import type { PipelineSpec } from "../../../core/types.ts";
 import type { BrokerEntry, PipelinerEntry, Registry } from "../registry.ts";
 import { KnownFunctions } from "../known_functions.ts";
-import { executionKey, Scheduler } from "../scheduler.ts";
+import { Scheduler } from "../scheduler.ts";
 import type { PipelineStore } from "../store.ts";
 import {
   type Active,
@@ -39,12 +39,14 @@ import type { AttemptOutcome } from "./attempts.ts";
 import { directOf, oneJobDag, startDirect } from "./direct.ts";
 import { dispatch, jobDone, jobRequest, lateResult } from "./jobs.ts";
 import { jobOptions } from "./decide.ts";
-import { type ItemPage, itemPage, stopMaps } from "./map.ts";
+import type { ItemPage } from "./map.ts";
+import { mapItemPage, oneMapItem } from "./map_reads.ts";
+import { stopPipeline, watchDeadline } from "./stop.ts";
 import { armWait, deliverSignal, type SignalResult } from "./signals.ts";
-import type { JobRecord, MapItemRecord } from "../../../core/protocol/mod.ts";
+import type { MapItemRecord } from "../../../core/protocol/mod.ts";
 import type { JsonObject } from "../../../core/types.ts";
 import { brokerGone, hostLost, pipelinerGone, pipelinerJoined } from "./peer_loss.ts";
-import { ServiceError } from "./service_error.ts";
+import { noBrokerError, ServiceError } from "./service_error.ts";
 import { holdRunning, restoreLimits, withRunAt } from "./flow.ts";
 import { PipelineTrace } from "./trace.ts";
 import type { Tracing } from "../../../core/tracing/mod.ts";
@@ -140,7 +142,7 @@ export class PipelineService {
         maps: undefined,
       };
       ctx.active.set(record.id, active);
-      this.#watchDeadline(active);
+      watchDeadline(this.#ctx, active);
       // A wait survives the restart: its timeout is armed again from the record.
       for (const job of jobs.values()) if (job.status === "waiting") armWait(ctx, active, job);
       if (active.direct) startDirect(ctx, active);
@@ -189,7 +191,7 @@ export class PipelineService {
       const away = schedule
         ? undefined
         : dag.jobs.find((job) => job.fn !== "" && !runnable.has(job.fn));
-      if (away) throw this.#noBroker(away.fn);
+      if (away) throw noBrokerError(ctx.known, away.fn);
     } catch (error) {
       const existing = idempotencyKey && this.#existing(idempotencyKey);
       if (existing) return existing;
@@ -222,18 +224,8 @@ export class PipelineService {
     ctx.trace?.submitted(record, since, traceparent);
     if (active.direct) startDirect(ctx, active);
     else assign(ctx, active);
-    this.#watchDeadline(active);
+    watchDeadline(this.#ctx, active);
     return { pipelineId: record.id, status: record.status };
-  }
-
-  /** A function that some broker served lately, and none serves now. */
-  #noBroker(fn: string): ServiceError {
-    const at = this.#ctx.known.lastServed(fn);
-    const when = at === undefined ? "" : ` (last served ${new Date(at).toISOString()})`;
-    return new ServiceError(
-      ErrorName.NoBroker,
-      `No broker serves function "${fn}" right now${when}: retry later`,
-    );
   }
 
   /**
@@ -302,39 +294,8 @@ export class PipelineService {
         `Pipeline "${pipelineId}" already ended with status "${stored.status}"`,
       );
     }
-    this.#stop(active, "cancelled");
+    stopPipeline(this.#ctx, active, "cancelled");
     return { pipelineId, status: "cancelled" };
-  }
-
-  /**
-   * Ends an active pipeline early: waiting jobs are dropped, running ones stopped at
-   * their brokers, unfinished ones marked cancelled, its pipeliner told to let go.
-   */
-  #stop(active: Active, status: "cancelled" | "failed"): void {
-    const ctx = this.#ctx;
-    const pipelineId = active.record.id;
-    ctx.scheduler.dropPipeline(pipelineId);
-    if (active.maps) stopMaps(ctx, active);
-    for (const job of active.jobs.values()) {
-      if (job.status === "running") {
-        const running = ctx.scheduler.running.get(executionKey(pipelineId, job.jobId));
-        if (running) {
-          running.cancelled = true;
-          const broker = ctx.registry.brokers.get(running.broker);
-          if (broker) {
-            ctx.outbox.toPeer(broker.address, { type: "job-cancel", pipelineId, jobId: job.jobId });
-          }
-        }
-      }
-      if (job.status === "pending" || job.status === "running" || job.status === "waiting") {
-        job.status = "cancelled";
-        job.finishedAt = Date.now();
-        ctx.store.saveJob(active.record, job);
-      }
-    }
-    const pipeliner = active.pipeliner ? ctx.registry.pipeliners.get(active.pipeliner) : undefined;
-    if (pipeliner) ctx.outbox.toPeer(pipeliner.address, { type: "pipeline-cancel", pipelineId });
-    end(ctx, active, status, active.record.document);
   }
 
   /**
@@ -357,7 +318,7 @@ export class PipelineService {
    * @throws {ServiceError} `PipelineNotFoundError` for an unknown pipeline, or job that is no map.
    */
   mapItems(pipelineId: string, jobId: string, offset: number, limit: number): ItemPage {
-    return itemPage(this.#ctx, pipelineId, this.#mapJob(pipelineId, jobId), offset, limit);
+    return mapItemPage(this.#ctx, this.get(pipelineId), jobId, offset, limit);
   }
 
   /**
@@ -366,48 +327,7 @@ export class PipelineService {
    * @throws {ServiceError} `PipelineNotFoundError` for an unknown pipeline, job or item.
    */
   mapItem(pipelineId: string, jobId: string, index: number): MapItemRecord {
-    const job = this.#mapJob(pipelineId, jobId);
-    const [item] = itemPage(this.#ctx, pipelineId, job, index, 1).items;
-    if (!item || item.index !== index) {
-      throw new ServiceError(
-        ErrorName.PipelineNotFound,
-        `Job "${jobId}" of pipeline "${pipelineId}" has no item ${index}`,
-      );
-    }
-    return item;
-  }
-
-  #mapJob(pipelineId: string, jobId: string): JobRecord {
-    const record = this.#ctx.active.get(pipelineId)?.record ?? this.get(pipelineId);
-    const job = this.#ctx.active.get(pipelineId)?.jobs.get(jobId) ??
-      record.jobs.find((j) => j.jobId === jobId);
-    if (!job || jobOptions(record.spec, jobId)?.map === undefined) {
-      throw new ServiceError(
-        ErrorName.PipelineNotFound,
-        `Pipeline "${pipelineId}" has no map job "${jobId}"`,
-      );
-    }
-    return job;
-  }
-
-  /** Fails the pipeline if it is still running at its deadline. */
-  #watchDeadline(active: Active): void {
-    const deadlineMs = active.record.spec.deadlineMs;
-    if (deadlineMs === undefined) return;
-    // A delayed pipeline's deadline counts from when it may start.
-    const at = (active.record.runAt ?? active.record.createdAt) + deadlineMs;
-    // Holds the id only: a pipeline that ended is not kept in memory until its deadline.
-    const id = active.record.id;
-    this.#ctx.later(Math.max(0, at - Date.now()), () => {
-      const current = this.#ctx.active.get(id);
-      if (!current) return;
-      current.record.error = errorData(
-        ErrorName.PipelineDeadline,
-        `Pipeline "${id}" did not end within its deadline of ${deadlineMs} ms`,
-        false,
-      );
-      this.#stop(current, "failed");
-    });
+    return oneMapItem(this.#ctx, this.get(pipelineId), jobId, index);
   }
 
   /** A pipeliner reports the end of a pipeline. */

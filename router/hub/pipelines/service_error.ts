@@ -5,6 +5,7 @@
  * @module
  */
 import { ErrorName } from "../../../core/errors.ts";
+import type { KnownFunctions } from "../known_functions.ts";
 
 /** Errors the service throws for requests; `name` maps to a status code at the HTTP edge. */
 export class ServiceError extends Error {
@@ -29,4 +30,14 @@ export class ServiceError extends Error {
 
   /** Whether the same request may succeed later. */
   readonly retryable: boolean;
+}
+
+/** A function that some broker served lately, and none serves now: retryable. */
+export function noBrokerError(known: KnownFunctions, fn: string): ServiceError {
+  const at = known.lastServed(fn);
+  const when = at === undefined ? "" : ` (last served ${new Date(at).toISOString()})`;
+  return new ServiceError(
+    ErrorName.NoBroker,
+    `No broker serves function "${fn}" right now${when}: retry later`,
+  );
 }
