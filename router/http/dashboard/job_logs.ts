@@ -9,7 +9,7 @@
 import type { Panel } from "./panel.ts";
 
 const script = String.raw`
-const jobLogs = { key: "", lines: null, more: false, error: "" };
+const jobLogs = { key: "", lines: null, more: false, error: "", box: null };
 async function readLogs(r, job) {
   const path = "/pipelines/" + encodeURIComponent(r.id) + "/jobs/" + encodeURIComponent(job.jobId) + "/logs";
   const res = await fetch(path, { headers: state.token ? { Authorization: "Bearer " + state.token } : {} });
@@ -19,30 +19,11 @@ async function readLogs(r, job) {
   const lines = text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
   return { lines, more: res.headers.get("x-next-after") !== null };
 }
-function logsOf(r, job) {
-  const key = r.id + "\u0000" + job.jobId + "\u0000" + job.status + "\u0000" + job.attempts;
-  if (jobLogs.key !== key) {
-    jobLogs.key = key;
-    jobLogs.lines = null;
-    jobLogs.error = "";
-    readLogs(r, job).then(({ lines, more }) => {
-      if (jobLogs.key !== key) return;
-      jobLogs.lines = lines;
-      jobLogs.more = more;
-      emit("job", job.jobId);
-    }, (error) => {
-      if (jobLogs.key !== key) return;
-      jobLogs.error = error.message;
-      emit("job", job.jobId);
-    });
-  }
-  return jobLogs;
-}
-dashboard.add("jobSections", { id: "logs", order: 50, render: (r, job) => {
-  const logs = logsOf(r, job);
-  if (logs.error) return h("p", { class: "muted small" }, "Logs: " + logs.error);
-  if (!logs.lines) return h("p", { class: "muted small" }, "Loading logs…");
-  if (!logs.lines.length) return h("p", { class: "muted small", id: "job-logs" }, "No log lines");
+/** The lines, or what stands in for them while they load. */
+function logLines(logs) {
+  if (logs.error) return [h("p", { class: "muted small" }, "Logs: " + logs.error)];
+  if (!logs.lines) return [h("p", { class: "muted small" }, "Loading logs…")];
+  if (!logs.lines.length) return [h("p", { class: "muted small", id: "job-logs" }, "No log lines")];
   return [h("strong", {}, "Logs"),
     h("ol", { class: "logs mono small", id: "job-logs" }, logs.lines.map((l) =>
       h("li", { "data-level": l.level, "data-attempt": l.attempt },
@@ -50,6 +31,28 @@ dashboard.add("jobSections", { id: "logs", order: 50, render: (r, job) => {
         h("span", { class: "lvl" }, l.level + " "), l.message,
         l.fields ? h("span", { class: "muted" }, " " + JSON.stringify(l.fields)) : ""))),
     logs.more ? h("p", { class: "muted small" }, "More lines follow: read them over the API") : ""];
+}
+// The lines fill their own box when they arrive: redrawing the whole job view then
+// would throw away what a user is typing in it (a signal's object, say).
+dashboard.add("jobSections", { id: "logs", order: 50, render: (r, job) => {
+  const key = r.id + "\u0000" + job.jobId + "\u0000" + job.status + "\u0000" + job.attempts;
+  // The view may be drawn again while the lines load: they go to the box drawn last.
+  const box = jobLogs.box = h("div", { class: "logsbox" });
+  if (jobLogs.key === key) {
+    box.replaceChildren(...logLines(jobLogs));
+    return box;
+  }
+  Object.assign(jobLogs, { key, lines: null, more: false, error: "" });
+  box.replaceChildren(...logLines(jobLogs));
+  readLogs(r, job).then(({ lines, more }) => {
+    if (jobLogs.key !== key) return;
+    Object.assign(jobLogs, { lines, more });
+  }, (error) => {
+    if (jobLogs.key === key) jobLogs.error = error.message;
+  }).finally(() => {
+    if (jobLogs.key === key) jobLogs.box.replaceChildren(...logLines(jobLogs));
+  });
+  return box;
 } });
 `;
 
