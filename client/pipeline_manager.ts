@@ -14,13 +14,18 @@ import type { CurveClientKeys } from "../core/curve_keys.ts";
 
 /** Where the Router listens. */
 export interface ManagerOptions {
-  /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
-  api?: string;
   /**
-   * The Router's broadcast endpoint. Accepted as the seed's client took it; waiting
-   * now uses the request socket (a `wait` request), which cannot miss an end.
+   * The Router's request endpoint, or those of every Router of a cluster (a list or a
+   * comma list): the client connects to each and talks to the active one, the only one
+   * bound. Default `tcp://127.0.0.1:5555`.
    */
-  broadcast?: string;
+  api?: string | readonly string[];
+  /**
+   * The Router's broadcast endpoint (or endpoints). Accepted as the seed's client took
+   * it; waiting now uses the request socket (a `wait` request), which cannot miss an
+   * end, and which follows the active Router.
+   */
+  broadcast?: string | readonly string[];
   /** Request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
   /**
@@ -75,7 +80,11 @@ export class PipelineManager {
   readonly #context = new Context({ hotWaitMs: 0 });
   readonly #link: RouterLink;
 
-  /** Connects (in the background) to the Router. */
+  /**
+   * Connects (in the background) to the Router.
+   *
+   * @throws {TypeError} for a bad endpoint in `api`.
+   */
   constructor(options: ManagerOptions = {}) {
     this.#link = new RouterLink({
       api: options.api ?? "tcp://127.0.0.1:5555",
