@@ -74,6 +74,8 @@ const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 const WAIT_MS = 5000;
 /** How much later than that its reply may come before the request is asked again, ms. */
 const REPLY_GRACE_MS = 2000;
+/** Times a submit with an idempotency key is sent before its timeout is the caller's. */
+const START_ATTEMPTS = 3;
 
 /** Talks to a Router: submit, status, cancel, wait; create and manage schedules. */
 export class PipelineManager {
@@ -96,18 +98,31 @@ export class PipelineManager {
   }
 
   /**
-   * Submits a pipeline; resolves with its id once the Router has stored it.
+   * Submits a pipeline; resolves with its id once the Router has stored it. With an
+   * `idempotencyKey`, a submit whose reply does not come (its Router died, another took
+   * over) is asked again under the key, up to 3 times: one pipeline. Without one, it is
+   * sent once: a {@linkcode RequestTimeoutError} leaves open whether it was stored.
    *
    * @throws {PipelineValidationError} listing every problem.
+   * @throws {RequestTimeoutError} when no reply comes (after the retries, with a key).
    */
   async start(pipeline: Submittable, options: { idempotencyKey?: string } = {}): Promise<string> {
     const spec = "toSpec" in pipeline ? pipeline.toSpec() : pipeline;
-    const result = await this.#link.request<{ pipelineId: string }>({
-      type: "submit",
-      pipeline: spec,
-      idempotencyKey: options.idempotencyKey,
-    });
-    return result.pipelineId;
+    const { idempotencyKey } = options;
+    for (let attempt = 1;; attempt++) {
+      try {
+        const result = await this.#link.request<{ pipelineId: string }>({
+          type: "submit",
+          pipeline: spec,
+          idempotencyKey,
+        });
+        return result.pipelineId;
+      } catch (error) {
+        const again = idempotencyKey !== undefined && error instanceof RequestTimeoutError &&
+          attempt < START_ATTEMPTS;
+        if (!again) throw error;
+      }
+    }
   }
 
   /**

@@ -260,7 +260,7 @@ export class Cluster implements AsyncDisposable {
     return this.routers.map((r) => r.api).join(",");
   }
 
-  #startRouter(): Daemon {
+  #startRouter(dataDir = this.dataDir): Daemon {
     if (this.#options.oneProcess) return this.#startOneProcess();
     return new Daemon(
       "router",
@@ -273,7 +273,7 @@ export class Cluster implements AsyncDisposable {
         "--broadcast",
         this.broadcast,
         "--data-dir",
-        this.dataDir,
+        dataDir,
         "--http",
         this.http.slice("http://".length),
         ...this.#routerCurveFlags(),
@@ -325,12 +325,16 @@ export class Cluster implements AsyncDisposable {
 
   /**
    * Starts Router `index` on its own endpoints and the same data dir (after the one
-   * running was stopped or killed): what a standby does when it takes over.
+   * running was stopped or killed): what a standby does when it takes over. With
+   * `dataDir`, on that one instead (the caller removes it); the Router it replaces is
+   * then the caller's to stop.
    */
-  startRouterAt(index: number): Daemon {
+  startRouterAt(index: number, dataDir?: string): Daemon {
     if (!this.routers[index]) throw new RangeError(`No Router ${index} in this cluster`);
     this.current = index;
-    return this.restartRouter();
+    const router = this.#startRouter(dataDir);
+    (this as { router: Daemon }).router = router;
+    return router;
   }
 
   /** Starts one more broker (with `curve`, on the cluster's broker key unless `extra` gives one). */
