@@ -70,6 +70,8 @@ Deno.test("peers given two Routers work with the second only, then move to the f
   await using cluster = await Cluster.start({ routers: 2, first: 1, waitFor: ["slow", "ok"] });
   const before = await cluster.manager.run({ graph: { a: "b" }, jobs: { a: "ok", b: "ok" } }, WAIT);
   assertEquals([before.status, before.document.n], ["succeeded", 2], cluster.logs());
+  const logs = new JobLogClient({ url: cluster.routers.map((r) => r.http) });
+  assertEquals(await logs.read(before.id, "a"), []);
   // Pipelines in flight while the second one stops, as a Router that lost its lease
   // closes its sockets, and the first one takes over.
   const flying = await Promise.all(
@@ -93,6 +95,24 @@ Deno.test("peers given two Routers work with the second only, then move to the f
     WAIT,
   );
   assertEquals([after.status, after.document.n], ["succeeded", 12], cluster.logs());
+  // The log reader moved too: the second Router's HTTP is gone, the first one answers.
+  assertEquals(await logs.read(after.id, "a"), []);
+});
+
+Deno.test("with CURVE, peers given two Routers on the same key move from one to the other", async () => {
+  await using cluster = await Cluster.start({ routers: 2, curve: true, waitFor: ["ok"] });
+  const before = await cluster.manager.run({ graph: { a: "b" }, jobs: { a: "ok", b: "ok" } }, WAIT);
+  assertEquals([before.status, before.document.n], ["succeeded", 2], cluster.logs());
+  cluster.router.kill("SIGKILL");
+  await cluster.router.status;
+  cluster.startRouterAt(1);
+  // Until the brokers rejoined, a submit is refused as retryable (NoBrokerError).
+  await cluster.waitForFunctions(["ok"]);
+  const after = await cluster.manager.run(
+    { graph: { a: "b" }, jobs: { a: "ok", b: "ok" }, data: { n: 5 } },
+    WAIT,
+  );
+  assertEquals([after.status, after.document.n], ["succeeded", 7], cluster.logs());
 });
 
 Deno.test("a SIGSTOPped Router's connections are dropped: peers given it and a live one talk only to the live one", async () => {
