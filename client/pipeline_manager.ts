@@ -11,6 +11,7 @@ import { RequestTimeoutError, RouterLink } from "../core/router_link.ts";
 import { ErrorName } from "../core/errors.ts";
 import type { JsonObject, PipelineSpec, ScheduleSpec } from "../core/types.ts";
 import type { CurveClientKeys } from "../core/curve_keys.ts";
+import { routerEndpoints } from "../core/router_endpoints.ts";
 
 /** Where the Router listens. */
 export interface ManagerOptions {
@@ -79,7 +80,7 @@ const START_ATTEMPTS = 3;
 
 /** Talks to a Router: submit, status, cancel, wait; create and manage schedules. */
 export class PipelineManager {
-  readonly #context = new Context({ hotWaitMs: 0 });
+  readonly #context: Context;
   readonly #link: RouterLink;
 
   /**
@@ -88,8 +89,11 @@ export class PipelineManager {
    * @throws {TypeError} for a bad endpoint in `api`.
    */
   constructor(options: ManagerOptions = {}) {
+    // Checked before a context is made, so that a bad one leaves nothing open.
+    const api = routerEndpoints("The client's api", options.api ?? "tcp://127.0.0.1:5555");
+    this.#context = new Context({ hotWaitMs: 0 });
     this.#link = new RouterLink({
-      api: options.api ?? "tcp://127.0.0.1:5555",
+      api,
       context: this.#context,
       requestTimeoutMs: options.requestTimeoutMs,
       maxMessageSize: options.maxMessageSize,
