@@ -174,6 +174,35 @@ Deno.test("the client finds the active Router past one that is down and a standb
   }
 });
 
+Deno.test("the log reader moves on when the Router it stuck to turns standby", async () => {
+  await using cluster = await Cluster.start({ waitFor: ["ok"] });
+  const result = await cluster.manager.run({ graph: { ok: [] } }, WAIT);
+  // A test double of a Router that is active, then standby (503 on every route): to
+  // stand in until standby Routers exist on the PostgreSQL store.
+  let standby = false;
+  let refused = 0;
+  const double = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (request) => {
+    if (standby) {
+      refused++;
+      return Response.json({ role: "standby", active: cluster.api }, { status: 503 });
+    }
+    return new URL(request.url).pathname === "/health"
+      ? Response.json({ status: "ok", role: "active" })
+      : new Response("");
+  });
+  try {
+    const logs = new JobLogClient({ url: [`http://127.0.0.1:${double.addr.port}`, cluster.http] });
+    assertEquals(await logs.read(result.id, "ok"), []);
+    assertEquals(refused, 0);
+    standby = true;
+    // Refused by the standby, asked again of the real Router, which answers.
+    assertEquals(await logs.read(result.id, "ok"), []);
+    assert(refused > 0, "the standby was not asked first");
+  } finally {
+    await double.shutdown();
+  }
+});
+
 Deno.test("a bad endpoint in --router is refused at start with a clear error", async () => {
   for (
     const [program, flags] of [
