@@ -6,17 +6,25 @@
  * @module
  */
 import { toErrorData } from "./errors.ts";
-import type { Logger } from "./log.ts";
 import type { BrokerHelloRequest, PipelinerHelloRequest, RouterEvent } from "./protocol/mod.ts";
 import { RemoteError, type RouterLink } from "./router_link.ts";
 
 /** After the Router refused a hello, wait this long before the next, ms. */
 const REFUSED_RETRY_MS = 1000;
 
+/**
+ * Where a session says that it joined or is retrying: a daemon's logger. Only what
+ * it calls, so that a worker host, which sets up no logging, need not load LogTape.
+ */
+export interface SessionLog {
+  info(message: string): void;
+  warn(message: string, properties: Record<string, unknown>): void;
+}
+
 /** What a session sends. */
 export interface SessionOptions {
   link: RouterLink;
-  log: Logger;
+  log: SessionLog;
   /** The hello request, built fresh for each attempt. */
   hello: () => Omit<BrokerHelloRequest, "id"> | Omit<PipelinerHelloRequest, "id">;
   /** The heartbeat event, built fresh each time. */

@@ -8,11 +8,10 @@
  * @module
  */
 import { toErrorData } from "../../core/errors.ts";
-import { getLogger } from "../../core/log.ts";
 import type { JobOutcome, JobRunEvent, PeerEvent } from "../../core/protocol/mod.ts";
 import { RouterLink } from "../../core/router_link.ts";
 import type { CurveClientKeys } from "../../core/curve_keys.ts";
-import { RouterSession } from "../../core/router_session.ts";
+import { RouterSession, type SessionLog } from "../../core/router_session.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { readLoad } from "../messages/load.ts";
 import { functionNotFound, jobCancelled } from "../messages/errors.ts";
@@ -25,6 +24,14 @@ import type { LogRecord } from "../messages/sandbox.ts";
 import type { Tracing } from "../../core/tracing/mod.ts";
 import { JobTrace } from "./job_trace.ts";
 import { isLargeOutput } from "./json_value.ts";
+
+/**
+ * A host's session logs nowhere, as it always has: the host sets up no logging (its
+ * stdout and stderr are shared with user code), and the broker's own session reports
+ * a Router out of reach. Not LogTape's unconfigured logger: loading an npm package
+ * sets up Deno's Node layer, about 5 MB of each host's memory.
+ */
+const UNLOGGED: SessionLog = { info() {}, warn() {} };
 
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
@@ -119,7 +126,7 @@ export class HostService {
     );
     this.#session = new RouterSession({
       link: this.#link,
-      log: getLogger("host"),
+      log: UNLOGGED,
       hello: () => ({
         type: "broker-hello",
         broker: {

@@ -7,7 +7,9 @@
  *
  * @module
  */
-import { mergeDocument, restrictInput } from "../../core/dag/mod.ts";
+// Not `core/dag/mod.ts`: every Web Worker of every slot loads this module, and the
+// DAG's validator and state machine (a dozen modules) would sit unused in each.
+import { mergeDocument, restrictInput } from "../../core/document.ts";
 import { toErrorData } from "../../core/errors.ts";
 import type { ErrorData, JsonObject } from "../../core/types.ts";
 import { jobSkipped } from "../messages/errors.ts";
