@@ -27,6 +27,11 @@ export interface ActiveDeps {
   mirror?: CommitMirror;
   /** Serve no HTTP here (the caller serves `app` itself). */
   noHttp?: boolean;
+  /**
+   * Called once every module has made its tables in the store, before pipelines
+   * resume (a mirror reads the schema and installs its capture then).
+   */
+  tablesReady?: (store: PipelineStore) => void;
 }
 
 /** A Router at work, and how to halt it at once. */
@@ -91,6 +96,7 @@ export function runActive(config: RouterConfig, deps: ActiveDeps): ActiveRouter 
   hub.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
   hub.service.onLateResult = () => metrics.lateResult();
   hub.service.onAttemptEnded = (fn, outcome) => metrics.attemptEnded(fn, outcome);
+  deps.tablesReady?.(store);
   const resumed = hub.service.recover();
   hub.start();
   front.start(hub);

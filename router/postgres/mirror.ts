@@ -50,10 +50,22 @@ export class StoreMirror {
   #next: Group | undefined;
   #inFlight: Group | undefined;
   #fenced: FencedError | undefined;
+  #running = false;
   /** Transactions committed, for metrics and tests. */
   commits = 0;
 
-  constructor(sql: Sql, lease: Lease, tables: readonly MirroredTable[], log: Logger) {
+  readonly #ready: Promise<void>;
+
+  /** `ready`: the PostgreSQL tables exist (awaited before the first transaction). */
+  constructor(
+    sql: Sql,
+    lease: Lease,
+    tables: readonly MirroredTable[],
+    log: Logger,
+    ready: Promise<void>,
+  ) {
+    this.#ready = ready;
+    ready.catch(() => {}); // Seen by the first transaction.
     this.#sql = sql;
     this.#lease = lease;
     this.#log = log;
@@ -75,7 +87,7 @@ export class StoreMirror {
       if (!into) group.changes.set(table, rows);
       else for (const [key, row] of rows) into.set(key, row);
     }
-    if (!this.#inFlight) void this.#run();
+    if (!this.#running) void this.#run();
     return group.done;
   }
 
@@ -87,6 +99,12 @@ export class StoreMirror {
   }
 
   async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      await this.#ready;
+    } catch (error) {
+      this.fence(new FencedError(`Could not make the PostgreSQL tables: ${String(error)}`));
+    }
     while (this.#next && !this.#fenced) {
       const group = this.#inFlight = this.#next;
       this.#next = undefined;
@@ -99,6 +117,7 @@ export class StoreMirror {
       }
       this.#inFlight = undefined;
     }
+    this.#running = false;
   }
 
   /** One transaction, retried while the lease is held. */
@@ -162,7 +181,7 @@ function newGroup(): Group {
 function writesOf(table: MirroredTable): TableWrites {
   const name = quoted(table.name);
   const key = table.key.map(quoted).join(", ");
-  const from = `json_populate_recordset(NULL::${name}, $1::json)`;
+  const from = `json_populate_recordset(NULL::${name}, $1::text::json)`;
   const rest = table.columns.filter((column) => !table.key.includes(column.name));
   const onConflict = rest.length === 0
     ? "DO NOTHING"
