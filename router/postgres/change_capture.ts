@@ -1,7 +1,7 @@
 /**
  * What each SQLite transaction changed, for the PostgreSQL mirror: triggers on every
  * mirrored table note the key of each row inserted, updated or deleted in
- * `_pg_changes` (once per row however often it changed), and at the commit
+ * `_pg_changes`, and at the commit
  * {@linkcode ChangeCapture.take} reads each noted row as it is now: a row image to
  * upsert, or a delete when it is gone. Installed only with PostgreSQL, so the SQLite
  * store alone has no trigger on its hot path.
@@ -30,8 +30,9 @@ export class ChangeCapture {
   /** Installs the change table and each table's triggers (on the store's connection). */
   constructor(exec: (sql: string) => void, prepare: Prepare, tables: readonly MirroredTable[]) {
     exec(
-      `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (tbl TEXT NOT NULL, k TEXT NOT NULL,
-       PRIMARY KEY (tbl, k)) WITHOUT ROWID`,
+      // No key: an outer statement's conflict policy (an upsert's) overrides a trigger's
+      // OR IGNORE, so a unique key here would fail the upsert. `take` keeps each row once.
+      `CREATE TABLE IF NOT EXISTS ${CHANGES_TABLE} (tbl TEXT NOT NULL, k TEXT NOT NULL)`,
     );
     for (const table of tables) {
       exec(triggersOf(table));
@@ -56,7 +57,7 @@ export class ChangeCapture {
     const changes: ChangeSet = new Map();
     for (const { tbl, k } of this.#take.all() as Array<{ tbl: string; k: string }>) {
       const image = this.#images.get(tbl);
-      if (!image) continue;
+      if (!image || changes.get(tbl)?.has(k)) continue;
       const key = JSON.parse(k) as Array<string | number>;
       const row = image.statement.get(...key) as RowImage | undefined;
       let table = changes.get(tbl);
@@ -79,9 +80,9 @@ function triggersOf(table: MirroredTable): string {
   const name = (op: string) => quoted(`_pg_${op}_${table.name}`);
   const on = quoted(table.name);
   const note = (row: "NEW" | "OLD") =>
-    `INSERT OR IGNORE INTO ${CHANGES_TABLE} (tbl, k) VALUES ('${
-      table.name.replaceAll("'", "''")
-    }', ${keyOf(table, row)});`;
+    `INSERT INTO ${CHANGES_TABLE} (tbl, k) VALUES ('${table.name.replaceAll("'", "''")}', ${
+      keyOf(table, row)
+    });`;
   return `
 CREATE TRIGGER IF NOT EXISTS ${name("i")} AFTER INSERT ON ${on} BEGIN ${note("NEW")} END;
 CREATE TRIGGER IF NOT EXISTS ${name("u")} AFTER UPDATE ON ${on} BEGIN ${note("OLD")} ${
