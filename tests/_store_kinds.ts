@@ -44,8 +44,11 @@ export async function sqliteKind(): Promise<StoreKind> {
       return Promise.resolve({ store, schedules, commit: () => Promise.resolve(store.commit()) });
     },
     async [Symbol.asyncDispose]() {
-      open?.close();
-      await Deno.remove(dir, { recursive: true });
+      try {
+        open?.close();
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     },
   };
 }
@@ -95,11 +98,14 @@ export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sq
       };
     },
     async [Symbol.asyncDispose]() {
-      open?.close();
-      await lease?.release().catch(() => {});
-      await Promise.all([sql.end(), leaseSql.end()]);
-      await pg[Symbol.asyncDispose]();
-      await Deno.remove(dir, { recursive: true });
+      try {
+        open?.close();
+      } finally {
+        await lease?.release().catch(() => {});
+        await Promise.all([sql.end(), leaseSql.end()]);
+        await pg[Symbol.asyncDispose]();
+        await Deno.remove(dir, { recursive: true });
+      }
     },
   };
 }

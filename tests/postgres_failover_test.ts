@@ -1,0 +1,108 @@
+/**
+ * Two Routers on one PostgreSQL: the standby waits unbound and says who is active,
+ * takes over from a killed active with every pipeline it had, fences an old active
+ * that was paused past its lease, and the cluster rides out a PostgreSQL restart.
+ */
+import { assert, assertEquals } from "./_assert.ts";
+import { TempPostgres } from "./_postgres.ts";
+import { PgRouter } from "./_replicated.ts";
+import { withTimeout } from "./_helpers.ts";
+
+const WAIT = { timeoutMs: 60_000 };
+
+Deno.test("a standby Router answers 503 with the active's endpoint, and takes over from a killed active with its pipelines", async () => {
+  await using pg = await TempPostgres.start();
+  await using a = PgRouter.start("router-a", pg.url);
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await using b = PgRouter.start("router-b", pg.url);
+  const standby = await b.waitForHealth((h) => h?.role === "standby", "B standby");
+  assertEquals(standby, { status: 503, role: "standby", active: a.api });
+  await a.waitForFunction("slow");
+
+  // Through A: pipelines that are running when it dies, and some that ended before.
+  const done = await a.manager.run({ graph: { ok: [] }, data: { n: 1 } }, WAIT);
+  assertEquals(done.status, "succeeded");
+  const ids: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    ids.push(await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 2000, n: i } }));
+  }
+  a.router.kill("SIGKILL");
+  await a.router.status;
+
+  await b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
+  for (const [i, id] of ids.entries()) {
+    const result = await b.manager.wait(id, WAIT);
+    assertEquals(result.status, "succeeded", b.logs());
+    assertEquals([result.document.n, result.document.waited], [i + 1, 2000]);
+  }
+  assertEquals((await b.manager.status(done.id)).document.n, 2);
+});
+
+Deno.test("an active Router paused past its lease does not act again when it resumes; the new active carries on", async () => {
+  await using pg = await TempPostgres.start();
+  await using a = PgRouter.start("router-a", pg.url);
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await using b = PgRouter.start("router-b", pg.url);
+  await b.waitForHealth((h) => h?.role === "standby", "B standby");
+  await a.waitForFunction("slow");
+  const before = await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 1500, n: 0 } });
+
+  a.router.kill("SIGSTOP");
+  try {
+    await b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
+    const during = await b.manager.start({ graph: { slow: ["ok"] }, data: { ms: 3000, n: 10 } });
+    // A wakes up while B's pipeline runs: its first request must not be acknowledged.
+    a.router.kill("SIGCONT");
+    const submit = await fetch(`${a.http}/pipelines`, {
+      method: "POST",
+      body: JSON.stringify({ graph: { ok: [] }, data: { n: 100 } }),
+      signal: AbortSignal.timeout(5000),
+    }).then(async (response) => ({ status: response.status, body: await response.text() }))
+      .catch((error) => ({ status: 0, body: String(error) }));
+    assert(submit.status !== 201, `the paused Router acknowledged a submit: ${submit.body}`);
+    const status = await withTimeout(a.router.status, 20_000, "the old active to exit");
+    assertEquals(status.code, 3, a.logs());
+    assert(a.router.output.includes("Fenced"), a.logs());
+    const health = await a.health();
+    assert(health?.role !== "active", `the old active answers ${JSON.stringify(health)}`);
+
+    for (const [id, n, waited] of [[before, 1, 1500], [during, 11, 3000]] as const) {
+      const result = await b.manager.wait(id, WAIT);
+      assertEquals([result.status, result.document.n, result.document.waited], [
+        "succeeded",
+        n,
+        waited,
+      ], b.logs());
+    }
+    assertEquals((await b.health())?.role, "active");
+  } finally {
+    a.router.kill("SIGCONT");
+  }
+});
+
+Deno.test("a PostgreSQL restart in the middle of a run: the Router holds its answers, reconnects, and every pipeline ends right", async () => {
+  await using pg = await TempPostgres.start();
+  await using a = PgRouter.start("router-a", pg.url, { leaseMs: 8000, brokers: 2 });
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await a.waitForFunction("slow");
+  const ids: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    ids.push(
+      await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 100 * (i % 10), n: i } }),
+    );
+  }
+  const waiting = Promise.all(ids.map((id) => a.manager.wait(id, WAIT)));
+  await pg.stopServer("fast");
+  // Submitted while PostgreSQL is down: answered once it is back.
+  const late = a.manager.start({ graph: { ok: [] }, data: { n: 1000 } });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await pg.startServer();
+  const results = await waiting;
+  for (const [i, result] of results.entries()) {
+    assertEquals([result.status, result.document.n], ["succeeded", i + 1], a.logs());
+  }
+  const lateResult = await a.manager.wait(await late, WAIT);
+  assertEquals(lateResult.document.n, 1001);
+  assertEquals((await a.health())?.role, "active", a.logs());
+  assert(a.router.output.includes("PostgreSQL commit failed"), "PostgreSQL was never missed");
+});
