@@ -67,6 +67,18 @@ export class TempPostgres implements AsyncDisposable {
     }
   }
 
+  /** The server's pid (its backends are its children), while it runs. */
+  get pid(): number | undefined {
+    return this.#server?.pid;
+  }
+
+  /** The version of the server binaries, e.g. `15.18`. */
+  static async version(): Promise<string> {
+    const out = await new Deno.Command(`${postgresBin()}/postgres`, { args: ["--version"] })
+      .output();
+    return new TextDecoder().decode(out.stdout).trim().split(" ").pop() ?? "?";
+  }
+
   /** What the server printed (for failure messages). */
   get log(): string {
     return this.#log;
