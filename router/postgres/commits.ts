@@ -77,6 +77,11 @@ export class PostgresCommits implements CommitMirror {
     return !this.#fenced && this.#lease.check();
   }
 
+  /** Resolves once the mirror has nothing queued or in flight. */
+  async idle(): Promise<void> {
+    await this.#mirror?.idle();
+  }
+
   /** Refuses what is queued and all that follows. */
   fence(reason: string): void {
     this.#fenced = true;

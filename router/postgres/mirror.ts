@@ -91,6 +91,14 @@ export class StoreMirror {
     return group.done;
   }
 
+  /** Resolves once nothing is queued or in flight (whether it committed or was refused). */
+  async idle(): Promise<void> {
+    while (this.#running) {
+      await (this.#next ?? this.#inFlight)?.done.catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
   /** Refuses everything queued and everything after (the Router is fenced). */
   fence(error: FencedError): void {
     this.#fenced ??= error;

@@ -145,6 +145,8 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
         role = "stopped";
         await server?.shutdown();
         if (running) await (wasActive ? running.handle.stop() : running.halt());
+        // What the last batches committed reaches PostgreSQL before a standby may load it.
+        await commits.idle();
         if (wasActive) await lease.release().catch(() => {});
         lease.stop();
         await closeSql();
