@@ -143,6 +143,24 @@ export class Lease {
       .finally(() => this.#renewing = false);
   }
 
+  /**
+   * Renews now, before a long synchronous step (resuming a large state blocks the
+   * timers). True when renewed; false when the lease is gone (and `lost` was called).
+   */
+  async renewNow(): Promise<boolean> {
+    const sentAt = performance.now();
+    const { holder, ttlMs } = this.#options;
+    const rows = await this.#sql`
+      UPDATE router_lease SET expires_at = now() + ${ttlMs} * interval '1 millisecond'
+      WHERE id = 1 AND holder = ${holder} AND epoch = ${this.#epoch} RETURNING epoch`;
+    if (rows.length === 1) {
+      this.#renewedAt = Math.max(this.#renewedAt, sentAt);
+      return true;
+    }
+    this.#lose("another Router took the lease");
+    return false;
+  }
+
   /** Gives the lease back (a clean stop): a standby takes over at its next poll. */
   async release(): Promise<void> {
     this.stop();

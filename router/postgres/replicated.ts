@@ -102,8 +102,11 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
     const startedAt = performance.now();
     const dataDir = config.dataDir ?? ".pipelinin";
     const rows = await loadWorkingCopy(sql, `${dataDir}/working`);
-    // The load took a while: the lease must still be ours before anything binds.
-    if (!commits.mayAct()) throw new Error("The lease was lost while loading the state");
+    // The load took a while, and resuming blocks the timers: renew first, and the lease
+    // must still be ours before anything binds.
+    if (!(await lease.renewNow()) || !commits.mayAct()) {
+      throw new Error("The lease was lost while loading the state");
+    }
     const store = PipelineStore.open(`${dataDir}/working`, { maxLogChars: config.maxLogChars });
     running = runActive(config, {
       store,
