@@ -18,8 +18,12 @@ import { join } from "node:path";
 import { type CurveKeys, loadOrCreateKeyFile, newCurveKeys } from "./core/curve_keys.ts";
 import { intFlag } from "./core/cli.ts";
 import { shareOneContext } from "./core/zmq/mod.ts";
-import { type RouterConfig, routerCurve, start as startRouter } from "./router/mod.ts";
-import { startReplicated } from "./router/postgres/replicated.ts";
+import {
+  type RouterConfig,
+  routerCurve,
+  start as startRouter,
+  startReplicated,
+} from "./router/mod.ts";
 import { start as startPipeliner } from "./pipeliner/mod.ts";
 import { start as startBroker } from "./broker/mod.ts";
 import { startTracing } from "./core/tracing/mod.ts";

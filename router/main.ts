@@ -5,8 +5,7 @@
  */
 import { duration, intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, ROUTER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
-import { type RouterConfig, routerCurve, start } from "./mod.ts";
-import { startReplicated } from "./postgres/replicated.ts";
+import { type RouterConfig, routerCurve, start, startReplicated } from "./mod.ts";
 import { startTracing, traced } from "../core/tracing/mod.ts";
 
 await runDaemon("router", {

@@ -1,6 +1,8 @@
 /**
  * The Router: the one central point of a pipelinin cluster. It keeps pipelines and
- * jobs in an embedded store, hands pipelines to pipeliners and jobs to brokers.
+ * jobs in an embedded store, hands pipelines to pipeliners and jobs to brokers. With
+ * `startReplicated`, the state lives in PostgreSQL: one Router is active, the others
+ * stand by to take over.
  *
  * ```ts
  * import { start } from "./router/mod.ts";
@@ -23,6 +25,8 @@ import type { RouterCurve } from "./curve_setup.ts";
 import type { Tracing } from "../core/tracing/mod.ts";
 
 export type { RouterCurve } from "./curve_setup.ts";
+export { startReplicated } from "./postgres/replicated.ts";
+export type { ReplicatedConfig, ReplicatedRouter, Role } from "./postgres/replicated.ts";
 export { routerCurve } from "./curve_setup.ts";
 export type { AllowEntry, PeerRole } from "./zmq_front/allow_list.ts";
 

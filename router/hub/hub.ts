@@ -7,7 +7,9 @@
  * before the commit, so it is under way while the commit writes: it acknowledges
  * nothing to anyone outside, and should the Router die before the commit, what it
  * was about is redone from the store (a job may then have run for a submit that was
- * never answered: at-least-once).
+ * never answered: at-least-once). With a {@linkcode CommitMirror} (the PostgreSQL
+ * store), what a batch acknowledges waits for the mirror's commit too, and nothing is
+ * sent once the Router may no longer act.
  *
  * @module
  */
