@@ -12,6 +12,26 @@ import { CHANGES_TABLE, quoted, readTables, ROWID } from "./sqlite_tables.ts";
 
 /** Rows read from PostgreSQL per round trip while loading. */
 const LOAD_CHUNK = 2_000;
+/** The longest schema statement taken from PostgreSQL, characters. */
+const MAX_SCHEMA_SQL = 65_536;
+const SCHEMA_STATEMENT = /^CREATE (TABLE|INDEX|UNIQUE INDEX) IF NOT EXISTS /;
+
+/**
+ * A schema entry read from PostgreSQL, checked before SQLite runs it: one CREATE of
+ * a table or an index (no `;`, so never a second statement, an ATTACH or a PRAGMA).
+ *
+ * @throws {Error} naming the entry, when it is anything else.
+ */
+export function checkedEntry(entry: SchemaEntry): SchemaEntry {
+  const { name, kind, sql } = entry;
+  const ok = kind === "user_version"
+    ? /^\d{1,9}$/.test(sql)
+    : (kind === "table" || kind === "index") && typeof sql === "string" &&
+      sql.length <= MAX_SCHEMA_SQL && !sql.includes(";") && SCHEMA_STATEMENT.test(sql) &&
+      sql.includes(kind === "table" ? " TABLE " : " INDEX ");
+  if (!ok) throw new Error(`The stored schema entry "${String(name)}" is not one the Router makes`);
+  return entry;
+}
 
 /**
  * Makes `<dir>/pipelinin.db` anew from PostgreSQL (after the lease is taken: every
@@ -26,7 +46,7 @@ export async function loadWorkingCopy(sql: Sql, dir: string): Promise<number> {
   try {
     db.exec("PRAGMA journal_mode = WAL");
     return await sql.begin("ISOLATION LEVEL REPEATABLE READ READ ONLY", async (tx) => {
-      const schema = await readSchema(tx);
+      const schema = (await readSchema(tx)).map(checkedEntry);
       for (const entry of schema) if (entry.kind === "table") db.exec(entry.sql);
       let rows = 0;
       db.exec("BEGIN");
@@ -94,5 +114,6 @@ export function schemaOf(prepare: (sql: string) => StatementSync): SchemaEntry[]
   }));
   const version = prepare("PRAGMA user_version").get() as { user_version: number };
   entries.push({ name: "user_version", kind: "user_version", sql: String(version.user_version) });
-  return entries;
+  // What the next Router will accept: a schema it would refuse fails here, at once.
+  return entries.map(checkedEntry);
 }
