@@ -22,6 +22,8 @@ export interface OpenStore {
   schedules: ScheduleStore;
   /** Commits, and with PostgreSQL waits until the mirror has. */
   commit(): Promise<void>;
+  /** PostgreSQL transactions the mirror committed (0 on SQLite). */
+  mirrored(): number;
 }
 
 /** One kind of store under test. */
@@ -41,7 +43,12 @@ export async function sqliteKind(): Promise<StoreKind> {
       open?.close();
       const store = open = PipelineStore.open(dir);
       const schedules = new ScheduleStore(store);
-      return Promise.resolve({ store, schedules, commit: () => Promise.resolve(store.commit()) });
+      return Promise.resolve({
+        store,
+        schedules,
+        commit: () => Promise.resolve(store.commit()),
+        mirrored: () => 0,
+      });
     },
     async [Symbol.asyncDispose]() {
       try {
@@ -95,6 +102,7 @@ export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sq
           store.commit();
           await commits.committed();
         },
+        mirrored: () => commits.commits,
       };
     },
     async [Symbol.asyncDispose]() {

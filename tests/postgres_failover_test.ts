@@ -104,9 +104,12 @@ Deno.test("a PostgreSQL restart in the middle of a run: the Router holds its ans
   }
   const waiting = Promise.all(ids.map((id) => a.manager.wait(id, WAIT)));
   await pg.stopServer("fast");
-  // Submitted while PostgreSQL is down: answered once it is back.
+  // Submitted while PostgreSQL is down: not answered before it is back (and committed).
+  let answered = false;
   const late = a.manager.start({ graph: { ok: [] }, data: { n: 1000 } });
+  void late.then(() => answered = true, () => {});
   await new Promise((resolve) => setTimeout(resolve, 1500));
+  assertEquals(answered, false, "a submit was acknowledged while PostgreSQL was down");
   await pg.startServer();
   const results = await waiting;
   for (const [i, result] of results.entries()) {

@@ -147,6 +147,27 @@ for (const [kind, make] of STORE_KINDS) {
   });
 }
 
+Deno.test("postgres: commits that come while one is in flight go to PostgreSQL together, in order", async () => {
+  await using stores = await postgresKind();
+  const { store, commit, mirrored } = await stores.reopen();
+  const live = record("p", "queued");
+  store.insertPipeline(live);
+  await commit();
+  const before = mirrored();
+  // 50 commits in a row, none awaited before the next: each changes the same row.
+  const commits: Promise<void>[] = [];
+  for (let i = 0; i < 50; i++) {
+    live.document = { step: i };
+    store.savePipeline(live);
+    commits.push(commit());
+  }
+  await Promise.all(commits);
+  const transactions = mirrored() - before;
+  assert(transactions < 50, `${transactions} PostgreSQL transactions for 50 commits`);
+  const [row] = await stores.sql<{ document: string }[]>`SELECT document FROM pipelines`;
+  assertEquals(JSON.parse(row!.document), { step: 49 });
+});
+
 Deno.test("postgres: a store whose lease another Router took commits nothing more to PostgreSQL", async () => {
   await using stores = await postgresKind();
   const { store, commit } = await stores.reopen();
