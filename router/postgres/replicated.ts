@@ -87,8 +87,9 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
 
   const server = config.http === "off" ? undefined : serve(
     {
+      // The lease is checked first: a Router whose timers ran late answers nothing as active.
       fetch: (request) =>
-        role === "active" && running
+        role === "active" && running && commits.mayAct()
           ? running.handle.app.fetch(request)
           : notActive(request, role, lease.view.active),
     },
