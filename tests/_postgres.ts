@@ -76,7 +76,7 @@ export class TempPostgres implements AsyncDisposable {
   static async version(): Promise<string> {
     const out = await new Deno.Command(`${postgresBin()}/postgres`, { args: ["--version"] })
       .output();
-    return new TextDecoder().decode(out.stdout).trim().split(" ").pop() ?? "?";
+    return /\d+\.\d+/.exec(new TextDecoder().decode(out.stdout))?.[0] ?? "?";
   }
 
   /** What the server printed (for failure messages). */
