@@ -35,6 +35,11 @@ await runDaemon("router", {
         "sqlite (the embedded store, default) or postgres://user:pass@host:port/db: the state on PostgreSQL, one active Router and any number of standbys",
       default: "sqlite",
     },
+    advertise: {
+      type: "string",
+      description:
+        "With PostgreSQL: the request endpoint peers reach this Router at, as standbys report it (default: --api)",
+    },
     "lease-ms": {
       type: "string",
       description: "With PostgreSQL: how long the active Router's lease holds, ms",
@@ -158,6 +163,7 @@ await runDaemon("router", {
     ...config,
     store: flags.store,
     leaseMs: intFlag("lease-ms", flags["lease-ms"], 100),
+    ...(flags.advertise ? { advertise: flags.advertise } : {}),
   });
   // A fenced Router halted at once; it exits non-zero, for a supervisor to start it again.
   void router.fenced.then(async () => {

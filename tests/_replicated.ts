@@ -28,6 +28,8 @@ export interface PgRouterOptions {
   workers?: number;
   /** Pipeliners pointed at this Router. Default 1. */
   pipeliners?: number;
+  /** More flags of the Router. */
+  args?: string[];
 }
 
 /** One Router on PostgreSQL with its own peers and client. */
@@ -67,6 +69,7 @@ export class PgRouter implements AsyncDisposable {
       "500",
       "--peer-timeout-ms",
       "2000",
+      ...(options.args ?? []),
     ], root);
     for (let i = 0; i < (options.brokers ?? 1); i++) {
       this.peers.push(

@@ -50,10 +50,14 @@ Deno.test("a standby Router answers 503 with the active's endpoint, and takes ov
 
 Deno.test("an active Router paused past its lease does not act again when it resumes; the new active carries on", async () => {
   await using pg = await TempPostgres.start();
-  await using a = PgRouter.start("router-a", pg.url);
+  // It binds one address and is reached at another (a wildcard bind, a NAT): standbys say the latter.
+  await using a = PgRouter.start("router-a", pg.url, {
+    args: ["--advertise", "tcp://router-a.example:5555"],
+  });
   await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
   await using b = PgRouter.start("router-b", pg.url);
-  await b.waitForHealth((h) => h?.role === "standby", "B standby");
+  const standby = await b.waitForHealth((h) => h?.role === "standby", "B standby");
+  assertEquals(standby?.active, "tcp://router-a.example:5555");
   await a.waitForFunction("slow");
   const before = await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 1500, n: 0 } });
 

@@ -28,6 +28,11 @@ export interface ReplicatedConfig extends RouterConfig {
   store: string;
   /** How long a lease renewal holds, ms (renewed every fifth of it). Default 5,000. */
   leaseMs?: number;
+  /**
+   * The request endpoint peers reach this Router at, as standbys report it (when `api`
+   * binds a wildcard such as `tcp://0.0.0.0:5555`). Default: `api`.
+   */
+  advertise?: string;
 }
 
 /** Where a Router on PostgreSQL is. */
@@ -69,7 +74,8 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
     await closeSql();
     throw error;
   }
-  const lease = new Lease(leaseSql, { holder, endpoint: api, ttlMs, log });
+  const endpoint = config.advertise ?? api;
+  const lease = new Lease(leaseSql, { holder, endpoint, ttlMs, log });
   let role: Role = "standby";
   let running: ActiveRouter | undefined;
   const fenced = Promise.withResolvers<string>();
