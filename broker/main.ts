@@ -7,6 +7,7 @@ import { intFlag } from "../core/cli.ts";
 import { DEFAULT_WORKER_LIMITS } from "./messages/worker.ts";
 import { COMMON_FLAGS, PEER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
 import { peerCurveKeys } from "../core/curve_keys.ts";
+import { routerEndpoints } from "../core/router_endpoints.ts";
 import { fileStore, start, type StoreSpec } from "./mod.ts";
 import { parseStoreSpec } from "./messages/store.ts";
 import { parsePermissionCap } from "./supervisor/permission_cap.ts";
@@ -18,7 +19,8 @@ await runDaemon("broker", {
   flags: {
     router: {
       type: "string",
-      description: "The Router's request endpoint",
+      description:
+        "The Router's request endpoint, or a comma list of every Router's (the active one is followed)",
       default: "tcp://127.0.0.1:5555",
     },
     functions: {
@@ -98,7 +100,7 @@ await runDaemon("broker", {
   },
 }, (flags) => {
   return start({
-    router: flags.router,
+    router: routerEndpoints("--router", flags.router),
     functionsDir: flags.functions === "" ? null : flags.functions,
     workers: flags.workers === undefined ? undefined : intFlag("workers", flags.workers, 1),
     hostSlots: intFlag("host-slots", flags["host-slots"], 1),

@@ -14,6 +14,7 @@
  * @module
  */
 import type { JsonObject } from "../core/types.ts";
+import { ActiveHttpRouter } from "./active_http.ts";
 
 /** Severity of a log line. */
 export type JobLogLevel = "debug" | "info" | "warn" | "error";
@@ -30,8 +31,11 @@ export interface JobLogLine {
 
 /** Options of {@linkcode JobLogClient}. */
 export interface JobLogClientOptions {
-  /** The Router's HTTP base, e.g. `http://127.0.0.1:8080`. */
-  url: string;
+  /**
+   * The Router's HTTP base, e.g. `http://127.0.0.1:8080`, or those of every Router of
+   * a cluster (a list or a comma list): the client reads from the active one.
+   */
+  url: string | readonly string[];
   /** Sent as `Authorization: Bearer <token>` (the Router's `PIPELININ_TOKEN`). */
   token?: string;
 }
@@ -57,11 +61,12 @@ export class JobLogError extends Error {
 
 /** Reads and follows jobs' log lines over HTTP. */
 export class JobLogClient {
-  readonly #base: string;
+  readonly #router: ActiveHttpRouter;
   readonly #headers: Record<string, string>;
 
+  /** @throws {TypeError} for a bad URL. */
   constructor(options: JobLogClientOptions) {
-    this.#base = options.url.replace(/\/$/, "");
+    this.#router = new ActiveHttpRouter(options.url);
     this.#headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
   }
 
@@ -131,7 +136,7 @@ export class JobLogClient {
   }
 
   async #get(path: string, query: JobLogQuery): Promise<Response> {
-    const response = await fetch(`${this.#base}${path}`, {
+    const response = await this.#router.fetch(path, {
       headers: this.#headers,
       ...(query.signal ? { signal: query.signal } : {}),
     });

@@ -31,6 +31,7 @@ export {
   type JobLogQuery,
 } from "./job_logs.ts";
 export { RemoteError, RequestTimeoutError } from "../core/router_link.ts";
+export { NoActiveRouterError } from "./active_http.ts";
 export type { CurveClientKeys } from "../core/curve_keys.ts";
 export {
   JobTimeoutError,

@@ -11,16 +11,22 @@ import { RequestTimeoutError, RouterLink } from "../core/router_link.ts";
 import { ErrorName } from "../core/errors.ts";
 import type { JsonObject, PipelineSpec, ScheduleSpec } from "../core/types.ts";
 import type { CurveClientKeys } from "../core/curve_keys.ts";
+import { routerEndpoints } from "../core/router_endpoints.ts";
 
 /** Where the Router listens. */
 export interface ManagerOptions {
-  /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
-  api?: string;
   /**
-   * The Router's broadcast endpoint. Accepted as the seed's client took it; waiting
-   * now uses the request socket (a `wait` request), which cannot miss an end.
+   * The Router's request endpoint, or those of every Router of a cluster (a list or a
+   * comma list): the client connects to each and talks to the active one, the only one
+   * bound. Default `tcp://127.0.0.1:5555`.
    */
-  broadcast?: string;
+  api?: string | readonly string[];
+  /**
+   * The Router's broadcast endpoint (or endpoints). Accepted as the seed's client took
+   * it; waiting now uses the request socket (a `wait` request), which cannot miss an
+   * end, and which follows the active Router.
+   */
+  broadcast?: string | readonly string[];
   /** Request timeout, ms. Default 10,000. */
   requestTimeoutMs?: number;
   /**
@@ -69,16 +75,25 @@ const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 const WAIT_MS = 5000;
 /** How much later than that its reply may come before the request is asked again, ms. */
 const REPLY_GRACE_MS = 2000;
+/** Times a submit with an idempotency key is sent before its timeout is the caller's. */
+const START_ATTEMPTS = 3;
 
 /** Talks to a Router: submit, status, cancel, wait; create and manage schedules. */
 export class PipelineManager {
-  readonly #context = new Context({ hotWaitMs: 0 });
+  readonly #context: Context;
   readonly #link: RouterLink;
 
-  /** Connects (in the background) to the Router. */
+  /**
+   * Connects (in the background) to the Router.
+   *
+   * @throws {TypeError} for a bad endpoint in `api`.
+   */
   constructor(options: ManagerOptions = {}) {
+    // Checked before a context is made, so that a bad one leaves nothing open.
+    const api = routerEndpoints("The client's api", options.api ?? "tcp://127.0.0.1:5555");
+    this.#context = new Context({ hotWaitMs: 0 });
     this.#link = new RouterLink({
-      api: options.api ?? "tcp://127.0.0.1:5555",
+      api,
       context: this.#context,
       requestTimeoutMs: options.requestTimeoutMs,
       maxMessageSize: options.maxMessageSize,
@@ -87,18 +102,31 @@ export class PipelineManager {
   }
 
   /**
-   * Submits a pipeline; resolves with its id once the Router has stored it.
+   * Submits a pipeline; resolves with its id once the Router has stored it. With an
+   * `idempotencyKey`, a submit whose reply does not come (its Router died, another took
+   * over) is asked again under the key, up to 3 times: one pipeline. Without one, it is
+   * sent once: a {@linkcode RequestTimeoutError} leaves open whether it was stored.
    *
    * @throws {PipelineValidationError} listing every problem.
+   * @throws {RequestTimeoutError} when no reply comes (after the retries, with a key).
    */
   async start(pipeline: Submittable, options: { idempotencyKey?: string } = {}): Promise<string> {
     const spec = "toSpec" in pipeline ? pipeline.toSpec() : pipeline;
-    const result = await this.#link.request<{ pipelineId: string }>({
-      type: "submit",
-      pipeline: spec,
-      idempotencyKey: options.idempotencyKey,
-    });
-    return result.pipelineId;
+    const { idempotencyKey } = options;
+    for (let attempt = 1;; attempt++) {
+      try {
+        const result = await this.#link.request<{ pipelineId: string }>({
+          type: "submit",
+          pipeline: spec,
+          idempotencyKey,
+        });
+        return result.pipelineId;
+      } catch (error) {
+        const again = idempotencyKey !== undefined && error instanceof RequestTimeoutError &&
+          attempt < START_ATTEMPTS;
+        if (!again) throw error;
+      }
+    }
   }
 
   /**

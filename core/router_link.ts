@@ -23,6 +23,15 @@ import {
 } from "./protocol/mod.ts";
 import { ErrorName, PipelineValidationError } from "./errors.ts";
 import type { CurveClientKeys } from "./curve_keys.ts";
+import { routerEndpoints } from "./router_endpoints.ts";
+
+/**
+ * With several Router endpoints: ZMTP PINGs this often on each connection, ms. The
+ * Router's libzmq I/O thread answers them, so a Router busy in JS still answers.
+ */
+const HEARTBEAT_MS = 1000;
+/** A connection with no traffic for this long is dropped (a paused Router), ms. */
+const HEARTBEAT_TIMEOUT_MS = 3000;
 
 /** The Router answered a request with an error; `name` says which. */
 export class RemoteError extends Error {
@@ -47,8 +56,12 @@ export class RequestTimeoutError extends Error {
 
 /** Options of a {@linkcode RouterLink}. */
 export interface RouterLinkOptions {
-  /** The Router's request endpoint, e.g. `tcp://127.0.0.1:5555`. */
-  api: string;
+  /**
+   * The Router's request endpoint, e.g. `tcp://127.0.0.1:5555`, or those of every
+   * Router of a cluster (a list, or a comma list): the link connects to each and talks
+   * to whichever one is bound, the active Router.
+   */
+  api: string | readonly string[];
   /** Our routing id; brokers and pipeliners use their own id so the Router can address them. */
   routingId?: string;
   /** A context to share; one is made (and closed with the link) otherwise. */
@@ -88,6 +101,7 @@ export class RouterLink {
   /** When each pending request times out (one timer for all of them). */
   readonly #deadlines = new Deadlines<string>();
   readonly #options: RouterLinkOptions;
+  readonly #endpoints: readonly string[];
   readonly #prefix = `${Date.now().toString(36)}-${(counter++).toString(36)}-`;
   #next = 0;
   #reading: Promise<void>;
@@ -96,9 +110,20 @@ export class RouterLink {
     await Promise.all(encodeBatches(bodies).map((frames) => this.#socket.send(frames)));
   });
 
-  /** Connects (in the background) to `options.api`. */
+  /**
+   * Connects (in the background) to `options.api`.
+   *
+   * @throws {TypeError} for a bad endpoint in `options.api`.
+   */
   constructor(options: RouterLinkOptions) {
     this.#options = options;
+    this.#endpoints = routerEndpoints("The Router endpoint list", options.api);
+    // Several Routers, one bound: a DEALER round-robins over every pipe it has, and a
+    // connect makes a pipe at once, so without IMMEDIATE messages would wait on the pipe
+    // of a standby that never binds. Heartbeats drop the pipe of a Router that stopped
+    // answering (SIGSTOP, a cut link) so messages go to the one that answers. One Router:
+    // nowhere else to go, so its pipe, and what waits on it, survives its restart.
+    const several = this.#endpoints.length > 1;
     this.#ownsContext = !options.context;
     this.#context = options.context ?? new Context({ hotWaitMs: options.hotWaitMs });
     this.#socket = this.#context.socket("dealer", {
@@ -107,6 +132,13 @@ export class RouterLink {
       reconnectInterval: 100,
       reconnectIntervalMax: 1000,
       maxMessageSize: options.maxMessageSize,
+      ...(several
+        ? {
+          immediate: true,
+          heartbeatInterval: HEARTBEAT_MS,
+          heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+        }
+        : {}),
       ...(options.curve
         ? {
           curveServerKey: options.curve.serverKey,
@@ -115,7 +147,7 @@ export class RouterLink {
         }
         : {}),
     });
-    this.#socket.connect(options.api);
+    for (const endpoint of this.#endpoints) this.#socket.connect(endpoint);
     this.#reading = this.#read();
   }
 
@@ -132,7 +164,7 @@ export class RouterLink {
     return new Promise<T>((resolve, reject) => {
       this.#deadlines.add(id, limit, () => {
         this.#pending.delete(id);
-        reject(new RequestTimeoutError(request.type, limit, this.#options.api));
+        reject(new RequestTimeoutError(request.type, limit, this.#endpoints.join(",")));
       });
       this.#pending.set(id, { resolve: resolve as (r: unknown) => void, reject });
       this.#outbox.add(encodeBody({ ...request, id })).catch((error) => {
@@ -154,10 +186,12 @@ export class RouterLink {
    */
   reconnect(): void {
     if (!this.#options.curve) return;
-    try {
-      this.#socket.disconnect(this.#options.api);
-    } catch { /* Not connected: connect below. */ }
-    this.#socket.connect(this.#options.api);
+    for (const endpoint of this.#endpoints) {
+      try {
+        this.#socket.disconnect(endpoint);
+      } catch { /* Not connected: connect below. */ }
+      this.#socket.connect(endpoint);
+    }
   }
 
   /** Closes the link; pending requests reject. */

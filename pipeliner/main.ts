@@ -5,6 +5,7 @@
  */
 import { COMMON_FLAGS, PEER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
 import { peerCurveKeys } from "../core/curve_keys.ts";
+import { routerEndpoints } from "../core/router_endpoints.ts";
 import { start } from "./mod.ts";
 import { startTracing, traced } from "../core/tracing/mod.ts";
 
@@ -15,7 +16,8 @@ await runDaemon("pipeliner", {
   flags: {
     router: {
       type: "string",
-      description: "The Router's request endpoint",
+      description:
+        "The Router's request endpoint, or a comma list of every Router's (the active one is followed)",
       default: "tcp://127.0.0.1:5555",
     },
     id: { type: "string", description: "This pipeliner's id (default: host, pid, random)" },
@@ -26,7 +28,7 @@ await runDaemon("pipeliner", {
   const tracing = await startTracing("pipelinin-pipeliner", `pipeliner-${Deno.pid}`);
   return traced(tracing, () =>
     start({
-      router: flags.router,
+      router: routerEndpoints("--router", flags.router),
       id: flags.id,
       curve: peerCurveKeys(flags["curve-key"], flags["router-key"]),
       ...(tracing ? { tracing } : {}),

@@ -37,8 +37,12 @@ import type { TraceSpan, Tracing } from "../core/tracing/mod.ts";
 
 /** Pipeliner settings. */
 export interface PipelinerConfig {
-  /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
-  router?: string;
+  /**
+   * The Router's request endpoint, or those of every Router of the cluster (a list or
+   * a comma list): the pipeliner follows whichever is active. Default
+   * `tcp://127.0.0.1:5555`.
+   */
+  router?: string | readonly string[];
   /** This pipeliner's id (its routing id). Default: host, pid and a random suffix. */
   id?: string;
   /** Connect with CURVE (the Router's public key and ours); absent: plain ZeroMQ. */

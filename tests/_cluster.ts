@@ -164,14 +164,30 @@ export interface ClusterOptions {
    * them with an allow-list of the broker, pipeliner and client keys.
    */
   curve?: boolean;
+  /**
+   * Routers the peers and the client know of, each on endpoints of its own (default
+   * 1). One runs at a time, on the one data dir: Router `first` at start, another
+   * after {@linkcode Cluster.startRouterAt}, as a standby does when it takes over.
+   */
+  routers?: number;
+  /** With `routers`: the one started first. Default 0. */
+  first?: number;
+}
+
+/** The endpoints of one Router of a cluster. */
+export interface RouterEndpoints {
+  api: string;
+  broadcast: string;
+  /** Its HTTP base URL, e.g. `http://127.0.0.1:41234`. */
+  http: string;
 }
 
 /** A running cluster and a connected client. */
 export class Cluster implements AsyncDisposable {
-  readonly api: string;
-  readonly broadcast: string;
-  /** The Router's HTTP base URL, e.g. `http://127.0.0.1:41234`. */
-  readonly http: string;
+  /** Every Router's endpoints (one unless `routers` says more). */
+  readonly routers: RouterEndpoints[];
+  /** Which of {@linkcode routers} runs now. */
+  current: number;
   readonly dataDir: string;
   /** The Router's process (with `oneProcess`, the whole cluster's). */
   readonly router: Daemon;
@@ -185,16 +201,19 @@ export class Cluster implements AsyncDisposable {
 
   private constructor(options: ClusterOptions) {
     this.#options = options;
-    this.api = `tcp://127.0.0.1:${freePort()}`;
-    this.broadcast = `tcp://127.0.0.1:${freePort()}`;
-    this.http = `http://127.0.0.1:${freePort()}`;
+    this.routers = Array.from({ length: options.routers ?? 1 }, () => ({
+      api: `tcp://127.0.0.1:${freePort()}`,
+      broadcast: `tcp://127.0.0.1:${freePort()}`,
+      http: `http://127.0.0.1:${freePort()}`,
+    }));
+    this.current = options.first ?? 0;
     this.#ownsDataDir = !options.dataDir;
     this.dataDir = options.dataDir ?? Deno.makeTempDirSync({ prefix: "pipelinin-test-" });
     this.keys = options.curve ? new ClusterKeys(this.dataDir) : undefined;
     this.router = this.#startRouter();
     this.manager = new PipelineManager({
-      api: this.api,
-      broadcast: this.broadcast,
+      api: this.routers.map((r) => r.api),
+      broadcast: this.routers.map((r) => r.broadcast),
       ...(this.keys ? { curve: this.keys.clientOf(this.keys.client.keys) } : {}),
     });
   }
@@ -223,7 +242,27 @@ export class Cluster implements AsyncDisposable {
     }
   }
 
-  #startRouter(): Daemon {
+  /** The running Router's request endpoint. */
+  get api(): string {
+    return this.routers[this.current]!.api;
+  }
+
+  /** The running Router's broadcast endpoint. */
+  get broadcast(): string {
+    return this.routers[this.current]!.broadcast;
+  }
+
+  /** The running Router's HTTP base URL, e.g. `http://127.0.0.1:41234`. */
+  get http(): string {
+    return this.routers[this.current]!.http;
+  }
+
+  /** What peers are given: every Router's request endpoint, as a comma list. */
+  get peerApi(): string {
+    return this.routers.map((r) => r.api).join(",");
+  }
+
+  #startRouter(dataDir = this.dataDir): Daemon {
     if (this.#options.oneProcess) return this.#startOneProcess();
     return new Daemon(
       "router",
@@ -236,7 +275,7 @@ export class Cluster implements AsyncDisposable {
         "--broadcast",
         this.broadcast,
         "--data-dir",
-        this.dataDir,
+        dataDir,
         "--http",
         this.http.slice("http://".length),
         ...(this.#options.store ? ["--store", this.#options.store] : []),
@@ -288,6 +327,20 @@ export class Cluster implements AsyncDisposable {
     return router;
   }
 
+  /**
+   * Starts Router `index` on its own endpoints and the same data dir (after the one
+   * running was stopped or killed): what a standby does when it takes over. With
+   * `dataDir`, on that one instead (the caller removes it); the Router it replaces is
+   * then the caller's to stop.
+   */
+  startRouterAt(index: number, dataDir?: string): Daemon {
+    if (!this.routers[index]) throw new RangeError(`No Router ${index} in this cluster`);
+    this.current = index;
+    const router = this.#startRouter(dataDir);
+    (this as { router: Daemon }).router = router;
+    return router;
+  }
+
   /** Starts one more broker (with `curve`, on the cluster's broker key unless `extra` gives one). */
   addBroker(extra: string[] = []): Daemon {
     const curve = this.keys && !extra.includes("--curve-key")
@@ -301,7 +354,7 @@ export class Cluster implements AsyncDisposable {
         ...(this.#options.brokerPermissions ?? []),
         "broker/main.ts",
         "--router",
-        this.api,
+        this.peerApi,
         "--functions",
         this.#options.functionsDir ?? "tests/fixtures/functions",
         "--workers",
@@ -328,7 +381,7 @@ export class Cluster implements AsyncDisposable {
         ...DAEMON_FLAGS.pipeliner,
         "pipeliner/main.ts",
         "--router",
-        this.api,
+        this.peerApi,
         ...(this.keys ? this.keys.peerFlags(this.keys.pipeliner) : []),
       ],
       root,

@@ -190,7 +190,10 @@ Deno.test({
       text,
     );
     assert(text.includes('pipelinin_attempts_total{function="ok",outcome="succeeded"} 1'), text);
-    const depth = Number(/pipelinin_queue_jobs\{function="slow"\} (\S+)/.exec(text)?.[1]);
+    const depth = [
+      ...text.matchAll(/pipelinin_queued_jobs\{function="slow",priority="\d"\} (\S+)/g),
+    ]
+      .reduce((sum, [, n]) => sum + Number(n), 0);
     assert(depth > 0 && depth < 8, text);
     const age = Number(
       /pipelinin_queue_oldest_age_seconds\{function="slow"\} (\S+)/.exec(text)?.[1],

@@ -105,6 +105,15 @@ Deno.test({
     await page.evaluate(`${node("approve", "waiting")}.dispatchEvent(new MouseEvent("click"))`);
     await page.waitFor(`!!document.querySelector('button[data-signal="approved"]')`);
     await page.evaluate(`document.querySelector('.signal textarea').value = '{"by": "ann"}'`);
+    // The job's view is drawn again (its detail and logs arrive later): the draft stays.
+    await page.evaluate(`${node("approve", "waiting")}.dispatchEvent(new MouseEvent("click"))`);
+    await page.waitFor(
+      `!document.querySelector('[data-job-view="approve"]')?.textContent.includes("Loading")`,
+    );
+    assertEquals(
+      await page.evaluate(`document.querySelector('.signal textarea').value`),
+      '{"by": "ann"}',
+    );
     await page.evaluate(`document.querySelector('button[data-signal="approved"]').click()`);
     const result = await cluster.manager.wait(id, { timeoutMs: 30_000 });
     assertEquals([result.status, result.document.by], ["succeeded", "ann"]);

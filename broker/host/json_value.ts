@@ -12,6 +12,21 @@ import type { WorkerLimits } from "../messages/worker.ts";
 import type { LogRecord } from "../messages/sandbox.ts";
 import { workerCrashed } from "../messages/errors.ts";
 
+/**
+ * Outputs of at least this many characters of JSON are large: encoding one into its
+ * job's report may take the host past its heap, so its black box names that job
+ * while it is encoded (see `reports.ts`).
+ */
+export const LARGE_OUTPUT_CHARS = 1024 * 1024;
+
+/** The large outputs parsed and not yet collected. */
+const largeOutputs = new WeakSet<JsonObject>();
+
+/** Whether `output` was parsed from {@linkcode LARGE_OUTPUT_CHARS} or more. */
+export function isLargeOutput(output: JsonObject): boolean {
+  return largeOutputs.has(output);
+}
+
 /** The output of a run, parsed from its JSON text, or why it is refused. */
 export function parseOutput(
   fn: string,
@@ -37,6 +52,7 @@ export function parseOutput(
       `Function "${fn}" returned an output nested deeper than ${limits.maxOutputDepth}`,
     );
   }
+  if (json.length >= LARGE_OUTPUT_CHARS) largeOutputs.add(value as JsonObject);
   return { ok: true, output: value as JsonObject };
 }
 

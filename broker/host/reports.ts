@@ -14,6 +14,7 @@ import {
   PROTOCOL_LIMITS,
 } from "../../core/protocol/mod.ts";
 import type { RouterLink } from "../../core/router_link.ts";
+import type { BlackBoxRecord } from "../messages/black_box.ts";
 
 /**
  * Longest a finished job's report waits for the ones after it on the same host, ms:
@@ -27,23 +28,38 @@ export type JobReport = Extract<Parameters<RouterLink["send"]>[0], { type: "job-
 /** Characters of log text in one `job-logs` event, at most (more start another). */
 const MAX_LOG_EVENT_CHARS = 1024 * 1024;
 
+/**
+ * Told which job's report is being encoded (then `undefined` once it is sent), for
+ * reports of large outputs: should the host die of it, its black box names that job,
+ * not the one it runs next.
+ */
+export type Encoding = (job: BlackBoxRecord | undefined) => void;
+
 /** Reports held until the host has nothing left to run, or `HOLD_MS`. */
 export class ReportBatch {
   readonly #link: RouterLink;
   readonly #idle: () => boolean;
+  readonly #encoding: Encoding;
   readonly #held: Array<JobReport | JobLogsEvent> = [];
+  /** The job of each held report of a large output. */
+  readonly #large = new Map<JobReport, BlackBoxRecord>();
   /** Characters of the last held `job-logs` event. */
   #logChars = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(link: RouterLink, idle: () => boolean) {
+  constructor(link: RouterLink, idle: () => boolean, encoding: Encoding) {
     this.#link = link;
     this.#idle = idle;
+    this.#encoding = encoding;
   }
 
-  /** Holds a report, to leave with those of the jobs that run right after. */
-  add(report: JobReport): void {
+  /**
+   * Holds a report, to leave with those of the jobs that run right after; `large`
+   * names its job when its output is large.
+   */
+  add(report: JobReport, large?: BlackBoxRecord): void {
     this.#held.push(report);
+    if (large) this.#large.set(report, large);
     this.#added();
   }
 
@@ -94,12 +110,19 @@ export class ReportBatch {
         this.#link.send(report).catch(() => {});
         continue;
       }
+      const large = this.#large.get(report);
+      if (large) {
+        this.#large.delete(report);
+        this.#encoding(large);
+      }
       try {
         this.#link.send(report).catch(() => {}); // One turn: one message.
       } catch (error) {
         // Encoding is the last check of an output (a cycle, a BigInt posted past the
         // worker's own): the job fails, the host lives on, and no job is blamed.
         this.#link.send(unsendable(report, error)).catch(() => {});
+      } finally {
+        if (large) this.#encoding(undefined);
       }
     }
   }

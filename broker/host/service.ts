@@ -24,6 +24,7 @@ import type { HostMessage, HostServeRequest, ServedFunction } from "../messages/
 import type { LogRecord } from "../messages/sandbox.ts";
 import type { Tracing } from "../../core/tracing/mod.ts";
 import { JobTrace } from "./job_trace.ts";
+import { isLargeOutput } from "./json_value.ts";
 
 /** While draining, how often to look whether the jobs taken are done, ms. */
 const DRAIN_POLL_MS = 10;
@@ -111,7 +112,11 @@ export class HostService {
       hotWaitMs: () => this.#taken.size === 0 && runs.idle() ? 1 : 0,
       onEvent: (event) => this.#onEvent(event),
     });
-    this.#reports = new ReportBatch(this.#link, runs.idle);
+    this.#reports = new ReportBatch(
+      this.#link,
+      runs.idle,
+      (job) => job ? this.#blackBox?.write(job) : this.#record(),
+    );
     this.#session = new RouterSession({
       link: this.#link,
       log: getLogger("host"),
@@ -228,14 +233,17 @@ export class HostService {
       ? taken.next
       : undefined;
     if (followed) this.#followed.add(nextId!);
-    this.#reports.add({
-      type: "job-done",
-      pipelineId: taken.pipelineId,
-      jobId: taken.jobId,
-      attempt: taken.attempt,
-      outcome,
-      ...(followed ? { followed } : {}),
-    });
+    this.#reports.add(
+      {
+        type: "job-done",
+        pipelineId: taken.pipelineId,
+        jobId: taken.jobId,
+        attempt: taken.attempt,
+        outcome,
+        ...(followed ? { followed } : {}),
+      },
+      result.ok && isLargeOutput(result.output) ? taken : undefined,
+    );
   }
 
   /**

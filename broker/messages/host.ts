@@ -13,6 +13,7 @@
 import type { FunctionConfig } from "../../core/types.ts";
 import { type CurveClientKeys, isZ85Key } from "../../core/curve_keys.ts";
 import { num, record, str, strings } from "./_fields.ts";
+import { routerEndpoints } from "../../core/router_endpoints.ts";
 import { parseWorkerLimits, type WorkerLimits } from "./worker.ts";
 import { validateConfig } from "./function_config.ts";
 import { parseWorkerPermissions, type WorkerPermissions } from "./permissions.ts";
@@ -53,7 +54,8 @@ export interface ServedFunction {
  */
 export interface HostServeRequest {
   type: "serve";
-  router: string;
+  /** The Routers' request endpoints; the host follows whichever one is bound. */
+  router: string[];
   id: string;
   /** The broker's id: the Router counts the host as one of its slots. */
   of: string;
@@ -217,7 +219,7 @@ export function parseHostRequest(value: unknown): HostRequest {
     case "serve":
       return {
         type: "serve",
-        router: str(m, "router"),
+        router: routerEndpoints("The serve request's router", strings(m, "router")),
         id: str(m, "id"),
         of: str(m, "of"),
         hostname: str(m, "hostname"),

@@ -12,6 +12,7 @@ import { Lifecycle, type LifecycleState } from "../../core/lifecycle.ts";
 import { getLogger } from "../../core/log.ts";
 import type { FunctionInfo, PeerEvent } from "../../core/protocol/mod.ts";
 import { RouterLink } from "../../core/router_link.ts";
+import { routerEndpoints } from "../../core/router_endpoints.ts";
 import { libzmqFile, loadLibzmq } from "../../core/zmq/mod.ts";
 import { RouterSession } from "../../core/router_session.ts";
 import { readLoad } from "../messages/load.ts";
@@ -32,8 +33,12 @@ export const DEFAULT_PREFETCH = 64;
 export interface BrokerConfig {
   /** Caps on what the hosts' Web Workers send back (outputs, errors, logs); absent: the defaults. */
   workerLimits?: WorkerLimits;
-  /** The Router's request endpoint. Default `tcp://127.0.0.1:5555`. */
-  router?: string;
+  /**
+   * The Router's request endpoint, or those of every Router of the cluster (a list or
+   * a comma list): the broker and its hosts follow whichever is active. Default
+   * `tcp://127.0.0.1:5555`.
+   */
+  router?: string | readonly string[];
   /**
    * The broker's own folder of function modules. Default `functions`; `null`: none, it
    * serves only what the Router ships (`start-router --functions`).
@@ -101,7 +106,7 @@ export async function start(config: BrokerConfig = {}): Promise<BrokerHandle> {
   const lifecycle = new Lifecycle();
   const id = config.id ??
     `broker-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const router = config.router ?? "tcp://127.0.0.1:5555";
+  const router = routerEndpoints("The broker's router", config.router ?? "tcp://127.0.0.1:5555");
   const slots = config.workers ?? navigator.hardwareConcurrency;
   const prefetch = config.prefetch ?? DEFAULT_PREFETCH;
   if (!Number.isInteger(prefetch) || prefetch < 0) {

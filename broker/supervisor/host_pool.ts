@@ -204,7 +204,7 @@ export class HostPool {
     for (const slot of this.#slotsOf(host)) {
       host.serve({
         type: "serve",
-        router: target.router,
+        router: [...target.router],
         id: `${target.id}/host-${slot}`,
         of: target.id,
         blackBox: this.#blackBox(slot),

@@ -53,8 +53,8 @@ export interface HostPoolOptions {
 
 /** Where serving hosts join: see {@linkcode HostPool.serve}. */
 export interface ServeTarget {
-  /** The Router's request endpoint. */
-  router: string;
+  /** The Routers' request endpoints (the active one is bound). */
+  router: readonly string[];
   /** The broker's id: host `k` joins as `<id>/host-<k>`. */
   id: string;
   /** The broker's host name. */

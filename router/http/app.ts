@@ -145,7 +145,8 @@ export function createApp(deps: HttpDeps): Hono {
   app.get("/pipelines", (c) => {
     const page = store.list(listFilter(c.req.url));
     return c.json({
-      pipelines: page.pipelines.map((p) => summary(service.get(p.id))),
+      // One not yet ended is read from memory, as its own route reads it.
+      pipelines: page.pipelines.map((p) => service.isActive(p.id) ? summary(service.get(p.id)) : p),
       ...(page.next ? { next: page.next } : {}),
     });
   });

@@ -123,15 +123,6 @@ export class Metrics {
     }
     const queuedFns = [...new Set([...snapshot.functions, ...snapshot.queued.keys()])].sort();
     metric(
-      "pipelinin_queue_jobs",
-      "gauge",
-      "Ready job attempts waiting for a broker slot, by function.",
-    );
-    for (const fn of queuedFns) {
-      const depth = snapshot.queued.get(fn)?.depth ?? 0;
-      lines.push(`pipelinin_queue_jobs{function="${label(fn)}"} ${depth}`);
-    }
-    metric(
       "pipelinin_queue_oldest_age_seconds",
       "gauge",
       "How long the oldest ready job attempt of a function has waited for a slot; 0 when none waits.",
@@ -168,7 +159,10 @@ export class Metrics {
       "gauge",
       "Ready job attempts waiting, by function and priority.",
     );
-    for (const [fn, counts] of Object.entries(snapshot.queuedByPriority)) {
+    // Every known function has a row, 0 at priority 0 when none waits, so a rate or an
+    // alert over it does not see the series vanish.
+    for (const fn of [...new Set([...queuedFns, ...Object.keys(snapshot.queuedByPriority)])]) {
+      const counts = snapshot.queuedByPriority[fn] ?? { 0: 0 };
       for (const [priority, n] of Object.entries(counts)) {
         lines.push(`pipelinin_queued_jobs{function="${label(fn)}",priority="${priority}"} ${n}`);
       }

@@ -7,19 +7,9 @@ import { dynamicPaths, dynamicSchemas } from "./openapi_dynamic.ts";
 import { jobPaths } from "./openapi_jobs.ts";
 import { SCHEDULE_PATHS, SCHEDULE_SCHEMAS } from "./openapi_schedules.ts";
 
-const json = (schema: Record<string, unknown>, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const error = (description: string) => json(ref("Error"), description);
-const idParam = {
-  name: "id",
-  in: "path",
-  required: true,
-  schema: { type: "string" },
-  description: "Pipeline id",
-};
+import { error, json, pathParam, ref } from "./openapi_parts.ts";
+
+const idParam = pathParam("id", "Pipeline id");
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
 const time = (description: string) => ({
   in: "query",
@@ -307,7 +297,7 @@ export function openApi(): Record<string, unknown> {
           responses: { "200": { description: "text/event-stream" }, "404": error("Unknown id") },
         },
       },
-      ...jobPaths({ json, ref, error, idParam }),
+      ...jobPaths(idParam),
       "/events": {
         get: {
           summary: "Server-Sent Events: `pipeline` (a summary) whenever any pipeline changes",

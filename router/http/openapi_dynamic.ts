@@ -5,19 +5,8 @@
  * @module
  */
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Record<string, unknown>, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const error = (description: string) => json(ref("Error"), description);
-const path = (name: string, description: string, schema: Record<string, unknown>) => ({
-  name,
-  in: "path",
-  required: true,
-  schema,
-  description,
-});
+import { error, json, pathParam as path, ref } from "./openapi_parts.ts";
+
 const scalar = { type: ["string", "number", "boolean", "null"] };
 
 /** Schemas: `JobOptions`, `Condition`, `MapSummary`, `MapItem`. */

@@ -1,30 +1,15 @@
 /**
  * The OpenAPI routes of one job: its view, its logs (read and followed), and the
- * retry of its pipeline. Built with the main document's helpers, so both spell
- * schemas and errors alike.
+ * retry of its pipeline.
  *
  * @module
  */
 
-type Schema = Record<string, unknown>;
+import { error, json, pathParam, ref, type Schema } from "./openapi_parts.ts";
 
-/** The helpers of `openapi.ts` these routes are written with. */
-export interface OpenApiParts {
-  json: (schema: Schema, description: string) => Schema;
-  ref: (name: string) => Schema;
-  error: (description: string) => Schema;
-  idParam: Schema;
-}
-
-const jobIdParam = {
-  name: "jobId",
-  in: "path",
-  required: true,
-  schema: { type: "string" },
-  description: "Job id within the pipeline",
-};
+const jobIdParam = pathParam("jobId", "Job id within the pipeline");
 const logParams = [
-  { name: "jobId", in: "path", required: true, schema: { type: "string" }, description: "Job id" },
+  pathParam("jobId", "Job id"),
   {
     name: "attempt",
     in: "query",
@@ -39,9 +24,8 @@ const logParams = [
   },
 ];
 
-/** The document. */
-/** The job routes, under `paths`. */
-export function jobPaths({ json, ref, error, idParam }: OpenApiParts): Record<string, unknown> {
+/** The job routes, under `paths`, given the pipeline id's parameter. */
+export function jobPaths(idParam: Schema): Record<string, unknown> {
   return {
     "/pipelines/{id}/retry": {
       post: {

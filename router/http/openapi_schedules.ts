@@ -4,20 +4,9 @@
  * @module
  */
 
-type Schema = Record<string, unknown>;
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: Schema, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const error = (description: string) => json(ref("Error"), description);
-const idParam = {
-  name: "id",
-  in: "path",
-  required: true,
-  schema: { type: "string" },
-  description: "Schedule id",
-};
+import { error, json, pathParam, ref, type Schema } from "./openapi_parts.ts";
+
+const idParam = pathParam("id", "Schedule id");
 const invalid = error(
   "Invalid cron, time zone, pipeline or field, or malformed JSON; `problems` lists every problem, and nothing is stored",
 );

@@ -15,10 +15,16 @@ import type { JobRecord, PipelineRecord } from "../../core/protocol/mod.ts";
 import { MapItemStore } from "./map_items.ts";
 import { checkpointInBackground, type Checkpoints } from "./checkpoints.ts";
 import { StartLog } from "./start_log.ts";
-import { type PipelineFilter, PipelineQuery, type Row } from "./store_query.ts";
+import {
+  type PipelineFilter,
+  PipelineQuery,
+  type PipelineSummary,
+  type Row,
+  summaryOf,
+} from "./store_query.ts";
 import { applySchema, recordOf } from "./store_schema.ts";
 
-export type { PipelineFilter } from "./store_query.ts";
+export type { PipelineFilter, PipelineSummary } from "./store_query.ts";
 import { JOB_LOGS_SCHEMA, JobLogs } from "./job_logs.ts";
 
 /** How hard a commit waits for the disk. */
@@ -38,7 +44,7 @@ export interface StoreOptions {
 /** One page of {@linkcode PipelineStore.list}. */
 export interface PipelinePage {
   /** Newest first. */
-  pipelines: PipelineRecord[];
+  pipelines: PipelineSummary[];
   /** Pass back as `cursor` for the next page; absent on the last page. */
   next?: string;
 }
@@ -326,13 +332,13 @@ export class PipelineStore {
   }
 
   /**
-   * Pipelines newest first, filtered (see {@linkcode PipelineFilter}); their jobs are
-   * not read.
+   * Pipelines newest first, filtered (see {@linkcode PipelineFilter}), as summaries:
+   * no spec or document, each job only as `{jobId, fn, status}`.
    */
   list(filter: PipelineFilter = {}): PipelinePage {
     this.#flush();
-    const { rows, next } = this.#query.page(filter);
-    return { pipelines: rows.map((row) => this.#toRecord(row, false)), next };
+    const { rows, next } = this.#query.page(filter, true);
+    return { pipelines: rows.map(summaryOf), next };
   }
 
   /** How many pipelines there are of each status (kept as they change: costs no scan). */
@@ -395,10 +401,8 @@ export class PipelineStore {
     this.#db.close();
   }
 
-  #toRecord(row: Row, withJobs = true): PipelineRecord {
-    const jobs = !withJobs
-      ? []
-      : row.jobs !== null
+  #toRecord(row: Row): PipelineRecord {
+    const jobs = row.jobs !== null
       ? JSON.parse(String(row.jobs)) as JobRecord[]
       : (this.#statements.getJobs!.all(String(row.id)) as Row[]).map((job) =>
         JSON.parse(String(job.record)) as JobRecord

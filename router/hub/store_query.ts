@@ -9,6 +9,9 @@
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { PipelineStatus } from "../../core/types.ts";
+import type { JobRecord } from "../../core/protocol/mod.ts";
+import { runAtOf } from "../../core/dag/mod.ts";
+import { type PipelineHead, withHead } from "./store_schema.ts";
 
 /** What {@linkcode PipelineQuery.page} selects. */
 export interface PipelineFilter {
@@ -34,6 +37,22 @@ export type Row = Record<string, string | number | null>;
 /** Shortest search taken as the beginning of an id (shorter ones match ids and keys whole). */
 export const MIN_PREFIX = 8;
 
+/**
+ * The columns of a summary row: no document, of the spec only its timing fields, and
+ * each job as `{jobId, fn, status}`. SQLite's JSON functions cut them, so a list of
+ * pipelines with big documents or outputs parses none of those.
+ */
+const SUMMARY_COLUMNS = `p.id, p.seq, p.status, p.created_at, p.started_at, p.finished_at, p.error,
+  p.idempotency_key, p.retry_of, p.retried_by, p.schedule_id, p.schedule_at,
+  p.spec ->> '$.delayMs' AS delay_ms, p.spec ->> '$.runAt' AS run_at,
+  CASE WHEN p.jobs IS NULL
+    THEN (SELECT json_group_array(json_object('jobId', j.record ->> '$.jobId',
+      'fn', j.record ->> '$.fn', 'status', j.record ->> '$.status'))
+      FROM (SELECT record FROM jobs WHERE pipeline_id = p.id ORDER BY position) j)
+    ELSE (SELECT json_group_array(json_object('jobId', e.value ->> '$.jobId',
+      'fn', e.value ->> '$.fn', 'status', e.value ->> '$.status')) FROM json_each(p.jobs) e)
+  END AS jobs`;
+
 /** Prepared statements per shape of filter (a few dozen at most), over one connection. */
 export class PipelineQuery {
   readonly #db: DatabaseSync;
@@ -47,8 +66,11 @@ export class PipelineQuery {
     );
   }
 
-  /** One page: up to `limit` rows, newest first, and the cursor of the next page. */
-  page(filter: PipelineFilter): { rows: Row[]; next?: string } {
+  /**
+   * One page: up to `limit` rows, newest first, and the cursor of the next page;
+   * whole rows, or summary rows (see `SUMMARY_COLUMNS`).
+   */
+  page(filter: PipelineFilter, summaries = false): { rows: Row[]; next?: string } {
     const limit = Math.min(Math.max(filter.limit ?? 50, 1), 500);
     // Creation times are turned into bounds on `seq` (both grow with each submit), so
     // the newest-first scan of an index stops where the time range does.
@@ -66,10 +88,20 @@ export class PipelineQuery {
     const statuses = filter.statuses ?? [];
     const search = filter.search;
     const prefix = search !== undefined && search.length >= MIN_PREFIX;
-    const shape = [filter.fn !== undefined, statuses.length, search !== undefined, prefix].join();
+    const shape = [
+      filter.fn !== undefined,
+      statuses.length,
+      search !== undefined,
+      prefix,
+      summaries,
+    ]
+      .join();
     let statement = this.#statements.get(shape);
     if (!statement) {
-      statement = this.#db.prepare(sql(filter.fn !== undefined, statuses.length, search, prefix));
+      const columns = summaries ? SUMMARY_COLUMNS : "p.*";
+      statement = this.#db.prepare(
+        sql(columns, filter.fn !== undefined, statuses.length, search, prefix),
+      );
       this.#statements.set(shape, statement);
     }
     const params: Array<string | number> = [];
@@ -88,12 +120,18 @@ export class PipelineQuery {
   }
 }
 
-function sql(byFn: boolean, statuses: number, search: string | undefined, prefix: boolean) {
+function sql(
+  columns: string,
+  byFn: boolean,
+  statuses: number,
+  search: string | undefined,
+  prefix: boolean,
+) {
   const seq = byFn ? "f.seq" : "p.seq";
   const parts = [
     byFn
-      ? "SELECT p.* FROM pipeline_functions f JOIN pipelines p ON p.id = f.pipeline_id WHERE f.fn = ?"
-      : "SELECT p.* FROM pipelines p WHERE 1",
+      ? `SELECT ${columns} FROM pipeline_functions f JOIN pipelines p ON p.id = f.pipeline_id WHERE f.fn = ?`
+      : `SELECT ${columns} FROM pipelines p WHERE 1`,
     `AND ${seq} < ? AND ${seq} >= ?`,
   ];
   if (statuses > 0) parts.push(`AND p.status IN (${new Array(statuses).fill("?").join(", ")})`);
@@ -108,4 +146,26 @@ function sql(byFn: boolean, statuses: number, search: string | undefined, prefix
   }
   parts.push(`ORDER BY ${seq} DESC LIMIT ?`);
   return parts.join(" ");
+}
+
+/** A pipeline in a list: its jobs without outputs, no spec or document. */
+export interface PipelineSummary extends PipelineHead {
+  jobs: Pick<JobRecord, "jobId" | "fn" | "status">[];
+}
+
+/** A row of `SUMMARY_COLUMNS` as a summary. */
+export function summaryOf(row: Row): PipelineSummary {
+  const summary: PipelineSummary = withHead(row, {
+    id: String(row.id),
+    status: String(row.status) as PipelineSummary["status"],
+    jobs: JSON.parse(String(row.jobs)) as PipelineSummary["jobs"],
+    createdAt: Number(row.created_at),
+  });
+  const timing = {
+    ...(row.delay_ms !== null ? { delayMs: Number(row.delay_ms) } : {}),
+    ...(row.run_at !== null ? { runAt: row.run_at } : {}),
+  };
+  const runAt = runAtOf(timing, summary.createdAt);
+  if (runAt !== undefined) summary.runAt = runAt;
+  return summary;
 }

@@ -19,7 +19,7 @@ function record(
   };
 }
 
-const ids = (page: { pipelines: PipelineRecord[] }) => page.pipelines.map((p) => p.id);
+const ids = (page: { pipelines: { id: string }[] }) => page.pipelines.map((p) => p.id);
 
 Deno.test("the store lists by status, function, time and search, paging each newest first", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
@@ -127,6 +127,50 @@ Deno.test("a store made before the function index gets its pipelines indexed whe
     db.close();
     const store = PipelineStore.open(dir);
     assertEquals(ids(store.list({ fn: "resize" })), ["p"]);
+    store.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a listed pipeline is a summary: its jobs' ids, functions and states, and no document", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
+  try {
+    const store = PipelineStore.open(dir);
+    const small = record("small", "succeeded", ["fetch", "parse"], 1000);
+    small.document = { page: "x".repeat(10_000) };
+    small.jobs[0]!.status = "succeeded";
+    small.jobs[0]!.output = { page: "x".repeat(10_000) };
+    small.spec.delayMs = 500;
+    small.startedAt = 1500;
+    small.finishedAt = 1600;
+    // Over the jobs a row keeps inline: its jobs have rows of their own.
+    const big = record("big", "failed", Array.from({ length: 100 }, (_, i) => `f${i}`), 2000);
+    big.jobs[99]!.status = "failed";
+    big.error = { name: "Error", message: "boom", retryable: false };
+    big.spec.runAt = "1970-01-01T00:00:03Z";
+    store.insertPipeline(small, "key-1");
+    store.insertPipeline(big);
+    store.commit();
+    const [b, s] = store.list().pipelines;
+    assertEquals(s, {
+      id: "small",
+      status: "succeeded",
+      jobs: [
+        { jobId: "fetch", fn: "fetch", status: "succeeded" },
+        { jobId: "parse", fn: "parse", status: "pending" },
+      ],
+      createdAt: 1000,
+      startedAt: 1500,
+      finishedAt: 1600,
+      durationMs: 100,
+      idempotencyKey: "key-1",
+      runAt: 1500,
+    });
+    assertEquals(b?.jobs.length, 100);
+    assertEquals(b?.jobs[99], { jobId: "f99", fn: "f99", status: "failed" });
+    assertEquals([b?.error?.message, b?.runAt], ["boom", 3000]);
+    assertEquals("document" in (b ?? {}) || "spec" in (b ?? {}), false);
     store.close();
   } finally {
     await Deno.remove(dir, { recursive: true });

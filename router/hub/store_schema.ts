@@ -106,14 +106,21 @@ function indexFunctions(db: DatabaseSync): void {
 
 /** A `pipelines` row as a record, with `jobs` (read from its row or its job rows). */
 export function recordOf(row: Row, jobs: JobRecord[]): PipelineRecord {
-  const record: PipelineRecord = {
+  return withHead(row, {
     id: String(row.id),
     status: String(row.status) as PipelineStatus,
     spec: JSON.parse(String(row.spec)),
     document: JSON.parse(String(row.document)),
     jobs,
     createdAt: Number(row.created_at),
-  };
+  });
+}
+
+/** A pipeline's fields beside its spec, document and jobs, from its row. */
+export type PipelineHead = Omit<PipelineRecord, "spec" | "document" | "jobs">;
+
+/** Sets the optional fields of a pipeline's head from its row. */
+export function withHead<T extends PipelineHead>(row: Row, record: T): T {
   if (row.started_at !== null) record.startedAt = Number(row.started_at);
   if (row.finished_at !== null) record.finishedAt = Number(row.finished_at);
   if (record.startedAt && record.finishedAt) {

@@ -14,8 +14,18 @@ function mapCounts(m) {
   return [m.succeeded + "/" + m.items + " items", m.running ? m.running + " running" : "",
     m.failed ? m.failed + " failed" : "", m.cancelled ? m.cancelled + " cancelled" : ""].filter(Boolean).join(" · ");
 }
+/**
+ * The form of the waiting job in view, kept across redraws of that view (its job's
+ * detail and logs arrive later and redraw it), so a draft typed into it stays.
+ */
+const signalDraft = { key: "", form: null };
 /** The form that sends a waiting job's signal, with a JSON object as its output. */
 function signalForm(record, job) {
+  const key = record.id + "\u0000" + job.jobId + "\u0000" + job.signal;
+  if (signalDraft.key !== key) Object.assign(signalDraft, { key, form: newSignalForm(record, job) });
+  return signalDraft.form;
+}
+function newSignalForm(record, job) {
   const input = h("textarea", { rows: 2, class: "mono", "aria-label": "Signal object" }, "{}");
   const note = h("span", { class: "muted small" });
   const send = async () => {

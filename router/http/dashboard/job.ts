@@ -2,8 +2,8 @@
  * The chosen job of the selected pipeline: its function, attempts, host, times,
  * the error of each failed attempt, the input it was given (read from
  * `GET /pipelines/:id/jobs/:jobId`, cut to what its function `requires`) and its
- * output. Each part is a registered job section, so more (a job's logs, say) slot
- * in beside them.
+ * output. Each part is a registered job section, so more (its logs: `job_logs.ts`)
+ * slot in beside them.
  *
  * @module
  */
@@ -70,8 +70,6 @@ dashboard.add("jobSections", { id: "input", order: 30, render: (r, job) => {
   if (!detail.body.input) return h("p", { class: "muted small" }, "Input not available");
   return [h("strong", {}, job.status === "pending" ? "Input (so far)" : "Input"), h("pre", { id: "job-input" }, json(detail.body.input))];
 } });
-// A job's logs (GET /pipelines/:id/jobs/:jobId/logs, not in this Router yet) belong here, as a
-// job section of their own ("logs", order 50), in a panel module of their own.
 dashboard.add("jobSections", { id: "output", order: 40, render: (r, job) =>
   job.output !== undefined ? [h("strong", {}, "Output"), h("pre", { id: "job-output" }, json(job.output))] : "" });
 `;

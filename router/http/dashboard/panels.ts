@@ -10,6 +10,7 @@ import { dynamicPanel } from "./dynamic.ts";
 import { filtersPanel } from "./filters.ts";
 import { functionsPanel } from "./functions.ts";
 import { jobPanel } from "./job.ts";
+import { jobLogsPanel } from "./job_logs.ts";
 import { limitsPanel } from "./limits.ts";
 import type { Panel } from "./panel.ts";
 import { pipelineListPanel } from "./pipeline_list.ts";
@@ -26,6 +27,7 @@ export const PANELS: readonly Panel[] = [
   dagPanel,
   timelinePanel,
   jobPanel,
+  jobLogsPanel,
   dynamicPanel,
   throughputPanel,
   functionsPanel,

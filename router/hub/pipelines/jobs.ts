@@ -13,6 +13,7 @@ import type {
   JobPlan,
   JobRecord,
   JobRequestEvent,
+  JobRunEvent,
 } from "../../../core/protocol/mod.ts";
 import type { JsonObject } from "../../../core/types.ts";
 import type { BrokerEntry, PipelinerEntry } from "../registry.ts";
@@ -112,13 +113,7 @@ export function dispatch(ctx: Pipelines): void {
     const then = active && broker.running.size <= broker.slots &&
       followers(ctx, active, attempt.plan, broker);
     const traceparent = ctx.trace?.dispatched(attempt, broker.id);
-    ctx.outbox.toPeer(broker.address, {
-      type: "job-run",
-      pipelineId: attempt.pipelineId,
-      jobId: attempt.jobId,
-      fn: attempt.fn,
-      attempt: attempt.attempt,
-      input: attempt.input,
+    sendRun(ctx, broker, attempt, {
       ...(then ? { then } : {}),
       ...(job?.attemptErrors?.at(-1)?.shared ? { alone: true } : {}),
       ...(traceparent ? { traceparent } : {}),
@@ -126,9 +121,13 @@ export function dispatch(ctx: Pipelines): void {
   });
 }
 
-/** Sends a map item's attempt to its broker. */
-function dispatchItem(ctx: Pipelines, attempt: Attempt, broker: BrokerEntry): void {
-  const alone = itemDispatched(ctx, attempt, broker);
+/** Sends an attempt to its broker, with what its dispatch adds to the run. */
+function sendRun(
+  ctx: Pipelines,
+  broker: BrokerEntry,
+  attempt: Attempt,
+  extra: Pick<JobRunEvent, "then" | "alone" | "traceparent">,
+): void {
   ctx.outbox.toPeer(broker.address, {
     type: "job-run",
     pipelineId: attempt.pipelineId,
@@ -136,8 +135,14 @@ function dispatchItem(ctx: Pipelines, attempt: Attempt, broker: BrokerEntry): vo
     fn: attempt.fn,
     attempt: attempt.attempt,
     input: attempt.input,
-    ...(alone ? { alone: true } : {}),
+    ...extra,
   });
+}
+
+/** Sends a map item's attempt to its broker. */
+function dispatchItem(ctx: Pipelines, attempt: Attempt, broker: BrokerEntry): void {
+  const alone = itemDispatched(ctx, attempt, broker);
+  sendRun(ctx, broker, attempt, alone ? { alone: true } : {});
 }
 
 /** A pipeliner asks for a job; answered from the record when it already ended. */

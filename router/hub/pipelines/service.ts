@@ -262,11 +262,17 @@ export class PipelineService {
     return { pipelineId: existing, status: status ?? "queued" };
   }
 
+  /** Whether a pipeline is in memory: submitted and not yet ended. */
+  isActive(pipelineId: string): boolean {
+    return this.#ctx.active.has(pipelineId);
+  }
+
   /**
    * A pipeline with its jobs.
    *
    * @throws {ServiceError} `PipelineNotFoundError`.
    */
+
   get(pipelineId: string): PipelineRecord {
     const active = this.#ctx.active.get(pipelineId);
     if (active) return { ...active.record, jobs: [...active.jobs.values()] };
