@@ -1,7 +1,9 @@
 /**
- * Test helper: Routers on one PostgreSQL store, each a subprocess on ports of its own
- * with peers (a broker, a pipeliner) pointed at it, which wait until it binds. All
- * are stopped by the test with `await using`, also when it fails.
+ * Test helper: Routers on one PostgreSQL store, each a subprocess on ports of its own.
+ * A {@linkcode PgRouter} has peers (a broker, a pipeliner) pointed at it alone, which
+ * wait until it binds; a {@linkcode PgPair} is two Routers with peers and a client
+ * given both, which follow whichever is active. All are stopped by the test with
+ * `await using`, also when it fails.
  *
  * @module
  */
@@ -165,5 +167,98 @@ export class PgRouter implements AsyncDisposable {
     await Promise.all(this.peers.map((d) => d.stop()));
     await this.router.stop();
     await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Options of {@linkcode PgPair.start}. */
+export interface PgPairOptions {
+  leaseMs?: number;
+  brokers?: number;
+  workers?: number;
+}
+
+/** Two Routers on one database, and peers and a client that know both. */
+export class PgPair implements AsyncDisposable {
+  readonly a: PgRouter;
+  readonly b: PgRouter;
+  readonly peers: Daemon[] = [];
+  readonly manager: PipelineManager;
+
+  private constructor(store: string, options: PgPairOptions) {
+    const routers = { leaseMs: options.leaseMs, brokers: 0, pipeliners: 0 };
+    this.a = PgRouter.start("router-a", store, routers);
+    this.b = PgRouter.start("router-b", store, routers);
+    const both = `${this.a.api},${this.b.api}`;
+    for (let i = 0; i < (options.brokers ?? 2); i++) {
+      this.peers.push(
+        new Daemon(`broker-${i}`, [
+          "run",
+          ...DAEMON_FLAGS.broker,
+          "broker/main.ts",
+          "--router",
+          both,
+          "--functions",
+          "tests/fixtures/functions",
+          "--workers",
+          String(options.workers ?? 2),
+          "--heap-mb",
+          "64",
+        ], root),
+      );
+    }
+    this.peers.push(
+      new Daemon("pipeliner", [
+        "run",
+        ...DAEMON_FLAGS.pipeliner,
+        "pipeliner/main.ts",
+        "--router",
+        both,
+      ], root),
+    );
+    this.manager = new PipelineManager({
+      api: [this.a.api, this.b.api],
+      broadcast: [this.a.broadcast, this.b.broadcast],
+    });
+  }
+
+  /** Starts A, waits until it is active, then B, and waits until B is standby. */
+  static async start(store: string, options: PgPairOptions = {}): Promise<PgPair> {
+    const pair = new PgPair(store, options);
+    try {
+      await pair.a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+      await pair.b.waitForHealth((h) => h?.role === "standby", "B standby");
+      return pair;
+    } catch (error) {
+      await pair[Symbol.asyncDispose]();
+      throw error;
+    }
+  }
+
+  /** Waits until `n` brokers serve `fn` on the Router that answers the client. */
+  async waitForBrokers(fn: string, n: number): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (true) {
+      try {
+        const functions = await this.manager.functions();
+        if ((functions.find((f) => f.name === fn)?.brokers.length ?? 0) >= n) return;
+      } catch { /* between Routers */ }
+      if (Date.now() > deadline) throw new Error(`"${fn}" not on ${n} brokers\n${this.logs()}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  logs(): string {
+    return [
+      this.a.logs(),
+      this.b.logs(),
+      ...this.peers.map((d) => `--- ${d.name} ---\n${d.output.slice(-4000)}`),
+    ]
+      .join("\n");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.manager.close().catch(() => {});
+    await Promise.all(this.peers.map((d) => d.stop()));
+    await Promise.all([this.a[Symbol.asyncDispose](), this.b[Symbol.asyncDispose]()]);
   }
 }
