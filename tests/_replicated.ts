@@ -184,11 +184,10 @@ export class PgPair implements AsyncDisposable {
   readonly peers: Daemon[] = [];
   readonly manager: PipelineManager;
 
-  private constructor(store: string, options: PgPairOptions) {
-    const routers = { leaseMs: options.leaseMs, brokers: 0, pipeliners: 0 };
-    this.a = PgRouter.start("router-a", store, routers);
-    this.b = PgRouter.start("router-b", store, routers);
-    const both = `${this.a.api},${this.b.api}`;
+  private constructor(a: PgRouter, b: PgRouter, options: PgPairOptions) {
+    this.a = a;
+    this.b = b;
+    const both = `${a.api},${b.api}`;
     for (let i = 0; i < (options.brokers ?? 2); i++) {
       this.peers.push(
         new Daemon(`broker-${i}`, [
@@ -216,22 +215,25 @@ export class PgPair implements AsyncDisposable {
       ], root),
     );
     this.manager = new PipelineManager({
-      api: [this.a.api, this.b.api],
-      broadcast: [this.a.broadcast, this.b.broadcast],
+      api: [a.api, b.api],
+      broadcast: [a.broadcast, b.broadcast],
     });
   }
 
-  /** Starts A, waits until it is active, then B, and waits until B is standby. */
+  /** Starts A and waits until it is active, then B until it is standby, then the peers. */
   static async start(store: string, options: PgPairOptions = {}): Promise<PgPair> {
-    const pair = new PgPair(store, options);
+    const routers = { leaseMs: options.leaseMs, brokers: 0, pipeliners: 0 };
+    const a = PgRouter.start("router-a", store, routers);
+    let b: PgRouter | undefined;
     try {
-      await pair.a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
-      await pair.b.waitForHealth((h) => h?.role === "standby", "B standby");
-      return pair;
+      await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+      b = PgRouter.start("router-b", store, routers);
+      await b.waitForHealth((h) => h?.role === "standby", "B standby");
     } catch (error) {
-      await pair[Symbol.asyncDispose]();
+      await Promise.all([a[Symbol.asyncDispose](), b?.[Symbol.asyncDispose]()]);
       throw error;
     }
+    return new PgPair(a, b, options);
   }
 
   /** Waits until `n` brokers serve `fn` on the Router that answers the client. */

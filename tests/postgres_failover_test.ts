@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { TempPostgres } from "./_postgres.ts";
-import { PgRouter } from "./_replicated.ts";
+import { PgPair, PgRouter } from "./_replicated.ts";
 import { withTimeout } from "./_helpers.ts";
 
 const WAIT = { timeoutMs: 60_000 };
@@ -92,6 +92,46 @@ Deno.test("an active Router paused past its lease does not act again when it res
     assertEquals((await b.health())?.role, "active");
   } finally {
     a.router.kill("SIGCONT");
+  }
+});
+
+Deno.test("peers that know both Routers: an active paused past its lease, then resumed, does not disturb the new active's run", async () => {
+  await using pg = await TempPostgres.start();
+  await using pair = await PgPair.start(pg.url, { brokers: 2 });
+  await pair.waitForBrokers("slow", 2);
+  const first = await Promise.all(
+    Array.from(
+      { length: 20 },
+      (_, n) => pair.manager.start({ graph: { slow: ["ok"] }, data: { ms: 300, n } }),
+    ),
+  );
+  pair.a.router.kill("SIGSTOP");
+  try {
+    await pair.b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
+    await pair.waitForBrokers("slow", 2);
+    const second = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, n) => pair.manager.start({ graph: { slow: ["ok"] }, data: { ms: 300, n: 100 + n } }),
+      ),
+    );
+    // A wakes up while B runs: it fences itself and leaves; peers keep to B.
+    pair.a.router.kill("SIGCONT");
+    const status = await withTimeout(pair.a.router.status, 20_000, "the old active to exit");
+    assertEquals(status.code, 3, pair.a.logs());
+    for (const [i, id] of [...first, ...second].entries()) {
+      const result = await pair.manager.wait(id, WAIT);
+      const n = i < 20 ? i : 100 + i - 20;
+      assertEquals([result.status, result.document.n, result.document.waited], [
+        "succeeded",
+        n + 1,
+        300,
+      ], pair.logs());
+      assertEquals(result.jobs.map((j) => j.attemptErrors), [undefined, undefined]);
+    }
+    assertEquals((await pair.b.health())?.role, "active");
+  } finally {
+    pair.a.router.kill("SIGCONT");
   }
 });
 
