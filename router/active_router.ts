@@ -126,6 +126,7 @@ export function runActive(config: RouterConfig, deps: ActiveDeps): ActiveRouter 
     token: config.token,
     maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
     maxStreams: config.maxStreams,
+    ...(deps.mirror ? { role: "active" as const } : {}),
   });
   let http: Deno.HttpServer<Deno.NetAddr> | undefined;
   if (config.http !== "off" && !deps.noHttp) {

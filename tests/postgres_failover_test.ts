@@ -15,7 +15,7 @@ Deno.test("a standby Router answers 503 with the active's endpoint, and takes ov
   await using a = PgRouter.start("router-a", pg.url);
   await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
   await using b = PgRouter.start("router-b", pg.url);
-  const standby = await b.waitForHealth((h) => h?.role === "standby", "B standby");
+  const standby = await b.waitForHealth((h) => h?.role === "standby" && !!h.active, "B standby");
   assertEquals(standby, { status: 503, role: "standby", active: a.api });
   await a.waitForFunction("slow");
 
@@ -56,7 +56,7 @@ Deno.test("an active Router paused past its lease does not act again when it res
   });
   await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
   await using b = PgRouter.start("router-b", pg.url);
-  const standby = await b.waitForHealth((h) => h?.role === "standby", "B standby");
+  const standby = await b.waitForHealth((h) => h?.role === "standby" && !!h.active, "B standby");
   assertEquals(standby?.active, "tcp://router-a.example:5555");
   await a.waitForFunction("slow");
   const before = await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 1500, n: 0 } });

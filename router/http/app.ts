@@ -44,6 +44,11 @@ export interface HttpDeps {
   maxBodyBytes: number;
   /** Event streams (SSE) open at once, at most; more get 503. Default 1,000. */
   maxStreams?: number;
+  /**
+   * Said in `/health` by a Router among several (on PostgreSQL): `active`. A Router
+   * that runs alone names no role.
+   */
+  role?: "active";
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
@@ -123,7 +128,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.get("/health", (c) =>
     c.json({
       status: "ok",
-      role: "active",
+      ...(deps.role ? { role: deps.role } : {}),
       brokers: registry.brokerCount,
       pipeliners: registry.pipeliners.size,
       active: service.activeCount,

@@ -91,13 +91,19 @@ export class Lease {
     throw signal.reason ?? new Error("Stopped waiting for the lease");
   }
 
-  async #tryTake(): Promise<boolean> {
-    const { holder, endpoint, ttlMs } = this.#options;
-    const sentAt = performance.now();
+  /** Reads who holds the lease now, into {@linkcode view}. */
+  async look(): Promise<{ epoch: number; live: boolean }> {
     const [seen] = await this.#sql<{ epoch: number; endpoint: string | null; live: boolean }[]>`
       SELECT epoch, endpoint, expires_at > now() AS live FROM router_lease WHERE id = 1`;
     if (!seen) throw new Error("The lease row is missing");
     this.#view = { active: seen.live ? seen.endpoint : null, epoch: seen.epoch };
+    return seen;
+  }
+
+  async #tryTake(): Promise<boolean> {
+    const { holder, endpoint, ttlMs } = this.#options;
+    const sentAt = performance.now();
+    const seen = await this.look();
     if (seen.live) return false;
     const taken = await this.#sql<{ epoch: number }[]>`
       UPDATE router_lease SET holder = ${holder}, epoch = epoch + 1, endpoint = ${endpoint},

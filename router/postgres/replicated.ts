@@ -90,6 +90,8 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
     fenced.resolve(reason);
   };
   const commits = new PostgresCommits(sql, lease, log, fence);
+  // So that a standby's first /health already names the active.
+  await lease.look().catch(() => {});
 
   const server = config.http === "off" ? undefined : serve(
     {
