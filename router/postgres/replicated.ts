@@ -93,17 +93,23 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
   // So that a standby's first /health already names the active.
   await lease.look().catch(() => {});
 
-  const server = config.http === "off" ? undefined : serve(
-    {
-      // The lease is checked first: a Router whose timers ran late answers nothing as active.
-      fetch: (request) =>
-        role === "active" && running && commits.mayAct()
-          ? running.handle.app.fetch(request)
-          : notActive(request, role, lease.view.active),
-    },
-    config.http ?? "127.0.0.1:8080",
-    log,
-  );
+  let server: Deno.HttpServer<Deno.NetAddr> | undefined;
+  try {
+    server = config.http === "off" ? undefined : serve(
+      {
+        // The lease is checked first: a Router whose timers ran late answers nothing as active.
+        fetch: (request) =>
+          role === "active" && running && commits.mayAct()
+            ? running.handle.app.fetch(request)
+            : notActive(request, role, lease.view.active),
+      },
+      config.http ?? "127.0.0.1:8080",
+      log,
+    );
+  } catch (error) {
+    await closeSql();
+    throw error;
+  }
 
   const active = (async (): Promise<RouterHandle> => {
     const epoch = await lease.acquire(waiting.signal);
