@@ -18,7 +18,12 @@ import { join } from "node:path";
 import { type CurveKeys, loadOrCreateKeyFile, newCurveKeys } from "./core/curve_keys.ts";
 import { intFlag } from "./core/cli.ts";
 import { shareOneContext } from "./core/zmq/mod.ts";
-import { routerCurve, start as startRouter } from "./router/mod.ts";
+import {
+  type RouterConfig,
+  routerCurve,
+  start as startRouter,
+  startReplicated,
+} from "./router/mod.ts";
 import { start as startPipeliner } from "./pipeliner/mod.ts";
 import { start as startBroker } from "./broker/mod.ts";
 import { startTracing } from "./core/tracing/mod.ts";
@@ -37,8 +42,15 @@ const CLUSTER_SPEC = {
     },
     "data-dir": {
       type: "string",
-      description: "Folder of the embedded store",
+      description:
+        "Folder of the embedded store (with --store postgres://..., of its working copy)",
       default: ".pipelinin",
+    },
+    store: {
+      type: "string",
+      description:
+        "sqlite (the embedded store, default) or postgres://user:pass@host:port/db (the Router waits for the lease, then the others start)",
+      default: "sqlite",
     },
     functions: { type: "string", description: "Folder of function modules", default: "functions" },
     workers: { type: "string", description: "Broker worker slots (default: CPUs)" },
@@ -105,7 +117,7 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
     if (routerTracing) stops.push(() => routerTracing.shutdown());
     const pipelinerTracing = await startTracing("pipelinin-pipeliner", `pipeliner-${Deno.pid}`);
     if (pipelinerTracing) stops.push(() => pipelinerTracing.shutdown());
-    const router = startRouter({
+    const routerConfig: RouterConfig = {
       ...(routerTracing ? { tracing: routerTracing } : {}),
       api: flags.api,
       broadcast: flags.broadcast,
@@ -116,8 +128,22 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
       token,
       curve,
       insecure: flags.insecure,
-    });
-    stops.push(() => router.stop());
+    };
+    if (/^postgres(ql)?:\/\//.test(flags.store)) {
+      const router = await startReplicated({ ...routerConfig, store: flags.store });
+      stops.push(() => router.stop());
+      // Fenced, it halted: the whole cluster exits non-zero, for a supervisor to restart.
+      void router.fenced.then(async () => {
+        await stop();
+        Deno.exit(3);
+      });
+      await router.active;
+    } else if (flags.store === "sqlite") {
+      const router = startRouter(routerConfig);
+      stops.push(() => router.stop());
+    } else {
+      throw new RangeError(`Flag --store wants "sqlite" or "postgres://...", got "${flags.store}"`);
+    }
     const pipeliner = await startPipeliner({
       router: flags.api,
       ...keysFor(own?.pipeliner),

@@ -8,6 +8,10 @@
  * Router, a Pipeliner and a Broker with `--workers 2` in one process, its worker hosts
  * apart).
  *
+ * pipelinin runs twice: on its embedded SQLite store, and on PostgreSQL (a temp
+ * server of Debian's `postgresql`, fsync on, on a loopback port; the Router's
+ * acknowledgements wait for its commits there).
+ *
  * - W1: 2,000 single-job pipelines submitted at once; jobs/s.
  * - W2: 500 chains of 3 dependent jobs; pipelines/s.
  * - W3: 200 chains of 3, one after another; p50 and p99 latency, ms.
@@ -20,6 +24,7 @@
  * @module
  */
 import { Cluster } from "../tests/_cluster.ts";
+import { TempPostgres } from "../tests/_postgres.ts";
 import { Child, freePort, machine, median, output, report } from "./_lib/process.ts";
 import { RssSampler, treeRss } from "./_lib/rss.ts";
 
@@ -48,7 +53,7 @@ type Figures = Record<(typeof OUT_KEYS)[number], number> & {
 const IDLE_MS = 2000;
 
 interface System {
-  name: "pipelinin" | "bullmq" | "celery";
+  name: "pipelinin" | "pipelinin-pg" | "bullmq" | "celery";
   /** Starts the system's workers; returns pids to measure, a client command, and a stop. */
   start(): Promise<
     {
@@ -91,31 +96,44 @@ async function ensurePeers(): Promise<void> {
 let redisPort = 0;
 let tag = 0;
 
-const pipelinin: System = {
-  name: "pipelinin",
-  async start() {
-    Deno.env.set("PIPELININ_LOG_LEVEL", "warning");
-    const cluster = await Cluster.start({
-      functionsDir: "bench/functions",
-      workers: 2,
-      waitFor: ["inc", "fan", "join"],
-      oneProcess: true,
-    });
-    return {
-      pids: () => [cluster.router.pid],
-      client: (w, n) => [Deno.execPath(), [
-        "run",
-        "--allow-all",
-        `${here}e2e_client.ts`,
-        cluster.api,
-        cluster.broadcast,
-        w,
-        String(n),
-      ]],
-      stop: () => cluster[Symbol.asyncDispose](),
-    };
-  },
-};
+function pipelininOn(name: "pipelinin" | "pipelinin-pg"): System {
+  return {
+    name,
+    async start() {
+      Deno.env.set("PIPELININ_LOG_LEVEL", "warning");
+      const pg = name === "pipelinin-pg" ? await TempPostgres.start({ fsync: true }) : undefined;
+      let cluster: Cluster;
+      try {
+        cluster = await Cluster.start({
+          functionsDir: "bench/functions",
+          workers: 2,
+          waitFor: ["inc", "fan", "join"],
+          oneProcess: true,
+          ...(pg ? { store: pg.url } : {}),
+        });
+      } catch (error) {
+        await pg?.[Symbol.asyncDispose]();
+        throw error;
+      }
+      return {
+        pids: () => [cluster.router.pid, ...(pg?.pid ? [pg.pid] : [])],
+        client: (w, n) => [Deno.execPath(), [
+          "run",
+          "--allow-all",
+          `${here}e2e_client.ts`,
+          cluster.api,
+          cluster.broadcast,
+          w,
+          String(n),
+        ]],
+        stop: async () => {
+          await cluster[Symbol.asyncDispose]();
+          await pg?.[Symbol.asyncDispose]();
+        },
+      };
+    },
+  };
+}
 
 function peer(name: "bullmq" | "celery", command: string, script: string): System {
   return {
@@ -174,15 +192,22 @@ const redis: Child | undefined = new Child("redis", "redis-server", [
   "no",
 ]);
 const systems: System[] = [
-  pipelinin,
+  pipelininOn("pipelinin"),
+  pipelininOn("pipelinin-pg"),
   peer("bullmq", "node", `${here}peers/bullmq/e2e.mjs`),
   peer("celery", "/usr/bin/python3", `${here}peers/celery/e2e.py`),
 ];
-const results: Record<string, Figures[]> = { pipelinin: [], bullmq: [], celery: [] };
+const results: Record<string, Figures[]> = {
+  pipelinin: [],
+  "pipelinin-pg": [],
+  bullmq: [],
+  celery: [],
+};
 try {
   await new Promise((resolve) => setTimeout(resolve, 300)); // Redis binds.
   for (let rep = 0; rep < REPS; rep++) {
-    const order = [...systems.slice(rep % 3), ...systems.slice(0, rep % 3)];
+    const turn = rep % systems.length;
+    const order = [...systems.slice(turn), ...systems.slice(0, turn)];
     for (const system of order) results[system.name]!.push(await runSystem(system));
   }
 } finally {
@@ -199,26 +224,30 @@ const cell = (name: string, key: keyof Figures) => {
   return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})`;
 };
 const rows = [
-  "| workload | pipelinin | BullMQ | Celery | pipelinin / BullMQ | pipelinin / Celery |",
-  "| --- | --- | --- | --- | --- | --- |",
+  "| workload | pipelinin | pipelinin on PostgreSQL | BullMQ | Celery | pipelinin / BullMQ | pipelinin / Celery | on PostgreSQL / SQLite |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- |",
 ];
 WORKLOADS.forEach((w, i) => {
   const key = OUT_KEYS[i]!;
   const p = stat("pipelinin", key).median;
   const ratio = (other: string) => (p / stat(other, key).median).toFixed(2);
+  const pg = (stat("pipelinin-pg", key).median / p).toFixed(2);
   rows.push(
-    `| ${w.label} (${w.better} is better) | ${cell("pipelinin", key)} | ${cell("bullmq", key)} | ${
-      cell("celery", key)
-    } | ${ratio("bullmq")} | ${ratio("celery")} |`,
+    `| ${w.label} (${w.better} is better) | ${cell("pipelinin", key)} | ${
+      cell("pipelinin-pg", key)
+    } | ${cell("bullmq", key)} | ${cell("celery", key)} | ${ratio("bullmq")} | ${
+      ratio("celery")
+    } | ${pg} |`,
   );
 });
 for (const [key, label] of [["idle_rss_mb", "idle RSS MB"], ["rss_mb", "peak RSS MB"]] as const) {
   const ratio = (other: string) =>
     (stat("pipelinin", key).median / stat(other, key).median).toFixed(2);
+  const pg = (stat("pipelinin-pg", key).median / stat("pipelinin", key).median).toFixed(2);
   rows.push(
-    `| ${label} (lower is better) | ${cell("pipelinin", key)} | ${cell("bullmq", key)} | ${
-      cell("celery", key)
-    } | ${ratio("bullmq")} | ${ratio("celery")} |`,
+    `| ${label} (lower is better) | ${cell("pipelinin", key)} | ${cell("pipelinin-pg", key)} | ${
+      cell("bullmq", key)
+    } | ${cell("celery", key)} | ${ratio("bullmq")} | ${ratio("celery")} | ${pg} |`,
   );
 }
 const table = rows.join("\n");
@@ -232,6 +261,7 @@ const medians = (name: string) =>
 const line = {
   bench: "e2e",
   ...medians("pipelinin"),
+  postgres: medians("pipelinin-pg"),
   bullmq: medians("bullmq"),
   celery: medians("celery"),
 };
@@ -245,6 +275,7 @@ const versions = [
   }`,
   `Celery ${await output("/usr/bin/python3", ["-c", "import celery; print(celery.__version__)"])}`,
   `Redis ${(await output("redis-server", ["--version"])).split(" ")[2]?.replace("v=", "")}`,
+  `PostgreSQL ${await TempPostgres.version()}`,
 ].join(", ");
 await report(
   `${here}RESULTS.md`,
@@ -253,7 +284,7 @@ await report(
 Date: ${new Date().toISOString()}  
 Machine: ${await machine()}  
 Versions: ${versions}  
-Setup: 2 worker slots per system (pipelinin: as \`deno task start --workers 2\` runs it, the Router, a Pipeliner and a Broker in one process and its worker hosts apart, with the Router's store durable as always; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client (1,000 single jobs, 30 chains, 3 fan-outs, and before W3 500 chains one after another: the steady state is measured, not the JIT compiling it; pipelinin's daemons need a few hundred sequential chains after a start before V8 has optimized that path: docs/architecture.md, _Speed_). RSS sums each system's processes (for the peers, Redis included): idle is read ${
+Setup: 2 worker slots per system (pipelinin: as \`deno task start --workers 2\` runs it, the Router, a Pipeliner and a Broker in one process and its worker hosts apart, with the Router's store durable as always; pipelinin on PostgreSQL: the same with \`--store postgres://...\` on a PostgreSQL of its own on loopback, fsync on, RSS including the server's processes; BullMQ: one worker process, concurrency 2; Celery: prefork, concurrency 2; both on a Redis of their own with persistence off). Each client is its own process. Trivial functions (input plus one), every result checked. Median of ${REPS} repetitions (min–max), order rotated; an unmeasured warm-up in each client (1,000 single jobs, 30 chains, 3 fan-outs, and before W3 500 chains one after another: the steady state is measured, not the JIT compiling it; pipelinin's daemons need a few hundred sequential chains after a start before V8 has optimized that path: docs/architecture.md, _Speed_). RSS sums each system's processes (for the peers, Redis included): idle is read ${
     IDLE_MS / 1000
   } s after the system started, before its first workload; peak is the most seen during the workloads.`,
   table,

@@ -66,6 +66,8 @@ export const ErrorName = {
   /** A `map` job's input has no list at its key, or one longer than allowed. */
   MapInput: "MapInputError",
   WaitTimeout: "WaitTimeoutError",
+  /** This Router is not (or no longer) the active one: it holds no lease on the store. */
+  NotActive: "NotActiveError",
 } as const;
 
 /** One of {@linkcode ErrorName}'s names. */
@@ -121,6 +123,11 @@ export class SignalTimeoutError extends Error {
     this.jobId = jobId;
     this.signal = signal;
   }
+}
+
+/** The Router lost (or never held) the lease on its PostgreSQL store: it may not act. */
+export class NotActiveError extends Error {
+  override name: string = ErrorName.NotActive;
 }
 
 /** Thrown by a function to fail its job at once, without retries. */

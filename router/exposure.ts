@@ -5,6 +5,7 @@
  * @module
  */
 import type { Logger } from "../core/log.ts";
+import type { RouterConfig } from "./mod.ts";
 
 /** Whether a ZeroMQ endpoint can be reached from this machine only. */
 export function isLoopbackEndpoint(endpoint: string): boolean {
@@ -55,6 +56,24 @@ export function assertExposure(exposure: Exposure, log: Logger): void {
   if (!isLoopbackHost(host)) {
     throw new Error(
       `HTTP on "${exposure.http}" is reachable beyond loopback: set PIPELININ_TOKEN to guard it`,
+    );
+  }
+}
+
+/** Refuses exposures that are not guarded; warns of CURVE with no allow-list. */
+export function checkRouterConfig(config: RouterConfig, log: Logger): void {
+  const curve = config.curve;
+  assertExposure({
+    api: config.api ?? "tcp://127.0.0.1:5555",
+    broadcast: config.broadcast ?? "tcp://127.0.0.1:5556",
+    http: config.http ?? "127.0.0.1:8080",
+    curve: curve !== undefined,
+    insecure: config.insecure ?? false,
+    token: config.token !== undefined,
+  }, log);
+  if (curve && !curve.allowFile) {
+    log.warn(
+      "CURVE is on with no allow-list (--allow): only the keys it was handed (deno task start's own daemons and its client.key) can join",
     );
   }
 }

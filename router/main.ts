@@ -5,7 +5,7 @@
  */
 import { duration, intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, ROUTER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
-import { routerCurve, start } from "./mod.ts";
+import { type RouterConfig, routerCurve, start, startReplicated } from "./mod.ts";
 import { startTracing, traced } from "../core/tracing/mod.ts";
 
 await runDaemon("router", {
@@ -25,8 +25,25 @@ await runDaemon("router", {
     },
     "data-dir": {
       type: "string",
-      description: "Folder of the embedded store",
+      description:
+        "Folder of the embedded store (with --store postgres://..., of its working copy)",
       default: ".pipelinin",
+    },
+    store: {
+      type: "string",
+      description:
+        "sqlite (the embedded store, default) or postgres://user:pass@host:port/db: the state on PostgreSQL, one active Router and any number of standbys",
+      default: "sqlite",
+    },
+    advertise: {
+      type: "string",
+      description:
+        "With PostgreSQL: the request endpoint peers reach this Router at, as standbys report it (default: --api)",
+    },
+    "lease-ms": {
+      type: "string",
+      description: "With PostgreSQL: how long the active Router's lease holds, ms",
+      default: "5000",
     },
     "heartbeat-ms": { type: "string", description: "How often peers report, ms", default: "1000" },
     "peer-timeout-ms": {
@@ -111,33 +128,47 @@ await runDaemon("router", {
     token: token !== undefined,
   });
   const tracing = await startTracing("pipelinin-router", `router-${Deno.pid}`);
-  return traced(tracing, () =>
-    start({
-      ...(tracing ? { tracing } : {}),
-      curve,
-      insecure: flags.insecure,
-      api: flags.api,
-      broadcast: flags.broadcast,
-      dataDir: flags["data-dir"],
-      heartbeatMs: intFlag("heartbeat-ms", flags["heartbeat-ms"], 10),
-      peerTimeoutMs: intFlag("peer-timeout-ms", flags["peer-timeout-ms"], 10),
-      retryBaseMs: intFlag("retry-base-ms", flags["retry-base-ms"], 0),
-      retryMaxMs: intFlag("retry-max-ms", flags["retry-max-ms"], 0),
-      durability,
-      http: flags.http,
-      token,
-      maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
-      maxStreams: intFlag("max-streams", flags["max-streams"], 1),
-      maxActive: intFlag("max-active", flags["max-active"], 1),
-      maxCrashes: intFlag("max-crashes", flags["max-crashes"], 1),
-      maxMessageBytes: flags["max-message-bytes"] === "-1"
-        ? -1
-        : intFlag("max-message-bytes", flags["max-message-bytes"], 1024),
-      maxDataDepth: intFlag("max-data-depth", flags["max-data-depth"], 1),
-      maxLogChars: intFlag("max-log-chars", flags["max-log-chars"], 0),
-      retentionMs: flags.retention === undefined
-        ? undefined
-        : duration("retention", flags.retention),
-      functionsDir: flags.functions,
-    }));
+  const postgres = /^postgres(ql)?:\/\//.test(flags.store);
+  if (!postgres && flags.store !== "sqlite") {
+    throw new RangeError(`Flag --store wants "sqlite" or "postgres://...", got "${flags.store}"`);
+  }
+  const config: RouterConfig = {
+    ...(tracing ? { tracing } : {}),
+    curve,
+    insecure: flags.insecure,
+    api: flags.api,
+    broadcast: flags.broadcast,
+    dataDir: flags["data-dir"],
+    heartbeatMs: intFlag("heartbeat-ms", flags["heartbeat-ms"], 10),
+    peerTimeoutMs: intFlag("peer-timeout-ms", flags["peer-timeout-ms"], 10),
+    retryBaseMs: intFlag("retry-base-ms", flags["retry-base-ms"], 0),
+    retryMaxMs: intFlag("retry-max-ms", flags["retry-max-ms"], 0),
+    durability,
+    http: flags.http,
+    token,
+    maxBodyBytes: intFlag("max-body-bytes", flags["max-body-bytes"], 1),
+    maxStreams: intFlag("max-streams", flags["max-streams"], 1),
+    maxActive: intFlag("max-active", flags["max-active"], 1),
+    maxCrashes: intFlag("max-crashes", flags["max-crashes"], 1),
+    maxMessageBytes: flags["max-message-bytes"] === "-1"
+      ? -1
+      : intFlag("max-message-bytes", flags["max-message-bytes"], 1024),
+    maxDataDepth: intFlag("max-data-depth", flags["max-data-depth"], 1),
+    maxLogChars: intFlag("max-log-chars", flags["max-log-chars"], 0),
+    retentionMs: flags.retention === undefined ? undefined : duration("retention", flags.retention),
+    functionsDir: flags.functions,
+  };
+  if (!postgres) return traced(tracing, () => start(config));
+  const router = await startReplicated({
+    ...config,
+    store: flags.store,
+    leaseMs: intFlag("lease-ms", flags["lease-ms"], 100),
+    ...(flags.advertise ? { advertise: flags.advertise } : {}),
+  });
+  // A fenced Router halted at once; it exits non-zero, for a supervisor to start it again.
+  void router.fenced.then(async () => {
+    await router.stop();
+    Deno.exit(3);
+  });
+  return traced(tracing, () => router);
 });

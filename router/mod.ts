@@ -1,6 +1,8 @@
 /**
  * The Router: the one central point of a pipelinin cluster. It keeps pipelines and
- * jobs in an embedded store, hands pipelines to pipeliners and jobs to brokers.
+ * jobs in an embedded store, hands pipelines to pipeliners and jobs to brokers. With
+ * `startReplicated`, the state lives in PostgreSQL: one Router is active, the others
+ * stand by to take over.
  *
  * ```ts
  * import { start } from "./router/mod.ts";
@@ -12,23 +14,19 @@
  * @module
  */
 import type { Hono } from "hono";
-import { Lifecycle, type LifecycleState } from "../core/lifecycle.ts";
+import type { LifecycleState } from "../core/lifecycle.ts";
 import { getLogger } from "../core/log.ts";
-import { createApp } from "./http/app.ts";
-import { serve } from "./http/serve.ts";
-import { Metrics } from "./http/metrics.ts";
-import { RouterHub } from "./hub/hub.ts";
 import type { PipelineService } from "./hub/pipelines/service.ts";
-import { Registry } from "./hub/registry.ts";
+import type { Registry } from "./hub/registry.ts";
 import { type Durability, PipelineStore } from "./hub/store.ts";
-import { ZmqFront } from "./zmq_front/front.ts";
-import { ShippedFunctions } from "./functions/shipped.ts";
-import { Keyring } from "./zmq_front/keyring.ts";
-import { assertExposure } from "./exposure.ts";
+import { checkRouterConfig } from "./exposure.ts";
+import { runActive } from "./active_router.ts";
 import type { RouterCurve } from "./curve_setup.ts";
 import type { Tracing } from "../core/tracing/mod.ts";
 
 export type { RouterCurve } from "./curve_setup.ts";
+export { startReplicated } from "./postgres/replicated.ts";
+export type { ReplicatedConfig, ReplicatedRouter, Role } from "./postgres/replicated.ts";
 export { routerCurve } from "./curve_setup.ts";
 export type { AllowEntry, PeerRole } from "./zmq_front/allow_list.ts";
 
@@ -112,7 +110,8 @@ export interface RouterHandle {
 }
 
 /**
- * Starts a Router: opens the store, resumes unfinished pipelines, binds the sockets.
+ * Starts a Router on its embedded SQLite store: opens the store, resumes unfinished
+ * pipelines, binds the sockets. (With PostgreSQL, see `startReplicated`.)
  *
  * @throws {ZmqError} when an endpoint cannot be bound (e.g. `EADDRINUSE`).
  * @throws {Error} when it would expose plain ZeroMQ or unguarded HTTP beyond loopback,
@@ -120,147 +119,10 @@ export interface RouterHandle {
  */
 export function start(config: RouterConfig = {}): RouterHandle {
   const log = getLogger("router");
-  const lifecycle = new Lifecycle();
-  const api = config.api ?? "tcp://127.0.0.1:5555";
-  const broadcast = config.broadcast ?? "tcp://127.0.0.1:5556";
-  const curve = config.curve;
-  assertExposure({
-    api,
-    broadcast,
-    http: config.http ?? "127.0.0.1:8080",
-    curve: curve !== undefined,
-    insecure: config.insecure ?? false,
-    token: config.token !== undefined,
-  }, log);
-  const keyring = curve ? new Keyring(curve.peers ?? [], curve.allowFile) : undefined;
-  if (curve && !curve.allowFile) {
-    log.warn(
-      "CURVE is on with no allow-list (--allow): only the keys it was handed (deno task start's own daemons and its client.key) can join",
-    );
-  }
+  checkRouterConfig(config, log);
   const store = PipelineStore.open(config.dataDir ?? ".pipelinin", {
     durability: config.durability,
     maxLogChars: config.maxLogChars,
   });
-  const heartbeatMs = config.heartbeatMs ?? 1000;
-  const peerTimeoutMs = config.peerTimeoutMs ?? 3000;
-  let front: ZmqFront;
-  try {
-    front = new ZmqFront({
-      api,
-      broadcast,
-      log,
-      maxMessageBytes: config.maxMessageBytes,
-      ...(curve && keyring ? { curve: { secretKey: curve.keys.secretKey, keyring } } : {}),
-      heartbeat: { intervalMs: heartbeatMs, timeoutMs: peerTimeoutMs },
-    });
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  const shipped = config.functionsDir === undefined
-    ? undefined
-    : new ShippedFunctions(config.functionsDir, getLogger("router", "functions"));
-  const hub = new RouterHub({
-    ...(config.tracing ? { tracing: config.tracing } : {}),
-    shipped,
-    store,
-    registry: new Registry(),
-    log,
-    link: front,
-    heartbeatMs,
-    peerTimeoutMs,
-    broadcast: front.broadcastEndpoint,
-    options: {
-      retryBaseMs: config.retryBaseMs ?? 200,
-      retryMaxMs: config.retryMaxMs ?? 30_000,
-      maxActive: config.maxActive,
-      maxCrashes: config.maxCrashes,
-      ...(config.maxDataDepth === undefined
-        ? {}
-        : { limits: { maxDataDepth: config.maxDataDepth } }),
-    },
-  });
-  const metrics = new Metrics();
-  hub.service.onJobFinished = (fn, status, ms) => metrics.jobFinished(fn, status, ms);
-  hub.service.onLateResult = () => metrics.lateResult();
-  hub.service.onAttemptEnded = (fn, outcome) => metrics.attemptEnded(fn, outcome);
-  const resumed = hub.service.recover();
-  hub.start();
-  front.start(hub);
-  if (shipped) {
-    shipped.onChange((manifest) => hub.batch(() => hub.peers.shippedChanged(manifest)));
-    try {
-      shipped.start();
-    } catch (error) {
-      hub.stop();
-      void front.stop().then(() => store.close());
-      throw error;
-    }
-  }
-  if (config.retentionMs !== undefined) {
-    const retention = config.retentionMs;
-    const prune = () => {
-      const pruned = hub.service.prune(retention);
-      if (pruned > 0) log.info("Pruned {pruned} ended pipelines", { pruned });
-      hub.later(60_000, prune);
-    };
-    hub.batch(prune);
-  }
-  const app = createApp({
-    hub,
-    metrics,
-    log: getLogger("router", "http"),
-    token: config.token,
-    maxBodyBytes: config.maxBodyBytes ?? 4 * 1024 * 1024,
-    maxStreams: config.maxStreams,
-  });
-  let http: Deno.HttpServer<Deno.NetAddr> | undefined;
-  if (config.http !== "off") {
-    try {
-      http = serve(app, config.http ?? "127.0.0.1:8080", log);
-    } catch (error) {
-      hub.stop();
-      void front.stop().then(() => store.close());
-      throw error;
-    }
-  }
-  log.info(
-    "Router listening: requests on {api}, broadcast on {broadcast}; resumed {resumed} pipelines",
-    { api: front.apiEndpoint, broadcast: front.broadcastEndpoint, resumed },
-  );
-  if (curve && keyring) {
-    log.info("CURVE on: the Router's public key is {key}; {count} keys allowed", {
-      key: curve.keys.publicKey,
-      count: keyring.size,
-    });
-  }
-  lifecycle.started();
-  let stopping: Promise<void> | undefined;
-  return {
-    api: front.apiEndpoint,
-    broadcast: front.broadcastEndpoint,
-    ...(curve ? { publicKey: curve.keys.publicKey } : {}),
-    service: hub.service,
-    registry: hub.registry,
-    http: http ? `${http.addr.hostname}:${http.addr.port}` : undefined,
-    app,
-    get state() {
-      return lifecycle.state;
-    },
-    stop() {
-      if (lifecycle.stopping()) {
-        stopping = (async () => {
-          await http?.shutdown();
-          await shipped?.close();
-          hub.stop();
-          await front.stop();
-          store.close();
-          lifecycle.stopped();
-          log.info("Router stopped");
-        })();
-      }
-      return stopping ?? Promise.resolve();
-    },
-  };
+  return runActive(config, { store, log }).handle;
 }

@@ -141,6 +141,8 @@ export interface ClusterOptions {
   brokerArgs?: string[];
   /** Extra Deno permission flags for brokers (e.g. `--allow-write=<dir>`). */
   brokerPermissions?: string[];
+  /** The Router's store (`--store`): the embedded SQLite one by default. */
+  store?: string;
   /** Data dir; a temp dir by default (removed at the end). */
   dataDir?: string;
   /** Functions that must be served before the cluster counts as up. */
@@ -276,6 +278,7 @@ export class Cluster implements AsyncDisposable {
         dataDir,
         "--http",
         this.http.slice("http://".length),
+        ...(this.#options.store ? ["--store", this.#options.store] : []),
         ...this.#routerCurveFlags(),
         ...(this.#options.routerArgs ?? []),
       ],
@@ -309,6 +312,7 @@ export class Cluster implements AsyncDisposable {
         this.#options.functionsDir ?? "tests/fixtures/functions",
         "--workers",
         String(this.#options.workers ?? 2),
+        ...(this.#options.store ? ["--store", this.#options.store] : []),
         ...this.#routerCurveFlags(),
       ],
       root,

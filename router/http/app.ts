@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import {
   ErrorName,
+  NotActiveError,
   PipelineValidationError,
   ScheduleValidationError,
   toErrorData,
@@ -43,6 +44,11 @@ export interface HttpDeps {
   maxBodyBytes: number;
   /** Event streams (SSE) open at once, at most; more get 503. Default 1,000. */
   maxStreams?: number;
+  /**
+   * Said in `/health` by a Router among several (on PostgreSQL): `active`. A Router
+   * that runs alone names no role.
+   */
+  role?: "active";
 }
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
@@ -59,6 +65,7 @@ const STATUS_OF: Record<string, 400 | 404 | 409 | 429 | 503> = {
   [ErrorName.ScheduleNotFound]: 404,
   [ErrorName.ScheduleExists]: 409,
   [ErrorName.TooManySchedules]: 429,
+  [ErrorName.NotActive]: 503,
 };
 
 function timingSafeEqual(a: string, b: string): boolean {
@@ -88,7 +95,9 @@ export function createApp(deps: HttpDeps): Hono {
     if (error instanceof PipelineValidationError || error instanceof ScheduleValidationError) {
       return c.json({ error: error.message, problems: error.problems }, 400);
     }
-    const status = error instanceof ServiceError ? STATUS_OF[error.name] : undefined;
+    const status = error instanceof ServiceError || error instanceof NotActiveError
+      ? STATUS_OF[error.name]
+      : undefined;
     if (status) {
       if (status === 429 || status === 503) c.header("Retry-After", "1");
       return c.json({ error: error.message, name: error.name }, status);
@@ -119,6 +128,7 @@ export function createApp(deps: HttpDeps): Hono {
   app.get("/health", (c) =>
     c.json({
       status: "ok",
+      ...(deps.role ? { role: deps.role } : {}),
       brokers: registry.brokerCount,
       pipeliners: registry.pipeliners.size,
       active: service.activeCount,
@@ -132,7 +142,7 @@ export function createApp(deps: HttpDeps): Hono {
     const key = c.req.header("idempotency-key") || undefined;
     // W3C: a malformed traceparent is ignored, and the pipeline starts a trace of its own.
     const parent = parseTraceparent(c.req.header("traceparent"))?.traceparent;
-    const result = hub.execute(() => service.submit(body, key, undefined, parent));
+    const result = await hub.execute(() => service.submit(body, key, undefined, parent));
     c.header("Location", `/pipelines/${result.pipelineId}`);
     return c.json({ id: result.pipelineId, status: result.status }, 201);
   });
@@ -148,9 +158,9 @@ export function createApp(deps: HttpDeps): Hono {
 
   app.get("/pipelines/:id", (c) => c.json(service.get(c.req.param("id"))));
 
-  app.delete("/pipelines/:id", (c) => {
+  app.delete("/pipelines/:id", async (c) => {
     const id = c.req.param("id");
-    return c.json(hub.execute(() => service.cancel(id)));
+    return c.json(await hub.execute(() => service.cancel(id)));
   });
 
   mountDynamicRoutes(app, hub, deps.maxBodyBytes);

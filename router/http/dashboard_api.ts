@@ -21,13 +21,13 @@ const MAX_KEY = 256;
 export function dashboardApi(app: Hono, hub: RouterHub, metrics: Metrics): void {
   const { service, registry } = hub;
 
-  app.post("/pipelines/:id/retry", (c) => {
+  app.post("/pipelines/:id/retry", async (c) => {
     const id = c.req.param("id");
     const key = c.req.header("idempotency-key") || undefined;
     if (key !== undefined && key.length > MAX_KEY) {
       throw new HTTPException(400, { message: `Idempotency-Key is longer than ${MAX_KEY}` });
     }
-    const result = hub.execute(() => service.retry(id, key));
+    const result = await hub.execute(() => service.retry(id, key));
     c.header("Location", `/pipelines/${result.pipelineId}`);
     return c.json({ id: result.pipelineId, status: result.status, retryOf: id }, 201);
   });

@@ -33,7 +33,7 @@ export function mountDynamicRoutes(app: Hono, hub: RouterHub, maxBodyBytes: numb
     if (!isJsonObject(body)) {
       throw new ServiceError(ErrorName.InvalidSignal, "A signal must be a JSON object");
     }
-    return c.json(hub.execute(() => service.signal(id, name, body, bytes.length)));
+    return c.json(await hub.execute(() => service.signal(id, name, body, bytes.length)));
   });
 
   app.get("/pipelines/:id/jobs/:jobId/items", (c) => {

@@ -27,7 +27,7 @@ export function addScheduleRoutes(app: Hono, hub: RouterHub, maxBodyBytes: numbe
 
   app.post("/schedules", async (c) => {
     const value = await body(c.req.raw);
-    const schedule = hub.execute(() => schedules.create(value));
+    const schedule = await hub.execute(() => schedules.create(value));
     c.header("Location", `/schedules/${encodeURIComponent(schedule.id)}`);
     return c.json(schedule, 201);
   });
@@ -37,12 +37,12 @@ export function addScheduleRoutes(app: Hono, hub: RouterHub, maxBodyBytes: numbe
   app.put("/schedules/:id", async (c) => {
     const id = c.req.param("id");
     const value = await body(c.req.raw);
-    const { schedule, created } = hub.execute(() => schedules.put(id, value));
+    const { schedule, created } = await hub.execute(() => schedules.put(id, value));
     return c.json(schedule, created ? 201 : 200);
   });
 
-  app.delete("/schedules/:id", (c) => {
+  app.delete("/schedules/:id", async (c) => {
     const id = c.req.param("id");
-    return c.json(hub.execute(() => schedules.delete(id)));
+    return c.json(await hub.execute(() => schedules.delete(id)));
   });
 }

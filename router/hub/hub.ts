@@ -7,11 +7,13 @@
  * before the commit, so it is under way while the commit writes: it acknowledges
  * nothing to anyone outside, and should the Router die before the commit, what it
  * was about is redone from the store (a job may then have run for a submit that was
- * never answered: at-least-once).
+ * never answered: at-least-once). With a {@linkcode CommitMirror} (the PostgreSQL
+ * store), what a batch acknowledges waits for the mirror's commit too, and nothing is
+ * sent once the Router may no longer act.
  *
  * @module
  */
-import { toErrorData } from "../../core/errors.ts";
+import { NotActiveError, toErrorData } from "../../core/errors.ts";
 import { timerDelay } from "../../core/timers.ts";
 import type { Logger } from "../../core/log.ts";
 import {
@@ -46,6 +48,21 @@ export interface PeerLink {
   send(messages: Outgoing[]): void;
 }
 
+/**
+ * Where the store's commits are made durable beyond the Router (the PostgreSQL
+ * mirror), and whether the Router may still act. Absent: the SQLite commit is the
+ * durable one, and the hub waits for nothing more.
+ */
+export interface CommitMirror {
+  /**
+   * Called after each store commit: resolves once what it committed (and every
+   * commit before) is durable; undefined when there is nothing to wait for.
+   */
+  committed(): Promise<void> | undefined;
+  /** Whether the Router may still send anything (it holds its lease); checked first. */
+  mayAct(): boolean;
+}
+
 /** What the hub needs. */
 export interface HubDeps {
   store: PipelineStore;
@@ -63,6 +80,8 @@ export interface HubDeps {
   shipped?: ShippedSource;
   /** Spans of the pipelines, with tracing on. */
   tracing?: Tracing;
+  /** The PostgreSQL mirror, when the store has one. */
+  mirror?: CommitMirror;
 }
 
 /** The Router's state and its one batch/commit boundary. */
@@ -87,6 +106,7 @@ export class RouterHub implements Outbox {
   readonly #log: Logger;
   readonly #link: PeerLink;
   readonly #heartbeatMs: number;
+  readonly #mirror: CommitMirror | undefined;
   /** Events to brokers and pipeliners, sent before the commit. */
   readonly #work: Outgoing[] = [];
   /** Replies and broadcasts, sent once the store has committed. */
@@ -101,6 +121,7 @@ export class RouterHub implements Outbox {
     this.#log = deps.log;
     this.#link = deps.link;
     this.#heartbeatMs = deps.heartbeatMs;
+    this.#mirror = deps.mirror;
     this.clusterConfig = { heartbeatMs: deps.heartbeatMs, broadcast: deps.broadcast };
     this.shipped = deps.shipped;
     this.service = new PipelineService({
@@ -148,27 +169,35 @@ export class RouterHub implements Outbox {
 
   /** Runs `task`, dispatches ready jobs, commits, then sends what was queued. */
   batch(task: () => void): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#mirror?.mayAct() === false) return;
     try {
       task();
     } catch (error) {
       this.#log.error("Task failed: {error}", { error: toErrorData(error).message });
     }
-    this.#commit();
+    // A refused mirror commit fences the Router (its owner hears of it): nothing to do here.
+    this.#commit()?.catch(() => {});
   }
 
   /**
-   * Runs a request as a batch of its own and returns its result once the store has
-   * committed; its error is rethrown after the commit.
+   * Runs a request as a batch of its own and resolves with its result once the store
+   * has committed (durably: with a mirror, once the mirror has); its error is
+   * rethrown then.
+   *
+   * @throws {NotActiveError} when the Router may not act (its lease is gone).
    */
-  execute<T>(task: () => T): T {
+  async execute<T>(task: () => T): Promise<T> {
+    if (this.#closed || this.#mirror?.mayAct() === false) {
+      throw new NotActiveError("This Router is not the active one");
+    }
     let result: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       result = { ok: true, value: task() };
     } catch (error) {
       result = { ok: false, error };
     }
-    this.#commit();
+    const durable = this.#commit();
+    if (durable) await durable;
     if (!result.ok) throw result.error;
     return result.value;
   }
@@ -204,20 +233,40 @@ export class RouterHub implements Outbox {
     this.waiters.clear();
   }
 
-  #commit(): void {
+  /** Commits; with a mirror, what depends on the commit waits for the returned promise. */
+  #commit(): Promise<void> | undefined {
+    const mirror = this.#mirror;
     try {
       this.service.dispatch();
+      // The lease is checked before anything leaves: a Router paused past it sends nothing.
+      if (mirror && !mirror.mayAct()) {
+        this.#work.length = 0;
+        this.#acks.length = 0;
+        return Promise.reject(new NotActiveError("This Router lost its lease"));
+      }
       this.#link.send(this.#work.splice(0));
       this.store.commit();
     } catch (error) {
       this.#log.fatal("Store commit failed: {error}", { error: toErrorData(error).message });
       throw error;
     }
-    // Answers first: live views (the dashboard's SSE) can wait for them, the callers not.
-    this.#link.send(this.#acks.splice(0));
+    const acks = this.#acks.splice(0);
     const touched = this.store.takeTouched();
-    this.changes.publish(touched);
     const logged = this.store.logs.takeTouched();
+    const durable = mirror?.committed();
+    if (!durable) return this.#release(acks, touched, logged);
+    return durable.then(() => {
+      if (!mirror!.mayAct()) throw new NotActiveError("This Router lost its lease");
+      this.#release(acks, touched, logged);
+    });
+  }
+
+  /** Sends a commit's answers and tells the live views. */
+  #release(acks: Outgoing[], touched: Set<string>, logged: Set<string>): undefined {
+    // Answers first: live views (the dashboard's SSE) can wait for them, the callers not.
+    this.#link.send(acks);
+    this.changes.publish(touched);
     if (this.logChanges.size > 0) this.logChanges.publish(logged.union(touched));
+    return undefined;
   }
 }

@@ -72,6 +72,7 @@ export class PipelineStore {
   #touched = new Set<string>();
   readonly #dirty = new Map<string, Dirty>();
   #checkpoints: Checkpoints | undefined;
+  #beforeCommit: (() => void) | undefined;
   readonly #query: PipelineQuery;
   /** Pipelines by status, kept as they change: read on every poll, never counted again. */
   readonly #counts = new Map<string, number>();
@@ -167,8 +168,18 @@ export class PipelineStore {
   commit(): void {
     if (!this.#inTransaction) return;
     this.#flush();
+    this.#beforeCommit?.();
     this.#inTransaction = false;
     this.#db.exec("COMMIT");
+  }
+
+  /**
+   * Runs `hook` in every write transaction, after its writes and just before its
+   * commit (a mirror reads what the transaction changed). One hook per store.
+   */
+  beforeCommit(hook: () => void): void {
+    if (this.#beforeCommit) throw new Error("The store has a commit hook already");
+    this.#beforeCommit = hook;
   }
 
   /** Writes each changed pipeline once (reads on this connection see it before the commit). */

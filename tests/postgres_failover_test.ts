@@ -1,0 +1,166 @@
+/**
+ * Two Routers on one PostgreSQL: the standby waits unbound and says who is active,
+ * takes over from a killed active with every pipeline it had, fences an old active
+ * that was paused past its lease, and the cluster rides out a PostgreSQL restart.
+ */
+import { assert, assertEquals } from "./_assert.ts";
+import { TempPostgres } from "./_postgres.ts";
+import { PgPair, PgRouter } from "./_replicated.ts";
+import { withTimeout } from "./_helpers.ts";
+
+const WAIT = { timeoutMs: 60_000 };
+
+Deno.test("a standby Router answers 503 with the active's endpoint, and takes over from a killed active with its pipelines", async () => {
+  await using pg = await TempPostgres.start();
+  await using a = PgRouter.start("router-a", pg.url);
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await using b = PgRouter.start("router-b", pg.url);
+  const standby = await b.waitForHealth((h) => h?.role === "standby" && !!h.active, "B standby");
+  assertEquals(standby, { status: 503, role: "standby", active: a.api });
+  await a.waitForFunction("slow");
+
+  // Through A: pipelines that are running when it dies, and some that ended before.
+  const done = await a.manager.run({ graph: { ok: [] }, data: { n: 1 } }, WAIT);
+  assertEquals(done.status, "succeeded");
+  const ids: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    ids.push(await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 2000, n: i } }));
+  }
+  const killed = performance.now();
+  a.router.kill("SIGKILL");
+  await a.router.status;
+
+  await b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
+  const active = performance.now() - killed;
+  let firstEnded = 0;
+  for (const [i, id] of ids.entries()) {
+    const result = await b.manager.wait(id, WAIT);
+    firstEnded ||= performance.now() - killed;
+    assertEquals(result.status, "succeeded", b.logs());
+    assertEquals([result.document.n, result.document.waited], [i + 1, 2000]);
+  }
+  // deno-lint-ignore no-console -- the takeover's figures, for the issue's closing note
+  console.log(
+    `takeover with a 1.5 s lease: B active ${
+      Math.round(active)
+    } ms after the kill, the first pipeline ended ${Math.round(firstEnded)} ms after it`,
+  );
+  assertEquals((await b.manager.status(done.id)).document.n, 2);
+});
+
+Deno.test("an active Router paused past its lease does not act again when it resumes; the new active carries on", async () => {
+  await using pg = await TempPostgres.start();
+  // It binds one address and is reached at another (a wildcard bind, a NAT): standbys say the latter.
+  await using a = PgRouter.start("router-a", pg.url, {
+    args: ["--advertise", "tcp://router-a.example:5555"],
+  });
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await using b = PgRouter.start("router-b", pg.url);
+  const standby = await b.waitForHealth((h) => h?.role === "standby" && !!h.active, "B standby");
+  assertEquals(standby?.active, "tcp://router-a.example:5555");
+  await a.waitForFunction("slow");
+  const before = await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 1500, n: 0 } });
+
+  a.router.kill("SIGSTOP");
+  try {
+    await b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
+    await b.waitForFunction("slow");
+    const during = await b.manager.start({ graph: { slow: ["ok"] }, data: { ms: 3000, n: 10 } });
+    // A wakes up while B's pipeline runs: its first request must not be acknowledged.
+    a.router.kill("SIGCONT");
+    const submit = await fetch(`${a.http}/pipelines`, {
+      method: "POST",
+      body: JSON.stringify({ graph: { ok: [] }, data: { n: 100 } }),
+      signal: AbortSignal.timeout(5000),
+    }).then(async (response) => ({ status: response.status, body: await response.text() }))
+      .catch((error) => ({ status: 0, body: String(error) }));
+    assert(submit.status !== 201, `the paused Router acknowledged a submit: ${submit.body}`);
+    const status = await withTimeout(a.router.status, 20_000, "the old active to exit");
+    assertEquals(status.code, 3, a.logs());
+    assert(a.router.output.includes("Fenced"), a.logs());
+    const health = await a.health();
+    assert(health?.role !== "active", `the old active answers ${JSON.stringify(health)}`);
+
+    for (const [id, n, waited] of [[before, 1, 1500], [during, 11, 3000]] as const) {
+      const result = await b.manager.wait(id, WAIT);
+      assertEquals([result.status, result.document.n, result.document.waited], [
+        "succeeded",
+        n,
+        waited,
+      ], b.logs());
+    }
+    assertEquals((await b.health())?.role, "active");
+  } finally {
+    a.router.kill("SIGCONT");
+  }
+});
+
+Deno.test("peers that know both Routers: an active paused past its lease, then resumed, does not disturb the new active's run", async () => {
+  await using pg = await TempPostgres.start();
+  await using pair = await PgPair.start(pg.url, { brokers: 2 });
+  await pair.waitForBrokers("slow", 2);
+  const first = await Promise.all(
+    Array.from(
+      { length: 20 },
+      (_, n) => pair.manager.start({ graph: { slow: ["ok"] }, data: { ms: 300, n } }),
+    ),
+  );
+  pair.a.router.kill("SIGSTOP");
+  try {
+    await pair.b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
+    await pair.waitForBrokers("slow", 2);
+    const second = await Promise.all(
+      Array.from(
+        { length: 20 },
+        (_, n) => pair.manager.start({ graph: { slow: ["ok"] }, data: { ms: 300, n: 100 + n } }),
+      ),
+    );
+    // A wakes up while B runs: it fences itself and leaves; peers keep to B.
+    pair.a.router.kill("SIGCONT");
+    const status = await withTimeout(pair.a.router.status, 20_000, "the old active to exit");
+    assertEquals(status.code, 3, pair.a.logs());
+    for (const [i, id] of [...first, ...second].entries()) {
+      const result = await pair.manager.wait(id, WAIT);
+      const n = i < 20 ? i : 100 + i - 20;
+      assertEquals([result.status, result.document.n, result.document.waited], [
+        "succeeded",
+        n + 1,
+        300,
+      ], pair.logs());
+      assertEquals(result.jobs.map((j) => j.attemptErrors), [undefined, undefined]);
+    }
+    assertEquals((await pair.b.health())?.role, "active");
+  } finally {
+    pair.a.router.kill("SIGCONT");
+  }
+});
+
+Deno.test("a PostgreSQL restart in the middle of a run: the Router holds its answers, reconnects, and every pipeline ends right", async () => {
+  await using pg = await TempPostgres.start();
+  await using a = PgRouter.start("router-a", pg.url, { leaseMs: 8000, brokers: 2 });
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await a.waitForFunction("slow");
+  const ids: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    ids.push(
+      await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 100 * (i % 10), n: i } }),
+    );
+  }
+  const waiting = Promise.all(ids.map((id) => a.manager.wait(id, WAIT)));
+  await pg.stopServer("fast");
+  // Submitted while PostgreSQL is down: not answered before it is back (and committed).
+  let answered = false;
+  const late = a.manager.start({ graph: { ok: [] }, data: { n: 1000 } });
+  void late.then(() => answered = true, () => {});
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assertEquals(answered, false, "a submit was acknowledged while PostgreSQL was down");
+  await pg.startServer();
+  const results = await waiting;
+  for (const [i, result] of results.entries()) {
+    assertEquals([result.status, result.document.n], ["succeeded", i + 1], a.logs());
+  }
+  const lateResult = await a.manager.wait(await late, WAIT);
+  assertEquals(lateResult.document.n, 1001);
+  assertEquals((await a.health())?.role, "active", a.logs());
+  assert(a.router.output.includes("PostgreSQL commit failed"), "PostgreSQL was never missed");
+});
