@@ -173,3 +173,20 @@ export class ChildProcess implements AsyncDisposable {
     await this.#stderr;
   }
 }
+
+/**
+ * Removes a store's folder, again while it is not empty: a store just closed may
+ * still have its checkpoint worker's files appear in it for a moment (the worker is
+ * terminated, not joined).
+ */
+export async function removeStoreDir(dir: string): Promise<void> {
+  for (let tries = 0;; tries++) {
+    try {
+      return await Deno.remove(dir, { recursive: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      if (tries >= 20) throw error;
+      await delay(50);
+    }
+  }
+}

@@ -15,6 +15,7 @@ import { Lease } from "../router/postgres/lease.ts";
 import { connect, migrate, type Sql } from "../router/postgres/pg_schema.ts";
 import { loadWorkingCopy } from "../router/postgres/working_copy.ts";
 import { TempPostgres } from "./_postgres.ts";
+import { removeStoreDir } from "./_helpers.ts";
 
 /** A store open on one kind, with the modules that make tables of their own. */
 export interface OpenStore {
@@ -54,7 +55,7 @@ export async function sqliteKind(): Promise<StoreKind> {
       try {
         open?.close();
       } finally {
-        await Deno.remove(dir, { recursive: true });
+        await removeStoreDir(dir);
       }
     },
   };
@@ -112,7 +113,7 @@ export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sq
         await lease?.release().catch(() => {});
         await Promise.all([sql.end(), leaseSql.end()]);
         await pg[Symbol.asyncDispose]();
-        await Deno.remove(dir, { recursive: true });
+        await removeStoreDir(dir);
       }
     },
   };

@@ -2,6 +2,7 @@ import { assertEquals } from "../../tests/_assert.ts";
 import type { PipelineRecord } from "../../core/protocol/mod.ts";
 import { DatabaseSync } from "node:sqlite";
 import { PipelineStore } from "./store.ts";
+import { removeStoreDir } from "../../tests/_helpers.ts";
 
 function record(
   id: string,
@@ -58,7 +59,7 @@ Deno.test("the store lists by status, function, time and search, paging each new
     assertEquals(ids(store.list({ fn: "fetch", limit: 2, cursor: first.next })), ["0001aaaa-1"]);
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -90,7 +91,7 @@ Deno.test("the store keeps its counts as pipelines start, end and are pruned, wi
     assertEquals(store.counts(), { queued: 1 });
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -109,7 +110,7 @@ Deno.test("a retry is linked to the pipeline it retries both ways, across reopen
     assertEquals(store.get("new")?.retryOf, "old");
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -129,7 +130,7 @@ Deno.test("a store made before the function index gets its pipelines indexed whe
     assertEquals(ids(store.list({ fn: "resize" })), ["p"]);
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -173,6 +174,6 @@ Deno.test("a listed pipeline is a summary: its jobs' ids, functions and states, 
     assertEquals("document" in (b ?? {}) || "spec" in (b ?? {}), false);
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });

@@ -2,7 +2,7 @@ import { assertEquals } from "../../tests/_assert.ts";
 import type { PipelineRecord } from "../../core/protocol/mod.ts";
 import { DatabaseSync } from "node:sqlite";
 import { INLINE_JOBS, PipelineStore } from "./store.ts";
-import { writeOldStore } from "../../tests/_helpers.ts";
+import { removeStoreDir, writeOldStore } from "../../tests/_helpers.ts";
 
 function record(id: string, status: PipelineRecord["status"], finishedAt?: number): PipelineRecord {
   return {
@@ -46,7 +46,7 @@ Deno.test("the store keeps pipelines across reopening, pages newest first, and p
     assertEquals(store.get("new")?.status, "failed");
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -72,7 +72,7 @@ Deno.test("the WAL is checkpointed off the Router's thread: pages reach the data
     assertEquals(store.get("p0")?.status, "succeeded");
   } finally {
     store.close();
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -124,7 +124,7 @@ Deno.test("changes are written once at the commit: small pipelines as one row, b
     assertEquals([rows("small"), rows("big")], [0, INLINE_JOBS + 1]);
     db.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -152,6 +152,6 @@ Deno.test("a store from before inline jobs opens, reads its job rows and takes n
       store.close();
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../../tests/_assert.ts";
 import type { PipelineRecord } from "../../../core/protocol/mod.ts";
 import { PipelineStore } from "../store.ts";
 import { ScheduleStore, type StoredSchedule } from "./schedule_store.ts";
+import { removeStoreDir } from "../../../tests/_helpers.ts";
 
 function pipeline(id: string, at: number): PipelineRecord {
   return {
@@ -51,7 +52,7 @@ Deno.test("the store holds one pipeline per schedule tick, and keeps the tick in
     assertEquals(store.list().pipelines.map((p) => p.schedule?.at), [2000, 1000]);
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
 
@@ -91,6 +92,6 @@ Deno.test("schedules and their handled ticks commit with the store's batch and s
     assertEquals(schedules.all(), []);
     store.close();
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await removeStoreDir(dir);
   }
 });
