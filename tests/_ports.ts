@@ -4,6 +4,12 @@
  * @module
  */
 
+/**
+ * Ports in the range handed out that Chromium refuses to load (`ERR_UNSAFE_PORT`, its
+ * restricted-ports list), so a dashboard test never gets one.
+ */
+const BROWSER_UNSAFE = new Set([10080]);
+
 /** Ports this process handed out: never twice. */
 const handedOut = new Set<number>();
 
@@ -17,7 +23,7 @@ export function freePort(): number {
   const below = ephemeralLow();
   for (let tries = 0; below > 11_000 && tries < 1_000; tries++) {
     const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
-    if (handedOut.has(port)) continue;
+    if (handedOut.has(port) || BROWSER_UNSAFE.has(port)) continue;
     try {
       Deno.listen({ hostname: "127.0.0.1", port }).close();
     } catch {

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster } from "./_cluster.ts";
-import { until, withContext } from "./_helpers.ts";
+import { delay, until, withContext } from "./_helpers.ts";
 import { folder } from "./_sandbox.ts";
 import { Job, Pipeline, PipelineManager } from "../mod.ts";
 import { PROTOCOL } from "../core/protocol/mod.ts";
@@ -140,9 +140,20 @@ Deno.test("a client key that joins as a broker or a pipeliner is refused and han
     const options = { keys: keys.client.keys, serverKey: keys.router.keys.publicKey };
     const broker = new Peer(context, cluster.api, { ...options, routingId: "fake-broker" });
     const pipeliner = new Peer(context, cluster.api, { ...options, routingId: "fake-pipeliner" });
+    // Well-formed reports, each refused for its key (a malformed one would get a
+    // ProtocolError answer instead, once the run took longer than the first beat).
+    const load = {
+      busy: 0,
+      slots: 10,
+      loadavg: 0,
+      cpus: 1,
+      memoryUsed: 0,
+      memoryTotal: 1,
+      rss: 0,
+    };
     const beat = setInterval(() => {
-      void broker.send({ type: "broker-status", load: { running: 0, slots: 10 } }).catch(() => {});
-      void pipeliner.send({ type: "pipeliner-status" }).catch(() => {});
+      void broker.send({ type: "broker-status", load }).catch(() => {});
+      void pipeliner.send({ type: "pipeliner-status", active: 0 }).catch(() => {});
     }, 200);
     try {
       await broker.send(brokerHello("h1"));
@@ -168,6 +179,7 @@ Deno.test("a client key that joins as a broker or a pipeliner is refused and han
           { timeoutMs: 30_000 },
         )));
       assertEquals(runs.map((r) => r.status), Array(10).fill("succeeded"), cluster.logs());
+      await delay(700); // Some refused reports sent, however fast the runs were.
       const handed = [...broker.received, ...pipeliner.received].filter((m) => m.type !== "reply");
       assertEquals(handed, []);
       assertEquals(broker.received.length, 1);
