@@ -164,6 +164,9 @@ Deno.test("HTTP routes answer with the right status codes and bodies", () =>
     const brokers = (await (await router.app.request("/brokers")).json()).brokers;
     assertEquals(brokers.length, 1);
     assertEquals(brokers[0].slots, 2);
+    for (const host of brokers[0].hosts) {
+      assert(host.functions.includes("ok"), "a host's functions");
+    }
     assertEquals((await (await router.app.request("/health")).json()).status, "ok");
     const stats = await (await router.app.request("/stats")).json();
     assertEquals(stats.jobsPerSecond.length, 120);

@@ -221,6 +221,9 @@ export function createApp(deps: HttpDeps): Hono {
                 pid: h.pid,
                 slots: h.slots,
                 busy: h.running.size,
+                // A host joins before it has loaded its functions: these it can run now.
+                functions: [...h.functions.values()].filter((f) => !f.error).map((f) => f.name)
+                  .sort(),
                 lastSeen: h.lastSeen,
                 ...(h.load ? { load: h.load } : {}),
               })),
