@@ -13,6 +13,7 @@ import { ScheduleStore } from "../router/hub/schedules/schedule_store.ts";
 import { PostgresCommits } from "../router/postgres/commits.ts";
 import { Lease } from "../router/postgres/lease.ts";
 import { connect, migrate, type Sql } from "../router/postgres/pg_schema.ts";
+import { PgSession } from "../router/postgres/pg_session.ts";
 import { loadWorkingCopy } from "../router/postgres/working_copy.ts";
 import { TempPostgres } from "./_postgres.ts";
 import { removeStoreDir } from "./_helpers.ts";
@@ -65,14 +66,15 @@ export async function sqliteKind(): Promise<StoreKind> {
 export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sql: Sql }> {
   const pg = await TempPostgres.start();
   const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
-  const sql = connect(pg.url);
-  const leaseSql = connect(pg.url);
+  const db = new PgSession(() => connect(pg.url));
+  const leaseDb = new PgSession(() => connect(pg.url));
+  const sql = db.sql;
   let open: PipelineStore | undefined;
   let lease: Lease | undefined;
   try {
     await migrate(sql);
   } catch (error) {
-    await Promise.all([sql.end(), leaseSql.end()]);
+    await Promise.all([db.end(), leaseDb.end()]);
     await pg[Symbol.asyncDispose]();
     throw error;
   }
@@ -84,7 +86,7 @@ export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sq
     async reopen() {
       open?.close();
       await lease?.release();
-      lease = new Lease(leaseSql, {
+      lease = new Lease(leaseDb, {
         holder: `test-${crypto.randomUUID()}`,
         endpoint: "test",
         ttlMs: 60_000,
@@ -94,7 +96,7 @@ export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sq
       await loadWorkingCopy(sql, `${dir}/working`);
       const store = open = PipelineStore.open(`${dir}/working`);
       const schedules = new ScheduleStore(store);
-      const commits = new PostgresCommits(sql, lease, log, () => {});
+      const commits = new PostgresCommits(db, lease, log, () => {});
       commits.attach(store);
       return {
         store,
@@ -111,7 +113,7 @@ export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sq
         open?.close();
       } finally {
         await lease?.release().catch(() => {});
-        await Promise.all([sql.end(), leaseSql.end()]);
+        await Promise.all([db.end(), leaseDb.end()]);
         await pg[Symbol.asyncDispose]();
         await removeStoreDir(dir);
       }

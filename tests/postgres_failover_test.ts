@@ -7,6 +7,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { TempPostgres } from "./_postgres.ts";
 import { PgPair, PgRouter } from "./_replicated.ts";
 import { withTimeout } from "./_helpers.ts";
+import { TcpProxy } from "./_tcp_proxy.ts";
 
 const WAIT = { timeoutMs: 60_000 };
 
@@ -146,7 +147,10 @@ Deno.test("a PostgreSQL restart in the middle of a run: the Router holds its ans
       await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 100 * (i % 10), n: i } }),
     );
   }
-  const waiting = Promise.all(ids.map((id) => a.manager.wait(id, WAIT)));
+  const explained = (error: unknown) => {
+    throw new Error(`${error}\n${a.logs()}\n--- postgres ---\n${pg.log.slice(-3000)}`);
+  };
+  const waiting = Promise.all(ids.map((id) => a.manager.wait(id, WAIT))).catch(explained);
   await pg.stopServer("fast");
   // Submitted while PostgreSQL is down: not answered before it is back (and committed).
   let answered = false;
@@ -159,8 +163,33 @@ Deno.test("a PostgreSQL restart in the middle of a run: the Router holds its ans
   for (const [i, result] of results.entries()) {
     assertEquals([result.status, result.document.n], ["succeeded", i + 1], a.logs());
   }
-  const lateResult = await a.manager.wait(await late, WAIT);
+  const lateResult = await a.manager.wait(await late, WAIT).catch(explained);
   assertEquals(lateResult.document.n, 1001);
   assertEquals((await a.health())?.role, "active", a.logs());
   assert(a.router.output.includes("PostgreSQL commit failed"), "PostgreSQL was never missed");
+});
+
+Deno.test("PostgreSQL connections that go silent (a black hole: no FIN, no RST): the Router gives them up, opens new ones, and every pipeline ends right", async () => {
+  await using pg = await TempPostgres.start();
+  await using proxy = new TcpProxy(pg.port);
+  const url = pg.url.replace(`:${pg.port}/`, `:${proxy.port}/`);
+  await using a = PgRouter.start("router-a", url, { leaseMs: 3000 });
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await a.waitForFunction("slow");
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    ids.push(await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 50 * (i % 5), n: i } }));
+  }
+  const before = proxy.connections;
+  proxy.silence();
+  const explained = (error: unknown) => {
+    throw new Error(`${error}\n${a.logs()}`);
+  };
+  const results = await Promise.all(ids.map((id) => a.manager.wait(id, WAIT))).catch(explained);
+  for (const [i, result] of results.entries()) {
+    assertEquals([result.status, result.document.n], ["succeeded", i + 1], a.logs());
+  }
+  assertEquals((await a.health())?.role, "active", a.logs());
+  assert(proxy.connections > before, `no new connection after the silence\n${a.logs()}`);
+  assert(a.router.output.includes("stalled"), `no call on PostgreSQL stalled\n${a.logs()}`);
 });

@@ -8,39 +8,44 @@ import { assert, assertEquals } from "./_assert.ts";
 import { getLogger } from "../core/log.ts";
 import { TempPostgres } from "./_postgres.ts";
 import { Lease } from "../router/postgres/lease.ts";
-import { connect, migrate, type Sql } from "../router/postgres/pg_schema.ts";
+import { connect, migrate } from "../router/postgres/pg_schema.ts";
+import { PgSession } from "../router/postgres/pg_session.ts";
 
 const log = getLogger("router");
 
 async function withSessions(
   n: number,
-  fn: (pg: TempPostgres, sessions: Sql[]) => Promise<void>,
+  fn: (pg: TempPostgres, sessions: PgSession[]) => Promise<void>,
 ): Promise<void> {
   await using pg = await TempPostgres.start();
-  const sessions = Array.from({ length: n }, () => connect(pg.url));
+  const sessions = Array.from({ length: n }, () => new PgSession(() => connect(pg.url)));
   try {
     await fn(pg, sessions);
   } finally {
-    await Promise.all(sessions.map((sql) => sql.end()));
+    await Promise.all(sessions.map((session) => session.end()));
   }
 }
 
 Deno.test("Routers starting together migrate the schema once", () =>
   withSessions(4, async (_pg, sessions) => {
-    const applied = await Promise.all(sessions.map((sql) => migrate(sql)));
+    const applied = await Promise.all(sessions.map((session) => migrate(session.sql)));
     assertEquals(applied.flat(), [1], "each migration applied by one Router only");
-    const rows = await sessions[0]!<{ version: number }[]>`SELECT version FROM schema_migrations`;
+    const rows = await sessions[0]!.sql<
+      { version: number }[]
+    >`SELECT version FROM schema_migrations`;
     assertEquals(rows.map((row) => row.version), [1]);
-    const lease = await sessions[0]!<{ n: number }[]>`SELECT count(*)::int AS n FROM router_lease`;
+    const lease = await sessions[0]!.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM router_lease`;
     assertEquals(lease[0]?.n, 1);
   }));
 
 Deno.test("of two standbys polling an expired lease, one takes it and the other keeps waiting", () =>
   withSessions(2, async (_pg, [one, two]) => {
-    await migrate(one!);
+    await migrate(one!.sql);
     const waiting = new AbortController();
-    const leases = [one!, two!].map((sql, i) =>
-      new Lease(sql, { holder: `standby-${i}`, endpoint: `tcp://r${i}:5555`, ttlMs: 2000, log })
+    const leases = [one!, two!].map((session, i) =>
+      new Lease(session, { holder: `standby-${i}`, endpoint: `tcp://r${i}:5555`, ttlMs: 2000, log })
     );
     const taken = leases.map((lease) =>
       lease.acquire(waiting.signal).then((epoch) => ({ lease, epoch }))
@@ -61,7 +66,7 @@ Deno.test("of two standbys polling an expired lease, one takes it and the other 
 
 Deno.test("a holder that stops renewing stops holding, locally, before another may take the lease", () =>
   withSessions(2, async (_pg, [one, two]) => {
-    await migrate(one!);
+    await migrate(one!.sql);
     const first = new Lease(one!, { holder: "first", endpoint: "a", ttlMs: 1000, log });
     await first.acquire(new AbortController().signal);
     assert(first.held());

@@ -12,6 +12,7 @@ import { INLINE_JOBS } from "../router/hub/store.ts";
 import { postgresKind, STORE_KINDS } from "./_store_kinds.ts";
 import { Lease } from "../router/postgres/lease.ts";
 import { connect } from "../router/postgres/pg_schema.ts";
+import { PgSession } from "../router/postgres/pg_session.ts";
 
 function record(id: string, status: PipelineRecord["status"], finishedAt?: number): PipelineRecord {
   return {
@@ -174,9 +175,9 @@ Deno.test("postgres: a store whose lease another Router took commits nothing mor
   store.insertPipeline(record("before", "queued"));
   await commit();
   // Another Router takes the lease over (as after this one's lease expired).
-  const other = connect(stores.pg.url);
+  const other = new PgSession(() => connect(stores.pg.url));
   try {
-    await other`UPDATE router_lease SET expires_at = '-infinity'`;
+    await other.sql`UPDATE router_lease SET expires_at = '-infinity'`;
     const lease = new Lease(other, {
       holder: "other",
       endpoint: "tcp://other:5555",
@@ -189,7 +190,7 @@ Deno.test("postgres: a store whose lease another Router took commits nothing mor
     await commit().catch((error) => refused = error);
     assert(refused instanceof Error, "the commit was not refused");
     assertEquals(refused.name, ErrorName.NotActive);
-    const ids = await other<{ id: string }[]>`SELECT id FROM pipelines ORDER BY id`;
+    const ids = await other.sql<{ id: string }[]>`SELECT id FROM pipelines ORDER BY id`;
     assertEquals(ids.map((row) => row.id), ["before"]);
   } finally {
     await other.end();

@@ -12,13 +12,14 @@ import type { PipelineStore } from "../hub/store.ts";
 import { ChangeCapture, type ChangeSet } from "./change_capture.ts";
 import type { Lease } from "./lease.ts";
 import { FencedError, StoreMirror } from "./mirror.ts";
-import { type Sql, syncTables } from "./pg_schema.ts";
+import { syncTables } from "./pg_schema.ts";
+import type { PgSession } from "./pg_session.ts";
 import { readTables } from "./sqlite_tables.ts";
 import { schemaOf } from "./working_copy.ts";
 
 /** The store's commits, mirrored to PostgreSQL under the lease. */
 export class PostgresCommits implements CommitMirror {
-  readonly #sql: Sql;
+  readonly #db: PgSession;
   readonly #lease: Lease;
   readonly #log: Logger;
   #mirror: StoreMirror | undefined;
@@ -27,9 +28,9 @@ export class PostgresCommits implements CommitMirror {
   readonly #onFenced: (reason: string) => void;
 
   /** `onFenced`: called once the mirror refuses a commit (the Router must halt). */
-  constructor(sql: Sql, lease: Lease, log: Logger, onFenced: (reason: string) => void) {
+  constructor(db: PgSession, lease: Lease, log: Logger, onFenced: (reason: string) => void) {
     this.#onFenced = onFenced;
-    this.#sql = sql;
+    this.#db = db;
     this.#lease = lease;
     this.#log = log;
   }
@@ -58,8 +59,8 @@ export class PostgresCommits implements CommitMirror {
         }
       }
     });
-    const ready = syncTables(this.#sql, tables, schemaOf(prepare));
-    this.#mirror = new StoreMirror(this.#sql, this.#lease, tables, this.#log, ready);
+    const ready = syncTables(this.#db.sql, tables, schemaOf(prepare));
+    this.#mirror = new StoreMirror(this.#db, this.#lease, tables, this.#log, ready);
   }
 
   committed(): Promise<void> | undefined {

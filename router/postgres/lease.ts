@@ -6,13 +6,14 @@
  * fence a paused old active runs into. Locally, the lease counts as held only until
  * a TTL after the last renewal that succeeded was *sent* (monotonic clock), so a
  * Router whose timers were late (SIGSTOP, then SIGCONT) finds its lease gone before
- * it sends anything.
+ * it sends anything. Every call has a deadline (`PgSession`): a renewal that gets no
+ * answer is sent again at once on a new client.
  *
  * @module
  */
 import type { Logger } from "../../core/log.ts";
 import { toErrorData } from "../../core/errors.ts";
-import type { Sql } from "./pg_schema.ts";
+import { type PgSession, StalledError } from "./pg_session.ts";
 
 /** Options of a {@linkcode Lease}. */
 export interface LeaseOptions {
@@ -37,7 +38,7 @@ const LOCAL_SHARE = 0.8;
 
 /** The lease, as one Router holds it or waits for it. */
 export class Lease {
-  readonly #sql: Sql;
+  readonly #db: PgSession;
   readonly #options: LeaseOptions;
   #epoch = 0;
   /** When (monotonic ms) the last renewal that succeeded was sent. */
@@ -47,8 +48,8 @@ export class Lease {
   #lost: ((reason: string) => void) | undefined;
   #view: LeaseView = { active: null, epoch: 0 };
 
-  constructor(sql: Sql, options: LeaseOptions) {
-    this.#sql = sql;
+  constructor(db: PgSession, options: LeaseOptions) {
+    this.#db = db;
     this.#options = options;
   }
 
@@ -60,6 +61,11 @@ export class Lease {
   /** Who holds the lease, as last seen while waiting. */
   get view(): LeaseView {
     return this.#view;
+  }
+
+  /** How long a renewal holds, ms. */
+  get ttlMs(): number {
+    return this.#options.ttlMs;
   }
 
   get holder(): string {
@@ -93,8 +99,12 @@ export class Lease {
 
   /** Reads who holds the lease now, into {@linkcode view}. */
   async look(): Promise<{ epoch: number; live: boolean }> {
-    const [seen] = await this.#sql<{ epoch: number; endpoint: string | null; live: boolean }[]>`
-      SELECT epoch, endpoint, expires_at > now() AS live FROM router_lease WHERE id = 1`;
+    const [seen] = await this.#db.within(
+      this.#options.ttlMs,
+      (sql) =>
+        sql<{ epoch: number; endpoint: string | null; live: boolean }[]>`
+        SELECT epoch, endpoint, expires_at > now() AS live FROM router_lease WHERE id = 1`,
+    );
     if (!seen) throw new Error("The lease row is missing");
     this.#view = { active: seen.live ? seen.endpoint : null, epoch: seen.epoch };
     return seen;
@@ -105,11 +115,12 @@ export class Lease {
     const sentAt = performance.now();
     const seen = await this.look();
     if (seen.live) return false;
-    const taken = await this.#sql<{ epoch: number }[]>`
-      UPDATE router_lease SET holder = ${holder}, epoch = epoch + 1, endpoint = ${endpoint},
-        expires_at = now() + ${ttlMs} * interval '1 millisecond'
-      WHERE id = 1 AND epoch = ${seen.epoch} AND expires_at <= now()
-      RETURNING epoch`;
+    const taken = await this.#db.within(ttlMs, (sql) =>
+      sql<{ epoch: number }[]>`
+        UPDATE router_lease SET holder = ${holder}, epoch = epoch + 1, endpoint = ${endpoint},
+          expires_at = now() + ${ttlMs} * interval '1 millisecond'
+        WHERE id = 1 AND epoch = ${seen.epoch} AND expires_at <= now()
+        RETURNING epoch`);
     if (!taken[0]) return false;
     this.#epoch = taken[0].epoch;
     this.#renewedAt = sentAt;
@@ -133,20 +144,36 @@ export class Lease {
   #tick(): void {
     if (!this.check() || this.#renewing) return;
     this.#renewing = true;
+    void this.#renew().then((renewed) => {
+      this.#renewing = false;
+      if (!renewed) this.#lose("another Router took the lease");
+    }, (error) => {
+      this.#renewing = false;
+      this.#options.log.warn("Could not renew the Router lease: {error}", {
+        error: toErrorData(error).message,
+      });
+      // A stalled renewal is sent again at once, on the new client: waiting for the
+      // next tick would leave too little of the lease.
+      if (error instanceof StalledError) this.#tick();
+    });
+  }
+
+  /**
+   * One renewal; true when it held. The renewal counts from when it was sent: the
+   * database's expiry is at least that far ahead. A renewal gets two ticks to
+   * answer, so that one sent again after a stall still lands in the local TTL.
+   */
+  async #renew(): Promise<boolean> {
     const sentAt = performance.now();
     const { holder, ttlMs } = this.#options;
-    this.#sql<{ epoch: number }[]>`
-      UPDATE router_lease SET expires_at = now() + ${ttlMs} * interval '1 millisecond'
-      WHERE id = 1 AND holder = ${holder} AND epoch = ${this.#epoch} RETURNING epoch`
-      .then((rows) => {
-        if (rows.length === 1) this.#renewedAt = Math.max(this.#renewedAt, sentAt);
-        else this.#lose("another Router took the lease");
-      }, (error) => {
-        this.#options.log.warn("Could not renew the Router lease: {error}", {
-          error: toErrorData(error).message,
-        });
-      })
-      .finally(() => this.#renewing = false);
+    const epoch = this.#epoch;
+    const rows = await this.#db.within(Math.max(200, Math.floor(ttlMs * 0.4)), (sql) =>
+      sql`
+        UPDATE router_lease SET expires_at = now() + ${ttlMs} * interval '1 millisecond'
+        WHERE id = 1 AND holder = ${holder} AND epoch = ${epoch} RETURNING epoch`);
+    if (rows.length !== 1) return false;
+    this.#renewedAt = Math.max(this.#renewedAt, sentAt);
+    return true;
   }
 
   /**
@@ -154,15 +181,7 @@ export class Lease {
    * timers). True when renewed; false when the lease is gone (and `lost` was called).
    */
   async renewNow(): Promise<boolean> {
-    const sentAt = performance.now();
-    const { holder, ttlMs } = this.#options;
-    const rows = await this.#sql`
-      UPDATE router_lease SET expires_at = now() + ${ttlMs} * interval '1 millisecond'
-      WHERE id = 1 AND holder = ${holder} AND epoch = ${this.#epoch} RETURNING epoch`;
-    if (rows.length === 1) {
-      this.#renewedAt = Math.max(this.#renewedAt, sentAt);
-      return true;
-    }
+    if (await this.#renew()) return true;
     this.#lose("another Router took the lease");
     return false;
   }
@@ -173,8 +192,12 @@ export class Lease {
     if (this.#epoch === 0) return;
     const epoch = this.#epoch;
     this.#epoch = 0;
-    await this.#sql`UPDATE router_lease SET expires_at = '-infinity'
-      WHERE id = 1 AND holder = ${this.#options.holder} AND epoch = ${epoch}`;
+    await this.#db.within(
+      this.#options.ttlMs,
+      (sql) =>
+        sql`UPDATE router_lease SET expires_at = '-infinity'
+        WHERE id = 1 AND holder = ${this.#options.holder} AND epoch = ${epoch}`,
+    );
   }
 
   /** Stops renewing (the lease then expires on its own). */

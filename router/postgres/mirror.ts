@@ -7,7 +7,9 @@
  * its epoch: when another Router took over, nothing is written or acknowledged, and
  * the Router is fenced. A transaction that fails otherwise (the database restarting)
  * is retried as it was, its upserts being idempotent, for as long as the lease is
- * held; after that the Router is fenced too.
+ * held; after that the Router is fenced too. An attempt that does not settle within
+ * the lease's TTL is given up on a new client (see `PgSession`): a retry cannot
+ * overtake it, since both lock the lease row first.
  *
  * @module
  */
@@ -15,7 +17,8 @@ import type { Logger } from "../../core/log.ts";
 import { NotActiveError, toErrorData } from "../../core/errors.ts";
 import type { ChangeSet, RowImage } from "./change_capture.ts";
 import type { Lease } from "./lease.ts";
-import type { Sql } from "./pg_schema.ts";
+import type { Transaction } from "./pg_schema.ts";
+import { type PgSession, StalledError } from "./pg_session.ts";
 import { type MirroredTable, quoted } from "./sqlite_tables.ts";
 
 /** Why the mirror stopped: the lease is another Router's, or was not renewed in time. */
@@ -39,10 +42,12 @@ interface Group {
 }
 
 const RETRY_MS = 200;
+/** The shortest deadline of one transaction (a large group takes a while to send). */
+const MIN_ATTEMPT_MS = 2_000;
 
 /** Writes the store's changes to PostgreSQL, a group at a time. */
 export class StoreMirror {
-  readonly #sql: Sql;
+  readonly #db: PgSession;
   readonly #lease: Lease;
   readonly #log: Logger;
   readonly #writes = new Map<string, TableWrites>();
@@ -58,7 +63,7 @@ export class StoreMirror {
 
   /** `ready`: the PostgreSQL tables exist (awaited before the first transaction). */
   constructor(
-    sql: Sql,
+    db: PgSession,
     lease: Lease,
     tables: readonly MirroredTable[],
     log: Logger,
@@ -66,7 +71,7 @@ export class StoreMirror {
   ) {
     this.#ready = ready;
     ready.catch(() => {}); // Seen by the first transaction.
-    this.#sql = sql;
+    this.#db = db;
     this.#lease = lease;
     this.#log = log;
     for (const table of tables) this.#writes.set(table.name, writesOf(table));
@@ -137,6 +142,15 @@ export class StoreMirror {
         return await this.#transaction(changes);
       } catch (error) {
         if (error instanceof FencedError) throw error;
+        if (error instanceof StalledError) {
+          this.#log.warn(
+            "PostgreSQL commit stalled (attempt {attempt}), retrying on a new client",
+            {
+              attempt,
+            },
+          );
+          continue;
+        }
         const code = (error as { code?: unknown }).code;
         if (
           error instanceof Error && error.name === "PostgresError" && !PASSING.test(String(code))
@@ -153,29 +167,34 @@ export class StoreMirror {
   }
 
   async #transaction(changes: ChangeSet): Promise<void> {
-    const holder = this.#lease.holder;
-    const epoch = this.#lease.epoch;
-    await this.#sql.begin(async (tx) => {
-      // Sent together: the writes are rolled back below when the lease is not ours.
-      const lease = tx`SELECT epoch FROM router_lease
-        WHERE id = 1 AND holder = ${holder} AND epoch = ${epoch} FOR UPDATE`;
-      const writes: Promise<unknown>[] = [];
-      for (const name of this.#order) {
-        const rows = changes.get(name);
-        const table = this.#writes.get(name);
-        if (!rows || !table) continue;
-        const upserts: RowImage[] = [];
-        const deletes: RowImage[] = [];
-        for (const [key, row] of rows) {
-          if (row) upserts.push(row);
-          else deletes.push(keyImage(table.key, key));
-        }
-        if (deletes.length) writes.push(tx.unsafe(table.delete, [toJson(deletes)]));
-        if (upserts.length) writes.push(tx.unsafe(table.upsert, [toJson(upserts)]));
+    const deadlineMs = Math.max(MIN_ATTEMPT_MS, this.#lease.ttlMs);
+    await this.#db.within(deadlineMs, (sql) => sql.begin((tx) => this.#send(tx, changes)));
+  }
+
+  /** The lease check and the writes, sent together: rolled back when the lease is not ours. */
+  async #send(tx: Transaction, changes: ChangeSet): Promise<void> {
+    // A transaction whose client went silent holds the lease row's lock, and so
+    // holds up the renewals, until the server ends it: soon, well within the lease.
+    const idleMs = String(Math.max(100, Math.floor(this.#lease.ttlMs * 0.3)));
+    const settings = tx`SELECT set_config('idle_in_transaction_session_timeout', ${idleMs}, true)`;
+    const lease = tx`SELECT epoch FROM router_lease
+      WHERE id = 1 AND holder = ${this.#lease.holder} AND epoch = ${this.#lease.epoch} FOR UPDATE`;
+    const writes: Promise<unknown>[] = [];
+    for (const name of this.#order) {
+      const rows = changes.get(name);
+      const table = this.#writes.get(name);
+      if (!rows || !table) continue;
+      const upserts: RowImage[] = [];
+      const deletes: RowImage[] = [];
+      for (const [key, row] of rows) {
+        if (row) upserts.push(row);
+        else deletes.push(keyImage(table.key, key));
       }
-      const [held] = await Promise.all([lease, ...writes]);
-      if (held.length !== 1) throw new FencedError("Another Router holds the lease");
-    });
+      if (deletes.length) writes.push(tx.unsafe(table.delete, [toJson(deletes)]));
+      if (upserts.length) writes.push(tx.unsafe(table.upsert, [toJson(upserts)]));
+    }
+    const [, held] = await Promise.all([settings, lease, ...writes]);
+    if (held.length !== 1) throw new FencedError("Another Router holds the lease");
   }
 }
 

@@ -13,6 +13,8 @@ import { quoted } from "./sqlite_tables.ts";
 
 /** A PostgreSQL client (npm:postgres). */
 export type Sql = postgres.Sql;
+/** One transaction of a client. */
+export type Transaction = postgres.TransactionSql;
 /** A client or one of its transactions. */
 export type Queries = postgres.Sql | postgres.TransactionSql;
 

@@ -20,6 +20,7 @@ import type { RouterConfig, RouterHandle } from "../mod.ts";
 import { PostgresCommits } from "./commits.ts";
 import { Lease } from "./lease.ts";
 import { connect, migrate } from "./pg_schema.ts";
+import { PgSession } from "./pg_session.ts";
 import { loadWorkingCopy } from "./working_copy.ts";
 
 /** Settings of a Router on PostgreSQL. */
@@ -64,18 +65,18 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
   const api = config.api ?? "tcp://127.0.0.1:5555";
   const holder = `router-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   // The lease has a session of its own: a long mirror transaction does not hold it up.
-  const sql = connect(config.store);
-  const leaseSql = connect(config.store);
-  const closeSql = () => Promise.all([sql.end({ timeout: 1 }), leaseSql.end({ timeout: 1 })]);
+  const db = new PgSession(() => connect(config.store));
+  const leaseDb = new PgSession(() => connect(config.store));
+  const closeSql = () => Promise.all([db.end(), leaseDb.end()]);
   try {
-    const applied = await migrate(sql);
+    const applied = await migrate(db.sql);
     if (applied.length) log.info("PostgreSQL schema migrated to {versions}", { versions: applied });
   } catch (error) {
     await closeSql();
     throw error;
   }
   const endpoint = config.advertise ?? api;
-  const lease = new Lease(leaseSql, { holder, endpoint, ttlMs, log });
+  const lease = new Lease(leaseDb, { holder, endpoint, ttlMs, log });
   let role: Role = "standby";
   let running: ActiveRouter | undefined;
   const fenced = Promise.withResolvers<string>();
@@ -89,7 +90,7 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
     void running?.halt().catch(() => {});
     fenced.resolve(reason);
   };
-  const commits = new PostgresCommits(sql, lease, log, fence);
+  const commits = new PostgresCommits(db, lease, log, fence);
   // So that a standby's first /health already names the active.
   await lease.look().catch(() => {});
 
@@ -116,7 +117,7 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
     lease.keep(fence);
     const startedAt = performance.now();
     const dataDir = config.dataDir ?? ".pipelinin";
-    const rows = await loadWorkingCopy(sql, `${dataDir}/working`);
+    const rows = await loadWorkingCopy(db.sql, `${dataDir}/working`);
     // The load took a while, and resuming blocks the timers: renew first, and the lease
     // must still be ours before anything binds.
     if (!(await lease.renewNow()) || !commits.mayAct()) {
