@@ -182,6 +182,47 @@ export interface RouterEndpoints {
   http: string;
 }
 
+/** A Router's listening flags: its endpoints and data dir. */
+export function routerFlags(at: RouterEndpoints, dataDir: string): string[] {
+  return [
+    "--api",
+    at.api,
+    "--broadcast",
+    at.broadcast,
+    "--data-dir",
+    dataDir,
+    "--http",
+    at.http.slice("http://".length),
+  ];
+}
+
+/** A broker's `deno` arguments: `functionsDir` (the fixtures), `workers` slots, a 64 MB heap. */
+export function brokerCommand(
+  router: string,
+  options: { functionsDir?: string; workers?: number; permissions?: string[]; args?: string[] },
+): string[] {
+  return [
+    "run",
+    ...DAEMON_FLAGS.broker,
+    ...(options.permissions ?? []),
+    "broker/main.ts",
+    "--router",
+    router,
+    "--functions",
+    options.functionsDir ?? "tests/fixtures/functions",
+    "--workers",
+    String(options.workers ?? 2),
+    "--heap-mb",
+    "64",
+    ...(options.args ?? []),
+  ];
+}
+
+/** A pipeliner's `deno` arguments. */
+export function pipelinerCommand(router: string, args: string[] = []): string[] {
+  return ["run", ...DAEMON_FLAGS.pipeliner, "pipeliner/main.ts", "--router", router, ...args];
+}
+
 /** A running cluster and a connected client. */
 export class Cluster implements AsyncDisposable {
   /** Every Router's endpoints (one unless `routers` says more). */
@@ -270,14 +311,7 @@ export class Cluster implements AsyncDisposable {
         "run",
         ...DAEMON_FLAGS.router,
         "router/main.ts",
-        "--api",
-        this.api,
-        "--broadcast",
-        this.broadcast,
-        "--data-dir",
-        dataDir,
-        "--http",
-        this.http.slice("http://".length),
+        ...routerFlags(this, dataDir),
         ...(this.#options.store ? ["--store", this.#options.store] : []),
         ...this.#routerCurveFlags(),
         ...(this.#options.routerArgs ?? []),
@@ -300,14 +334,7 @@ export class Cluster implements AsyncDisposable {
         ...CLUSTER_FLAGS,
         ...(this.#options.brokerPermissions ?? []),
         "main.ts",
-        "--api",
-        this.api,
-        "--broadcast",
-        this.broadcast,
-        "--data-dir",
-        this.dataDir,
-        "--http",
-        this.http.slice("http://".length),
+        ...routerFlags(this, this.dataDir),
         "--functions",
         this.#options.functionsDir ?? "tests/fixtures/functions",
         "--workers",
@@ -348,23 +375,12 @@ export class Cluster implements AsyncDisposable {
       : [];
     const broker = new Daemon(
       `broker-${this.brokers.length}`,
-      [
-        "run",
-        ...DAEMON_FLAGS.broker,
-        ...(this.#options.brokerPermissions ?? []),
-        "broker/main.ts",
-        "--router",
-        this.peerApi,
-        "--functions",
-        this.#options.functionsDir ?? "tests/fixtures/functions",
-        "--workers",
-        String(this.#options.workers ?? 2),
-        "--heap-mb",
-        "64",
-        ...(this.#options.brokerArgs ?? []),
-        ...curve,
-        ...extra,
-      ],
+      brokerCommand(this.peerApi, {
+        functionsDir: this.#options.functionsDir,
+        workers: this.#options.workers,
+        permissions: this.#options.brokerPermissions,
+        args: [...(this.#options.brokerArgs ?? []), ...curve, ...extra],
+      }),
       root,
       this.#options.env,
     );
@@ -376,14 +392,7 @@ export class Cluster implements AsyncDisposable {
   addPipeliner(): Daemon {
     const pipeliner = new Daemon(
       `pipeliner-${this.pipeliners.length}`,
-      [
-        "run",
-        ...DAEMON_FLAGS.pipeliner,
-        "pipeliner/main.ts",
-        "--router",
-        this.peerApi,
-        ...(this.keys ? this.keys.peerFlags(this.keys.pipeliner) : []),
-      ],
+      pipelinerCommand(this.peerApi, this.keys ? this.keys.peerFlags(this.keys.pipeliner) : []),
       root,
       this.#options.env,
     );

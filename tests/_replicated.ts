@@ -9,7 +9,7 @@
  */
 import { PipelineManager } from "../mod.ts";
 import { DAEMON_FLAGS } from "../deno_flags.ts";
-import { Daemon, freePort } from "./_cluster.ts";
+import { brokerCommand, Daemon, freePort, pipelinerCommand, routerFlags } from "./_cluster.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -59,14 +59,7 @@ export class PgRouter implements AsyncDisposable {
       store,
       "--lease-ms",
       String(options.leaseMs ?? 1500),
-      "--api",
-      this.api,
-      "--broadcast",
-      this.broadcast,
-      "--data-dir",
-      this.dataDir,
-      "--http",
-      this.http.slice("http://".length),
+      ...routerFlags(this, this.dataDir),
       "--heartbeat-ms",
       "500",
       "--peer-timeout-ms",
@@ -74,32 +67,11 @@ export class PgRouter implements AsyncDisposable {
       ...(options.args ?? []),
     ], root);
     for (let i = 0; i < (options.brokers ?? 1); i++) {
-      this.peers.push(
-        new Daemon(`${name}-broker-${i}`, [
-          "run",
-          ...DAEMON_FLAGS.broker,
-          "broker/main.ts",
-          "--router",
-          this.api,
-          "--functions",
-          "tests/fixtures/functions",
-          "--workers",
-          String(options.workers ?? 2),
-          "--heap-mb",
-          "64",
-        ], root),
-      );
+      const command = brokerCommand(this.api, { workers: options.workers });
+      this.peers.push(new Daemon(`${name}-broker-${i}`, command, root));
     }
     for (let i = 0; i < (options.pipeliners ?? 1); i++) {
-      this.peers.push(
-        new Daemon(`${name}-pipeliner-${i}`, [
-          "run",
-          ...DAEMON_FLAGS.pipeliner,
-          "pipeliner/main.ts",
-          "--router",
-          this.api,
-        ], root),
-      );
+      this.peers.push(new Daemon(`${name}-pipeliner-${i}`, pipelinerCommand(this.api), root));
     }
     this.manager = new PipelineManager({ api: this.api, broadcast: this.broadcast });
   }
@@ -189,31 +161,10 @@ export class PgPair implements AsyncDisposable {
     this.b = b;
     const both = `${a.api},${b.api}`;
     for (let i = 0; i < (options.brokers ?? 2); i++) {
-      this.peers.push(
-        new Daemon(`broker-${i}`, [
-          "run",
-          ...DAEMON_FLAGS.broker,
-          "broker/main.ts",
-          "--router",
-          both,
-          "--functions",
-          "tests/fixtures/functions",
-          "--workers",
-          String(options.workers ?? 2),
-          "--heap-mb",
-          "64",
-        ], root),
-      );
+      const command = brokerCommand(both, { workers: options.workers });
+      this.peers.push(new Daemon(`broker-${i}`, command, root));
     }
-    this.peers.push(
-      new Daemon("pipeliner", [
-        "run",
-        ...DAEMON_FLAGS.pipeliner,
-        "pipeliner/main.ts",
-        "--router",
-        both,
-      ], root),
-    );
+    this.peers.push(new Daemon("pipeliner", pipelinerCommand(both), root));
     this.manager = new PipelineManager({
       api: [a.api, b.api],
       broadcast: [a.broadcast, b.broadcast],

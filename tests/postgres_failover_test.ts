@@ -192,4 +192,10 @@ Deno.test("PostgreSQL connections that go silent (a black hole: no FIN, no RST):
   assertEquals((await a.health())?.role, "active", a.logs());
   assert(proxy.connections > before, `no new connection after the silence\n${a.logs()}`);
   assert(a.router.output.includes("stalled"), `no call on PostgreSQL stalled\n${a.logs()}`);
+  const metrics = await (await fetch(`${a.http}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, "m").exec(metrics)?.[1]);
+  assert(value("pipelinin_store_mirror_clients_replaced_total") >= 1, metrics);
+  assert(value("pipelinin_store_mirror_retries_total") >= 1, metrics);
+  assert(value("pipelinin_store_mirror_commits_total") > 0, metrics);
+  assert(value("pipelinin_store_mirror_lag_seconds") >= 0, metrics);
 });

@@ -142,7 +142,9 @@ export function createApp(deps: HttpDeps): Hono {
     const key = c.req.header("idempotency-key") || undefined;
     // W3C: a malformed traceparent is ignored, and the pipeline starts a trace of its own.
     const parent = parseTraceparent(c.req.header("traceparent"))?.traceparent;
-    const result = await hub.execute(() => service.submit(body, key, undefined, parent));
+    const result = await hub.execute(() =>
+      service.submit(body, { idempotencyKey: key, traceparent: parent })
+    );
     c.header("Location", `/pipelines/${result.pipelineId}`);
     return c.json({ id: result.pipelineId, status: result.status }, 201);
   });
@@ -262,6 +264,7 @@ export function createApp(deps: HttpDeps): Hono {
       protocolErrors: hub.protocolErrors,
       queuedByPriority: service.scheduler.depthByPriority(),
       limits: service.scheduler.limitViews(),
+      ...(hub.mirrorStats ? { mirror: hub.mirrorStats } : {}),
     });
     return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });

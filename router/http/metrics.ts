@@ -6,6 +6,8 @@
  */
 
 import type { AttemptOutcome } from "../hub/pipelines/attempts.ts";
+import type { MirrorStats } from "../hub/hub.ts";
+import type { LimitView } from "../hub/scheduler.ts";
 import { FunctionRates } from "./function_rates.ts";
 
 /** Upper bounds of the job duration histogram, ms. */
@@ -14,8 +16,6 @@ const BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 3
 const RATE_BUCKET_MS = 5000;
 /** How many throughput buckets are kept (10 minutes). */
 const RATE_BUCKETS = 120;
-
-import type { LimitView } from "../hub/scheduler.ts";
 
 /** A gauge or counter read at scrape time. */
 export interface Snapshot {
@@ -36,6 +36,8 @@ export interface Snapshot {
   busySlots: number;
   slots: number;
   protocolErrors: number;
+  /** The PostgreSQL mirror's figures, on that store. */
+  mirror?: MirrorStats;
 }
 
 /** Job counters and the duration histogram. */
@@ -189,6 +191,29 @@ export class Metrics {
     lines.push(`pipelinin_slots_busy ${snapshot.busySlots}`);
     metric("pipelinin_protocol_errors_total", "counter", "Malformed ZeroMQ messages received.");
     lines.push(`pipelinin_protocol_errors_total ${snapshot.protocolErrors}`);
+    const mirror = snapshot.mirror;
+    if (mirror) {
+      metric("pipelinin_store_mirror_commits_total", "counter", "PostgreSQL mirror transactions.");
+      lines.push(`pipelinin_store_mirror_commits_total ${mirror.commits}`);
+      metric(
+        "pipelinin_store_mirror_retries_total",
+        "counter",
+        "PostgreSQL mirror transactions that failed or stalled and were sent again.",
+      );
+      lines.push(`pipelinin_store_mirror_retries_total ${mirror.retries}`);
+      metric(
+        "pipelinin_store_mirror_clients_replaced_total",
+        "counter",
+        "Mirror clients given up on after a transaction got no answer in time.",
+      );
+      lines.push(`pipelinin_store_mirror_clients_replaced_total ${mirror.clientsReplaced}`);
+      metric(
+        "pipelinin_store_mirror_lag_seconds",
+        "gauge",
+        "How long the oldest change not yet in PostgreSQL has waited (its answers wait too).",
+      );
+      lines.push(`pipelinin_store_mirror_lag_seconds ${mirror.lagMs / 1000}`);
+    }
     return lines.join("\n") + "\n";
   }
 }

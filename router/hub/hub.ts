@@ -61,6 +61,20 @@ export interface CommitMirror {
   committed(): Promise<void> | undefined;
   /** Whether the Router may still send anything (it holds its lease); checked first. */
   mayAct(): boolean;
+  /** How the mirror is doing, for `/metrics`. */
+  stats(): MirrorStats;
+}
+
+/** A mirror's counters and lag, read at scrape time. */
+export interface MirrorStats {
+  /** Transactions committed. */
+  commits: number;
+  /** Attempts that failed or stalled, and were sent again. */
+  retries: number;
+  /** Clients given up on after a call got no answer in time. */
+  clientsReplaced: number;
+  /** How long the oldest commit not yet mirrored has waited, ms (0: none waits). */
+  lagMs: number;
 }
 
 /** What the hub needs. */
@@ -107,6 +121,10 @@ export class RouterHub implements Outbox {
   readonly #link: PeerLink;
   readonly #heartbeatMs: number;
   readonly #mirror: CommitMirror | undefined;
+  /** The mirror's figures, when the store has one. */
+  get mirrorStats(): MirrorStats | undefined {
+    return this.#mirror?.stats();
+  }
   /** Events to brokers and pipeliners, sent before the commit. */
   readonly #work: Outgoing[] = [];
   /** Replies and broadcasts, sent once the store has committed. */

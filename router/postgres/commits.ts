@@ -7,7 +7,7 @@
  * @module
  */
 import type { Logger } from "../../core/log.ts";
-import type { CommitMirror } from "../hub/hub.ts";
+import type { CommitMirror, MirrorStats } from "../hub/hub.ts";
 import type { PipelineStore } from "../hub/store.ts";
 import { ChangeCapture, type ChangeSet } from "./change_capture.ts";
 import type { Lease } from "./lease.ts";
@@ -72,6 +72,15 @@ export class PostgresCommits implements CommitMirror {
       this.#onFenced(error instanceof Error ? error.message : String(error))
     );
     return durable;
+  }
+
+  stats(): MirrorStats {
+    return {
+      commits: this.#mirror?.commits ?? 0,
+      retries: this.#mirror?.retries ?? 0,
+      clientsReplaced: this.#db.replaced,
+      lagMs: this.#mirror?.lagMs ?? 0,
+    };
   }
 
   mayAct(): boolean {

@@ -36,6 +36,8 @@ interface TableWrites {
 
 interface Group {
   changes: ChangeSet;
+  /** When its first change was queued (monotonic ms). */
+  since: number;
   done: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -58,6 +60,14 @@ export class StoreMirror {
   #running = false;
   /** Transactions committed, for metrics and tests. */
   commits = 0;
+  /** Attempts that failed or stalled and were sent again. */
+  retries = 0;
+
+  /** How long the oldest change not yet in PostgreSQL has waited, ms. */
+  get lagMs(): number {
+    const oldest = this.#inFlight ?? this.#next;
+    return oldest ? performance.now() - oldest.since : 0;
+  }
 
   readonly #ready: Promise<void>;
 
@@ -142,6 +152,7 @@ export class StoreMirror {
         return await this.#transaction(changes);
       } catch (error) {
         if (error instanceof FencedError) throw error;
+        this.retries++;
         if (error instanceof StalledError) {
           this.#log.warn(
             "PostgreSQL commit stalled (attempt {attempt}), retrying on a new client",
@@ -202,7 +213,7 @@ function newGroup(): Group {
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   // A fenced group's waiters may all be gone; its refusal is not unhandled.
   promise.catch(() => {});
-  return { changes: new Map(), done: promise, resolve, reject };
+  return { changes: new Map(), since: performance.now(), done: promise, resolve, reject };
 }
 
 function writesOf(table: MirroredTable): TableWrites {

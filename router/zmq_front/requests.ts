@@ -37,12 +37,10 @@ export function handleMessage(
           answerer(hub, address, viaReq, id),
         );
       case "submit": {
-        const submitted = hub.service.submit(
-          message.pipeline,
-          message.idempotencyKey,
-          undefined,
-          message.traceparent,
-        );
+        const submitted = hub.service.submit(message.pipeline, {
+          idempotencyKey: message.idempotencyKey,
+          traceparent: message.traceparent,
+        });
         if (message.waitMs === undefined) {
           reply = { type: "reply", id, ok: true, result: submitted };
           break;

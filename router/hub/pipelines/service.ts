@@ -57,6 +57,18 @@ export { ServiceError } from "./service_error.ts";
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
 /** Pipelines and jobs, as the Router drives them. */
+/** What a submit carries beside its spec. */
+export interface SubmitOptions {
+  /** A repeated key answers with the first pipeline submitted under it. */
+  idempotencyKey?: string;
+  /** The ended pipeline this one runs again. */
+  retryOf?: string;
+  /** The W3C trace context the pipeline's spans join. */
+  traceparent?: string;
+  /** The schedule tick that starts it. */
+  schedule?: ScheduleTick;
+}
+
 export class PipelineService {
   readonly scheduler: Scheduler;
   /** The functions brokers served; peers report what each broker serves. */
@@ -159,13 +171,8 @@ export class PipelineService {
    * @throws {ServiceError} `TooManyPipelinesError` when too many have not ended, and
    * `NoBrokerError` when a function's brokers are away for now (both retryable).
    */
-  submit(
-    spec: unknown,
-    idempotencyKey?: string,
-    retryOf?: string,
-    traceparent?: string,
-    schedule?: ScheduleTick,
-  ): { pipelineId: string; status: string } {
+  submit(spec: unknown, options: SubmitOptions = {}): { pipelineId: string; status: string } {
+    const { idempotencyKey, retryOf, traceparent, schedule } = options;
     const ctx = this.#ctx;
     const since = ctx.trace ? Date.now() : 0;
     // A repeated key answers with the first pipeline, whatever the limits and functions
@@ -246,7 +253,7 @@ export class PipelineService {
         `Pipeline "${pipelineId}" is ${old.status}: only a failed or cancelled one is retried`,
       );
     }
-    const retry = this.submit(old.spec, idempotencyKey, pipelineId);
+    const retry = this.submit(old.spec, { idempotencyKey, retryOf: pipelineId });
     if (!(old.retriedBy ?? []).includes(retry.pipelineId)) {
       this.#ctx.store.linkRetry(pipelineId, retry.pipelineId);
     }

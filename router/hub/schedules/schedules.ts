@@ -209,13 +209,7 @@ export class Schedules {
       });
     } else {
       try {
-        const { pipelineId } = service.submit(
-          entry.spec.pipeline,
-          undefined,
-          undefined,
-          undefined,
-          { id, at },
-        );
+        const { pipelineId } = service.submit(entry.spec.pipeline, { schedule: { id, at } });
         outcome = { at, outcome: "started", pipelineId };
         entry.lastPipeline = pipelineId;
       } catch (error) {
