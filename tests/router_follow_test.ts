@@ -3,11 +3,14 @@
  * pipeliners and the client are given every Router's endpoint and talk to whichever
  * one is bound. On SQLite two Routers cannot share a data dir at once, so a takeover is
  * played as a standby plays it minus the database: the Router running stops (kill -9
- * or SIGTERM), and another one starts on other ports and the same data dir.
+ * or SIGTERM), and another one starts on other ports and the same data dir. The HTTP
+ * client's cases use real standbys, on PostgreSQL.
  */
 import { assert, assertEquals } from "./_assert.ts";
 import { Cluster, Daemon, freePort } from "./_cluster.ts";
 import { DAEMON_FLAGS } from "../deno_flags.ts";
+import { TempPostgres } from "./_postgres.ts";
+import { PgPair, PgRouter } from "./_replicated.ts";
 import { JobLogClient, PipelineManager } from "../mod.ts";
 
 const WAIT = { timeoutMs: 90_000 };
@@ -151,56 +154,38 @@ Deno.test("the client finds the active Router past one that is down and a standb
   const result = await cluster.manager.run({ graph: { ok: [] }, data: { n: 1 } }, WAIT);
   assertEquals([result.status, result.document.n], ["succeeded", 2], cluster.logs());
 
-  // HTTP: a test double of a standby Router's /health and routes (503, role standby),
-  // to stand in until standby Routers exist on the PostgreSQL store.
-  let standbyAsked = 0;
-  const standby = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, () => {
-    standbyAsked++;
-    return Response.json({ role: "standby", active: cluster.api }, { status: 503 });
-  });
-  try {
-    const down = `http://127.0.0.1:${freePort()}`;
-    const logs = new JobLogClient({
-      url: [down, `http://127.0.0.1:${standby.addr.port}`, cluster.http],
-    });
-    assertEquals(await logs.read(result.id, "ok"), []);
-    assert(standbyAsked > 0, "the standby was never asked");
-    // It sticks to the active one: no more questions to the standby.
-    const asked = standbyAsked;
-    assertEquals(await logs.read(result.id, "ok"), []);
-    assertEquals(standbyAsked, asked);
-  } finally {
-    await standby.shutdown();
-  }
+  // HTTP: past a port nobody listens on and a real standby (503, role standby) to the active.
+  await using pg = await TempPostgres.start();
+  await using a = PgRouter.start("router-a", pg.url);
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await using b = PgRouter.start("router-b", pg.url, { brokers: 0, pipeliners: 0 });
+  await b.waitForHealth((h) => h?.role === "standby", "B standby");
+  await a.waitForFunction("logs");
+  const logged = await a.manager.run({ graph: { logs: [] } }, WAIT);
+  const down = `http://127.0.0.1:${freePort()}`;
+  const logs = new JobLogClient({ url: [down, b.http, a.http] });
+  const lines = await logs.read(logged.id, "logs");
+  assert(lines.some((line) => line.message === "Working on job"), JSON.stringify(lines));
 });
 
-Deno.test("the log reader moves on when the Router it stuck to turns standby", async () => {
-  await using cluster = await Cluster.start({ waitFor: ["ok"] });
-  const result = await cluster.manager.run({ graph: { ok: [] } }, WAIT);
-  // A test double of a Router that is active, then standby (503 on every route): to
-  // stand in until standby Routers exist on the PostgreSQL store.
-  let standby = false;
-  let refused = 0;
-  const double = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (request) => {
-    if (standby) {
-      refused++;
-      return Response.json({ role: "standby", active: cluster.api }, { status: 503 });
-    }
-    return new URL(request.url).pathname === "/health"
-      ? Response.json({ status: "ok", role: "active" })
-      : new Response("");
-  });
+Deno.test("the log reader moves on when the Router it stuck to is active no more", async () => {
+  await using pg = await TempPostgres.start();
+  await using pair = await PgPair.start(pg.url, { brokers: 1 });
+  await pair.waitForBrokers("logs", 1);
+  const logged = await pair.manager.run({ graph: { logs: [] } }, WAIT);
+  const logs = new JobLogClient({ url: [pair.a.http, pair.b.http] });
+  const first = await logs.read(logged.id, "logs");
+  assert(first.some((line) => line.message === "Working on job"), JSON.stringify(first));
+  // A is paused past its lease: B takes over, and A, resumed, is fenced and goes.
+  pair.a.router.kill("SIGSTOP");
   try {
-    const logs = new JobLogClient({ url: [`http://127.0.0.1:${double.addr.port}`, cluster.http] });
-    assertEquals(await logs.read(result.id, "ok"), []);
-    assertEquals(refused, 0);
-    standby = true;
-    // Refused by the standby, asked again of the real Router, which answers.
-    assertEquals(await logs.read(result.id, "ok"), []);
-    assert(refused > 0, "the standby was not asked first");
+    await pair.b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
   } finally {
-    await double.shutdown();
+    pair.a.router.kill("SIGCONT");
   }
+  await pair.a.router.status;
+  // The reader stuck to A; it asks again and B, which loaded the logs from PostgreSQL, answers.
+  assertEquals(await logs.read(logged.id, "logs"), first);
 });
 
 Deno.test("a bad endpoint in --router is refused at start with a clear error", async () => {
