@@ -22,7 +22,7 @@ import {
   type RouterConfig,
   routerCurve,
   start as startRouter,
-  startReplicated,
+  startRejoining,
 } from "./router/mod.ts";
 import { start as startPipeliner } from "./pipeliner/mod.ts";
 import { start as startBroker } from "./broker/mod.ts";
@@ -130,13 +130,10 @@ await runDaemon("cluster", CLUSTER_SPEC, async (flags) => {
       insecure: flags.insecure,
     };
     if (/^postgres(ql)?:\/\//.test(flags.store)) {
-      const router = await startReplicated({ ...routerConfig, store: flags.store });
+      // Fenced, the Router halts and starts again as a standby; the pipeliner and the
+      // broker follow it as after a restart.
+      const router = await startRejoining({ ...routerConfig, store: flags.store });
       stops.push(() => router.stop());
-      // Fenced, it halted: the whole cluster exits non-zero, for a supervisor to restart.
-      void router.fenced.then(async () => {
-        await stop();
-        Deno.exit(3);
-      });
       await router.active;
     } else if (flags.store === "sqlite") {
       const router = startRouter(routerConfig);

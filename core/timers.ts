@@ -43,3 +43,17 @@ export function setLongTimeout(callback: () => void, ms: number): LongTimeout {
 export function timerDelay(ms: number): number {
   return Math.min(Math.max(0, ms), MAX_TIMER_DELAY);
 }
+
+/** Resolves after `ms`, or as soon as `signal` aborts (never rejects). */
+export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -5,7 +5,7 @@
  */
 import { duration, intFlag } from "../core/cli.ts";
 import { COMMON_FLAGS, ROUTER_CURVE_FLAGS, runDaemon } from "../core/daemon.ts";
-import { type RouterConfig, routerCurve, start, startReplicated } from "./mod.ts";
+import { type RouterConfig, routerCurve, start, startRejoining } from "./mod.ts";
 import { startTracing, traced } from "../core/tracing/mod.ts";
 
 await runDaemon("router", {
@@ -159,16 +159,12 @@ await runDaemon("router", {
     functionsDir: flags.functions,
   };
   if (!postgres) return traced(tracing, () => start(config));
-  const router = await startReplicated({
+  // Fenced, it halts and starts again as a standby by itself (see router/postgres/rejoin.ts).
+  const router = await startRejoining({
     ...config,
     store: flags.store,
     leaseMs: intFlag("lease-ms", flags["lease-ms"], 100),
     ...(flags.advertise ? { advertise: flags.advertise } : {}),
-  });
-  // A fenced Router halted at once; it exits non-zero, for a supervisor to start it again.
-  void router.fenced.then(async () => {
-    await router.stop();
-    Deno.exit(3);
   });
   return traced(tracing, () => router);
 });

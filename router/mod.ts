@@ -2,7 +2,7 @@
  * The Router: the one central point of a pipelinin cluster. It keeps pipelines and
  * jobs in an embedded store, hands pipelines to pipeliners and jobs to brokers. With
  * `startReplicated`, the state lives in PostgreSQL: one Router is active, the others
- * stand by to take over.
+ * stand by to take over; `startRejoining` starts a fenced one again, as a standby.
  *
  * ```ts
  * import { start } from "./router/mod.ts";
@@ -26,6 +26,7 @@ import type { Tracing } from "../core/tracing/mod.ts";
 
 export type { RouterCurve } from "./curve_setup.ts";
 export { startReplicated } from "./postgres/replicated.ts";
+export { type RejoiningRouter, startRejoining } from "./postgres/rejoin.ts";
 export type { ReplicatedConfig, ReplicatedRouter, Role } from "./postgres/replicated.ts";
 export { routerCurve } from "./curve_setup.ts";
 export type { AllowEntry, PeerRole } from "./zmq_front/allow_list.ts";

@@ -6,7 +6,6 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { TempPostgres } from "./_postgres.ts";
 import { PgPair, PgRouter } from "./_replicated.ts";
-import { withTimeout } from "./_helpers.ts";
 import { TcpProxy } from "./_tcp_proxy.ts";
 
 const WAIT = { timeoutMs: 60_000 };
@@ -76,11 +75,13 @@ Deno.test("an active Router paused past its lease does not act again when it res
     }).then(async (response) => ({ status: response.status, body: await response.text() }))
       .catch((error) => ({ status: 0, body: String(error) }));
     assert(submit.status !== 201, `the paused Router acknowledged a submit: ${submit.body}`);
-    const status = await withTimeout(a.router.status, 20_000, "the old active to exit");
-    assertEquals(status.code, 3, a.logs());
+    // Fenced, it halts and starts again by itself, as a standby of the new active.
+    const standby = await a.waitForHealth(
+      (h) => h?.role === "standby" && h.active === b.api,
+      "the old active to stand by",
+    );
+    assertEquals(standby?.status, 503);
     assert(a.router.output.includes("Fenced"), a.logs());
-    const health = await a.health();
-    assert(health?.role !== "active", `the old active answers ${JSON.stringify(health)}`);
 
     for (const [id, n, waited] of [[before, 1, 1500], [during, 11, 3000]] as const) {
       const result = await b.manager.wait(id, WAIT);
@@ -116,10 +117,9 @@ Deno.test("peers that know both Routers: an active paused past its lease, then r
         (_, n) => pair.manager.start({ graph: { slow: ["ok"] }, data: { ms: 300, n: 100 + n } }),
       ),
     );
-    // A wakes up while B runs: it fences itself and leaves; peers keep to B.
+    // A wakes up while B runs: it fences itself and stands by; peers keep to B.
     pair.a.router.kill("SIGCONT");
-    const status = await withTimeout(pair.a.router.status, 20_000, "the old active to exit");
-    assertEquals(status.code, 3, pair.a.logs());
+    await pair.a.waitForHealth((h) => h?.role === "standby", "the old active to stand by");
     for (const [i, id] of [...first, ...second].entries()) {
       const result = await pair.manager.wait(id, WAIT);
       const n = i < 20 ? i : 100 + i - 20;
@@ -131,6 +131,7 @@ Deno.test("peers that know both Routers: an active paused past its lease, then r
       assertEquals(result.jobs.map((j) => j.attemptErrors), [undefined, undefined]);
     }
     assertEquals((await pair.b.health())?.role, "active");
+    assertEquals((await pair.a.health())?.role, "standby");
   } finally {
     pair.a.router.kill("SIGCONT");
   }
@@ -167,6 +168,35 @@ Deno.test("a PostgreSQL restart in the middle of a run: the Router holds its ans
   assertEquals(lateResult.document.n, 1001);
   assertEquals((await a.health())?.role, "active", a.logs());
   assert(a.router.output.includes("PostgreSQL commit failed"), "PostgreSQL was never missed");
+});
+
+Deno.test("PostgreSQL away for longer than the lease: the Router halts, stands by, takes the lease back when PostgreSQL returns, and every pipeline acknowledged ends right", async () => {
+  await using pg = await TempPostgres.start();
+  await using a = PgRouter.start("router-a", pg.url, { leaseMs: 1500 });
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await a.waitForFunction("slow");
+  const ids: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    ids.push(await a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 100 * (i % 5), n: i } }));
+  }
+  await pg.stopServer("fast");
+  // Past the lease: fenced, it answers nothing as active, and the process stays.
+  await a.waitForHealth((h) => h?.status === 503, "A to stop acting");
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  assertEquals((await a.health())?.status, 503, a.logs());
+  await pg.startServer();
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active again");
+  const explained = (error: unknown) => {
+    throw new Error(`${error}\n${a.logs()}`);
+  };
+  const results = await Promise.all(ids.map((id) => a.manager.wait(id, WAIT))).catch(explained);
+  for (const [i, result] of results.entries()) {
+    assertEquals([result.status, result.document.n], ["succeeded", i + 1], a.logs());
+  }
+  const after = await a.manager.run({ graph: { ok: [] }, data: { n: 7 } }, WAIT);
+  assertEquals(after.document.n, 8);
+  assert(a.router.output.includes("Fenced"), a.logs());
+  assert(a.router.output.includes("Starting again as a standby"), a.logs());
 });
 
 Deno.test("PostgreSQL connections that go silent (a black hole: no FIN, no RST): the Router gives them up, opens new ones, and every pipeline ends right", async () => {

@@ -13,6 +13,7 @@
  */
 import type { Logger } from "../../core/log.ts";
 import { toErrorData } from "../../core/errors.ts";
+import { abortableDelay } from "../../core/timers.ts";
 import { type PgSession, StalledError } from "./pg_session.ts";
 
 /** Options of a {@linkcode Lease}. */
@@ -213,16 +214,4 @@ export class Lease {
     this.stop();
     lost?.(reason);
   }
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

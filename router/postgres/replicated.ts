@@ -1,16 +1,16 @@
 /**
- * A Router on PostgreSQL: standby until it takes the lease, then active, and fenced
- * for good once it loses it. A standby serves HTTP (`/health` answers 503 with its
+ * One life of a Router on PostgreSQL: standby until it takes the lease, then active,
+ * and fenced for good once it loses it. A standby serves HTTP (`/health` answers 503 with its
  * role and the active's endpoint) and binds no ZeroMQ socket, so peers reach the
  * active one only. On taking the lease it loads PostgreSQL's rows into a fresh SQLite
  * working copy, resumes every pipeline not yet ended (as a restart on SQLite does)
  * and binds. A fenced Router halts at once: no batch runs, its sockets close, and
- * `fenced` resolves (the command line exits non-zero; a supervisor starts it again,
- * as a standby).
+ * `fenced` resolves (`startRejoining` then starts a new one, as a standby).
  *
  * @module
  */
 import { toErrorData } from "../../core/errors.ts";
+import { abortableDelay } from "../../core/timers.ts";
 import { getLogger } from "../../core/log.ts";
 import { serve } from "../http/serve.ts";
 import { type ActiveRouter, runActive } from "../active_router.ts";
@@ -54,11 +54,16 @@ export interface ReplicatedRouter {
 
 /**
  * Starts a Router on PostgreSQL: migrates the schema (under a lock), serves HTTP, and
- * waits for the lease in the background.
+ * waits for the lease in the background. `patient`: PostgreSQL may be away; the
+ * standby serves HTTP at once and migrates once it can.
  *
- * @throws {Error} when PostgreSQL cannot be reached or migrated, or as `start` does.
+ * @throws {Error} when PostgreSQL cannot be reached or migrated (unless patient), or
+ *   as `start` does.
  */
-export async function startReplicated(config: ReplicatedConfig): Promise<ReplicatedRouter> {
+export async function startReplicated(
+  config: ReplicatedConfig,
+  options: { patient?: boolean } = {},
+): Promise<ReplicatedRouter> {
   const log = getLogger("router");
   checkRouterConfig(config, log);
   const ttlMs = config.leaseMs ?? 5_000;
@@ -68,12 +73,17 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
   const db = new PgSession(() => connect(config.store));
   const leaseDb = new PgSession(() => connect(config.store));
   const closeSql = () => Promise.all([db.end(), leaseDb.end()]);
-  try {
+  const migrated = async () => {
     const applied = await migrate(db.sql);
     if (applied.length) log.info("PostgreSQL schema migrated to {versions}", { versions: applied });
-  } catch (error) {
-    await closeSql();
-    throw error;
+  };
+  if (!options.patient) {
+    try {
+      await migrated();
+    } catch (error) {
+      await closeSql();
+      throw error;
+    }
   }
   const endpoint = config.advertise ?? api;
   const lease = new Lease(leaseDb, { holder, endpoint, ttlMs, log });
@@ -113,6 +123,19 @@ export async function startReplicated(config: ReplicatedConfig): Promise<Replica
   }
 
   const active = (async (): Promise<RouterHandle> => {
+    // Patient: PostgreSQL may be away for now; this standby waits for it, answering 503.
+    while (options.patient) {
+      try {
+        await migrated();
+        break;
+      } catch (error) {
+        log.warn("PostgreSQL not reachable, waiting for it: {error}", {
+          error: toErrorData(error).message,
+        });
+        await abortableDelay(500, waiting.signal);
+        if (waiting.signal.aborted) throw waiting.signal.reason;
+      }
+    }
     const epoch = await lease.acquire(waiting.signal);
     lease.keep(fence);
     const startedAt = performance.now();
