@@ -7,6 +7,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { TempPostgres } from "./_postgres.ts";
 import { PgPair, PgRouter } from "./_replicated.ts";
 import { TcpProxy } from "./_tcp_proxy.ts";
+import { checkMetrics, promtool } from "./_promtool.ts";
 
 const WAIT = { timeoutMs: 60_000 };
 
@@ -228,4 +229,9 @@ Deno.test("PostgreSQL connections that go silent (a black hole: no FIN, no RST):
   assert(value("pipelinin_store_mirror_retries_total") >= 1, metrics);
   assert(value("pipelinin_store_mirror_commits_total") > 0, metrics);
   assert(value("pipelinin_store_mirror_lag_seconds") >= 0, metrics);
+  const tool = await promtool();
+  if ("path" in tool) {
+    const checked = await checkMetrics(tool.path, metrics);
+    assert(checked.ok, checked.out);
+  }
 });

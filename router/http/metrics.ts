@@ -99,6 +99,11 @@ export class Metrics {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string) =>
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    /** A metric of one series, with no labels. */
+    const single = (name: string, type: string, help: string, value: number) => {
+      metric(name, type, help);
+      lines.push(`${name} ${value}`);
+    };
     const label = (value: string) =>
       value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
     metric("pipelinin_pipelines", "gauge", "Pipelines in the store by status.");
@@ -148,14 +153,18 @@ export class Metrics {
       lines.push(`pipelinin_job_duration_seconds_sum{function="${f}"} ${h.sum / 1000}`);
       lines.push(`pipelinin_job_duration_seconds_count{function="${f}"} ${h.count}`);
     }
-    metric(
+    single(
       "pipelinin_late_results_total",
       "counter",
       "Job results ignored: from a broker declared lost, of an attempt no longer expected, or sent twice.",
+      this.#lateResults,
     );
-    lines.push(`pipelinin_late_results_total ${this.#lateResults}`);
-    metric("pipelinin_queue_depth", "gauge", "Ready job attempts waiting for a broker slot.");
-    lines.push(`pipelinin_queue_depth ${snapshot.queueDepth}`);
+    single(
+      "pipelinin_queue_depth",
+      "gauge",
+      "Ready job attempts waiting for a broker slot.",
+      snapshot.queueDepth,
+    );
     metric(
       "pipelinin_queued_jobs",
       "gauge",
@@ -181,38 +190,42 @@ export class Metrics {
     for (const view of snapshot.limits) {
       lines.push(`pipelinin_limited_jobs_running{function="${label(view.fn)}"} ${view.running}`);
     }
-    metric("pipelinin_brokers", "gauge", "Brokers connected.");
-    lines.push(`pipelinin_brokers ${snapshot.brokers}`);
-    metric("pipelinin_pipeliners", "gauge", "Pipeliners connected.");
-    lines.push(`pipelinin_pipeliners ${snapshot.pipeliners}`);
-    metric("pipelinin_slots", "gauge", "Worker slots of connected brokers.");
-    lines.push(`pipelinin_slots ${snapshot.slots}`);
-    metric("pipelinin_slots_busy", "gauge", "Worker slots running a job.");
-    lines.push(`pipelinin_slots_busy ${snapshot.busySlots}`);
-    metric("pipelinin_protocol_errors_total", "counter", "Malformed ZeroMQ messages received.");
-    lines.push(`pipelinin_protocol_errors_total ${snapshot.protocolErrors}`);
+    single("pipelinin_brokers", "gauge", "Brokers connected.", snapshot.brokers);
+    single("pipelinin_pipeliners", "gauge", "Pipeliners connected.", snapshot.pipeliners);
+    single("pipelinin_slots", "gauge", "Worker slots of connected brokers.", snapshot.slots);
+    single("pipelinin_slots_busy", "gauge", "Worker slots running a job.", snapshot.busySlots);
+    single(
+      "pipelinin_protocol_errors_total",
+      "counter",
+      "Malformed ZeroMQ messages received.",
+      snapshot.protocolErrors,
+    );
     const mirror = snapshot.mirror;
     if (mirror) {
-      metric("pipelinin_store_mirror_commits_total", "counter", "PostgreSQL mirror transactions.");
-      lines.push(`pipelinin_store_mirror_commits_total ${mirror.commits}`);
-      metric(
+      single(
+        "pipelinin_store_mirror_commits_total",
+        "counter",
+        "PostgreSQL mirror transactions.",
+        mirror.commits,
+      );
+      single(
         "pipelinin_store_mirror_retries_total",
         "counter",
         "PostgreSQL mirror transactions that failed or stalled and were sent again.",
+        mirror.retries,
       );
-      lines.push(`pipelinin_store_mirror_retries_total ${mirror.retries}`);
-      metric(
+      single(
         "pipelinin_store_mirror_clients_replaced_total",
         "counter",
         "Mirror clients given up on after a transaction got no answer in time.",
+        mirror.clientsReplaced,
       );
-      lines.push(`pipelinin_store_mirror_clients_replaced_total ${mirror.clientsReplaced}`);
-      metric(
+      single(
         "pipelinin_store_mirror_lag_seconds",
         "gauge",
         "How long the oldest change not yet in PostgreSQL has waited (its answers wait too).",
+        mirror.lagMs / 1000,
       );
-      lines.push(`pipelinin_store_mirror_lag_seconds ${mirror.lagMs / 1000}`);
     }
     return lines.join("\n") + "\n";
   }
