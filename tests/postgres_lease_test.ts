@@ -8,6 +8,7 @@ import { assert, assertEquals } from "./_assert.ts";
 import { getLogger } from "../core/log.ts";
 import { TempPostgres } from "./_postgres.ts";
 import { Lease } from "../router/postgres/lease.ts";
+import { mayPass } from "../router/postgres/mirror.ts";
 import { connect, migrate } from "../router/postgres/pg_schema.ts";
 import { PgSession } from "../router/postgres/pg_session.ts";
 
@@ -82,4 +83,19 @@ Deno.test("a holder that stops renewing stops holding, locally, before another m
     first.keep((reason) => lost = reason);
     assertEquals(await first.renewNow().catch(() => false), false);
     assert(lost.length > 0, "losing the lease was not reported");
+  }));
+
+Deno.test("a transaction the server ends for idling is one the mirror retries; an error for the data is not", () =>
+  withSessions(1, async (_pg, [one]) => {
+    // What a mirror transaction whose client went silent meets (see `StoreMirror`).
+    const idle = await one!.sql.begin(async (tx) => {
+      await tx`SET LOCAL idle_in_transaction_session_timeout = '100ms'`;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await tx`SELECT 1`;
+    }).then(() => undefined, (error: unknown) => error);
+    assert(idle instanceof Error, "the server did not end the idle transaction");
+    assert(mayPass(idle), `not retried: ${idle}`);
+    const refused = await one!.sql`SELECT 1 / 0`.then(() => undefined, (error: unknown) => error);
+    assertEquals((refused as { code?: string }).code, "22012");
+    assert(!mayPass(refused), "an error for the data itself was retried");
   }));

@@ -24,8 +24,21 @@ import { type MirroredTable, quoted } from "./sqlite_tables.ts";
 /** Why the mirror stopped: the lease is another Router's, or was not renewed in time. */
 export class FencedError extends NotActiveError {}
 
-/** SQLSTATE classes of a failure that a retry may outlive: connection, shutdown, resources. */
-const PASSING = /^(08|57|53|40)/;
+/**
+ * SQLSTATEs of a failure that a retry may outlive: the classes of connection, shutdown,
+ * resources and serialization, and the server ending a transaction left idle too long
+ * (25P03: its client was slow to commit; see `#send`).
+ */
+const PASSING = /^(08|57|53|40|25P03)/;
+
+/**
+ * Whether a retry may outlive `error`: anything but an error PostgreSQL gave for the
+ * writes themselves (a connection that broke, a server going away, count as passing).
+ */
+export function mayPass(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== "PostgresError") return true;
+  return PASSING.test(String((error as { code?: unknown }).code));
+}
 
 /** Statements of one mirrored table, over a JSON array of row images. */
 interface TableWrites {
@@ -162,11 +175,8 @@ export class StoreMirror {
           );
           continue;
         }
-        const code = (error as { code?: unknown }).code;
-        if (
-          error instanceof Error && error.name === "PostgresError" && !PASSING.test(String(code))
-        ) {
-          throw new FencedError(`PostgreSQL refused the mirror's writes: ${error.message}`);
+        if (!mayPass(error)) {
+          throw new FencedError(`PostgreSQL refused the mirror's writes: ${String(error)}`);
         }
         this.#log.warn("PostgreSQL commit failed (attempt {attempt}), retrying: {error}", {
           attempt,
