@@ -101,7 +101,8 @@ export function brokerArgs(
 
 /** A broker's or pipeliner's CURVE flags: its key file and the Router's public key. */
 function curveFlags(key: KeyFile, deployment: Deployment): string[] {
-  return ["--curve-key", key.file, "--router-key", deployment.keys!.router.keys.publicKey];
+  // One argument: a Z85 key may start with "-", which a separate argument would read as a flag.
+  return ["--curve-key", key.file, `--router-key=${deployment.keys!.router.keys.publicKey}`];
 }
 
 /** A pipeliner's command line. */
