@@ -66,8 +66,8 @@ export async function sqliteKind(): Promise<StoreKind> {
 export async function postgresKind(): Promise<StoreKind & { pg: TempPostgres; sql: Sql }> {
   const pg = await TempPostgres.start();
   const dir = await Deno.makeTempDir({ prefix: "pipelinin-store-" });
-  const db = new PgSession(() => connect(pg.url));
-  const leaseDb = new PgSession(() => connect(pg.url));
+  const db = new PgSession((name) => connect(pg.url, 1, name));
+  const leaseDb = new PgSession((name) => connect(pg.url, 1, name));
   const sql = db.sql;
   let open: PipelineStore | undefined;
   let lease: Lease | undefined;

@@ -38,6 +38,13 @@ export class TcpProxy implements AsyncDisposable {
     for (const pair of this.#carried) pair.silent = true;
   }
 
+  /** Once, as soon as a connection has carried `bytes` from the server: {@linkcode silence}. */
+  silenceAfter(bytes: number): void {
+    this.#silenceAfter = bytes;
+  }
+
+  #silenceAfter: number | undefined;
+
   async #accept(): Promise<void> {
     try {
       for await (const client of this.#listener) {
@@ -51,18 +58,34 @@ export class TcpProxy implements AsyncDisposable {
         this.connections++;
         const pair: Carried = { client, server, silent: false };
         this.#carried.add(pair);
-        this.#pumps.push(this.#pump(pair, client, server), this.#pump(pair, server, client));
+        this.#pumps.push(
+          this.#pump(pair, client, server, false),
+          this.#pump(pair, server, client, true),
+        );
       }
     } catch { /* closed */ }
   }
 
   /** Copies `from` to `to` until either closes; once silent, what arrives is dropped. */
-  async #pump(pair: Carried, from: Deno.TcpConn, to: Deno.TcpConn): Promise<void> {
+  async #pump(
+    pair: Carried,
+    from: Deno.TcpConn,
+    to: Deno.TcpConn,
+    fromServer: boolean,
+  ): Promise<void> {
     const buffer = new Uint8Array(64 * 1024);
+    let carried = 0;
     try {
       while (true) {
         const n = await from.read(buffer);
         if (n === null) break;
+        if (fromServer && this.#silenceAfter !== undefined) {
+          carried += n;
+          if (carried >= this.#silenceAfter) {
+            this.#silenceAfter = undefined;
+            this.silence();
+          }
+        }
         if (pair.silent) continue;
         let sent = 0;
         while (sent < n) sent += await to.write(buffer.subarray(sent, n));

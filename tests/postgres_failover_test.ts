@@ -200,6 +200,39 @@ Deno.test("PostgreSQL away for longer than the lease: the Router halts, stands b
   assert(a.router.output.includes("Starting again as a standby"), a.logs());
 });
 
+Deno.test("a connection that goes silent while a new active loads the state: it gives the load up, loads again, and takes over", async () => {
+  await using pg = await TempPostgres.start();
+  await using proxy = new TcpProxy(pg.port);
+  await using a = PgRouter.start("router-a", pg.url);
+  await a.waitForHealth((h) => h?.status === 200 && h.role === "active", "A active");
+  await a.waitForFunction("slow");
+  // A state worth loading: about 1.5 MB of rows.
+  const pad = "x".repeat(2000);
+  const ids = await Promise.all(
+    Array.from(
+      { length: 300 },
+      (_, n) => a.manager.start({ graph: { slow: ["ok"] }, data: { ms: 20, n, pad } }),
+    ),
+  );
+  await Promise.all(ids.map((id) => a.manager.wait(id, WAIT)));
+  const url = pg.url.replace(`:${pg.port}/`, `:${proxy.port}/`);
+  await using b = PgRouter.start("router-b", url);
+  await b.waitForHealth((h) => h?.role === "standby" && !!h.active, "B standby");
+  // Every connection goes silent once one has carried 200 KB from PostgreSQL: the load.
+  proxy.silenceAfter(200_000);
+  a.router.kill("SIGKILL");
+  await a.router.status;
+  await b.waitForHealth((h) => h?.status === 200 && h.role === "active", "B active");
+  assert(b.router.output.includes("No answer from PostgreSQL"), b.logs());
+  await b.waitForFunction("slow");
+  for (const [n, id] of ids.entries()) {
+    const result = await b.manager.status(id);
+    assertEquals([result.status, result.document.n], ["succeeded", n + 1]);
+  }
+  const after = await b.manager.run({ graph: { ok: [] }, data: { n: 1 } }, WAIT);
+  assertEquals(after.document.n, 2);
+});
+
 Deno.test("PostgreSQL connections that go silent (a black hole: no FIN, no RST): the Router gives them up, opens new ones, and every pipeline ends right", async () => {
   await using pg = await TempPostgres.start();
   await using proxy = new TcpProxy(pg.port);

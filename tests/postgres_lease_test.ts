@@ -19,7 +19,10 @@ async function withSessions(
   fn: (pg: TempPostgres, sessions: PgSession[]) => Promise<void>,
 ): Promise<void> {
   await using pg = await TempPostgres.start();
-  const sessions = Array.from({ length: n }, () => new PgSession(() => connect(pg.url)));
+  const sessions = Array.from(
+    { length: n },
+    () => new PgSession((name) => connect(pg.url, 1, name)),
+  );
   try {
     await fn(pg, sessions);
   } finally {

@@ -175,7 +175,7 @@ Deno.test("postgres: a store whose lease another Router took commits nothing mor
   store.insertPipeline(record("before", "queued"));
   await commit();
   // Another Router takes the lease over (as after this one's lease expired).
-  const other = new PgSession(() => connect(stores.pg.url));
+  const other = new PgSession((name) => connect(stores.pg.url, 1, name));
   try {
     await other.sql`UPDATE router_lease SET expires_at = '-infinity'`;
     const lease = new Lease(other, {

@@ -44,12 +44,16 @@ CREATE TABLE mirror_schema (
   },
 ];
 
-/** Opens a client: BIGINTs read as numbers (the store's are epoch ms and counters). */
-export function connect(url: string, max = 1): Sql {
+/**
+ * Opens a client: BIGINTs read as numbers (the store's are epoch ms and counters).
+ * `name`: its sessions' `application_name` (how `PgSession` finds them again).
+ */
+export function connect(url: string, max = 1, name = "pipelinin"): Sql {
   return postgres(url, {
     max,
     onnotice: () => {},
     connect_timeout: 5,
+    connection: { application_name: name },
     // A session that is gone is noticed by the next query; no idle timeout of our own.
     types: {
       bigint: {

@@ -70,8 +70,8 @@ export async function startReplicated(
   const api = config.api ?? "tcp://127.0.0.1:5555";
   const holder = `router-${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   // The lease has a session of its own: a long mirror transaction does not hold it up.
-  const db = new PgSession(() => connect(config.store));
-  const leaseDb = new PgSession(() => connect(config.store));
+  const db = new PgSession((name) => connect(config.store, 1, name));
+  const leaseDb = new PgSession((name) => connect(config.store, 1, name));
   const closeSql = () => Promise.all([db.end(), leaseDb.end()]);
   const migrated = async () => {
     const applied = await migrate(db.sql);
@@ -140,7 +140,13 @@ export async function startReplicated(
     lease.keep(fence);
     const startedAt = performance.now();
     const dataDir = config.dataDir ?? ".pipelinin";
-    const rows = await loadWorkingCopy(db.sql, `${dataDir}/working`);
+    // A read that stops coming (a connection gone silent) must not leave this Router
+    // holding the lease without acting: past the TTL with no chunk, it gives up (fenced,
+    // it starts again as a standby).
+    const rows = await db.watched(
+      Math.max(2_000, ttlMs),
+      (sql, alive) => loadWorkingCopy(sql, `${dataDir}/working`, alive),
+    );
     // The load took a while, and resuming blocks the timers: renew first, and the lease
     // must still be ours before anything binds.
     if (!(await lease.renewNow()) || !commits.mayAct()) {

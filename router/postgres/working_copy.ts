@@ -35,9 +35,14 @@ export function checkedEntry(entry: SchemaEntry): SchemaEntry {
 
 /**
  * Makes `<dir>/pipelinin.db` anew from PostgreSQL (after the lease is taken: every
- * write of an older active is then either in it or refused). Returns rows loaded.
+ * write of an older active is then either in it or refused). Returns rows loaded;
+ * `alive` is called after each chunk of rows (a watchdog's progress).
  */
-export async function loadWorkingCopy(sql: Sql, dir: string): Promise<number> {
+export async function loadWorkingCopy(
+  sql: Sql,
+  dir: string,
+  alive: () => void = () => {},
+): Promise<number> {
   await Deno.remove(dir, { recursive: true }).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
@@ -57,7 +62,7 @@ export async function loadWorkingCopy(sql: Sql, dir: string): Promise<number> {
             names.map((name) => (name === ROWID ? "rowid" : quoted(name))).join(", ")
           }) VALUES (${names.map(() => "?").join(", ")})`,
         );
-        rows += await copyRows(tx, table.name, names, insert);
+        rows += await copyRows(tx, table.name, names, insert, alive);
       }
       db.exec("COMMIT");
       for (const entry of schema) {
@@ -76,6 +81,7 @@ async function copyRows(
   table: string,
   names: string[],
   insert: StatementSync,
+  alive: () => void,
 ): Promise<number> {
   const exists = await tx`SELECT to_regclass(${quoted(table)}) IS NOT NULL AS present`;
   if (!exists[0]?.present) return 0;
@@ -86,6 +92,7 @@ async function copyRows(
       insert.run(...names.map((name) => sqliteValue(row[name])));
       rows++;
     }
+    alive();
   }
   return rows;
 }
