@@ -38,7 +38,7 @@ export class PgSession {
     return this.#open(this.#name);
   }
 
-  /** The client now (for calls without a deadline: migrations, loading the state). */
+  /** The client now (for calls without a deadline: migrations and schema changes). */
   get sql(): Sql {
     return this.#sql;
   }
