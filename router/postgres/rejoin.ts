@@ -33,8 +33,6 @@ export interface RejoiningRouter {
   readonly role: Role;
   /** Resolves with the running Router the first time a life is active. */
   readonly active: Promise<RouterHandle>;
-  /** Lives started so far (1 until the first fence). */
-  readonly lives: number;
   /** Stops the current life (an active one gives its lease back) and starts no other. */
   stop(): Promise<void>;
 }
@@ -48,7 +46,6 @@ export interface RejoiningRouter {
 export async function startRejoining(config: ReplicatedConfig): Promise<RejoiningRouter> {
   const log = getLogger("router");
   let life: ReplicatedRouter | undefined = await startReplicated(config);
-  let lives = 1;
   let stopped = false;
   const halted = new AbortController();
   const firstActive = Promise.withResolvers<RouterHandle>();
@@ -79,7 +76,6 @@ export async function startRejoining(config: ReplicatedConfig): Promise<Rejoinin
         if (stopped) return;
         try {
           life = await startReplicated(config, { patient: true });
-          lives++;
           watch(life);
         } catch (error) {
           log.warn("Could not start again: {error}", { error: toErrorData(error).message });
@@ -93,9 +89,6 @@ export async function startRejoining(config: ReplicatedConfig): Promise<Rejoinin
       return life?.role ?? "fenced";
     },
     active: firstActive.promise,
-    get lives() {
-      return lives;
-    },
     async stop() {
       if (!stopped) {
         stopped = true;
