@@ -56,7 +56,6 @@ export { ServiceError } from "./service_error.ts";
 
 const ENDED = new Set(["succeeded", "failed", "cancelled"]);
 
-/** Pipelines and jobs, as the Router drives them. */
 /** What a submit carries beside its spec. */
 export interface SubmitOptions {
   /** A repeated key answers with the first pipeline submitted under it. */
@@ -69,6 +68,7 @@ export interface SubmitOptions {
   schedule?: ScheduleTick;
 }
 
+/** Pipelines and jobs, as the Router drives them. */
 export class PipelineService {
   readonly scheduler: Scheduler;
   /** The functions brokers served; peers report what each broker serves. */
